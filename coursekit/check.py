@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,13 +52,24 @@ def nbval_command(notebook: Path, junit: Path, cell_timeout: int) -> list[str]:
     ]
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m|#x1B\[[0-9;]*m")
+
+
 def _why(testcase: ET.Element) -> str | None:
+    """nbval's explanation of a failed cell, without colours and without the cell's source."""
     for tag in ("failure", "error"):
         node = testcase.find(tag)
         if node is not None:
-            text = (node.text or node.get("message") or "").strip()
+            text = ANSI.sub("", node.text or node.get("message") or "")
             lines = [ln for ln in text.splitlines() if ln.strip()]
-            return "\n".join(lines[:12])
+            # nbval prints "Input:" + the source, then "Traceback:" + the difference: keep the latter
+            for i, line in enumerate(lines):
+                if line.strip().startswith("Traceback:"):
+                    lines = lines[i + 1:]
+                    break
+            if len(lines) > 30:
+                lines = lines[:30] + [f"... ({len(lines) - 30} more lines)"]
+            return "\n".join(lines)
     return None
 
 

@@ -56,8 +56,6 @@ def diagnose() -> tuple[list[tuple[str, str]], list[str]]:
     """Return (rows of (item, value), problems with what to do)."""
     rows = [("python", f"{platform.python_version()} ({sys.executable})")]
     problems: list[str] = []
-    if sys.version_info < (3, 10):
-        problems.append("Python 3.10 or newer is needed: install it and run 'make lab' again")
     for name in PACKAGES:
         version = package_version(name)
         rows.append((name, version or "MISSING"))

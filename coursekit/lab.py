@@ -29,5 +29,5 @@ def run(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("lab", help="open the course in JupyterLab (extra arguments go to jupyter lab)")
-    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed to jupyter lab, e.g. --no-browser")
+    p.add_argument("jupyter_args", nargs="*", help="passed to jupyter lab, e.g. --no-browser --port 8899")
     p.set_defaults(func=run)

@@ -67,10 +67,17 @@ def code_cells(nb) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nbclient.exceptions import CellExecutionError
+
+    status = 0
     for name in args.notebooks:
         print(f"executing {name} ...", flush=True)
-        execute_notebook(name, timeout=args.timeout)
-    return 0
+        try:
+            execute_notebook(name, timeout=args.timeout)
+        except CellExecutionError as exc:  # keep the file as it was; say which cell failed
+            print(f"{name}: a cell failed, notebook not written:\n{exc}", flush=True)
+            status = 1
+    return status
 
 
 def register(sub) -> None:

@@ -1,0 +1,173 @@
+"""Chapter 01: the artificial neuron, the perceptron and its learning rule.
+
+A neuron computes ``y = f(w · x + b)``: a weighted sum of its inputs plus a
+bias, passed through an activation ``f``. The perceptron uses the step
+function as ``f`` and learns ``w`` and ``b`` with Rosenblatt's rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from coursekit._checks import as_float_array, check_choice, check_int, check_number
+
+#: The four input pairs of a two-input logic gate, one per row: shape (4, 2).
+GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+
+#: Truth tables: gate name -> the four outputs for GATE_INPUTS, shape (4,).
+GATE_OUTPUTS = {
+    "AND": np.array([0, 0, 0, 1], dtype=float),
+    "OR": np.array([0, 1, 1, 1], dtype=float),
+    "NAND": np.array([1, 1, 1, 0], dtype=float),
+    "XOR": np.array([0, 1, 1, 0], dtype=float),
+}
+
+#: Hand-picked perceptron weights (w1, w2, b) that implement each linearly separable gate.
+#: XOR has none: no straight line separates its 1s from its 0s.
+GATE_WEIGHTS = {
+    "AND": (np.array([0.5, 0.5]), -0.7),
+    "OR": (np.array([0.5, 0.5]), -0.2),
+    "NAND": (np.array([-0.5, -0.5]), 0.7),
+}
+
+
+def step(z):
+    """Step (Heaviside) activation: 1 where z > 0, else 0. Same shape and float dtype as ``z``.
+
+    The value at exactly 0 is a convention; we use 0, i.e. ``torch.heaviside(z, 0)``.
+    """
+    z = as_float_array("z", z)
+    return (z > 0).astype(z.dtype)
+
+
+def weighted_sum(x, w, b: float = 0.0):
+    """Pre-activation ``z = x · w + b``.
+
+    - x: inputs, shape (D,) for one sample or (N, D) for a batch
+    - w: weights, shape (D,)
+    - b: bias, a number
+    Returns a number for one sample, shape (N,) for a batch.
+    """
+    x = as_float_array("x", x, ndim=(1, 2))
+    w = as_float_array("w", w, ndim=1)
+    b = check_number("b", b)
+    if x.shape[-1] != w.shape[0]:
+        raise ValueError(
+            f"x has {x.shape[-1]} inputs per sample (shape {x.shape}) but w has {w.shape[0]} weights: "
+            "they must match"
+        )
+    return x @ w + b
+
+
+def neuron(x, w, b: float = 0.0, activation: Callable = step):
+    """One artificial neuron: ``y = activation(x · w + b)``. Shapes as :func:`weighted_sum`."""
+    if not callable(activation):
+        raise TypeError(f"activation must be a function such as coursekit.neurons.step; got {activation!r}")
+    return activation(weighted_sum(x, w, b))
+
+
+def gate(name: str, x=GATE_INPUTS):
+    """A logic gate computed by one perceptron (AND, OR, NAND) or two layers of them (XOR).
+
+    - x: shape (4, 2) by default (all input pairs), or any (N, 2) array of 0/1 values
+    Returns shape (N,) of 0.0 / 1.0.
+    """
+    name = check_choice("gate", name, list(GATE_OUTPUTS))
+    if name == "XOR":
+        return xor_two_layer(x)
+    w, b = GATE_WEIGHTS[name]
+    return neuron(x, w, b)
+
+
+def xor_two_layer(x=GATE_INPUTS):
+    """XOR from two layers of perceptrons: a hidden layer computes NAND and OR, the output ANDs them.
+
+    - x: shape (N, 2). Returns shape (N,).
+    """
+    x = as_float_array("x", x, ndim=2)
+    if x.shape[1] != 2:
+        raise ValueError(f"x must have 2 columns (two inputs); got shape {x.shape}")
+    h = np.stack([gate("NAND", x), gate("OR", x)], axis=1)  # (N, 2) hidden layer
+    return gate("AND", h)
+
+
+@dataclass
+class PerceptronRun:
+    """What :func:`train_perceptron` returns: the final weights and the history of errors."""
+
+    w: np.ndarray  # (D,) final weights
+    b: float  # final bias
+    errors: list[int]  # misclassified samples after each epoch
+    converged_epoch: int | None  # first epoch after which nothing was misclassified, or None
+
+    @property
+    def converged(self) -> bool:
+        return self.converged_epoch is not None
+
+
+def train_perceptron(X, y, *, lr: float = 0.1, epochs: int = 20, w0=None, b0: float = 0.0) -> PerceptronRun:
+    """Rosenblatt's perceptron rule, one sample at a time in the given order.
+
+    For each sample: ``y_hat = step(w·x + b)``, then ``w += lr·(y − y_hat)·x`` and
+    ``b += lr·(y − y_hat)``. Deterministic: weights start at ``w0`` (zeros by default).
+
+    - X: inputs, shape (N, D); y: targets 0/1, shape (N,)
+    Returns a :class:`PerceptronRun` with ``errors[e]`` = samples misclassified after epoch e+1.
+    Training runs all ``epochs`` so a failure to converge (XOR) is visible in ``errors``.
+    """
+    X = as_float_array("X", X, ndim=2)
+    y = as_float_array("y", y, ndim=1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]} targets: they must match")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("y must contain only 0 and 1 (the perceptron's two classes)")
+    lr = check_number("lr", lr, positive=True)
+    epochs = check_int("epochs", epochs, minimum=1, maximum=100_000)
+    w = np.zeros(X.shape[1]) if w0 is None else as_float_array("w0", w0, ndim=1).astype(float).copy()
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w0 has {w.shape[0]} weights but X has {X.shape[1]} inputs per sample")
+    b = check_number("b0", b0)
+    errors: list[int] = []
+    converged_epoch = None
+    for epoch in range(1, epochs + 1):
+        for x_i, y_i in zip(X, y):
+            update = lr * (y_i - float(x_i @ w + b > 0))  # 0 when the sample is right
+            w += update * x_i
+            b += update
+        n_wrong = int(np.sum(step(X @ w + b) != y))
+        errors.append(n_wrong)
+        if n_wrong == 0 and converged_epoch is None:
+            converged_epoch = epoch
+    return PerceptronRun(w=w, b=float(b), errors=errors, converged_epoch=converged_epoch)
+
+
+def plot_decision_boundary(w, b: float, X=GATE_INPUTS, y=None, *, ax=None, title: str | None = None):
+    """Draw the points of a 2-input problem and the perceptron's line ``w1·x1 + w2·x2 + b = 0``.
+
+    The region where the neuron outputs 1 is shaded. Returns the axes.
+    """
+    from coursekit.plotting import get_ax
+
+    w = as_float_array("w", w, ndim=1)
+    if w.shape != (2,):
+        raise ValueError(f"w must have 2 weights to draw a line in the plane; got shape {w.shape}")
+    X = as_float_array("X", X, ndim=2)
+    ax = get_ax(ax, figsize=(3.4, 3.2))
+    grid = np.linspace(-0.5, 1.5, 201)
+    g1, g2 = np.meshgrid(grid, grid)
+    out = step(w[0] * g1 + w[1] * g2 + b)
+    ax.contourf(g1, g2, out, levels=[-0.5, 0.5, 1.5], colors=["#f3f3f3", "#d8e8f8"])
+    ax.contour(g1, g2, w[0] * g1 + w[1] * g2 + b, levels=[0.0], colors="C0")
+    colors = ["C3" if t == 0 else "C2" for t in (y if y is not None else step(X @ w + b))]
+    ax.scatter(X[:, 0], X[:, 1], c=colors, s=60, zorder=3, edgecolors="k")
+    ax.set_xlim(-0.5, 1.5)
+    ax.set_ylim(-0.5, 1.5)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,79 @@
+"""The install files agree: pyproject.toml, constraints.txt, environment.yml, Makefile, CI."""
+
+import re
+
+import tomllib
+import yaml
+
+# conda-forge names that differ from the PyPI names in pyproject.toml
+CONDA_TO_PYPI = {"pytorch-cpu": "torch", "pytorch": "torch"}
+CONDA_ONLY = {"python", "pip"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def _pyproject(root):
+    return tomllib.loads((root / "pyproject.toml").read_text())
+
+
+def _pyproject_packages(root) -> set[str]:
+    project = _pyproject(root)["project"]
+    names = {_name(r) for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        names |= {_name(r) for r in extra}
+    return names
+
+
+def _environment(root):
+    return yaml.safe_load((root / "environment.yml").read_text())
+
+
+def test_environment_yml_lists_the_same_packages_as_pyproject(root):
+    conda = set()
+    pip_entries = []
+    for dep in _environment(root)["dependencies"]:
+        if isinstance(dep, dict):
+            pip_entries += dep["pip"]
+            continue
+        name = _name(dep)
+        if name not in CONDA_ONLY:
+            conda.add(CONDA_TO_PYPI.get(name, name))
+    pyproject = _pyproject_packages(root)
+    assert conda - pyproject == set(), f"in environment.yml but not pyproject.toml: {sorted(conda - pyproject)}"
+    assert pyproject - conda == set(), f"in pyproject.toml but not environment.yml: {sorted(pyproject - conda)}"
+    assert "-e ." in pip_entries, "environment.yml must install coursekit itself (pip: -e .)"
+
+
+def test_environment_yml_uses_conda_forge_and_a_cpu_torch(root):
+    env = _environment(root)
+    assert env["channels"] == ["conda-forge"]
+    assert any(isinstance(d, str) and d.startswith("pytorch-cpu") for d in env["dependencies"])
+
+
+def test_constraints_pin_every_dependency_and_torch_2_13(root):
+    lines = [ln.strip() for ln in (root / "constraints.txt").read_text().splitlines()]
+    pins = {}
+    for line in lines:
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt line {line!r} is not an exact pin"
+            pins[name.lower().replace("_", "-")] = version
+    assert pins["torch"] == "2.13.0"
+    for package in _pyproject_packages(root):
+        assert package.replace("_", "-") in pins, f"{package} is not pinned in constraints.txt"
+
+
+def test_ci_runs_exactly_the_readme_test_command(root):
+    readme = (root / "README.md").read_text()
+    ci = (root / ".ci" / "run").read_text()
+    assert "make test" in readme and "make lab" in readme
+    commands = [ln for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert commands[-1].strip() == "make test"
+
+
+def test_makefile_installs_with_the_constraints(root):
+    makefile = (root / "Makefile").read_text()
+    assert "-c constraints.txt" in makefile
+    assert 'install --quiet -c constraints.txt -e ".[test]"' in makefile
