@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursekit.notebooks import NotebookError, read_notebook
 from coursekit.paths import PACKAGE_DIR, course_root, lesson_notebooks, solution_notebooks
 
 SANITIZE = PACKAGE_DIR / "data" / "nbval_sanitize.cfg"
@@ -76,6 +77,11 @@ def _why(testcase: ET.Element) -> str | None:
 def check_notebook(notebook: Path, *, cell_timeout: int = 300) -> NotebookResult:
     """Run strict nbval on one notebook in a subprocess and summarise it per cell."""
     result = NotebookResult(notebook)
+    try:
+        read_notebook(notebook)  # a corrupt or tampered file: say so, don't hand it to nbval
+    except NotebookError as exc:
+        result.error = str(exc)
+        return result
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="coursekit-check-") as tmp:
         junit = Path(tmp) / "junit.xml"
