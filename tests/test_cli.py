@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
-import pytest
 
 COURSEKIT = [sys.executable, "-m", "coursekit.cli"]
 
@@ -50,37 +49,33 @@ def test_doctor_says_what_to_fix_when_the_kernel_is_missing(tmp_path):
     assert "ipykernel install" in proc.stdout
 
 
-@pytest.fixture
-def chapter01_copy(tmp_path, root):
-    target = tmp_path / "01_neurons.ipynb"
-    shutil.copy(root / "notebooks" / "01_neurons.ipynb", target)
-    return target
-
-
-def test_check_passes_on_a_stored_lesson(chapter01_copy):
-    proc = run(["check", str(chapter01_copy)])
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "01_neurons.ipynb" in proc.stdout and " ok" in proc.stdout
-    assert "1/1 notebooks passed" in proc.stdout
-
-
-def test_check_fails_naming_the_cell_when_an_output_was_edited(chapter01_copy, tmp_path):
-    nb = nbformat.read(chapter01_copy, as_version=4)
+def test_check_passes_a_stored_lesson_and_names_the_cell_whose_output_was_edited(tmp_path, root):
+    # One run over three notebooks (it is nbval in a fresh kernel each, so keep it to one run):
+    # an untouched copy of chapter 01, a copy whose stored output was edited, a corrupt file.
+    good = tmp_path / "good" / "01_neurons.ipynb"
+    edited = tmp_path / "edited" / "01_neurons.ipynb"
+    for target in (good, edited):
+        target.parent.mkdir()
+        shutil.copy(root / "notebooks" / "01_neurons.ipynb", target)
+    nb = nbformat.read(edited, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     target = code_cells[1]  # the 'z by hand' cell prints one line
     assert target.outputs[0].text.startswith("z by hand")
     target.outputs[0].text = target.outputs[0].text.replace("-0.30", "-0.31", 1)
-    nbformat.write(nb, chapter01_copy)
+    nbformat.write(nb, edited)
     broken = tmp_path / "not_a_notebook.ipynb"
     broken.write_text("{ this is not json")
 
-    proc = run(["check", str(broken), str(chapter01_copy)])
-    assert proc.returncode == 1
-    assert "FAILED" in proc.stdout
+    proc = run(["check", str(good), str(broken), str(edited)])
+    rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line.startswith(str(tmp_path))}
+    assert rows[str(good)].endswith(" ok"), proc.stdout
+    assert rows[str(edited)].endswith("FAILED") and " 1  " in rows[str(edited)], proc.stdout
+    assert rows[str(broken)].endswith("ERROR"), proc.stdout
     assert "01_neurons.ipynb: Cell 1 failed" in proc.stdout
     assert "-0.31" in proc.stdout  # the stored (edited) text is shown against the new one
-    assert "not_a_notebook.ipynb" in proc.stdout and "ERROR" in proc.stdout  # reported, then went on
-    assert "0/2 notebooks passed" in proc.stdout
+    assert "not a notebook (invalid JSON" in proc.stdout  # reported, then it went on
+    assert "1/3 notebooks passed" in proc.stdout
+    assert proc.returncode == 1
 
 
 def test_check_names_a_missing_notebook():
