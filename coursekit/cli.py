@@ -2,6 +2,8 @@
 
 Each subcommand lives in its own module with a ``register(subparsers)``
 function that adds its parser and sets ``func``; this file only wires them.
+Only the module of the command being run is imported, so ``coursekit lab``
+starts fast and does not depend on the grader's imports.
 """
 
 from __future__ import annotations
@@ -10,37 +12,37 @@ import argparse
 import importlib
 import sys
 
-# name -> module that implements it (imported when the parser is built)
+# name -> (module that implements it, one line of help for the overview)
 COMMANDS = {
-    "lab": "coursekit.lab",
-    "check": "coursekit.check",
-    "doctor": "coursekit.doctor",
-    "execute": "coursekit.notebooks",
-    "release": "coursekit.exercises.release",
-    "grade": "coursekit.grading.cli",
+    "lab": ("coursekit.lab", "open the course in JupyterLab (extra options go to jupyter lab)"),
+    "check": ("coursekit.check", "run strict nbval over every lesson and exercise solution"),
+    "doctor": ("coursekit.doctor", "print versions and what to fix in this environment"),
+    "execute": ("coursekit.notebooks", "(authors) execute notebooks in place, in a fresh kernel"),
+    "release": ("coursekit.exercises.release", "generate the student copies of the exercises"),
+    "grade": ("coursekit.grading.cli", "grade submitted exercise notebooks into a gradebook"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; the ``selected`` command's module adds its own options."""
     parser = argparse.ArgumentParser(
         prog="coursekit",
         description="Neural-network foundations course: open it, check it, release and grade exercises.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module_name in COMMANDS.values():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # that part of the course is not built yet
-            raise
-        module.register(sub)
+    for name, (module_name, help_text) in COMMANDS.items():
+        if name == selected:
+            importlib.import_module(module_name).register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    selected = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(selected if selected in COMMANDS else None)
     # 'coursekit lab --port 8899 ...' hands every option it does not know to JupyterLab
     args, unknown = parser.parse_known_args(argv)
     if unknown:

@@ -1,0 +1,166 @@
+"""Fully connected (dense) networks in plain numpy: forward pass, parameter counts, a diagram.
+
+Convention (the same as ``torch.nn.Linear``): a layer's weight matrix ``W`` has
+shape ``(out, in)``, so one sample is ``z = W @ x + b`` and a batch ``X`` of
+shape ``(N, in)`` is ``Z = X @ W.T + b``. Taught in chapter 02.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from coursekit._checks import as_float_array, check_int, describe
+
+Activation = Callable[[np.ndarray], np.ndarray]
+
+#: draw_network draws every neuron; wider layers would be an unreadable smear of lines.
+MAX_DRAWN_WIDTH = 64
+
+
+def _check_activation(name: str, activation) -> None:
+    if activation is not None and not callable(activation):
+        raise TypeError(
+            f"{name} must be a function applied elementwise (e.g. np.tanh) or None for the identity; "
+            f"got {describe(activation)}"
+        )
+
+
+def _check_layers(weights, biases) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """Validate ``weights`` (list of (out, in) matrices) and ``biases`` (list of (out,) or None)."""
+    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or len(weights) == 0:
+        raise TypeError(
+            f"weights must be a non-empty list of (out, in) matrices, one per layer; got {describe(weights)}"
+        )
+    Ws = [as_float_array(f"weights[{k}]", W, ndim=2) for k, W in enumerate(weights)]
+    if biases is None:
+        biases = [None] * len(Ws)
+    if isinstance(biases, np.ndarray) or not isinstance(biases, Sequence):
+        raise TypeError(f"biases must be a list (one entry per layer, None for no bias) or None; got {describe(biases)}")
+    if len(biases) != len(Ws):
+        raise ValueError(f"biases must have one entry per layer: {len(Ws)} weight matrices but {len(biases)} biases")
+    bs: list[np.ndarray | None] = []
+    for k, (W, b) in enumerate(zip(Ws, biases, strict=True)):
+        if k > 0 and W.shape[1] != Ws[k - 1].shape[0]:
+            raise ValueError(
+                f"layer sizes do not match: weights[{k - 1}] has shape {Ws[k - 1].shape} "
+                f"(outputs {Ws[k - 1].shape[0]}) but weights[{k}] has shape {W.shape} (expects "
+                f"{W.shape[1]} inputs); weights are stored (out, in) like torch.nn.Linear"
+            )
+        if b is not None:
+            b = as_float_array(f"biases[{k}]", b, ndim=1)
+            if b.shape[0] != W.shape[0]:
+                raise ValueError(
+                    f"biases[{k}] must have shape ({W.shape[0]},) to match weights[{k}] of shape "
+                    f"{W.shape}; got shape {b.shape}"
+                )
+        bs.append(b)
+    return Ws, bs
+
+
+def dense_forward(
+    X,
+    weights: Sequence,
+    biases: Sequence | None = None,
+    activation: Activation | None = None,
+    output_activation: Activation | None = None,
+    *,
+    return_all: bool = False,
+) -> np.ndarray | list[np.ndarray]:
+    """Forward pass of a fully connected network, layer by layer.
+
+    ``X``: (N, n_in) batch, or (n_in,) for one sample. ``weights[k]``: (n_{k+1}, n_k),
+    stored (out, in) like ``torch.nn.Linear``; ``biases[k]``: (n_{k+1},) or None.
+    Each layer computes ``h_k = f(h_{k-1} @ W_k.T + b_k)``, with ``f = activation`` on the
+    hidden layers and ``f = output_activation`` on the last one (None means identity).
+
+    Returns the output, (N, n_out) or (n_out,); with ``return_all=True`` the list
+    ``[h_0 = X, h_1, ..., h_L]`` of every layer's output instead.
+    """
+    Ws, bs = _check_layers(weights, biases)
+    _check_activation("activation", activation)
+    _check_activation("output_activation", output_activation)
+    X = as_float_array("X", X, ndim=(1, 2))
+    if X.shape[-1] != Ws[0].shape[1]:
+        raise ValueError(
+            f"X has {X.shape[-1]} features (shape {X.shape}) but the first layer expects "
+            f"{Ws[0].shape[1]} (weights[0] has shape {Ws[0].shape}, stored (out, in))"
+        )
+    h = X
+    layers = [h]
+    for k, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+        z = h @ W.T  # (N, out): every output neuron sees every input, nothing inside a layer
+        if b is not None:
+            z = z + b
+        f = output_activation if k == len(Ws) - 1 else activation
+        h = z if f is None else np.asarray(f(z))
+        layers.append(h)
+    return layers if return_all else h
+
+
+def layer_params(n_in: int, n_out: int, bias: bool = True) -> int:
+    """Number of parameters of one dense layer: ``n_in * n_out`` weights (+ ``n_out`` biases)."""
+    n_in = check_int("n_in", n_in, minimum=1)
+    n_out = check_int("n_out", n_out, minimum=1)
+    return n_in * n_out + (n_out if bias else 0)
+
+
+def count_params(layer_sizes: Sequence[int], bias: bool = True) -> int:
+    """Parameters of a dense network with widths ``[n_0 (input), n_1, ..., n_L]``.
+
+    ``sum_k n_{k-1} * n_k (+ n_k)``: the input layer only holds the data, so it has none.
+    """
+    sizes = _check_sizes(layer_sizes)
+    return sum(layer_params(a, b, bias) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def _check_sizes(layer_sizes, maximum: int | None = None) -> list[int]:
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
+        raise TypeError(
+            f"layer_sizes must be a list of layer widths like [3, 4, 2] (input first); got {describe(layer_sizes)}"
+        )
+    if len(layer_sizes) < 2:
+        raise ValueError(
+            f"layer_sizes needs at least 2 widths (an input and an output layer); got {list(layer_sizes)}"
+        )
+    return [check_int(f"layer_sizes[{k}]", n, minimum=1, maximum=maximum) for k, n in enumerate(layer_sizes)]
+
+
+def layer_names(n_layers: int) -> list[str]:
+    """Names for a network with ``n_layers`` layers (input included): input, hidden 1, ..., output."""
+    n_layers = check_int("n_layers", n_layers, minimum=2)
+    return ["input"] + [f"hidden {k}" for k in range(1, n_layers - 1)] + ["output"]
+
+
+def draw_network(layer_sizes: Sequence[int], ax=None, *, title: str | None = None):
+    """Draw a fully connected network: one circle per neuron, one line per weight.
+
+    ``layer_sizes``: widths ``[n_0 (input), ..., n_L (output)]``, each at most
+    ``MAX_DRAWN_WIDTH``. Lines join every neuron of a layer to every neuron of the next
+    (``n_{k-1} * n_k`` of them) and never two neurons of the same layer.
+    Returns the axes; ``ax.collections[0]`` holds the lines, ``[1]`` the neurons.
+    """
+    from matplotlib.collections import LineCollection
+
+    from coursekit.plotting import get_ax
+
+    sizes = _check_sizes(layer_sizes, maximum=MAX_DRAWN_WIDTH)
+    ax = get_ax(ax, figsize=(1.5 * len(sizes) + 1, 3.0))
+    top = max(sizes)
+    # Centre each layer vertically so narrow layers sit in the middle of wide ones.
+    pos = [[(k, top - 1 - (top - n) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
+    segments = [[p, q] for left, right in zip(pos[:-1], pos[1:], strict=True) for p in left for q in right]
+    ax.add_collection(LineCollection(segments, colors="0.55", linewidths=0.8, zorder=1))
+    colors = ["tab:blue"] + ["tab:orange"] * (len(sizes) - 2) + ["tab:green"]
+    xy = np.array([p for layer in pos for p in layer], dtype=float)
+    c = [colors[k] for k, n in enumerate(sizes) for _ in range(n)]
+    ax.scatter(xy[:, 0], xy[:, 1], s=min(260, 2600 / top), c=c, edgecolors="black", zorder=2)
+    for k, (name, n) in enumerate(zip(layer_names(len(sizes)), sizes, strict=True)):
+        ax.text(k, -0.9, f"{name}\n({n})", ha="center", va="top")
+    ax.set_xlim(-0.5, len(sizes) - 0.5)
+    ax.set_ylim(-2.0, top - 0.4)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
