@@ -1,0 +1,682 @@
+"""The exercises: specs, instant feedback, solution sources and generated student copies.
+
+The reference solutions are taken from the solution notebooks themselves, so
+the test checks what students and instructors actually get.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import threading
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from coursekit.exercises import (
+    EXERCISES,
+    PUBLIC_SEED,
+    CheckResult,
+    check,
+    feedback,
+    get_part,
+    to_plain,
+)
+from coursekit.exercises.feedback import run_check
+from coursekit.exercises.release import release, render, strip_regions, stub_message, student_copy
+from coursekit.exercises.spec import all_parts, compare_array
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "exercises" / "source"
+PART_IDS = [p.id for p in all_parts()]
+SQRT2 = math.sqrt(2)
+
+
+def _source(stem: str) -> nbformat.NotebookNode:
+    return nbformat.read(SOURCES / f"{stem}.ipynb", as_version=4)
+
+
+def _grade_cells(nb) -> dict[str, nbformat.NotebookNode]:
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+
+
+def _namespace(nb, grade_id: str) -> dict:
+    """Run the setup cell and one solution cell of ``nb`` in a fresh namespace."""
+    ns: dict = {}
+    cells = _grade_cells(nb)
+    setup = next(g for g in cells if g.endswith("_setup"))
+    exec(cells[setup].source, ns)  # noqa: S102 - our own notebooks
+    exec(cells[grade_id].source, ns)  # noqa: S102
+    return ns
+
+
+def reference(part_id: str):
+    part = get_part(part_id)
+    return _namespace(_source(part.exercise), part.grade_id)[part.function]
+
+
+def stub(part_id: str):
+    part = get_part(part_id)
+    copy = student_copy(_source(part.exercise), name=part.exercise)
+    return _namespace(copy, part.grade_id)[part.function]
+
+
+# ---------------------------------------------------------------- the specs
+
+
+def test_every_chapter_has_three_or_four_parts_of_ten_points():
+    assert list(EXERCISES) == ["01_neurons", "02_fully_connected", "03_activations", "04_linear_collapse", "05_initialization",
+                               "06_softmax"]
+    for stem, parts in EXERCISES.items():
+        assert 3 <= len(parts) <= 4, stem
+        assert sum(p.points for p in parts) == 10, stem
+        number = int(stem[:2])
+        assert [p.id for p in parts] == [f"{number}.{k}" for k in range(1, len(parts) + 1)]
+        for p in parts:
+            assert p.exercise == stem
+            assert p.grade_id.startswith(f"ex{number}_{p.id.split('.')[1]}_")
+            assert p.function.isidentifier() and p.hint and p.time_limit > 0
+
+
+def test_get_part_lists_valid_ids_on_unknown_id():
+    assert get_part("6.1").function == "softmax"
+    with pytest.raises(ValueError, match=r"unknown exercise part '9\.9'; valid parts: 1\.1, 1\.2"):
+        get_part("9.9")
+
+
+@pytest.mark.parametrize("part_id", PART_IDS)
+def test_cases_are_reproducible_and_labelled(part_id):
+    part = get_part(part_id)
+    a = part.cases(np.random.default_rng(PUBLIC_SEED))
+    b = part.cases(np.random.default_rng(PUBLIC_SEED))
+    assert len(a) >= 3
+    assert len({c.label for c in a}) == len(a), "labels tell the cases apart"
+    for ca, cb in zip(a, b, strict=True):
+        assert ca.label == cb.label and ca.kwargs == cb.kwargs
+        for x, y in zip(ca.args, cb.args, strict=True):
+            if isinstance(x, np.ndarray):
+                np.testing.assert_array_equal(x, y)
+        assert not re.search(r"\d\.\d{3}", ca.label), "labels describe, they do not print inputs"
+
+
+def test_to_plain_converts_and_rejects():
+    import torch
+
+    assert isinstance(to_plain(torch.ones(2, 3)), np.ndarray)
+    assert to_plain(np.float32(1.5)) == 1.5 and type(to_plain(np.int64(3))) is int
+    out = to_plain((np.zeros(2), [1, 2.5], None, True))
+    assert isinstance(out, tuple) and isinstance(out[1], list) and out[2] is None and out[3] is True
+    for bad, words in [("abc", "a string"), ({"a": 1}, "a dict"), (np.array(["x"]), "dtype <U1"),
+                       (np.array([object()]), "dtype object"), (1 + 2j, "complex"), (object(), "type object")]:
+        with pytest.raises(TypeError, match=re.escape(words)):
+            to_plain(bad)
+    nested = [[[[[[1.0]]]]]]
+    with pytest.raises(TypeError, match="nested too deeply"):
+        to_plain(nested)
+
+
+# ---------------------------------------------------------------- feedback on right answers
+
+
+@pytest.mark.parametrize("part_id", PART_IDS)
+def test_reference_solution_passes_check(part_id, capsys):
+    part = get_part(part_id)
+    result = check(part_id, reference(part_id))
+    out = capsys.readouterr().out
+    assert result == CheckResult(part_id, True, part.points, part.points, result.message)
+    assert out == f"✔ {part.id} {part.title}: all {len(part.cases(np.random.default_rng(0)))} checks passed. " \
+                  f"{part.points}/{part.points} points.\n"
+
+
+@pytest.mark.parametrize("part_id", PART_IDS)
+def test_reference_solution_passes_grade_time_cases(part_id):
+    """The grader draws other seeds: the judges must accept a right answer on any of them."""
+    part = get_part(part_id)
+    func = reference(part_id)
+    for seed in (1, 2, 3):
+        for case in part.cases(np.random.default_rng(seed)):
+            assert part.judge(case, to_plain(func(*case.args, **case.kwargs))) is None, (seed, case.label)
+
+
+# ---------------------------------------------------------------- feedback on stubs and wrong answers
+
+
+@pytest.mark.parametrize("part_id", PART_IDS)
+def test_stub_says_not_implemented(part_id, capsys):
+    part = get_part(part_id)
+    result = check(part_id, stub(part_id))
+    assert (result.passed, result.score, result.max_score) == (False, 0, part.points)
+    assert capsys.readouterr().out == (
+        f"… {part.id} {part.title}: not implemented yet. Replace the `raise NotImplementedError(...)` line "
+        f"in `{part.function}` with your code, run that cell, then this one again.\n")
+
+
+def _zeros_like_first(*args, **kwargs):
+    return np.zeros_like(args[0], dtype=float)
+
+
+def _quiet(f):
+    def wrapped(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return f(*args, **kwargs)
+    return wrapped
+
+
+def _naive_softmax(z):
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _ce_sum(logits, targets):
+    z = logits - logits.max(1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    return float(-logp[np.arange(len(targets)), targets].sum())
+
+
+def _ce_after_softmax(logits, targets):
+    p = _naive_softmax(logits - logits.max(1, keepdims=True))
+    z = p - p.max(1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    return float(-logp[np.arange(len(targets)), targets].mean())
+
+
+def _ce_grad(logits, targets, scale=1.0):
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    g = e / e.sum(1, keepdims=True)
+    g[np.arange(len(targets)), targets] -= 1
+    return scale * g
+
+
+def _mlp(X, weights, biases, relu_last=False, relu=True):
+    h = X
+    for k, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        h = h @ W.T + b
+        if relu and (relu_last or k < len(weights) - 1):
+            h = np.maximum(h, 0)
+    return h
+
+
+def _stats(X, weights, activation, after=True, ddof=0):
+    f = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
+    h, rows = X, []
+    for W in weights:
+        z = h @ W.T
+        h = f[activation](z)
+        s = h if after else z
+        rows.append([s.mean(), s.std(ddof=ddof)])
+    return np.array(rows)
+
+
+def _grad_kink_wrong(z, name):
+    """Right everywhere except at the kink: ReLU'(0) = 1 instead of torch's 0."""
+    if name == "sigmoid":
+        s = 1 / (1 + np.exp(-z))
+        return s * (1 - s)
+    if name == "tanh":
+        return 1 - np.tanh(z) ** 2
+    return np.where(z >= 0, 1.0, 0.01 if name == "leaky_relu" else 0.0)
+
+
+def _collapse_wrong_bias(weights, biases):
+    W = weights[0]
+    for M in weights[1:]:
+        W = M @ W
+    return W, biases[-1]
+
+
+# part -> [(wrong answer, words the first failure must contain)]
+WRONG = {
+    "1.1": [(lambda X, w, b: X @ w, "values differ"),
+            (lambda X, w, b: (X @ w + b)[:, None], "an extra axis of length 1"),
+            (_zeros_like_first, "should have shape")],
+    "1.2": [(lambda X, w, b: np.where(X @ w + b >= 0, 1.0, 0.0), "z = 0 exactly should give 0"),
+            (lambda X, w, b: X @ w + b, "only 0 and 1")],
+    "1.3": [(lambda gate: (np.array([1.0, 1.0]), -1.5), "for input (0, 1) your perceptron outputs 0, but OR is 1"),
+            (lambda gate: (np.ones(2), 0.0), "your perceptron outputs 1, but AND is 0"),
+            (lambda gate: (np.ones(3), -1.5), "w should have shape (2,)")],
+    "1.4": [(lambda X, y, lr=1.0, epochs=100: (np.zeros(X.shape[1]), 0.0), "misclassifies"),
+            (lambda X, y, lr=1.0, epochs=100: np.zeros(X.shape[1]), "should be a pair")],
+    "2.1": [(lambda X, W, b: X @ W + b, "raised ValueError"),
+            (lambda X, W, b: X @ W.T, "values differ"),
+            (lambda X, W, b: (X @ W.T + b).T, "transposed?")],
+    "2.2": [(lambda X, weights, biases: _mlp(X, weights, biases, relu_last=True), "no activation"),
+            (lambda X, weights, biases: _mlp(X, weights, biases, relu=False), "ReLU is missing")],
+    "2.3": [(lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)), "weights only"),
+            (lambda sizes: sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)) + sizes[0],
+             "the input layer has no parameters"),
+            (lambda sizes: float(len(sizes)), "should be")],
+    "3.1": [(_quiet(lambda z: np.exp(z) / (1 + np.exp(z))), "contains NaN"),
+            (_quiet(lambda z: 1 / (1 + np.exp(z))), "values differ")],
+    "3.2": [(lambda z, slope=0.01: np.maximum(z, 0), "values differ"),
+            (lambda z, slope=0.01: np.where(z > 0, z, slope * z).astype(int), "floating-point")],
+    "3.3": [(lambda z, name: np.tanh(z) if name == "tanh" else 1 / (1 + np.exp(-z)), "not its derivative"),
+            (_grad_kink_wrong, "wrong value at z = 0 exactly")],
+    "3.4": [(lambda X, W, b: float(np.mean(np.maximum(X @ W.T + b, 0) == 0)), "fraction of zero outputs"),
+            (lambda X, W, b: float(np.all(X @ W.T + b <= 0, axis=0).sum()), "number of dead units")],
+    "4.1": [(lambda W1, b1, W2, b2: (W1 @ W2, b2), "raised ValueError"),
+            (lambda W1, b1, W2, b2: (W2 @ W1, b2), "only the last layer's bias"),
+            (lambda W1, b1, W2, b2: W2 @ W1, "should be a pair")],
+    "4.2": [(_collapse_wrong_bias, "only the last layer's bias")],
+    "4.3": [(lambda sizes: min(sizes[0], sizes[-1]), "hidden layers count too"),
+            (lambda sizes: max(sizes), "should be")],
+    "5.1": [(lambda fi, fo, rng, gain=1.0: rng.normal(0, gain * np.sqrt(2 / (fi + fo)), size=(fo, fi)),
+             "beyond the bound"),
+            (lambda fi, fo, rng, gain=1.0: rng.uniform(-1, 1, size=(fi, fo)) * gain * np.sqrt(6 / (fi + fo)),
+             "stored (out, in)"),
+            (lambda fi, fo, rng, gain=1.0: rng.uniform(-1, 1, size=(fo, fi)) * np.sqrt(6 / (fi + fo)) / 2,
+             "clearly below the bound"),
+            (lambda fi, fo, rng, gain=1.0: rng.uniform(0, gain * np.sqrt(6 / (fi + fo)), size=(fo, fi)),
+             "mean is")],
+    "5.2": [(lambda fi, fo, rng, mode="fan_in", gain=SQRT2: rng.normal(0, gain / np.sqrt(fo if mode == "fan_in" else fi), size=(fo, fi)),
+             "other fan"),
+            (lambda fi, fo, rng, mode="fan_in", gain=SQRT2: rng.normal(0, gain**2 / (fi if mode == "fan_in" else fo), size=(fo, fi)),
+             "variance"),
+            (lambda fi, fo, rng, mode="fan_in", gain=SQRT2: rng.uniform(-1, 1, size=(fo, fi)) * np.sqrt(3) * gain / np.sqrt(fi if mode == "fan_in" else fo),
+             "beyond 2 std")],
+    "5.3": [(lambda X, weights, activation: _stats(X, weights, activation, after=False), "before the activation"),
+            (lambda X, weights, activation: _stats(X, weights, activation, ddof=1), "population std")],
+    "6.1": [(_quiet(_naive_softmax), "subtract each row's max"),
+            (_quiet(lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(axis=0)), "down each column")],
+    "6.2": [(_quiet(lambda z: np.log(_naive_softmax(z - z.max(-1, keepdims=True)))), "log(0)")],
+    "6.3": [(_ce_sum, "sum over the batch"), (_ce_after_softmax, "softmax was applied twice")],
+    "6.4": [(lambda logits, targets: _ce_grad(logits, targets), "N times too large"),
+            (lambda logits, targets: _ce_grad(logits, targets, -1 / len(targets)), "wrong sign")],
+}
+
+
+def test_every_part_has_wrong_answers():
+    assert set(WRONG) == set(PART_IDS)
+
+
+@pytest.mark.parametrize(("part_id", "index"), [(p, i) for p, ws in WRONG.items() for i in range(len(ws))])
+def test_wrong_answer_gets_specific_feedback(part_id, index):
+    func, words = WRONG[part_id][index]
+    part = get_part(part_id)
+    result = run_check(part_id, func)
+    assert not result.passed and result.max_score == part.points and 0 <= result.score < part.points
+    assert words in result.message, result.message
+    assert re.search(rf"^✘ {re.escape(part.id)} .* of \d+ checks passed \(.*/{part.points} points\)\.$",
+                     result.message.splitlines()[0]), result.message
+    assert "First failure, case " in result.message and f"Hint: {part.hint}" in result.message
+    assert "Traceback" not in result.message and "coursekit/" not in result.message
+
+
+def test_small_differences_are_shown_with_enough_digits():
+    part = get_part("6.1")
+    case = part.cases(np.random.default_rng(PUBLIC_SEED))[1]
+    right = reference("6.1")(*case.args)
+    assert part.judge(case, right.astype(np.float32)) is None  # rounding to float32 alone is tolerated
+    msg = compare_array(right, (right * (1 + 1e-6)).astype(np.float32), what="softmax(z)", rtol=1e-7)
+    assert msg == "softmax(z) is right only to float32 precision; the check needs float64 " \
+                  "(keep the input's dtype, don't convert to float32)"
+    msg = part.judge(case, right * (1 + 1e-5))
+    worst = re.search(r"expected (\S+), got (\S+)$", msg)
+    assert worst and worst.group(1) != worst.group(2), msg
+
+
+def test_partially_right_answer_gets_partial_score():
+    # right except exactly on the boundary z = 0: 2 of 3 cases pass
+    result = run_check("1.2", lambda X, w, b: np.where(X @ w + b >= 0, 1.0, 0.0))
+    assert result.message.startswith("✘ 1.2 Perceptron output: 2 of 3 checks passed (1.33/2 points).")
+    assert result.score == 1.33 and "case 1 of 3 (12 inputs, some exactly on the boundary" in result.message
+
+
+# ---------------------------------------------------------------- bad things handed to check
+
+
+def test_not_a_function():
+    result = run_check("6.1", np.zeros(3))
+    assert not result.passed and result.score == 0
+    assert "check needs your function `softmax` itself; got an array of shape (3,)" in result.message
+    assert "instead of the function itself" in result.message
+    assert "itself; got type" in run_check("6.1", np.ndarray).message
+
+
+def test_wrong_signature():
+    result = run_check("1.4", lambda X, y: (np.zeros(2), 0.0))
+    assert "cannot be called the way the exercise calls it (2 positional arguments and keyword arguments " \
+           "lr, epochs)" in result.message
+    assert "unexpected keyword argument 'lr'" in result.message
+    assert "Keep the signature" in result.message and not result.passed
+    # a keyword argument that only some cases pass is caught before anything runs
+    result = run_check("3.2", lambda z: np.where(z > 0, z, 0.01 * z))
+    assert "(1 positional argument and keyword argument slope): got an unexpected keyword argument" \
+        in result.message, result.message
+
+
+def test_raising_function_shows_type_message_and_line():
+    def softmax(z):
+        total = z.sum()
+        raise KeyError(f"oops {total > 0 or True}")
+
+    result = run_check("6.1", softmax)
+    assert "your function raised KeyError: 'oops True' (line 3 of softmax: " \
+           "`raise KeyError(f\"oops {total > 0 or True}\")`)" in result.message
+    assert "0 of 5 checks passed" in result.message
+
+
+def test_system_exit_and_recursion_do_not_escape():
+    def softmax(z):
+        raise SystemExit(3)
+
+    assert "raised SystemExit" in run_check("6.1", softmax).message
+
+    def log_softmax(z):
+        return log_softmax(z)
+
+    assert "RecursionError" in run_check("6.2", log_softmax).message
+
+
+def test_wrong_return_type():
+    result = run_check("6.1", lambda z: "probabilities")
+    assert "your function returned a string; expected a numpy array" in result.message
+    assert "returned None" not in result.message
+    assert "None (did you forget to return?)" in run_check("6.1", lambda z: None).message
+
+
+def _fast(monkeypatch, part_id: str, seconds: float):
+    part = dataclasses.replace(get_part(part_id), time_limit=seconds)
+    monkeypatch.setattr(feedback, "get_part", lambda pid: part)
+
+
+def test_infinite_loop_is_stopped(monkeypatch):
+    _fast(monkeypatch, "6.1", 0.3)
+
+    def softmax(z):
+        while True:
+            try:
+                pass
+            except Exception:  # a student's broad except must not swallow the time limit
+                pass
+
+    result = run_check("6.1", softmax)
+    assert "case 1 of 5 (a single vector of 5 logits): took longer than 0.3 s; is there an infinite loop" \
+           in result.message
+    assert not result.passed and result.score == 0
+
+
+def test_infinite_loop_is_stopped_outside_the_main_thread(monkeypatch):
+    _fast(monkeypatch, "6.1", 0.3)
+    stop = threading.Event()
+
+    def softmax(z):
+        while not stop.is_set():  # bounded: the test sets stop when done
+            pass
+
+    box = {}
+    worker = threading.Thread(target=lambda: box.setdefault("r", run_check("6.1", softmax)))
+    worker.start()
+    worker.join(10)
+    stop.set()
+    assert "took longer than 0.3 s" in box["r"].message
+
+
+def test_from_scratch_rule():
+    import torch
+
+    def softmax(z):
+        return torch.softmax(torch.from_numpy(z), dim=-1).numpy()
+
+    result = run_check("6.1", softmax)
+    assert not result.passed and result.score == 0
+    assert "written from scratch with numpy, but your function uses `torch`" in result.message
+
+    from scipy.special import softmax as sp_softmax
+
+    def helper(z):
+        return sp_softmax(z, axis=-1)
+
+    def softmax2(z):
+        return helper(z)
+
+    assert "uses `scipy`" in run_check("6.1", softmax2).message
+
+
+def test_changing_the_input_in_place_is_noted():
+    def softmax(z):
+        z -= z.max(axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=-1, keepdims=True)
+        return z
+
+    result = run_check("6.1", softmax)
+    assert result.passed
+    assert "Note: your function changed its argument `z` in place; work on a copy." in result.message
+
+
+def test_initializers_must_draw_from_the_given_rng():
+    def own_seed(fan_in, fan_out, rng, gain=1.0):
+        a = gain * np.sqrt(6 / (fan_in + fan_out))
+        return np.random.default_rng(0).uniform(-a, a, size=(fan_out, fan_in))
+
+    def global_state(fan_in, fan_out, rng, gain=1.0):
+        a = gain * np.sqrt(6 / (fan_in + fan_out))
+        return np.random.uniform(-a, a, size=(fan_out, fan_in))  # noqa: NPY002 - the mistake under test
+
+    assert "different seeds gave the same weights" in run_check("5.1", own_seed).message
+    assert "same seed gave different weights" in run_check("5.1", global_state).message
+    assert "Note" not in run_check("5.1", reference("5.1")).message
+
+
+def test_calling_an_unfinished_earlier_part():
+    def cross_entropy(logits, targets):
+        raise NotImplementedError("Exercise 6.2: log-softmax")
+
+    assert "calls the function of exercise 6.2, which is not implemented yet" in \
+        run_check("6.3", cross_entropy).message
+
+
+def test_check_never_raises_and_stays_quiet(capsys, monkeypatch):
+    result = check("0.0", len)
+    assert result.max_score == 0 and "unknown exercise part '0.0'" in capsys.readouterr().out
+    assert check("6.1", stub("6.1"), quiet=True).passed is False
+    assert capsys.readouterr().out == ""
+
+    def broken(part_id, func):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(feedback, "run_check", broken)
+    result = check("6.1", len)
+    assert "check failed unexpectedly: RuntimeError: bug" in capsys.readouterr().out
+    assert not result.passed
+
+
+def test_result_repr_is_short_and_displays_nothing():
+    result = run_check("6.1", reference("6.1"))
+    assert repr(result) == "CheckResult(part='6.1', passed=True, score=2, max_score=2)"
+    assert result._ipython_display_() is None  # IPython shows no Out[] for it
+
+
+def test_alarm_handler_is_restored():
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    run_check("6.1", reference("6.1"))
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+# ---------------------------------------------------------------- release
+
+
+def test_strip_regions_keeps_indent_and_drops_hidden_tests():
+    part = get_part("6.1")
+    src = ("def softmax(z):\n    \"\"\"doc\"\"\"\n    ### BEGIN SOLUTION\n    return z\n    ### END SOLUTION\n"
+           "x = 1\n### BEGIN HIDDEN TESTS\nassert False\n### END HIDDEN TESTS\n")
+    assert strip_regions(src, part, where="t") == (
+        'def softmax(z):\n    """doc"""\n    # YOUR CODE HERE\n'
+        '    raise NotImplementedError("Exercise 6.1: stable softmax")\nx = 1')
+    for bad, words in [("### BEGIN SOLUTION\nx", "not closed"), ("x\n### END SOLUTION", "without its BEGIN"),
+                       ("### BEGIN SOLUTION\n### BEGIN HIDDEN TESTS", "starts inside"),
+                       ("### BEGIN HIDDEN TESTS\nx", "hidden region is not closed")]:
+        with pytest.raises(ValueError, match=words):
+            strip_regions(bad, part, where="t")
+    with pytest.raises(ValueError, match="not a solution cell"):
+        strip_regions("### BEGIN SOLUTION\n### END SOLUTION", None, where="t")
+
+
+def test_stub_messages():
+    assert stub_message(get_part("6.1")) == "Exercise 6.1: stable softmax"
+    assert stub_message(get_part("5.1")) == "Exercise 5.1: Xavier uniform initializer"
+    assert stub_message(get_part("5.2")) == "Exercise 5.2: He (Kaiming) normal initializer"
+    assert stub_message(get_part("3.2")) == "Exercise 3.2: leaky ReLU"
+
+
+@pytest.mark.parametrize("stem", list(EXERCISES))
+def test_student_copy_hides_solutions_and_keeps_locks(stem):
+    source = _source(stem)
+    copy = student_copy(source, name=stem)
+    assert render(copy) == render(student_copy(source, name=stem)), "deterministic"
+    assert copy.metadata["coursekit"] == {"exercise": stem}
+    assert [c.id for c in copy.cells] == [c.id for c in source.cells]
+    text = render(copy).decode()
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    parts = {p.grade_id: p for p in EXERCISES[stem]}
+    for src_cell, cell in zip(source.cells, copy.cells, strict=True):
+        grading = cell.metadata["nbgrader"]
+        assert grading == src_cell.metadata["nbgrader"]
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+        if grading["locked"]:
+            assert cell.metadata["editable"] is False and cell.metadata["deletable"] is False
+        if grading["solution"]:
+            part = parts[grading["grade_id"]]
+            assert f'    # YOUR CODE HERE\n    raise NotImplementedError("{stub_message(part)}")' in cell.source
+            solution = src_cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+            for line in solution.strip().splitlines():
+                if len(line.strip()) > 12:  # long enough to be a real line of the answer
+                    assert line.strip() not in cell.source
+            assert cell.source.startswith(f"def {part.function}(")
+
+
+def test_committed_student_copies_are_up_to_date():
+    stale = [r for r in release(SOURCES, ROOT / "exercises", check=True) if r.status != "unchanged"]
+    assert not stale, f"run 'coursekit release': {[str(r.target) for r in stale]} out of date"
+
+
+def test_release_cli_writes_checks_and_detects_stale(tmp_path):
+    from coursekit.cli import main
+
+    out = tmp_path / "out"
+    args = ["release", "--source", str(SOURCES), "--out", str(out)]
+    assert main([*args, "--check"]) == 1  # nothing released yet: missing
+    assert main(args) == 0
+    first = {p.name: p.read_bytes() for p in out.glob("*.ipynb")}
+    assert sorted(first) == [f"{s}.ipynb" for s in EXERCISES]
+    assert main(args) == 0 and {p.name: p.read_bytes() for p in out.glob("*.ipynb")} == first
+    assert main([*args, "--check"]) == 0
+    (out / "03_activations.ipynb").write_bytes(first["03_activations.ipynb"].replace(b"sigmoid", b"sigmoyd"))
+    assert main([*args, "--check"]) == 1
+    assert main([*args, "03_activations"]) == 0 and main([*args, "--check"]) == 0
+    assert main([*args, "99_nothing"]) == 2  # a clear error, not a traceback
+    (out / "07_gone.ipynb").write_bytes(first["06_softmax.ipynb"])  # its source was deleted
+    assert main(args) == 0 and main([*args, "--check"]) == 1
+
+
+def test_release_rejects_a_source_without_exercise_metadata(tmp_path):
+    nb = _source("06_softmax")
+    del nb.metadata["coursekit"]
+    with pytest.raises(ValueError, match="coursekit.exercise is None"):
+        student_copy(nb, name="x.ipynb")
+    nb = _source("06_softmax")
+    cells = _grade_cells(nb)
+    cells["ex6_2_log_softmax"].metadata["nbgrader"]["grade_id"] = "ex6_9_other"
+    with pytest.raises(ValueError, match="grade_id is not a part of 06_softmax"):
+        student_copy(nb, name="x.ipynb")
+
+
+# ---------------------------------------------------------------- the solution sources
+
+
+def test_every_chapter_has_its_exercise_with_the_same_name():
+    lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert lessons == list(EXERCISES), "exercise names follow the chapter notebooks (README, links)"
+    assert sorted(p.stem for p in SOURCES.glob("[0-9][0-9]_*.ipynb")) == list(EXERCISES)
+
+
+@pytest.mark.parametrize("stem", list(EXERCISES))
+def test_solution_source_is_nbgrader_ready_and_executed(stem):
+    nb = _source(stem)
+    assert nb.metadata["coursekit"] == {"exercise": stem}
+    assert nb.cells[0].source.startswith(f"# Exercises {stem[:2]} · ")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "run 'coursekit execute'"
+    grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
+    assert len(set(grade_ids)) == len(grade_ids)
+    cells = _grade_cells(nb)
+    for part in EXERCISES[stem]:
+        sol = cells[part.grade_id].metadata["nbgrader"]
+        assert sol == {"grade": False, "solution": True, "locked": False, "grade_id": part.grade_id,
+                       "schema_version": 3}
+        chk = cells[f"{part.grade_id}_check"]
+        assert chk.metadata["nbgrader"] == {"grade": True, "solution": False, "locked": True,
+                                            "points": part.points, "grade_id": f"{part.grade_id}_check",
+                                            "schema_version": 3}
+        assert chk.source.startswith(f'check("{part.id}", {part.function})\n')
+        assert [o.get("text") for o in chk.outputs] == [
+            f"✔ {part.id} {part.title}: all {len(part.cases(np.random.default_rng(0)))} checks passed. "
+            f"{part.points}/{part.points} points.\n"]
+        task = cells[f"{part.grade_id}_task"]
+        assert task.source.startswith(f"## {part.id} · {part.title} ({part.points} points)")
+        assert task.metadata["nbgrader"]["locked"] is True
+
+
+@pytest.mark.parametrize("stem", list(EXERCISES))
+def test_nbgrader_metadata_follows_its_schema(stem):
+    """The rules of nbgrader's cell-metadata schema (v3) and validator, checked without installing it."""
+    allowed = {"schema_version", "grade", "locked", "solution", "task", "grade_id", "points", "checksum",
+               "cell_type"}
+    ids = []
+    for cell in _source(stem).cells:
+        meta = cell.metadata["nbgrader"]
+        assert set(meta) <= allowed and {"schema_version", "grade", "locked", "solution"} <= set(meta)
+        assert meta["schema_version"] == 3
+        assert re.fullmatch(r"[a-zA-Z0-9_\-]+", meta["grade_id"])
+        ids.append(meta["grade_id"])
+        if meta["grade"]:
+            assert meta["points"] > 0 and cell.cell_type == "code"
+        if cell.cell_type == "markdown":
+            assert not meta["grade"] and not meta["solution"] and meta["locked"]
+    assert len(ids) == len(set(ids))
+
+
+# ---------------------------------------------------------------- student copies run
+
+
+@pytest.mark.slow
+def test_student_copies_execute_with_only_not_implemented(tmp_path):
+    from nbclient import NotebookClient
+
+    for stem in EXERCISES:
+        nb = nbformat.read(ROOT / "exercises" / f"{stem}.ipynb", as_version=4)
+        NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(ROOT / "exercises")}}).execute()
+        errors = [o.get("ename") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert set(errors) <= {"NotImplementedError"}, (stem, errors)
+        for part in EXERCISES[stem]:
+            cell = _grade_cells(nb)[f"{part.grade_id}_check"]
+            text = "".join(o.get("text", "") for o in cell.outputs)
+            assert text.startswith(f"… {part.id} {part.title}: not implemented yet."), (stem, text)
+            assert not any(o.output_type == "execute_result" for o in cell.outputs)
+
+
+@pytest.mark.parametrize("part_id", ["5.1", "5.2"])
+def test_statistical_judges_accept_right_answers_on_many_seeds(part_id):
+    """Bands of 8 standard errors: a right initializer must never be rejected (here: 40 seeds)."""
+    part = get_part(part_id)
+    func = reference(part_id)
+    for seed in range(100, 140):
+        for case in part.cases(np.random.default_rng(seed)):
+            assert part.judge(case, func(*case.args, **case.kwargs)) is None, (seed, case.label)
+
+
+def test_cross_entropy_judge_knows_ln_k():
+    """The cross-entropy judge agrees with the fact the chapter teaches: ln K at a uniform start."""
+    part = get_part("6.3")
+    case = next(c for c in part.cases(np.random.default_rng(0)) if "uniform" in c.label)
+    k = case.args[0].shape[1]
+    assert part.judge(case, math.log(k)) is None
+    assert part.judge(case, math.log(k) + 1e-3) is not None
