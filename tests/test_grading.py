@@ -1,0 +1,563 @@
+"""``coursekit grade``: real sandboxed processes grading honest and hostile submissions.
+
+Most submissions are graded in one batch (module fixture, two workers, a
+2-second limit per submission), then each test asserts one submission's exact
+score and error text. Scores are computed from the spec's points, never
+copied from the grader's output.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from coursekit.cli import main
+from coursekit.exercises.spec import EXERCISES, Case, Part, to_plain
+from coursekit.grading.grader import Pool, grade, prepare
+from coursekit.paths import solution_notebooks, student_notebooks
+
+EX = "01_neurons"
+POINTS = {p.id: p.points for p in EXERCISES[EX]}
+FULL = sum(POINTS.values())
+TIMEOUT = 2.0
+
+SETUP = "import numpy as np\nfrom coursekit.exercises import check\n%matplotlib inline"
+SOLUTIONS = {
+    "1.1": "def weighted_sum(X, w, b):\n    return X @ w + b\n",
+    "1.2": "def perceptron(X, w, b):\n    return (weighted_sum(X, w, b) > 0).astype(float)\n",
+    "1.3": (
+        "def gate_weights(gate):\n"
+        "    table = {'AND': (np.array([1.0, 1.0]), -1.5), 'OR': (np.array([1.0, 1.0]), -0.5),\n"
+        "             'NAND': (np.array([-1.0, -1.0]), 1.5)}\n"
+        "    return table.get(gate)\n"
+    ),
+    "1.4": (
+        "def train_perceptron(X, y, lr=1.0, epochs=100):\n"
+        "    w = np.zeros(X.shape[1])\n"
+        "    b = 0.0\n"
+        "    for _ in range(epochs):\n"
+        "        errors = 0\n"
+        "        for x, t in zip(X, y):\n"
+        "            e = t - float(x @ w + b > 0)\n"
+        "            if e:\n"
+        "                w = w + lr * e * x\n"
+        "                b += lr * e\n"
+        "                errors += 1\n"
+        "        if not errors:\n"
+        "            break\n"
+        "    return w, b\n"
+    ),
+}
+GRADE_IDS = {p.id: p.grade_id for p in EXERCISES[EX]}
+FUNCTIONS = {p.id: p.function for p in EXERCISES[EX]}
+
+
+def notebook(*cells, exercise: str | None = EX, metadata: bool = True) -> nbformat.NotebookNode:
+    """A notebook from cells given as source strings or (source, grade_id) pairs."""
+    nb = new_notebook()
+    if exercise:
+        nb.metadata["coursekit"] = {"exercise": exercise}
+    nb.cells.append(new_markdown_cell("# 01 · Exercises"))
+    for c in cells:
+        src, gid = (c, None) if isinstance(c, str) else c
+        cell = new_code_cell(src)
+        if gid and metadata:
+            cell.metadata["nbgrader"] = {"grade_id": gid, "solution": True, "points": 0}
+        nb.cells.append(cell)
+    return nb
+
+
+def solved(replace: dict[str, str] | None = None, *, extra_before=(), extra_after=(), checks=True):
+    """The reference answers in the usual layout, with some parts' code replaced."""
+    sols = dict(SOLUTIONS, **(replace or {}))
+    cells: list = [SETUP, *extra_before]
+    for pid, src in sols.items():
+        cells.append((src, GRADE_IDS[pid]))
+        if checks:
+            cells.append(f"check({pid!r}, {FUNCTIONS[pid]})")
+    cells += list(extra_after)
+    return notebook(*cells)
+
+
+def cell_number(nb, needle: str) -> int:
+    """1-based index (among all cells) of the first cell containing ``needle``."""
+    return next(i for i, c in enumerate(nb.cells, start=1) if needle in c.source)
+
+
+STUB = {pid: f"def {FUNCTIONS[pid]}(*args, **kwargs):\n    raise NotImplementedError('Exercise {pid}')\n"
+        for pid in SOLUTIONS}
+ALWAYS_EQUAL = (
+    "class AlwaysEqual:\n"
+    "    def __eq__(self, other):\n        return True\n"
+    "    def __ne__(self, other):\n        return False\n"
+    "def weighted_sum(X, w, b):\n    return AlwaysEqual()\n"
+)
+ND_SUBCLASS = (
+    "class Liar(np.ndarray):\n"
+    "    def __eq__(self, other):\n        return np.ones(np.shape(other), bool)\n"
+    "    def __array_finalize__(self, obj):\n        pass\n"
+    "def weighted_sum(X, w, b):\n    return np.zeros(len(X)).view(Liar)\n"
+)
+MONKEYPATCH = (
+    "import torch, numpy\n"
+    "import coursekit.exercises.spec as spec\n"
+    "numpy.allclose = lambda *a, **k: True\n"
+    "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+    "torch.allclose = lambda *a, **k: True\n"
+    "torch.Tensor.__eq__ = lambda *a, **k: True\n"
+    "spec.compare_array = lambda *a, **k: None\n"
+    "for part in spec.EXERCISES['01_neurons']:\n"
+    "    object.__setattr__(part, 'judge', lambda case, got: None)\n"
+)
+FAKE_PRINT = (
+    "import json, sys\n"
+    "print('1.1 Weighted sum: 2/2 points. Total: 10/10')\n"
+    "print(json.dumps({'submissions': [{'score': 10, 'max_score': 10}]}))\n"
+    "sys.stderr.write('score 10/10\\n')\n"
+)
+WRONG = {
+    "1.1": "def weighted_sum(X, w, b):\n    return X @ w\n",
+    "1.2": "def perceptron(X, w, b):\n    return np.full(len(X), 0.5)\n",
+    "1.3": "def gate_weights(gate):\n    return (np.zeros(2), 0.0)\n",
+    "1.4": "def train_perceptron(X, y, lr=1.0, epochs=100):\n    return np.zeros(X.shape[1]), 0.0\n",
+}
+# kill the other workers of this grader, whatever submission they are running
+KILL_SIBLINGS = (
+    "import os, signal\n"
+    "def ppid(pid):\n"
+    "    stat = open(f'/proc/{pid}/stat', 'rb').read()\n"
+    "    return int(stat[stat.rfind(b')') + 2:].split()[1])\n"
+    "me = os.getppid()\n"
+    "grader = ppid(me)\n"
+    "for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
+    "    try:\n"
+    "        if pid != me and ppid(pid) == grader:\n"
+    "            os.kill(pid, signal.SIGKILL)\n"
+    "    except OSError:\n"
+    "        pass\n"
+)
+CORRUPT_CHANNEL = (
+    "import os\n"
+    "for fd in map(int, os.listdir('/proc/self/fd')):\n"
+    "    try:\n"
+    "        os.write(fd, b'\\xff\\xff\\xff\\xffgarbage')\n"
+    "    except OSError:\n"
+    "        pass\n"
+)
+
+
+def submissions() -> dict[str, nbformat.NotebookNode | bytes]:
+    subs: dict[str, nbformat.NotebookNode | bytes] = {}
+    subs["reference"] = solved()
+    subs["stub"] = solved(STUB)
+    # NAND answered wrongly: 3 of the 4 cases of 1.3 pass
+    subs["partial"] = solved({"1.3": SOLUTIONS["1.3"].replace("1.5)}", "-1.5)}")})
+    # cells re-ordered, stale wrong copies around the right answers (the last definition wins,
+    # as in a notebook run top to bottom), no nbgrader metadata at all
+    subs["shuffled"] = notebook(
+        SOLUTIONS["1.4"], WRONG["1.1"], SOLUTIONS["1.2"], SETUP, WRONG["1.3"], SOLUTIONS["1.1"],
+        SOLUTIONS["1.3"], WRONG["1.2"], SOLUTIONS["1.2"],
+    )
+    # answers re-typed into fresh cells, the grade_ids moved onto the wrong cells
+    swapped = list(GRADE_IDS.values())[::-1]
+    subs["retyped"] = notebook(SETUP, *zip(SOLUTIONS.values(), swapped, strict=True))
+    subs["monkeypatch"] = solved(WRONG, extra_before=[MONKEYPATCH])
+    subs["fakeprint"] = solved(WRONG, extra_before=[FAKE_PRINT], extra_after=[FAKE_PRINT])
+    subs["alwayseq"] = solved({"1.1": ALWAYS_EQUAL})
+    subs["ndsubclass"] = solved({"1.1": ND_SUBCLASS})
+    subs["sysexit"] = solved(extra_before=["import sys\nsys.exit('bye')"])
+    subs["osexit"] = solved({"1.2": "import os\ndef perceptron(X, w, b):\n    os._exit(0)\n"})
+    nb = solved()
+    nb.metadata["coursekit"]["exercise"] = "99_anything"
+    for c in nb.cells:
+        if "nbgrader" in c.metadata:
+            c.metadata["nbgrader"]["points"] = 1000
+    subs["points"] = nb
+    subs["killparent"] = solved(extra_before=["import os\nos.kill(os.getppid(), 9)"])
+    subs["killsiblings"] = solved(extra_before=[KILL_SIBLINGS])
+    subs["killgroup"] = solved(extra_before=["import os\nos.killpg(0, 9)"])
+    subs["stopparent"] = solved(extra_before=["import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)"])
+    subs["escape"] = solved(extra_before=[
+        "import os, time\npid = os.fork()\nif pid == 0:\n    os.setsid()\n    time.sleep(60)\n    os._exit(0)\n"
+        "raise RuntimeError(f'escaped={pid}')"
+    ])
+    subs["disk"] = solved(extra_before=[
+        "import os\nopen('leak.txt', 'w').write('x')\nos.mkdir('sub')\nraise RuntimeError('cwd=' + os.getcwd())"
+    ])
+    subs["torch"] = solved({"1.1": "import torch\ndef weighted_sum(X, w, b):\n"
+                                   "    return (torch.from_numpy(X) @ torch.from_numpy(w) + b).numpy()\n"})
+    subs["alias"] = solved(
+        {"1.2": "def perceptron(X, w, b):\n    return step(weighted_sum(X, w, b))\n"},
+        extra_before=["import torch\nstep = lambda z: torch.heaviside(torch.from_numpy(z), "
+                      "torch.tensor(0.0, dtype=torch.float64)).numpy()"],
+    )
+    subs["syntax"] = solved({"1.3": "def gate_weights(gate)\n    return None\n"})
+    subs["loop"] = solved({"1.4": "def train_perceptron(X, y, lr=1.0, epochs=100):\n    while True:\n"
+                                  "        pass\n"})
+    subs["hardloop"] = solved(
+        {"1.4": "def train_perceptron(X, y, lr=1.0, epochs=100):\n    while True:\n        pass\n"},
+        extra_before=["import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)"],
+    )
+    subs["membomb"] = solved(
+        {"1.3": "def gate_weights(gate):\n    return bytearray(2**40)\n"},
+        extra_before=["x = np.ones(2**40)"],
+    )
+    subs["corrupt"] = solved(extra_before=[CORRUPT_CHANNEL])
+    subs["huge"] = solved({"1.1": "def weighted_sum(X, w, b):\n    return np.zeros(10**7)\n"})
+    subs["longlist"] = solved({"1.1": "def weighted_sum(X, w, b):\n    return ['x' * 2**24]\n"})
+    subs["nometa"] = notebook(SETUP, *SOLUTIONS.values(), exercise=None)
+    subs["junk"] = b"{not json"
+    subs["image"] = b"\x89PNG\r\n\x1a\n\x00\x00binary"
+    subs["nocells"] = json.dumps({"metadata": {}, "nbformat": 4}).encode()
+    return subs
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = Pool(2)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, pool):
+    folder = tmp_path_factory.mktemp("submissions")
+    subs = submissions()
+    for name, nb in subs.items():
+        path = folder / f"{name}.ipynb"
+        if isinstance(nb, bytes):
+            path.write_bytes(nb)
+        else:
+            nbformat.write(nb, path)
+    cwd = os.getcwd()
+    results = grade([folder], timeout=TIMEOUT, pool=pool, seed=1234)
+    assert os.getcwd() == cwd
+    by_name = {r.student: r for r in results}
+    assert sorted(by_name) == sorted(subs)
+    return by_name, subs, folder
+
+
+def scores(r) -> dict[str, float]:
+    return {p.id: p.score for p in r.parts}
+
+
+def feedback(r, pid: str) -> str:
+    return next(p.feedback for p in r.parts if p.id == pid)
+
+
+def errors(r) -> str:
+    return "\n".join(r.errors)
+
+
+# -- honest submissions -------------------------------------------------------------
+
+
+def test_reference_answers_get_full_marks(batch):
+    r = batch[0]["reference"]
+    assert r.exercise == EX and r.errors == []
+    assert scores(r) == POINTS and r.score == FULL and r.max_score == FULL
+    assert all(p.feedback.startswith("all ") for p in r.parts)
+
+
+def test_stubs_get_zero_with_not_implemented(batch):
+    r = batch[0]["stub"]
+    assert r.score == 0 and r.max_score == FULL
+    assert "not implemented yet (NotImplementedError: Exercise 1.1)" in feedback(r, "1.1")
+
+
+def test_partial_credit_per_case(batch):
+    r = batch[0]["partial"]
+    assert scores(r) == dict(POINTS, **{"1.3": round(POINTS["1.3"] * 3 / 4, 2)})
+    fb = feedback(r, "1.3")
+    assert fb.startswith("3 of 4 cases passed. First failing case: the NAND gate: for input (")
+    assert "Hint:" in fb
+
+
+def test_reordered_duplicated_cells_without_metadata_still_grade(batch):
+    r = batch[0]["shuffled"]
+    assert scores(r) == POINTS, r.parts
+    assert batch[0]["retyped"].score == FULL
+
+
+def test_metadata_and_points_come_from_the_spec_not_the_notebook(batch):
+    r = batch[0]["points"]
+    assert r.exercise == EX  # recognised from the grade_ids despite the edited metadata
+    assert r.score == FULL and r.max_score == FULL
+
+
+def test_missing_metadata_needs_exercise(batch, pool, tmp_path):
+    r = batch[0]["nometa"]
+    assert r.parts == [] and r.score == 0
+    assert "cannot tell which exercise this notebook is; pass --exercise" in errors(r)
+    path = tmp_path / "nometa.ipynb"
+    nbformat.write(batch[1]["nometa"], path)
+    (forced,) = grade([path], exercise=EX, timeout=TIMEOUT, pool=pool)
+    assert forced.score == FULL
+
+
+# -- hostile submissions --------------------------------------------------------------
+
+
+def test_monkeypatching_numpy_torch_coursekit_changes_nothing(batch):
+    r = batch[0]["monkeypatch"]
+    assert r.score == 0
+    assert "First failing case" in feedback(r, "1.1")
+
+
+def test_printing_a_fake_score_changes_nothing(batch):
+    assert batch[0]["fakeprint"].score == 0
+
+
+def test_object_with_custom_eq_is_rejected(batch):
+    r = batch[0]["alwayseq"]
+    assert scores(r)["1.1"] == 0
+    assert "returned an object of type AlwaysEqual; expected a numpy array" in feedback(r, "1.1")
+    # an ndarray subclass is judged on its data only (zeros here), whatever its __eq__ says
+    r = batch[0]["ndsubclass"]
+    assert scores(r)["1.1"] == 0 and "z is all zeros" in feedback(r, "1.1")
+
+
+def test_sys_exit_in_a_cell_skips_that_cell(batch):
+    r = batch[0]["sysexit"]
+    assert r.score == FULL
+    n = cell_number(batch[1]["sysexit"], "sys.exit")
+    assert f"cell {n}: called sys.exit() / exit(); skipped" in r.errors
+
+
+def test_os_exit_keeps_earlier_results(batch):
+    r = batch[0]["osexit"]
+    assert scores(r) == {"1.1": POINTS["1.1"], "1.2": 0, "1.3": 0, "1.4": 0}
+    assert "the submission's process ended before it finished (os._exit?)" in r.errors
+    assert "no result (the submission's process ended before it finished" in feedback(r, "1.3")
+
+
+def test_killing_the_parent_worker_does_not_stop_the_batch(batch):
+    r = batch[0]["killparent"]
+    assert r.score == 0
+    assert errors(r).startswith("the grading worker died while grading this submission, twice")
+    assert batch[0]["reference"].score == FULL  # and the others were graded
+
+
+def test_killing_the_other_workers_changes_no_other_score(batch):
+    # the other submissions' exact scores are asserted by the other tests of this batch:
+    # a job whose worker was killed under it runs again on a fresh worker
+    r = batch[0]["killsiblings"]
+    assert r.score == FULL and r.errors == []
+
+
+def test_killing_its_own_process_group(batch):
+    r = batch[0]["killgroup"]
+    assert r.score == 0
+    assert "the submission's process was killed by SIGKILL before it finished" in r.errors
+
+
+def test_stopping_the_parent_worker(batch):
+    r = batch[0]["stopparent"]
+    assert r.score == 0
+    assert errors(r).startswith("the grading worker stopped answering while grading this submission, twice")
+
+
+def test_processes_a_submission_starts_do_not_outlive_it(batch):
+    r = batch[0]["escape"]
+    assert r.score == FULL
+    n = cell_number(batch[1]["escape"], "os.fork()")
+    if os.geteuid() != 0:  # no new processes at all (RLIMIT_NPROC)
+        assert f"cell {n}: BlockingIOError: [Errno 11] Resource temporarily unavailable" in r.errors
+        return
+    (line,) = [e for e in r.errors if e.startswith(f"cell {n}: RuntimeError: escaped=")]
+    pid = int(line.rsplit("=", 1)[1])
+    with pytest.raises(ProcessLookupError):  # killed and reaped by the worker after the run
+        os.kill(pid, 0)
+
+
+def test_files_written_stay_in_a_removed_temporary_folder(batch):
+    r = batch[0]["disk"]
+    assert r.score == FULL
+    (line,) = [e for e in r.errors if "RuntimeError: cwd=" in e]
+    workdir = Path(line.split("cwd=", 1)[1])
+    assert "coursekit-grade-" in workdir.name
+    assert not workdir.exists()
+    assert not (Path.cwd() / "leak.txt").exists() and not (batch[2] / "leak.txt").exists()
+
+
+def test_from_scratch_parts_must_not_use_torch(batch):
+    r = batch[0]["torch"]
+    assert scores(r) == dict(POINTS, **{"1.1": 0})
+    fb = feedback(r, "1.1")
+    n = cell_number(batch[1]["torch"], "import torch\ndef weighted_sum")
+    assert fb.startswith("Part 1.1 must be written from scratch (numpy only), but its code uses ")
+    assert fb == ("Part 1.1 must be written from scratch (numpy only), but its code uses "
+                  f"`import torch` (cell {n}, line 1); `torch` (cell {n}, line 3). No points for this part.")
+    # a library call hidden behind a helper defined in another cell is found too
+    r = batch[0]["alias"]
+    assert scores(r) == dict(POINTS, **{"1.2": 0})
+    n = cell_number(batch[1]["alias"], "step = lambda")
+    assert f"`import torch` (cell {n}, line 1)" in feedback(r, "1.2")
+
+
+def test_syntax_error_scores_that_part_zero(batch):
+    r = batch[0]["syntax"]
+    assert scores(r) == dict(POINTS, **{"1.3": 0})
+    n = cell_number(batch[1]["syntax"], "def gate_weights(gate)\n")
+    assert f"cell {n}: SyntaxError: expected ':' (line 1)" in r.errors
+    assert "no function `gate_weights` is defined" in feedback(r, "1.3")
+
+
+def test_infinite_loop_in_a_function(batch):
+    r = batch[0]["loop"]
+    assert scores(r) == dict(POINTS, **{"1.4": 0})
+    fb = feedback(r, "1.4")
+    assert "First failing case: the AND truth table: took longer than" in fb
+    assert "s and was stopped" in fb
+
+
+def test_infinite_loop_that_ignores_the_alarm_is_killed(batch):
+    r = batch[0]["hardloop"]
+    assert scores(r) == dict(POINTS, **{"1.4": 0})  # what was reported before the kill counts
+    assert f"the submission ran longer than the time limit ({TIMEOUT:g} s) and was stopped" in r.errors
+
+
+def test_memory_bombs(batch):
+    r = batch[0]["membomb"]
+    assert scores(r) == dict(POINTS, **{"1.3": 0})
+    n = cell_number(batch[1]["membomb"], "np.ones(2**40)")
+    assert any(e.startswith(f"cell {n}: MemoryError: Unable to allocate 8.00 TiB") for e in r.errors)
+    assert "raised MemoryError" in feedback(r, "1.3")
+
+
+def test_corrupt_result_channel(batch):
+    r = batch[0]["corrupt"]
+    assert r.score == 0
+    assert ("the submission's results were unreadable: the result stream is corrupt (bad frame length)"
+            in r.errors)
+
+
+def test_huge_results(batch):
+    r = batch[0]["huge"]  # 80 MB for one case: over the 64 MB cap, the process is stopped
+    assert r.score == 0
+    assert "the submission sent more than 64 MB of results and was stopped" in r.errors
+    r = batch[0]["longlist"]  # too long for one JSON frame: that case fails, the rest is graded
+    assert scores(r)["1.1"] == 0 and scores(r)["1.2"] == 0
+    assert "raised TypeError: '>' not supported between instances of 'list' and 'int'" in feedback(r, "1.2")
+    assert ("First failing case: 4 inputs with 2 features: returned a result too large to send "
+            "(over 16 MB as JSON); return a numpy array.") in feedback(r, "1.1")
+
+
+def test_files_that_are_not_notebooks(batch):
+    res = batch[0]
+    assert res["junk"].errors[0].startswith("not a notebook: the file is not valid JSON")
+    assert res["image"].errors == ["not a notebook: the file is not UTF-8 text"]
+    assert res["nocells"].errors == ["not a notebook: the JSON has no list of cells (nbformat 4)"]
+    assert all(res[k].score == 0 and res[k].parts == [] for k in ("junk", "image", "nocells"))
+
+
+def test_grade_time_inputs_differ_from_the_public_ones(tmp_path):
+    path = tmp_path / "s.ipynb"
+    nbformat.write(solved(), path)
+    args = {"exercise": None, "exercises": EXERCISES, "timeout": 1, "memory": 0}
+    a = prepare(path, "s", seed=1, **args).cases["1.1"]
+    b = prepare(path, "s", seed=1, **args).cases["1.1"]
+    c = prepare(path, "s", seed=2, **args).cases["1.1"]
+    assert all(np.array_equal(x.args[0], y.args[0]) for x, y in zip(a, b, strict=True))
+    assert not any(np.array_equal(x.args[0], y.args[0]) for x, y in zip(a, c, strict=True))
+
+
+# -- a spec of our own: partial credit and time limits on known cases ------------------
+
+
+def _cases(rng):
+    return [Case((float(i),), {}, f"input number {i}") for i in range(4)]
+
+
+def _judge(case, got):
+    want = case.args[0] * 2
+    return None if got == want else f"expected twice the input, got {got!r}"
+
+
+TOY = {"toy": [Part("9.1", "toy", "Double", "double", 4, "toy_double", False, _cases, _judge, "x * 2")]}
+
+
+def test_partial_credit_and_feedback_text(tmp_path, pool):
+    path = tmp_path / "toy.ipynb"
+    src = "def double(x):\n    if x >= 2:\n        return x\n    return 2 * x\n"
+    nbformat.write(notebook((src, "toy_double"), exercise="toy"), path)
+    (r,) = grade([path], exercises=TOY, to_plain=to_plain, timeout=TIMEOUT, pool=pool)
+    (p,) = r.parts
+    assert (p.score, p.max_score, p.passed, p.total) == (2.0, 4, 2, 4)
+    assert p.feedback == ("2 of 4 cases passed. First failing case: input number 2: "
+                          "expected twice the input, got 2.0. Hint: x * 2")
+
+
+# -- the command line -----------------------------------------------------------------
+
+
+def test_cli_writes_gradebook_feedback_and_json(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "bob").mkdir()
+    # alice also prints what looks like the grader's JSON: stdout must stay the grader's own
+    fake = 'print(\'{"submissions": [{"score": 99}]}\')'
+    nbformat.write(solved(extra_before=[fake], extra_after=[fake]), subs / "alice" / f"{EX}.ipynb")
+    nbformat.write(solved({"1.3": WRONG["1.3"]}), subs / "bob" / f"{EX}.ipynb")
+    (subs / "carol.ipynb").write_text("not a notebook")
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "coursekit.cli", "grade", str(subs), "--out", str(out), "--json",
+         "--timeout", "5", "--workers", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    by = {Path(s["file"]).parent.name if s["file"].endswith(f"{EX}.ipynb") else "carol": s
+          for s in data["submissions"]}
+    assert set(by) == {"alice", "bob", "carol"}
+    assert by["alice"]["score"] == FULL and by["alice"]["max_score"] == FULL, json.dumps(data)
+    assert by["bob"]["score"] == FULL - POINTS["1.3"]
+    assert set(by["bob"]["parts"][0]) == {"id", "score", "max_score", "feedback"}
+    assert by["carol"]["errors"][0].startswith("not a notebook")
+    with (out / "gradebook.csv").open() as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    assert set(rows) == {"alice", "bob", "carol"}
+    assert float(rows["bob"]["1.3"]) == 0 and float(rows["bob"]["total"]) == FULL - POINTS["1.3"]
+    assert int(rows["alice"]["max"]) == FULL
+    text = (out / "feedback" / "bob.md").read_text()
+    assert f"Total: {FULL - POINTS['1.3']:g} / {FULL} points" in text
+    assert "First failing case: the AND gate: for input (1, 1) your perceptron outputs 0" in text
+    assert "array(" not in text  # grade-time inputs are never shown
+
+
+def test_cli_rejects_unknown_exercise(tmp_path, capsys):
+    assert main(["grade", str(tmp_path), "--exercise", "nope"]) == 2
+    assert "unknown exercise 'nope'; known: 01_neurons" in capsys.readouterr().err
+
+
+# -- the course's own notebooks --------------------------------------------------------
+
+
+def test_solution_sources_get_full_marks(pool):
+    sources = solution_notebooks()
+    if not sources:
+        pytest.skip("no exercises/source/*.ipynb yet")
+    results = grade(sources, timeout=30, pool=pool, seed=7)
+    for r in results:
+        assert r.max_score == sum(p.points for p in EXERCISES[r.exercise]), r.file
+        assert r.score == r.max_score, (r.file, [p.feedback for p in r.parts], r.errors)
+
+
+def test_released_student_copies_get_zero_without_crashing(pool):
+    copies = student_notebooks()
+    if not copies:
+        pytest.skip("no exercises/NN_*.ipynb yet")
+    results = grade(copies, timeout=30, pool=pool, seed=7)
+    for r in results:
+        assert r.exercise in EXERCISES and r.parts, r.file
+        assert r.score == 0, (r.file, [p.feedback for p in r.parts])
