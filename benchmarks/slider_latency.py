@@ -1,0 +1,104 @@
+"""Latency of one slider move on chapter 05's histogram explorer, against the naive redraw.
+
+In one process, at the default size (5 layers × 100 units × 1000 samples, sigmoid, normal init):
+
+- explorer: set ``controls["scale"].value`` on a ``HistogramExplorer``; the observer recomputes the
+  network, blits the new histograms onto the stored background and puts a PNG into the widget;
+- naive: the same recompute in numpy, then a new pyplot figure with one ``plt.hist`` per layer and
+  the stats as titles, rendered to PNG (what an ``interact`` callback typically does).
+
+Prints both medians (wall-clock) and their ratio, plus the process CPU time per move, which is
+less sensitive to other programs competing for the cores. Targets: explorer median <= 10 ms,
+ratio >= 15.
+Run: ``.venv/bin/python benchmarks/slider_latency.py [--repeats N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")  # off-screen, like a notebook kernel's inline backend
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from coursekit import experiments as ex  # noqa: E402
+from coursekit.widgets import HistogramExplorer, hist_range  # noqa: E402
+
+DEPTH, WIDTH, N_SAMPLES, ACTIVATION, INIT = 5, 100, 1000, "sigmoid", "normal"
+
+
+def scales(n: int) -> list[float]:
+    """n slider positions that differ from one move to the next (one keyboard step apart)."""
+    return [10 ** (-0.5 + 0.05 * (i % 20)) for i in range(n)]
+
+
+def timed(fn) -> tuple[float, float]:
+    """(wall, cpu) seconds of one call of fn()."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def time_explorer(repeats: int) -> list[tuple[float, float]]:
+    explorer = HistogramExplorer(depth=DEPTH, width=WIDTH, n_samples=N_SAMPLES, activation=ACTIVATION, init=INIT)
+    slider = explorer.controls["scale"]
+    for s in scales(5):  # warm-up: caches, first-call costs
+        slider.value = s
+    times = []
+    for s in scales(repeats):  # consecutive values differ, so every assignment fires the observer
+        times.append(timed(lambda s=s: setattr(slider, "value", s)))
+    return times
+
+
+def naive_update(X, base_weights, scale: float) -> bytes:
+    weights = [scale * W for W in base_weights]
+    zs, hs = ex.forward(X, weights, ACTIVATION)
+    stats = [ex.layer_stats(z, h, ACTIVATION) for z, h in zip(zs, hs, strict=True)]
+    fig, axes = plt.subplots(1, DEPTH, figsize=(9.25, 2.1), sharey=True)
+    for i, (ax, h, s) in enumerate(zip(axes, hs, stats, strict=True), start=1):
+        ax.hist(h.ravel(), bins=40, range=hist_range(ACTIVATION))
+        ax.set_title(f"layer {i}: mean {s.mean:+.2f}\nstd {s.std:.3f}, sat {s.saturated:.1%}", fontsize=8)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def time_naive(repeats: int) -> list[tuple[float, float]]:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N_SAMPLES, WIDTH))
+    base = ex.make_weights(DEPTH, WIDTH, INIT, rng=rng)
+    naive_update(X, base, 1.0)  # warm-up
+    times = []
+    for s in scales(repeats):
+        times.append(timed(lambda s=s: naive_update(X, base, s)))
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=60, help="explorer moves to time (naive: a third)")
+    args = parser.parse_args()
+    ex_times = time_explorer(args.repeats)
+    naive_times = time_naive(max(5, args.repeats // 3))
+
+    def medians(times):
+        return tuple(1000 * statistics.median(t[k] for t in times) for k in (0, 1))
+
+    (explorer, explorer_cpu), (naive, naive_cpu) = medians(ex_times), medians(naive_times)
+    print(f"setting: {DEPTH} layers x {WIDTH} units x {N_SAMPLES} samples, {ACTIVATION}, {INIT} init")
+    print(f"explorer (blitted, PNG into widgets.Image): median {explorer:.1f} ms per move "
+          f"(CPU {explorer_cpu:.1f} ms)  target <= 10 ms")
+    print(f"naive (new pyplot figure + plt.hist + PNG): median {naive:.1f} ms per move (CPU {naive_cpu:.1f} ms)")
+    print(f"ratio naive / explorer: {naive / explorer:.1f}x wall-clock, {naive_cpu / explorer_cpu:.1f}x CPU  "
+          "(target >= 15x)")
+
+
+if __name__ == "__main__":
+    main()

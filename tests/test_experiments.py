@@ -1,0 +1,203 @@
+"""coursekit.experiments: forward/backward against torch, theory against simulation, training."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from coursekit import activations as A
+from coursekit import experiments as E
+
+TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+             "leaky_relu": torch.nn.functional.leaky_relu, "identity": lambda t: t}
+
+
+def torch_forward(X, weights, activation):
+    """The same stack built from nn.Linear (no bias), weights copied in (they are (out, in) in both)."""
+    h = torch.tensor(X)
+    out = []
+    for W in weights:
+        lin = torch.nn.Linear(W.shape[1], W.shape[0], bias=False).double()
+        with torch.no_grad():
+            lin.weight.copy_(torch.tensor(W))
+            h = TORCH_ACT[activation](lin(h))
+        out.append(h.numpy())
+    return out
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+def test_forward_matches_torch(activation):
+    r = E.forward_experiment(depth=4, width=30, n_samples=50, activation=activation, init="xavier_normal", seed=1)
+    assert r.X.shape == (50, 30) and len(r.activations) == 4 and r.activations[0].shape == (50, 30)
+    for got, want in zip(r.activations, torch_forward(r.X, r.weights, activation), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_stats_are_the_definitions():
+    r = E.forward_experiment(activation="tanh", init=0.2, seed=2)
+    for z, h, s in zip(r.pre_activations, r.activations, r.stats, strict=True):
+        assert s.mean == pytest.approx(np.mean(h)) and s.std == pytest.approx(np.std(h))
+        assert s.saturated == pytest.approx(np.mean(1 - np.tanh(z) ** 2 < 0.05))
+        assert s.dead == np.mean(np.all(h == 0, axis=0))
+
+
+def test_classic_experiment_facts():
+    # weight std 1 with sigmoid: most values pile up at 0 and 1 (saturated)
+    big = E.forward_experiment(activation="sigmoid", init=1.0, seed=0)
+    assert all(s.saturated > 0.4 for s in big.stats)
+    # std 0.01: everything collapses onto 0.5 (no saturation, but no diversity)
+    small = E.forward_experiment(activation="sigmoid", init=0.01, seed=0)
+    assert all(abs(s.mean - 0.5) < 0.01 and s.saturated == 0 for s in small.stats)
+    assert small.stats[-1].std < 0.02
+    # LeCun's 1/√n: spread between the two
+    lecun = E.forward_experiment(activation="sigmoid", init="lecun_normal", seed=0)
+    assert all(0.05 < s.std < 0.3 and s.saturated < 0.01 for s in lecun.stats)
+    # ReLU: 1/√n halves the variance per layer, He keeps it
+    relu_lecun = E.forward_experiment(activation="relu", init="lecun_normal", seed=0)
+    relu_he = E.forward_experiment(activation="relu", init="kaiming_normal", seed=0)
+    assert relu_lecun.stats[-1].std / relu_lecun.stats[0].std < 0.4
+    assert 0.8 < relu_he.stats[-1].std / relu_he.stats[0].std < 1.25
+
+
+def test_init_as_std_name_or_function_and_scale():
+    a = E.forward_experiment(init=0.1, seed=3)
+    b = E.forward_experiment(init="normal", scale=0.1, seed=3)
+    c = E.forward_experiment(init=lambda shape, rng: 0.1 * rng.standard_normal(shape), seed=3)
+    for W1, W2, W3 in zip(a.weights, b.weights, c.weights, strict=True):
+        np.testing.assert_allclose(W1, W2, rtol=1e-15)
+        np.testing.assert_allclose(W1, W3, rtol=1e-15)
+
+
+@pytest.mark.parametrize("activation,std", [("sigmoid", 1.0), ("sigmoid", 0.1), ("tanh", 0.1),
+                                            ("tanh", 0.3), ("relu", math.sqrt(2 / 400)), ("identity", 0.05)])
+def test_variance_recursion_predicts_simulation(activation, std):
+    theory = E.variance_recursion(depth=5, width=400, weight_std=std, activation=activation)
+    sim = E.forward_experiment(depth=5, width=400, n_samples=2000, activation=activation, init=std, seed=4)
+    for layer, (pred, s) in enumerate(zip(theory["h_std"], sim.stats, strict=True), start=1):
+        assert s.std == pytest.approx(pred, rel=0.1), layer
+        assert s.mean == pytest.approx(theory["h_mean"][layer - 1], abs=0.05 * max(pred, 1e-3) + 0.02)
+
+
+def test_variance_recursion_closed_forms():
+    he = E.variance_recursion(depth=6, width=100, weight_std=math.sqrt(2 / 100), activation="relu")
+    np.testing.assert_allclose(he["z_var"], 2.0, rtol=1e-12)  # He keeps Var(z) constant
+    lecun = E.variance_recursion(depth=4, width=100, weight_std=0.1, activation="relu")
+    np.testing.assert_allclose(lecun["z_var"], [1.0, 0.5, 0.25, 0.125], rtol=1e-12)
+    # quadrature against a Monte-Carlo estimate of E[tanh(z)²] for z ~ N(0, 1)
+    z = np.random.default_rng(5).standard_normal(400_000)
+    t = E.variance_recursion(depth=1, width=1, weight_std=1.0, activation="tanh")
+    assert t["h_std"][0] == pytest.approx(np.std(np.tanh(z)), abs=6 * 0.6 / math.sqrt(z.size) + 1e-3)
+
+
+def test_backward_matches_autograd():
+    rng = np.random.default_rng(6)
+    for activation in ["sigmoid", "tanh", "relu", "leaky_relu"]:
+        X = rng.standard_normal((20, 8))
+        Ws = [rng.standard_normal((8, 8)) * 0.5 for _ in range(3)]
+        G = rng.standard_normal((20, 8))
+        zs, hs = E.forward(X, Ws, activation)
+        grad_hs, grad_ws = E.backward(G, X, Ws, zs, activation)
+        tw = [torch.tensor(W, requires_grad=True) for W in Ws]
+        h = torch.tensor(X)
+        th = []
+        for W in tw:
+            h = TORCH_ACT[activation](h @ W.T)
+            h.retain_grad()
+            th.append(h)
+        (h * torch.tensor(G)).sum().backward()
+        for got, W in zip(grad_ws, tw, strict=True):
+            np.testing.assert_allclose(got, W.grad.numpy(), rtol=1e-10, atol=1e-12)
+        for got, t in zip(grad_hs, th, strict=True):
+            np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_backward_experiment_gradient_sizes():
+    small = E.backward_experiment(activation="sigmoid", init=0.01, seed=0)
+    assert small.grad_w_std[0] < 1e-3 * small.grad_w_std[-1]  # vanishes towards the input
+    he = E.backward_experiment(activation="relu", init="kaiming_normal", seed=0)
+    assert max(he.grad_w_std) / min(he.grad_w_std) < 2
+    assert len(he.grad_weights) == 5 and he.grad_weights[0].shape == (100, 100)
+
+
+def test_saturation_bounds_agree_with_activations():
+    z = np.random.default_rng(7).normal(0, 4, size=200_000)
+    for name in ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]:
+        lo, hi = E.saturation_bounds(name)
+        assert np.mean((z <= lo) | (z >= hi)) == A.saturated_fraction(z, name)
+    assert E.saturation_bounds("sigmoid")[1] == pytest.approx(4.3565, abs=1e-3)
+    with pytest.raises(ValueError, match="single unsaturated interval"):
+        E.saturation_bounds("gelu")
+
+
+@pytest.mark.parametrize("activation,init", [("sigmoid", 1.0), ("tanh", "xavier_normal"),
+                                             ("relu", "kaiming_normal")])
+def test_histogram_frame_matches_float64_experiment(activation, init):
+    r = E.forward_experiment(activation=activation, init=init, seed=8)
+    value_range = {"sigmoid": (0, 1), "tanh": (-1, 1), "relu": (0, 4)}[activation]
+    fractions, stats = E.histogram_frame(r.X, r.weights, activation, bins=30, value_range=value_range)
+    for h, f, s, want in zip(r.activations, fractions, stats, r.stats, strict=True):
+        counts = np.histogram(np.clip(h, *value_range), bins=30, range=value_range)[0] / h.size
+        np.testing.assert_allclose(f, counts, atol=2e-3)
+        assert f.sum() == pytest.approx(1.0)
+        assert s.mean == pytest.approx(want.mean, abs=1e-4)
+        assert s.std == pytest.approx(want.std, rel=1e-4)
+        assert s.saturated == pytest.approx(want.saturated, abs=1e-3)
+        assert s.dead == pytest.approx(want.dead, abs=1e-9)
+        assert s.zeros == pytest.approx(want.zeros, abs=1e-3)
+    # scale multiplies the weights
+    f2, s2 = E.histogram_frame(r.X, [W / 2 for W in r.weights], activation, scale=2.0, bins=30,
+                               value_range=value_range)
+    assert s2[-1].std == pytest.approx(stats[-1].std, rel=1e-4)
+
+
+def test_make_moons():
+    X, y = E.make_moons(200, rng=np.random.default_rng(9))
+    assert X.shape == (200, 2) and y.shape == (200,) and y.sum() == 100
+    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
+
+
+def test_training_zero_and_constant_init_keep_units_identical():
+    X, y = E.make_moons(200, rng=np.random.default_rng(10))
+    zero = E.train(X, y, init="zeros", activation="tanh", epochs=100, rng=np.random.default_rng(0))
+    assert max(zero.row_spread) == 0.0
+    np.testing.assert_allclose(zero.losses, math.log(2), rtol=1e-12)  # tanh(0) = 0: nothing ever moves
+
+    def half(shape, rng):
+        return np.full(shape, 0.5)
+
+    const = E.train(X, y, init=half, activation="tanh", epochs=100, rng=np.random.default_rng(0))
+    assert max(const.row_spread) <= 1e-12  # learns, but as if each layer had one unit
+    assert const.losses[-1] < const.losses[0]
+    rand = E.train(X, y, init="xavier_normal", activation="tanh", epochs=300, rng=np.random.default_rng(0))
+    assert min(rand.row_spread) > 0.1
+    assert rand.losses[-1] < 0.5 * rand.losses[0] and rand.accuracy > 0.9
+
+
+def test_training_is_seeded():
+    X, y = E.make_moons(100, rng=np.random.default_rng(11))
+    a = E.train(X, y, epochs=20, rng=np.random.default_rng(1))
+    b = E.train(X, y, epochs=20, rng=np.random.default_rng(1))
+    assert a.losses == b.losses and len(a.losses) == 21
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="unknown activation 'softplus'.*'sigmoid'"):
+        E.forward_experiment(activation="softplus")
+    with pytest.raises(ValueError, match="unknown scheme 'he'.*'kaiming_normal'"):
+        E.forward_experiment(init="he")
+    with pytest.raises(TypeError, match="init must be a scheme name"):
+        E.forward_experiment(init=[0.1])
+    with pytest.raises(ValueError, match="init must be >= 0"):
+        E.forward_experiment(init=-0.1)
+    with pytest.raises(ValueError, match="depth must be >= 1"):
+        E.forward_experiment(depth=0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        E.forward_experiment(rng=0)
+    with pytest.raises(ValueError, match=r"weights\[1\] has shape \(3, 5\)"):
+        E.forward(np.ones((2, 4)), [np.ones((4, 4)), np.ones((3, 5))])
+    X, y = E.make_moons(20, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="y must contain only 0 and 1"):
+        E.train(X, y * 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="one label per row"):
+        E.train(X, y[:5], rng=np.random.default_rng(0))

@@ -1,0 +1,258 @@
+"""coursekit.init against torch.nn.init: same formulas, same defaults, same distributions.
+
+Random schemes are compared statistically: the sample std must lie within a 6-sigma band of
+the std the published formula gives (written out here from COURSE.md, not taken from the
+code), and a two-sample KS test between a seeded numpy sample and a seeded torch sample must
+not reject at p = 1e-4.
+"""
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from coursekit import init as I
+
+SHAPES = [(300, 200), (150, 400), (32, 16, 3, 3)]
+
+
+def fan_in_out(shape):
+    rf = math.prod(shape[2:])
+    return shape[1] * rf, shape[0] * rf
+
+
+def torch_sample(fn, shape, seed=0, **kwargs):
+    torch.manual_seed(seed)
+    w = torch.empty(shape, dtype=torch.float64)
+    fn(w, **kwargs)
+    return w.numpy().ravel()
+
+
+def assert_std(sample, expected_std, *, uniform=False):
+    """Sample std within 6 standard errors of expected (normal: SE ≈ σ/√(2n); uniform: σ·√(0.8)/(2√n))."""
+    n = sample.size
+    rel_se = math.sqrt(0.8) / (2 * math.sqrt(n)) if uniform else 1 / math.sqrt(2 * n)
+    got = sample.std()
+    assert abs(got / expected_std - 1) < 6 * rel_se, (got, expected_std)
+
+
+def assert_same_distribution(a, b):
+    assert stats.ks_2samp(a, b).pvalue > 1e-4
+
+
+# (our name, torch function, torch kwargs, our kwargs, expected std from the formula, uniform?)
+def cases(shape):
+    fi, fo = fan_in_out(shape)
+    return [
+        ("xavier_normal", torch.nn.init.xavier_normal_, {}, {}, math.sqrt(2 / (fi + fo)), False),
+        ("xavier_normal", torch.nn.init.xavier_normal_, {"gain": 5 / 3}, {"gain": 5 / 3},
+         5 / 3 * math.sqrt(2 / (fi + fo)), False),
+        ("xavier_uniform", torch.nn.init.xavier_uniform_, {}, {}, math.sqrt(6 / (fi + fo)) / math.sqrt(3), True),
+        ("kaiming_normal", torch.nn.init.kaiming_normal_, {}, {}, math.sqrt(2 / fi), False),
+        ("kaiming_normal", torch.nn.init.kaiming_normal_, {"mode": "fan_out", "nonlinearity": "relu"},
+         {"mode": "fan_out", "nonlinearity": "relu"}, math.sqrt(2 / fo), False),
+        ("kaiming_normal", torch.nn.init.kaiming_normal_, {"a": 0.2}, {"a": 0.2},
+         math.sqrt(2 / (1 + 0.04)) / math.sqrt(fi), False),
+        ("kaiming_uniform", torch.nn.init.kaiming_uniform_, {}, {}, math.sqrt(6 / fi) / math.sqrt(3), True),
+        ("kaiming_uniform", torch.nn.init.kaiming_uniform_, {"mode": "fan_out", "nonlinearity": "tanh"},
+         {"mode": "fan_out", "nonlinearity": "tanh"}, 5 / 3 / math.sqrt(fo), True),
+        ("lecun_normal", torch.nn.init.kaiming_normal_, {"nonlinearity": "linear"}, {}, 1 / math.sqrt(fi), False),
+        ("lecun_uniform", torch.nn.init.kaiming_uniform_, {"nonlinearity": "linear"}, {},
+         1 / math.sqrt(fi), True),
+        ("normal", torch.nn.init.normal_, {"std": 0.01}, {"std": 0.01}, 0.01, False),
+        ("normal", torch.nn.init.normal_, {}, {}, 1.0, False),
+        ("uniform", torch.nn.init.uniform_, {"a": -0.5, "b": 0.5}, {"a": -0.5, "b": 0.5}, 1 / math.sqrt(12), True),
+    ]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_random_schemes_match_torch(shape):
+    for k, (name, torch_fn, t_kw, our_kw, std, is_uniform) in enumerate(cases(shape)):
+        ours = getattr(I, name)(shape, rng=np.random.default_rng(k), **our_kw)
+        theirs = torch_sample(torch_fn, shape, seed=k, **t_kw)
+        assert ours.shape == shape and ours.dtype == np.float64
+        assert_std(ours.ravel(), std, uniform=is_uniform)
+        assert_std(theirs, std, uniform=is_uniform)
+        assert_same_distribution(ours.ravel(), theirs)
+        if is_uniform and name != "uniform":  # symmetric bound √3·std, never exceeded
+            bound = math.sqrt(3) * std
+            assert np.abs(ours).max() <= bound
+            assert np.abs(ours).max() > 0.99 * bound
+
+
+def test_uniform_default_is_zero_to_one_like_torch():
+    ours = I.uniform((400, 300), rng=np.random.default_rng(1))
+    theirs = torch_sample(torch.nn.init.uniform_, (400, 300))
+    assert 0 <= ours.min() and ours.max() <= 1
+    assert_same_distribution(ours.ravel(), theirs)
+
+
+def test_xavier_std_not_variance():
+    # the source's error: "variance √(2/(fan_in+fan_out))". The std is that, the variance its square.
+    w = I.xavier_normal((500, 500), rng=np.random.default_rng(2))
+    assert abs(w.var() / (2 / 1000) - 1) < 6 * math.sqrt(2 / w.size)
+    assert w.var() < 0.1 * math.sqrt(2 / 1000)
+
+
+def test_lecun_is_not_xavier_unless_square():
+    fi, fo = 100, 400  # shape (out, in) = (400, 100)
+    lecun = I.lecun_normal((fo, fi), rng=np.random.default_rng(3)).std()
+    xavier = I.xavier_normal((fo, fi), rng=np.random.default_rng(3)).std()
+    assert lecun == pytest.approx(1 / math.sqrt(fi), rel=0.02)
+    assert xavier == pytest.approx(math.sqrt(2 / (fi + fo)), rel=0.02)
+    assert lecun > 1.4 * xavier
+    square = I.xavier_normal((200, 200), rng=np.random.default_rng(3)).std()
+    assert square == pytest.approx(1 / math.sqrt(200), rel=0.02)
+
+
+def test_weights_are_out_in():
+    # (out, in) = (50, 800): fan_in is 800. Applying the formula to (in, out) would swap the fans.
+    w = I.kaiming_normal((50, 800), nonlinearity="relu", rng=np.random.default_rng(4))
+    assert w.std() == pytest.approx(math.sqrt(2 / 800), rel=0.03)
+    assert I.fans((50, 800)) == (800, 50)
+    lin = torch.nn.Linear(800, 50)
+    assert tuple(lin.weight.shape) == (50, 800)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (64, 3, 3, 3), (10, 20, 5), (7, 2, 1, 4, 4)])
+def test_fans_match_torch(shape):
+    expected = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
+    assert I.fans(shape) == expected == fan_in_out(shape)
+
+
+def test_fans_need_two_dims():
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        I.fans((5,))
+    with pytest.raises(ValueError, match="shape must have at least 2 dimensions.*xavier_uniform"):
+        I.xavier_uniform((5,), rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    "name", ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+             "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"],
+)
+def test_calculate_gain_matches_torch(name):
+    assert I.calculate_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name), rel=1e-15)
+
+
+def test_calculate_gain_values_and_slopes():
+    assert I.calculate_gain("sigmoid") == 1.0
+    assert I.calculate_gain("tanh") == pytest.approx(5 / 3)
+    assert I.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+    assert I.calculate_gain("selu") == pytest.approx(0.75)
+    assert I.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    for slope in (0.2, 1, math.sqrt(5)):
+        assert I.calculate_gain("leaky_relu", slope) == pytest.approx(
+            torch.nn.init.calculate_gain("leaky_relu", slope), rel=1e-15
+        )
+    with pytest.raises(ValueError, match="unknown nonlinearity 'swish'.*'relu'"):
+        I.calculate_gain("swish")
+    with pytest.raises(TypeError, match="param"):
+        I.calculate_gain("leaky_relu", "0.1")
+
+
+def test_kaiming_defaults_match_torch():
+    for ours, theirs in [(I.kaiming_normal, torch.nn.init.kaiming_normal_),
+                         (I.kaiming_uniform, torch.nn.init.kaiming_uniform_)]:
+        our_params = inspect.signature(ours).parameters
+        their_params = inspect.signature(theirs).parameters
+        for p in ("a", "mode", "nonlinearity"):
+            assert our_params[p].default == their_params[p].default
+    assert inspect.signature(I.xavier_normal).parameters["gain"].default == 1.0
+    assert inspect.signature(I.normal).parameters["std"].default == 1.0
+
+
+def test_nn_linear_default_is_uniform_one_over_sqrt_fan_in():
+    torch.manual_seed(0)
+    fan_in = 250
+    lin = torch.nn.Linear(fan_in, 400)
+    w = lin.weight.detach().numpy().ravel()
+    bound = 1 / math.sqrt(fan_in)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    assert_std(w, math.sqrt(1 / (3 * fan_in)), uniform=True)
+    # it is kaiming_uniform with a = √5, not He (He would be √(6/fan_in) = √18 times wider)
+    ours = I.kaiming_uniform((400, fan_in), a=math.sqrt(5), rng=np.random.default_rng(5))
+    assert np.abs(ours).max() <= bound
+    assert_same_distribution(ours.ravel(), w)
+    he = I.kaiming_uniform((400, fan_in), nonlinearity="relu", rng=np.random.default_rng(5))
+    assert he.std() / w.std() == pytest.approx(math.sqrt(6), rel=0.03)
+
+
+@pytest.mark.parametrize("shape", [(50, 50), (30, 80), (80, 30), (16, 4, 3, 3)])
+def test_orthogonal(shape):
+    gain = 1.5
+    w = I.orthogonal(shape, gain, rng=np.random.default_rng(6))
+    assert w.shape == shape
+    m = w.reshape(shape[0], -1) / gain
+    rows, cols = m.shape
+    gram = m @ m.T if rows <= cols else m.T @ m
+    np.testing.assert_allclose(gram, np.eye(min(rows, cols)), atol=1e-12)
+    # same distribution of entries as torch's
+    samples = np.concatenate([I.orthogonal(shape, rng=np.random.default_rng(s)).ravel() for s in range(20)])
+    theirs = np.concatenate([torch_sample(torch.nn.init.orthogonal_, shape, seed=s) for s in range(20)])
+    assert_same_distribution(samples, theirs)
+
+
+def test_constant_schemes():
+    assert np.array_equal(I.zeros((3, 4)), np.zeros((3, 4)))
+    assert np.array_equal(I.ones(5), np.ones(5))
+    c = I.constant((2, 3), 0.25, dtype=np.float32)
+    assert c.dtype == np.float32 and np.all(c == 0.25)
+    t = torch.empty(2, 3)
+    torch.nn.init.constant_(t, 0.25)
+    np.testing.assert_array_equal(c, t.numpy())
+
+
+def test_dtype_and_new_arrays():
+    rng = np.random.default_rng(7)
+    w = I.xavier_uniform((20, 10), rng=rng, dtype=np.float32)
+    assert w.dtype == np.float32
+    a, b = I.zeros((2, 2)), I.zeros((2, 2))
+    a[0, 0] = 1
+    assert b[0, 0] == 0
+    with pytest.raises(TypeError, match="dtype"):
+        I.normal((2, 2), rng=rng, dtype=np.int64)
+
+
+def test_same_seed_same_weights():
+    a = I.kaiming_normal((10, 10), rng=np.random.default_rng(8))
+    b = I.kaiming_normal((10, 10), rng=np.random.default_rng(8))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bad_input_names_the_argument():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="std must be >= 0"):
+        I.normal((3, 3), std=-1.0, rng=rng)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        I.xavier_normal((3, 3), rng=42)
+    with pytest.raises(TypeError, match="rng"):
+        I.kaiming_uniform((3, 3), rng=np.random.RandomState(0))  # noqa: NPY002 - the legacy API is refused
+    with pytest.raises(TypeError, match="rng"):
+        I.orthogonal((3, 3))  # rng is required
+    with pytest.raises(ValueError, match="unknown mode 'fan_avg'; valid choices: 'fan_in', 'fan_out'"):
+        I.kaiming_normal((3, 3), mode="fan_avg", rng=rng)
+    with pytest.raises(ValueError, match="unknown nonlinearity 'swish'"):
+        I.kaiming_normal((3, 3), nonlinearity="swish", rng=rng)
+    with pytest.raises(ValueError, match="unknown scheme 'he'.*'kaiming_normal'"):
+        I.get("he")
+    with pytest.raises(TypeError, match="shape"):
+        I.zeros("3x3")
+    with pytest.raises(ValueError, match=r"shape\[1\] must be >= 0"):
+        I.zeros((3, -1))
+    with pytest.raises(ValueError, match="a <= b"):
+        I.uniform((3,), a=1.0, b=0.0, rng=rng)
+    with pytest.raises(ValueError, match="fan_in = 0"):
+        I.kaiming_normal((3, 0), rng=rng)
+
+
+def test_initialize_by_name():
+    w = I.initialize("xavier_uniform", (40, 60), rng=np.random.default_rng(9))
+    assert np.abs(w).max() <= math.sqrt(6 / 100)
+    assert set(I.SCHEMES) >= {"zeros", "ones", "normal", "uniform", "lecun_normal", "lecun_uniform",
+                              "xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform",
+                              "orthogonal"}
+    assert np.all(I.initialize("zeros", (2, 2), rng=np.random.default_rng(0)) == 0)
