@@ -17,8 +17,9 @@ background is re-rendered only when the layout changes (depth or activation).
 
 from __future__ import annotations
 
-import io
 import math
+import struct
+import zlib
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,28 @@ Y_TICKS = (0.0, 0.01, 0.05, 0.2, 0.5, 1.0)
 
 #: Panels per row of the histogram figure.
 PANELS_PER_ROW = 5
+
+
+def encode_png(rgba: np.ndarray, level: int = 1) -> bytes:
+    """Encode an (H, W, 4) uint8 RGBA image as an RGB PNG, fast.
+
+    PIL always runs PNG's adaptive row filters, which cost about half of a live frame here; a
+    plot of flat colours compresses as well without them. So: filter type 0 on every row, then
+    zlib at ``level`` 1. Any PNG reader decodes it (tests compare pixels through PIL).
+    """
+    rgba = np.asarray(rgba)
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] not in (3, 4):
+        raise ValueError(f"rgba must be an (H, W, 4) or (H, W, 3) uint8 image; got {rgba.dtype} {rgba.shape}")
+    height, width = rgba.shape[:2]
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # leading 0 per row: "no filter"
+    rows[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)  # drop alpha: the figure is opaque
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + chunk(b"IEND", b""))
 
 
 def hist_range(activation: str) -> tuple[float, float]:
@@ -272,17 +295,10 @@ class HistogramExplorer:
 
     def render_png(self) -> bytes:
         """Blit the changed artists onto the stored background and encode the figure as PNG."""
-        from PIL import Image
-
         self.canvas.restore_region(self.background)
         for stairs, _title in self.artists:
             stairs.axes.draw_artist(stairs)  # titles stay static: Agg text costs as much as a frame
-        w, h = self.canvas.get_width_height()
-        img = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        img = img.convert("RGB")  # 3 channels encode faster than 4 (the figure is opaque anyway)
-        buf = io.BytesIO()
-        img.save(buf, format="PNG", compress_level=1)  # ~1/3 less time than the default 6, same size here
-        return buf.getvalue()
+        return encode_png(np.asarray(self.canvas.buffer_rgba()))
 
     def redraw(self) -> None:
         """Recompute, redraw and push the new picture and numbers into the widgets."""

@@ -133,3 +133,32 @@ def test_bad_arguments():
         W.HistogramExplorer(depth=11)
     with pytest.raises(ValueError, match="scale must be between 0.001 and 10"):
         W.HistogramExplorer(scale=100.0)
+
+
+def test_encode_png_is_a_lossless_png_of_the_canvas():
+    import io
+
+    from PIL import Image
+
+    from coursekit.widgets import encode_png
+
+    rng = np.random.default_rng(3)
+    rgba = rng.integers(0, 256, size=(17, 23, 4), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(encode_png(rgba))))
+    assert decoded.shape == (17, 23, 3)
+    np.testing.assert_array_equal(decoded, rgba[:, :, :3])
+    with pytest.raises(ValueError, match="rgba must be an"):
+        encode_png(np.zeros((4, 4), dtype=np.uint8))
+
+
+def test_explorer_png_shows_the_figure_pixels():
+    import io
+
+    from PIL import Image
+
+    from coursekit.widgets import HistogramExplorer
+
+    explorer = HistogramExplorer()
+    shown = np.asarray(Image.open(io.BytesIO(explorer.image.value)))
+    canvas = np.asarray(explorer.canvas.buffer_rgba())[:, :, :3]
+    np.testing.assert_array_equal(shown, canvas)
