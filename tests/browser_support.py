@@ -1,0 +1,571 @@
+"""Real JupyterLab in headless Chromium: used by tests/test_browser.py and benchmarks/.
+
+Start a JupyterLab server from this Python environment on a temporary copy of
+the course (outputs stripped, so every output seen in the browser comes from a
+live kernel), open notebooks in Debian's Chromium through Playwright, run all
+cells, and read the result from JupyterLab's own notebook model
+(``window.jupyterapp``, exposed by ``LabApp.expose_app_in_browser``).
+
+Every wait here is bounded; the server is stopped by its process id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+INSTALL_HINT = (
+    "Chromium not found ($COURSEKIT_CHROMIUM, else /usr/bin/chromium or chromium on PATH). "
+    "Install Debian's build with 'sudo apt-get install chromium' (or run 'bash scripts/ensure_chromium.sh' "
+    "as root); Playwright's own browser download is not used."
+)
+
+# Flags measured to work for headless Chromium in containers (see NOTES.md).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def find_chromium() -> str | None:
+    """Path of a Chromium executable, or None. ``$COURSEKIT_CHROMIUM``, when set, is the only candidate."""
+    if os.environ.get("COURSEKIT_CHROMIUM"):
+        candidates = [os.environ["COURSEKIT_CHROMIUM"]]
+    else:
+        candidates = ["/usr/bin/chromium"] + [shutil.which(n) for n in ("chromium", "chromium-browser")]
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """Environment that keeps Jupyter, IPython, matplotlib and Chromium out of the real home.
+
+    Only the *user* Jupyter folders move; the environment's own
+    ``sys.prefix/share/jupyter`` (where the widgets lab extension lives) and
+    ``sys.prefix/etc/jupyter`` stay on Jupyter's search paths.
+    """
+    dirs = {
+        "HOME": home,
+        "JUPYTER_CONFIG_DIR": home / "jupyter-config",
+        "JUPYTER_DATA_DIR": home / "jupyter-data",
+        "JUPYTER_RUNTIME_DIR": home / "jupyter-runtime",
+        "IPYTHONDIR": home / "ipython",
+        "MPLCONFIGDIR": home / "matplotlib",
+        "XDG_CONFIG_HOME": home / "xdg-config",
+        "XDG_CACHE_HOME": home / "xdg-cache",
+    }
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
+    env.update({k: str(v) for k, v in dirs.items()})
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("MPLBACKEND", None)  # let the notebooks' %matplotlib inline decide
+    # One BLAS/OpenMP thread per kernel: the course's models are tiny, and with
+    # Chromium and the server sharing 2 cores, torch's default of one spinning
+    # thread per core made a 2000-step training cell 15x slower (measured).
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.setdefault(var, "1")
+    return env
+
+
+def strip_outputs(path: Path) -> None:
+    """Remove stored outputs, execution counts and widget state from a notebook, in place."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.write(nb, path)
+
+
+def copy_course(dest: Path, src: Path | None = None) -> Path:
+    """Copy ``notebooks/`` (data files included) to ``dest/notebooks`` and strip its notebooks' outputs.
+
+    ``src`` replaces the repository's notebooks folder (to try the test on a broken copy).
+    """
+    src = src or ROOT / "notebooks"
+    target = dest / "notebooks"
+    shutil.copytree(src, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    for nb in target.glob("*.ipynb"):
+        strip_outputs(nb)
+    return target
+
+
+def write_lab_settings(settings_dir: Path, config_dir: Path, disabled: Iterable[str] = ()) -> None:
+    """User settings: no news or update toasts, every cell attached to the DOM."""
+
+    def put(plugin: str, data: dict) -> None:
+        pkg, name = plugin.rsplit(":", 1)
+        p = settings_dir / pkg / f"{name}.jupyterlab-settings"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(data))
+
+    put("@jupyterlab/apputils-extension:notification", {"fetchNews": "false", "checkForUpdates": False})
+    # 'contentVisibility' (the default) and 'full' may detach off-screen cells;
+    # the test looks at every cell's rendered output.
+    put("@jupyterlab/notebook-extension:tracker", {"windowingMode": "none"})
+    disabled = list(disabled)
+    if disabled:
+        labconfig = config_dir / "labconfig"
+        labconfig.mkdir(parents=True, exist_ok=True)
+        (labconfig / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": {name: True for name in disabled}})
+        )
+
+
+@dataclass
+class LabServer:
+    """A JupyterLab server serving ``root`` on 127.0.0.1; stop it with :meth:`stop`."""
+
+    root: Path
+    workdir: Path
+    disabled_extensions: list[str] = field(default_factory=list)
+    port: int = 0
+    token: str = ""
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> LabServer:
+        self.port = free_port()
+        self.token = os.urandom(16).hex()
+        home = self.workdir / "home"
+        env = isolated_env(home)
+        settings = self.workdir / "lab-user-settings"
+        write_lab_settings(settings, Path(env["JUPYTER_CONFIG_DIR"]), self.disabled_extensions)
+        argv = [
+            sys.executable, "-m", "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.allow_root=True",
+            f"--ServerApp.root_dir={self.root}",
+            f"--IdentityProvider.token={self.token}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={self.workdir / 'lab-workspaces'}",
+        ]
+        # Matplotlib builds its font cache in the fresh MPLCONFIGDIR on first
+        # import (seconds, and a notice on stderr): do it now, beside the server start.
+        warm = subprocess.Popen(
+            [sys.executable, "-c", "import matplotlib.pyplot"], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.log_path = self.workdir / "jupyterlab.log"
+        with open(self.log_path, "wb") as log:  # the child keeps its own copy of the handle
+            self.proc = subprocess.Popen(
+                argv, cwd=self.root, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                warm.kill()
+                raise RuntimeError(f"JupyterLab exited with status {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                self.api("GET", "/api/status", timeout=2)
+                try:
+                    warm.wait(timeout=max(1.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    warm.kill()
+                    warm.wait()
+                return self
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.2)
+        warm.kill()
+        self.stop()
+        raise TimeoutError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def api(self, method: str, path: str, timeout: float = 5.0):
+        req = urllib.request.Request(
+            self.url + path, method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        try:
+            for k in self.api("GET", "/api/kernels"):
+                self.api("DELETE", f"/api/kernels/{k['id']}", timeout=10)
+        except (OSError, urllib.error.URLError, ValueError):
+            pass  # the server is going away anyway; stop() follows up by process id
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Shut kernels down (REST API), SIGTERM the server, wait bounded, then SIGKILL what is left."""
+        proc = self.proc
+        if proc is None:
+            return
+        # Kernels run in sessions of their own: remember their ids to check on them.
+        kernels = _child_pids(proc.pid)
+        if proc.poll() is None:
+            self.shutdown_kernels()
+            proc.terminate()  # SIGTERM: the server shuts its kernels down cleanly
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=timeout)
+        for pid in kernels:
+            try:
+                # Only a kernel that survived its server (and not a reused pid).
+                if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+        self.proc = None
+
+
+def _child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux /proc; empty elsewhere)."""
+    out: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out += [int(x) for x in children.read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def launch_browser(playwright, home: Path):
+    chromium = find_chromium()
+    if chromium is None:
+        raise FileNotFoundError(INSTALL_HINT)
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "xdg-config"),
+           "XDG_CACHE_HOME": str(home / "xdg-cache")}
+    return playwright.chromium.launch(
+        executable_path=chromium, args=CHROMIUM_ARGS, headless=True, env=env, timeout=60_000
+    )
+
+
+# --- Driving a notebook -----------------------------------------------------------------
+
+# Finds the notebook panel showing ``path`` among the main area's widgets.
+_FIND_PANEL_JS = """
+(path) => {
+  const app = window.jupyterapp;
+  if (!app) return null;
+  for (const w of app.shell.widgets('main')) {
+    if (w.context && w.context.path === path && w.content && w.sessionContext) return w;
+  }
+  return null;
+}
+"""
+
+# Runs in the page. Returns a summary of the current notebook read from its model.
+_SUMMARY_JS = """
+(path) => {
+  const panel = (__FIND_PANEL__)(path);
+  if (!panel) return null;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const cells = [];
+  panel.content.widgets.forEach((cell, index) => {
+    if (cell.model.type !== 'code') return;
+    const outputs = [];
+    const n = cell.model.outputs.length;
+    for (let i = 0; i < n; i++) {
+      const o = cell.model.outputs.get(i).toJSON();
+      outputs.push({
+        type: o.output_type,
+        ename: o.ename || null,
+        evalue: o.evalue || null,
+        mimes: o.data ? Object.keys(o.data) : [],
+        name: o.name || null,
+      });
+    }
+    const prompt = cell.node.querySelector('.jp-InputPrompt');
+    // Widget views rendered in this cell's own output area (not nested ones).
+    const area = cell.outputArea ? cell.outputArea.node : null;
+    const rendered = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets'))
+      .filter(el => el.closest('.jp-OutputArea') === area).length : 0;
+    cells.push({
+      index: index,
+      count: cell.model.executionCount,
+      pending: prompt ? prompt.textContent.includes('*') : false,
+      tags: cell.model.getMetadata('tags') || [],
+      source: cell.model.sharedModel.getSource().slice(0, 400),
+      outputs: outputs,
+      renderedWidgets: rendered,
+    });
+  });
+  const text = panel.content.node.innerText;
+  return {
+    kernelStatus: kernel ? kernel.status : 'none',
+    cells: cells,
+    renderedWidgets: panel.content.node.querySelectorAll('.jupyter-widgets').length,
+    loadingWidgets: (text.match(/Loading widget/g) || []).length,
+    widgetErrors: (text.match(/Error displaying widget[^\\n]*/g) || []),
+    explorers: panel.content.node.querySelectorAll('.coursekit-explorer').length,
+  };
+}
+""".replace("__FIND_PANEL__", _FIND_PANEL_JS.strip())
+
+# Synchronous on purpose: wait_for_function takes a returned Promise as truthy.
+_READY_JS = """
+(path) => {
+  const app = window.jupyterapp;
+  if (!app || !app.commands.hasCommand('notebook:run-all-cells')) return false;
+  const panel = (__FIND_PANEL__)(path);
+  if (!panel || !panel.context.isReady || !panel.sessionContext.isReady) return false;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+}
+""".replace("__FIND_PANEL__", _FIND_PANEL_JS.strip())
+
+
+def cell_label(cell: dict) -> str:
+    """'cell 58 (explorer = HistogramExplorer(...)': 1-based position counting markdown cells, first code line."""
+    lines = [ln for ln in cell["source"].splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return f"cell {cell['index'] + 1} ({lines[0].strip()[:60] if lines else ''!r})"
+
+
+@dataclass
+class NotebookReport:
+    """What the browser showed after running all cells of one notebook."""
+
+    name: str
+    summary: dict
+    seconds: float
+
+    @property
+    def code_cells(self) -> list[dict]:
+        return self.summary["cells"]
+
+    def problems(self) -> list[str]:
+        """Human-readable list of everything wrong; empty when the notebook ran cleanly."""
+        out = []
+        s = self.summary
+        for c in self.code_cells:
+            where = cell_label(c)
+            allowed = "raises-exception" in c["tags"]
+            for o in c["outputs"]:
+                if o["type"] == "error" and not allowed:
+                    out.append(f"{where}: {o['ename']}: {o['evalue']}")
+            if c["count"] is None:
+                out.append(f"{where}: never ran (execution stopped before it)")
+        for c in self.code_cells:
+            expected = sum(WIDGET_MIME in o["mimes"] for o in c["outputs"])
+            if expected > c["renderedWidgets"]:
+                out.append(
+                    f"{cell_label(c)}: {expected} widget output(s) but {c['renderedWidgets']} rendered "
+                    "as widgets (is the @jupyter-widgets/jupyterlab-manager extension loaded?)"
+                )
+        if s["loadingWidgets"]:
+            out.append(f"{s['loadingWidgets']} widget(s) still show 'Loading widget...'")
+        for e in s["widgetErrors"]:
+            out.append(f"widget error shown: {e}")
+        return out
+
+
+def open_lab(page, server: LabServer, timeout: float = 90.0) -> None:
+    """Load JupyterLab once in ``page`` (an empty workspace of its own) and wait until it has started."""
+    # A fresh workspace name: no tabs restored from an earlier run, and no
+    # '?reset' (which reloads the page after it has looked ready).
+    workspace = f"ck-{os.urandom(4).hex()}"
+    page.goto(f"{server.url}/lab/workspaces/{workspace}?token={server.token}", timeout=timeout * 1000)
+    page.wait_for_function(
+        """() => !!window.jupyterapp && window.jupyterapp.commands.hasCommand('docmanager:open')
+                 && window.jupyterapp.commands.hasCommand('notebook:run-all-cells')""",
+        timeout=timeout * 1000,
+        polling=200,
+    )
+    # The file browser only takes room in screenshots.
+    page.evaluate(
+        "async () => { await window.jupyterapp.restored; "
+        "if (window.jupyterapp.shell.collapseLeft) window.jupyterapp.shell.collapseLeft(); }"
+    )
+
+
+def open_notebook(page, rel_path: str, timeout: float = 90.0) -> None:
+    """Open ``rel_path`` (relative to the server root) in the loaded JupyterLab; wait for an idle kernel."""
+    page.evaluate(
+        """async (path) => {
+          await window.jupyterapp.commands.execute('docmanager:open', {path: path, factory: 'Notebook'});
+        }""",
+        rel_path,
+    )
+    page.wait_for_function(_READY_JS, arg=rel_path, timeout=timeout * 1000, polling=200)
+
+
+def close_notebook(page, rel_path: str, timeout: float = 30.0) -> None:
+    """Shut the notebook's kernel down and close its tab without saving (bounded)."""
+    page.evaluate(
+        """async ([path, ms]) => {
+          const panel = (__FIND_PANEL__)(path);
+          if (!panel) return;
+          const timeout = new Promise(r => setTimeout(r, ms));
+          await Promise.race([panel.sessionContext.shutdown().catch(() => null), timeout]);
+          panel.context.model.dirty = false;  // no 'save changes?' dialog
+          panel.dispose();
+        }""".replace("__FIND_PANEL__", _FIND_PANEL_JS.strip()),
+        [rel_path, int(timeout * 1000)],
+    )
+
+
+def notebook_summary(page, rel_path: str) -> dict | None:
+    """The notebook's cells (execution counts, tags, outputs) and widget rendering, read in the page."""
+    return page.evaluate(_SUMMARY_JS, rel_path)
+
+
+def run_all(page, rel_path: str, timeout: float = 180.0) -> NotebookReport:
+    """Run every cell of the open notebook ``rel_path`` and wait (bounded) until nothing is pending."""
+    start = time.perf_counter()
+    page.evaluate(
+        """(path) => {
+          const panel = (__FIND_PANEL__)(path);
+          const kernel = panel.sessionContext.session.kernel;
+          // What has run so far: changes while any cell is still executing.
+          const signature = () => JSON.stringify(panel.content.widgets.map(
+            c => [c.model.executionCount || null, c.model.outputs ? c.model.outputs.length : 0]));
+          const sleep = ms => new Promise(r => setTimeout(r, ms));
+          window.__ckRun = {done: false, error: null};
+          (async () => {
+            // Resolves when every cell has run, or early when a cell raised; the
+            // kernel may still be working through requests queued before that.
+            await window.jupyterapp.commands.execute('notebook:run-all-cells', {semanticWidget: panel.id})
+              .catch(e => null);
+            // The kernel answers requests in order, so an empty silent request
+            // completes only after every cell sent before it. Repeat until nothing changes.
+            let before = signature();
+            for (let i = 0; i < 100; i++) {
+              await kernel.requestExecute({code: '', silent: true, store_history: false}).done;
+              await sleep(250);
+              const now = signature();
+              if (now === before) break;
+              before = now;
+            }
+          })().then(() => { window.__ckRun = {done: true, error: null}; },
+                    e => { window.__ckRun = {done: true, error: String(e)}; });
+        }""".replace("__FIND_PANEL__", _FIND_PANEL_JS.strip()),
+        rel_path,
+    )
+    # Then no widget may still be loading (views render after the kernel's reply).
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    done_js = """(path) => {
+      if (!window.__ckRun || !window.__ckRun.done) return false;
+      const s = (__SUMMARY__)(path);
+      return s && s.kernelStatus === 'idle' && s.loadingWidgets === 0;
+    }""".replace("__SUMMARY__", _SUMMARY_JS.strip())
+    try:
+        page.wait_for_function(done_js, arg=rel_path, timeout=timeout * 1000, polling=100)
+    except PlaywrightTimeout:
+        raise TimeoutError(f"{rel_path}: {_where_stuck(page, rel_path)} after {timeout:.0f} s") from None
+    run_error = page.evaluate("() => window.__ckRun.error")
+    if run_error:
+        raise RuntimeError(f"{rel_path}: running the cells failed in the page: {run_error}")
+    return NotebookReport(rel_path, notebook_summary(page, rel_path), time.perf_counter() - start)
+
+
+def _where_stuck(page, rel_path: str) -> str:
+    s = notebook_summary(page, rel_path)
+    if not s:
+        return "the notebook is no longer open"
+    running = [c for c in s["cells"] if c["pending"]]
+    what = f"kernel {s['kernelStatus']}, {s['loadingWidgets']} widget(s) still loading"
+    if running:
+        c = running[0]
+        first = c["source"].splitlines()[0] if c["source"] else ""
+        what += f"; still running cell {c['index']} ({first!r})"
+    return what
+
+
+def explorer_sliders(page) -> list[dict]:
+    """Sliders inside each ``.coursekit-explorer``: explorer index, slider index and label."""
+    return page.evaluate(
+        """() => {
+          const out = [];
+          document.querySelectorAll('.coursekit-explorer').forEach((ex, e) => {
+            ex.querySelectorAll('.widget-slider').forEach((sl, i) => {
+              const label = sl.querySelector('.widget-label');
+              out.push({explorer: e, slider: i, label: label ? label.textContent.trim() : '',
+                        readout: (sl.querySelector('.widget-readout') || {}).textContent || ''});
+            });
+          });
+          return out;
+        }"""
+    )
+
+
+_EXPLORER_STATE_JS = """
+(e) => {
+  const ex = document.querySelectorAll('.coursekit-explorer')[e];
+  if (!ex) return null;
+  const img = ex.querySelector('.coursekit-plot img, img.coursekit-plot');
+  const stats = ex.querySelector('.coursekit-stats');
+  return {src: img ? img.getAttribute('src') : null,
+          stats: stats ? stats.innerText : null};
+}
+"""
+
+
+def explorer_state(page, explorer: int) -> dict | None:
+    return page.evaluate(_EXPLORER_STATE_JS, explorer)
+
+
+def move_slider(page, explorer: int, slider: int, key: str = "ArrowRight", timeout: float = 15.0) -> dict:
+    """Press ``key`` on a slider handle; return the explorer's state before and after the update.
+
+    Waits (bounded) until both the plot's ``src`` and the stats text changed;
+    raises playwright's TimeoutError if they did not.
+    """
+    before = explorer_state(page, explorer)
+    handle = page.locator(".coursekit-explorer").nth(explorer).locator(".widget-slider").nth(slider)
+    handle = handle.locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed(timeout=timeout * 1000)
+    handle.focus(timeout=timeout * 1000)
+    handle.press(key, timeout=timeout * 1000)
+    page.wait_for_function(
+        """([e, before]) => {
+          const s = (__EXPLORER_STATE__)(e);
+          return s && s.src !== before.src && s.stats !== before.stats;
+        }""".replace("__EXPLORER_STATE__", _EXPLORER_STATE_JS.strip()),
+        arg=[explorer, before],
+        timeout=timeout * 1000,
+        polling=50,
+    )
+    return {"before": before, "after": explorer_state(page, explorer)}
