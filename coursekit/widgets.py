@@ -49,23 +49,24 @@ PANELS_PER_ROW = 5
 
 
 def encode_png(rgba: np.ndarray, level: int = 1) -> bytes:
-    """Encode an (H, W, 4) uint8 RGBA image as an RGB PNG, fast.
+    """Encode an (H, W, 4) uint8 RGBA image as a PNG, fast.
 
     PIL always runs PNG's adaptive row filters, which cost about half of a live frame here; a
     plot of flat colours compresses as well without them. So: filter type 0 on every row, then
-    zlib at ``level`` 1. Any PNG reader decodes it (tests compare pixels through PIL).
+    zlib at ``level`` 1. Alpha is kept: dropping it is a strided copy that costs more than
+    compressing the constant extra byte. Any PNG reader decodes it (tests compare through PIL).
     """
     rgba = np.asarray(rgba)
-    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] not in (3, 4):
-        raise ValueError(f"rgba must be an (H, W, 4) or (H, W, 3) uint8 image; got {rgba.dtype} {rgba.shape}")
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError(f"rgba must be an (H, W, 4) uint8 image; got {rgba.dtype} {rgba.shape}")
     height, width = rgba.shape[:2]
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # leading 0 per row: "no filter"
-    rows[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)  # drop alpha: the figure is opaque
+    rows = np.zeros((height, 1 + 4 * width), dtype=np.uint8)  # leading 0 per row: "no filter"
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + chunk(b"IEND", b""))
 
