@@ -64,9 +64,10 @@ def test_scalar_checks():
 
 
 def test_use_style_applies_the_course_style():
-    use_style()
-    for key, value in STYLE.items():
-        if key != "figure.figsize":
-            assert mpl.rcParams[key] == value
-    ax = plot_function([0, 1], {"a": [0, 1], "b": [1, 0]}, title="t")
-    assert ax.get_title() == "t" and ax.get_legend() is not None
+    with mpl.rc_context():  # leave the global style as other tests expect it
+        use_style()
+        for key, value in STYLE.items():
+            if key != "figure.figsize":
+                assert mpl.rcParams[key] == value
+        ax = plot_function([0, 1], {"a": [0, 1], "b": [1, 0]}, title="t")
+        assert ax.get_title() == "t" and ax.get_legend() is not None
