@@ -16,6 +16,9 @@ def lab_argv(extra: list[str]) -> list[str]:
     argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}"]
     if lessons:
         argv.append(str(lessons[0].relative_to(root)))
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and not any("allow_root" in a or "allow-root" in a for a in extra):
+        # JupyterLab refuses to start as root; containers and fresh VMs often are root
+        argv.append("--ServerApp.allow_root=True")
     return argv + list(extra)
 
 

@@ -130,4 +130,6 @@ def test_lab_command_opens_chapter_01(root):
     argv = lab_argv(["--no-browser"])
     assert argv[1:3] == ["-m", "jupyterlab"]
     assert f"--ServerApp.root_dir={root}" in argv
-    assert Path(argv[-2]) == Path("notebooks/01_neurons.ipynb")
+    assert Path(argv[4]) == Path("notebooks/01_neurons.ipynb")
+    assert argv[-1] == "--no-browser"
+    assert ("--ServerApp.allow_root=True" in argv) == (os.geteuid() == 0)  # JupyterLab refuses root otherwise
