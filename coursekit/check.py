@@ -132,11 +132,6 @@ def check_group(notebooks: list[Path], *, cell_timeout: int = 300, env: dict | N
     return [results[nb] for nb in notebooks]
 
 
-def check_notebook(notebook: Path, *, cell_timeout: int = 300) -> NotebookResult:
-    """Run strict nbval on one notebook in a subprocess and summarise it per cell."""
-    return check_group([notebook], cell_timeout=cell_timeout, env=check_env(1))[0]
-
-
 def check_env(jobs: int) -> dict[str, str]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     if jobs > 1:

@@ -200,6 +200,15 @@ def lecun_uniform(shape: Shape, *, rng: np.random.Generator, dtype: Any = np.flo
     return _uniform(dims, -bound, bound, rng, _dtype(dtype))
 
 
+def _xavier_std(dims: tuple[int, ...], gain: float, scheme: str) -> float:
+    """gain·√(2/(fan_in+fan_out)): the std both Xavier schemes share."""
+    gain = check_number("gain", gain, minimum=0.0)
+    fan_in, fan_out = fans(dims)
+    if fan_in + fan_out == 0:
+        raise ValueError(f"shape {dims} has fan_in + fan_out = 0, so {scheme} cannot divide by it")
+    return gain * math.sqrt(2.0 / (fan_in + fan_out))
+
+
 def xavier_normal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator,
                   dtype: Any = np.float64) -> np.ndarray:
     """Xavier/Glorot normal: ``W ~ N(0, std²)``, std = gain·√(2/(fan_in+fan_out)).
@@ -207,12 +216,8 @@ def xavier_normal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator,
     Same as ``torch.nn.init.xavier_normal_(w, gain)``. The *variance* is gain²·2/(fan_in+fan_out).
     """
     dims = _shape(shape, min_dims=2, scheme="xavier_normal")
-    gain = check_number("gain", gain, minimum=0.0)
+    std = _xavier_std(dims, gain, "xavier_normal")
     rng = check_rng("rng", rng)
-    fan_in, fan_out = fans(dims)
-    if fan_in + fan_out == 0:
-        raise ValueError(f"shape {dims} has fan_in + fan_out = 0, so xavier_normal cannot divide by it")
-    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return _normal(dims, std, rng, _dtype(dtype))
 
 
@@ -223,12 +228,8 @@ def xavier_uniform(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator,
     Same as ``torch.nn.init.xavier_uniform_(w, gain)``; variance a²/3 = gain²·2/(fan_in+fan_out).
     """
     dims = _shape(shape, min_dims=2, scheme="xavier_uniform")
-    gain = check_number("gain", gain, minimum=0.0)
+    bound = math.sqrt(3.0) * _xavier_std(dims, gain, "xavier_uniform")  # U(-a, a) has variance a²/3
     rng = check_rng("rng", rng)
-    fan_in, fan_out = fans(dims)
-    if fan_in + fan_out == 0:
-        raise ValueError(f"shape {dims} has fan_in + fan_out = 0, so xavier_uniform cannot divide by it")
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return _uniform(dims, -bound, bound, rng, _dtype(dtype))
 
 

@@ -21,7 +21,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from coursekit.cli import main
-from coursekit.exercises.spec import EXERCISES, Case, Part, to_plain
+from coursekit.exercises.spec import EXERCISES, Case, Part
 from coursekit.grading.grader import Pool, grade, prepare
 from coursekit.paths import solution_notebooks, student_notebooks
 
@@ -490,7 +490,7 @@ def test_partial_credit_and_feedback_text(tmp_path, pool):
     path = tmp_path / "toy.ipynb"
     src = "def double(x):\n    if x >= 2:\n        return x\n    return 2 * x\n"
     nbformat.write(notebook((src, "toy_double"), exercise="toy"), path)
-    (r,) = grade([path], exercises=TOY, to_plain=to_plain, timeout=TIMEOUT, pool=pool)
+    (r,) = grade([path], exercises=TOY, timeout=TIMEOUT, pool=pool)
     (p,) = r.parts
     assert (p.score, p.max_score, p.passed, p.total) == (2.0, 4, 2, 4)
     assert p.feedback == ("2 of 4 cases passed. First failing case: input number 2: "

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.spec import PUBLIC_SEED, Case, Part, get_part, to_plain
+from coursekit.exercises.spec import PUBLIC_SEED, Case, Part, get_part, judge_result, to_plain
 
 # Libraries a from-scratch part must not call (the point is to write it in numpy).
 FORBIDDEN = ("torch", "scipy", "coursekit", "sklearn", "jax", "tensorflow")
@@ -256,15 +256,7 @@ def run_check(part_id: str, func: Any) -> CheckResult:
                 note = f"  Note: your function changed its argument `{name}` in place; work on a copy."
                 if note not in notes:
                     notes.append(note)
-        try:
-            plain = to_plain(result)
-        except TypeError as exc:
-            first_failure = first_failure or f"{about}: your function {exc}"
-            continue
-        try:
-            verdict = part.judge(case, plain)
-        except Exception as exc:  # the judge met a shape it did not foresee: still the result's fault
-            verdict = f"the result could not be compared ({type(exc).__name__}: {exc})"
+        verdict = judge_result(part, case, result)
         if verdict is None:
             passed += 1
         else:

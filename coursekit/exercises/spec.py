@@ -93,6 +93,23 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
     raise TypeError(f"returned {_kind(value)}; expected a numpy array, a number or a tuple of them")
 
 
+def judge_result(part: Part, case: Case, value: Any) -> str | None:
+    """The verdict on one result of a student's function: None when right, else what is wrong.
+
+    One definition for both places that judge: ``check()`` in the student's kernel and
+    ``coursekit grade`` in the grader's own process. ``value`` is converted with
+    :func:`to_plain` first, so the judge only ever sees plain data.
+    """
+    try:
+        plain = to_plain(value)
+    except TypeError as exc:
+        return f"your function {exc}"
+    try:
+        return part.judge(case, plain)
+    except Exception as exc:  # the judge met a result it did not foresee: still the result's fault
+        return f"the result could not be compared ({type(exc).__name__}: {exc})"
+
+
 def _kind(value: Any) -> str:
     """A short description of a value's type for messages (never its contents)."""
     if isinstance(value, str):

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from coursekit.exercises.spec import EXERCISES, judge_result
 from coursekit.grading.notebook import (
     Submission,
     SubmissionError,
@@ -88,12 +89,6 @@ class _Pending:
     blocked: dict[str, str]  # part id -> why it scores 0 without running (from scratch)
     job: dict | None = None
     unverifiable: dict[str, str] = field(default_factory=dict)  # defined only dynamically?
-
-
-def _load_spec() -> tuple[Mapping[str, list], Callable[[Any], Any]]:
-    from coursekit.exercises.spec import EXERCISES, to_plain
-
-    return EXERCISES, to_plain
 
 
 def find_submissions(paths: Sequence[str | Path], exclude: Path | None = None) -> list[tuple[Path, str]]:
@@ -233,7 +228,7 @@ def _process_problem(run: RunResult, timeout: float) -> str | None:
     return None
 
 
-def judge(pending: _Pending, run: RunResult, to_plain: Callable[[Any], Any], timeout: float) -> SubmissionResult:
+def judge(pending: _Pending, run: RunResult, timeout: float) -> SubmissionResult:
     """Turn the child's stream into scores, judging every case here in the grader."""
     result = pending.result
     frames, stream_error = read_frames(run.stream)
@@ -300,13 +295,7 @@ def judge(pending: _Pending, run: RunResult, to_plain: Callable[[Any], Any], tim
             if error is not None:
                 first = first or f"{label}: {error}"
                 continue
-            try:
-                plain = to_plain(value)
-                verdict = part.judge(case, plain)
-            except TypeError as exc:
-                verdict = f"your function {exc}"
-            except Exception as exc:  # the judge met a result it did not foresee: still the result's fault
-                verdict = f"the result could not be compared ({type(exc).__name__}: {exc})"
+            verdict = judge_result(part, case, value)
             if verdict is None:
                 passed += 1
             else:
@@ -389,7 +378,6 @@ def grade(
     workers: int = 2,
     seed: int | None = None,
     exercises: Mapping[str, list] | None = None,
-    to_plain: Callable[[Any], Any] | None = None,
     exclude: Path | None = None,
     pool: Pool | None = None,
 ) -> list[SubmissionResult]:
@@ -398,10 +386,8 @@ def grade(
     ``seed`` fixes the grade-time inputs (for reproducing a grading run);
     by default it is drawn from :mod:`secrets` and never shown.
     """
-    if exercises is None or to_plain is None:
-        spec_exercises, spec_to_plain = _load_spec()
-        exercises = spec_exercises if exercises is None else exercises
-        to_plain = spec_to_plain if to_plain is None else to_plain
+    if exercises is None:
+        exercises = EXERCISES
     if exercise is not None and exercise not in exercises:
         raise ValueError(f"unknown exercise {exercise!r}; known: {', '.join(exercises)}")
     if timeout <= 0:
@@ -437,7 +423,7 @@ def grade(
             run = worker.run(dict(pending.job, id=i))
         with lock:
             try:
-                results[i] = judge(pending, run, to_plain, timeout)
+                results[i] = judge(pending, run, timeout)
             except Exception as exc:
                 results[i] = _internal_error(item, exc, "judging it")
 
