@@ -3,7 +3,7 @@
 In one process, at the default size (5 layers × 100 units × 1000 samples, sigmoid, normal init):
 
 - explorer: set ``controls["scale"].value`` on a ``HistogramExplorer``; the observer recomputes the
-  network, blits the new histograms onto the stored background and puts a PNG into the widget;
+  network, paints the new histograms into the stored background and puts a PNG into the widget;
 - naive: the same recompute in numpy, then a new pyplot figure with one ``plt.hist`` per layer and
   the stats as titles, rendered to PNG (what an ``interact`` callback typically does).
 
@@ -93,7 +93,7 @@ def main() -> None:
 
     (explorer, explorer_cpu), (naive, naive_cpu) = medians(ex_times), medians(naive_times)
     print(f"setting: {DEPTH} layers x {WIDTH} units x {N_SAMPLES} samples, {ACTIVATION}, {INIT} init")
-    print(f"explorer (blitted, PNG into widgets.Image): median {explorer:.1f} ms per move "
+    print(f"explorer (painted bars, palette PNG into widgets.Image): median {explorer:.1f} ms per move "
           f"(CPU {explorer_cpu:.1f} ms)  target <= 10 ms")
     print(f"naive (new pyplot figure + plt.hist + PNG): median {naive:.1f} ms per move (CPU {naive_cpu:.1f} ms)")
     print(f"ratio naive / explorer: {naive / explorer:.1f}x wall-clock, {naive_cpu / explorer_cpu:.1f}x CPU  "

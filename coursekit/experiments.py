@@ -423,54 +423,104 @@ def _one_torch_thread():
         torch.set_num_threads(n)
 
 
+class HistogramFrames:
+    """Frames of the live explorer for one network: ``X`` and ``weights`` fixed, the rest per call.
+
+    Checks and converts the inputs once (float32, as torch tensors) and keeps the first layer's
+    product ``X W_1ᵀ``: a weight-scale move only rescales it, so a frame of a depth-L network
+    costs L − 1 matrix products. Calling it returns what :func:`histogram_frame` returns.
+    """
+
+    def __init__(self, X, weights: Sequence[np.ndarray]) -> None:
+        X = as_float_array("X", X, ndim=2, dtype=np.float32)
+        weights = list(weights)
+        if not weights:
+            raise ValueError("weights must hold at least one (out, in) matrix; got none")
+        ws = []
+        fan_in = X.shape[1]
+        for i, W in enumerate(weights):
+            W = as_float_array(f"weights[{i}]", W, ndim=2, dtype=np.float32)
+            if W.shape[1] != fan_in:
+                what = "X has" if i == 0 else f"weights[{i - 1}] gives"
+                raise ValueError(f"weights[{i}] has shape {W.shape} (out, in): {what} {fan_in} "
+                                 f"features, so it needs {fan_in} columns")
+            fan_in = W.shape[0]
+            ws.append(torch.from_numpy(np.ascontiguousarray(W)))
+        self.weights = ws
+        with _one_torch_thread(), torch.no_grad():
+            self._first = torch.from_numpy(np.ascontiguousarray(X)) @ ws[0].T  # unscaled z_1
+        self._buffers: dict = {}
+
+    def __call__(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = 40,
+                 value_range: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, list]:
+        act = _activation(activation)
+        scale = check_number("scale", scale, minimum=0.0)
+        bins = check_int("bins", bins, minimum=1)
+        lo_r, hi_r = (check_number("value_range[0]", value_range[0]),
+                      check_number("value_range[1]", value_range[1]))
+        if not lo_r < hi_r:
+            raise ValueError(f"value_range must be (low, high) with low < high; got {value_range}")
+        sat_lo, sat_hi = saturation_bounds(act.name)
+        per_unit = bins / (hi_r - lo_r)
+        fractions = np.empty((len(self.weights), bins))
+        stats = []
+        with _one_torch_thread(), torch.no_grad():
+            h = None
+            for W in self.weights:
+                if h is None:
+                    z = self._first * scale
+                else:  # scale the (out, in) weights, not the (N, out) products
+                    z = h @ (W * scale if scale != 1.0 else W).T
+                h = act.torch(z)
+                scratch, index = self._scratch(z.shape)
+                stats.append(self._stats(z.numpy(), h.numpy(), sat_lo, sat_hi, scratch.numpy()))
+                # bin index = floor((h - low) · bins / (high - low)), clipped: edge bins catch outliers
+                if lo_r:
+                    torch.sub(h, lo_r, out=scratch).mul_(per_unit)
+                else:
+                    torch.mul(h, per_unit, out=scratch)
+                index.copy_(scratch.clamp_(0, bins - 1))  # to integers: truncation = floor here
+                counts = torch.bincount(index.view(-1), minlength=bins).numpy()
+                np.divide(counts, index.numel(), out=fractions[len(stats) - 1])
+        return fractions, stats
+
+    def _scratch(self, shape) -> tuple[torch.Tensor, torch.Tensor]:
+        """A float32 and an int32 buffer of ``shape``, kept between frames (no page faults per frame)."""
+        if shape not in self._buffers:
+            self._buffers[shape] = (torch.empty(shape), torch.empty(shape, dtype=torch.int32))
+        return self._buffers[shape]
+
+    @staticmethod
+    def _stats(zn: np.ndarray, hn: np.ndarray, sat_lo: float, sat_hi: float, buf: np.ndarray) -> LayerStats:
+        """LayerStats of one layer in a few vectorised passes (float32 with pairwise sums); ``buf``: scratch."""
+        n = hn.size
+        if sat_lo == -sat_hi:  # symmetric (sigmoid, tanh): one comparison instead of two
+            saturated = np.count_nonzero(np.abs(zn, out=buf) >= sat_hi)
+        else:  # (0, inf) for ReLU, (-inf, inf) for the identity: skip infinite bounds
+            saturated = (np.count_nonzero(zn <= sat_lo) if sat_lo > -math.inf else 0) + (
+                np.count_nonzero(zn >= sat_hi) if sat_hi < math.inf else 0)
+        zeros = np.count_nonzero(hn == 0)
+        # a dead unit needs zeros, so skip the column scan when there are none
+        dead = np.count_nonzero(~hn.any(axis=0)) if zeros else 0
+        with np.errstate(over="ignore"):  # beyond float32's range: redone in float64 below
+            mean = float(hn.sum()) / n  # numpy sums float32 pairwise: error ~ log2(n) · eps
+            np.subtract(hn, np.float32(mean), out=buf)
+            var = float(np.square(buf, out=buf).sum()) / n  # two passes: no cancellation
+        if not (math.isfinite(mean) and math.isfinite(var)) and np.isfinite(hn).all():
+            mean, var = float(hn.mean(dtype=np.float64)), float(hn.var(dtype=np.float64))
+        return LayerStats(mean=mean, std=math.sqrt(var) if var >= 0 else math.nan,
+                          saturated=int(saturated) / n, dead=int(dead) / hn.shape[1],
+                          zeros=int(zeros) / n)
+
+
 def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *, scale: float = 1.0,
                     bins: int = 40, value_range: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, list]:
     """One frame of the live explorer: per-layer histograms and :class:`LayerStats`, fast.
 
     The network of :func:`forward` with weights ``scale · W_l``, computed in float32 with torch
-    on one thread (≈ 1 ms per 1000 × 100 layer). Returns ``(fractions, stats)``: ``fractions``
-    (depth, bins) is the fraction of each layer's values per bin of ``value_range``; values
-    outside the range are counted in the edge bins. Statistics agree with :func:`layer_stats`
-    to float32 rounding.
+    on one thread. Returns ``(fractions, stats)``: ``fractions`` (depth, bins) is the fraction
+    of each layer's values per bin of ``value_range``; values outside the range are counted in
+    the edge bins. Statistics agree with :func:`layer_stats` to float32 rounding. For many
+    frames of one network, make a :class:`HistogramFrames` once and call it.
     """
-    act = _activation(activation)
-    X = as_float_array("X", X, ndim=2, dtype=np.float32)
-    scale = check_number("scale", scale, minimum=0.0)
-    bins = check_int("bins", bins, minimum=1)
-    lo_r, hi_r = (check_number("value_range[0]", value_range[0]), check_number("value_range[1]", value_range[1]))
-    if not lo_r < hi_r:
-        raise ValueError(f"value_range must be (low, high) with low < high; got {value_range}")
-    sat_lo, sat_hi = saturation_bounds(act.name)
-    per_unit = bins / (hi_r - lo_r)
-    fractions = np.empty((len(weights), bins))
-    stats = []
-    buf = np.empty(0, dtype=np.float32)  # scratch space, reused by every layer
-    with _one_torch_thread(), torch.no_grad():
-        h = torch.from_numpy(X)
-        for i, W in enumerate(weights):
-            W = torch.from_numpy(as_float_array(f"weights[{i}]", W, ndim=2, dtype=np.float32))
-            if scale != 1.0:
-                W = W * scale  # scale the (width, width) weights, not the (N, width) products
-            z = h @ W.T  # (N, width)
-            h = act.torch(z)
-            hn, zn = h.numpy(), z.numpy()  # shared memory, no copies
-            if buf.shape != hn.shape:
-                buf = np.empty_like(hn)
-            n = hn.size
-            if sat_lo == -sat_hi:  # symmetric (sigmoid, tanh): one comparison instead of two
-                saturated = np.count_nonzero(np.abs(zn, out=buf) >= sat_hi)
-            else:  # (0, inf) for ReLU, (-inf, inf) for the identity: skip infinite bounds
-                saturated = (np.count_nonzero(zn <= sat_lo) if sat_lo > -math.inf else 0) + (
-                    np.count_nonzero(zn >= sat_hi) if sat_hi < math.inf else 0)
-            zeros = np.count_nonzero(hn == 0)
-            # a dead unit needs zeros, so skip the column scan when there are none
-            dead = np.count_nonzero(~hn.any(axis=0)) if zeros else 0
-            stats.append(LayerStats(mean=float(h.mean()), std=float(h.std(correction=0)),
-                                    saturated=int(saturated) / n, dead=int(dead) / hn.shape[1],
-                                    zeros=int(zeros) / n))
-            # bin index = floor((h - low) · bins / (high - low)), clipped: edge bins catch outliers
-            np.subtract(hn, lo_r, out=buf)
-            np.multiply(buf, per_unit, out=buf)
-            np.clip(buf, 0, bins - 1, out=buf)
-            fractions[i] = np.bincount(buf.astype(np.intp).ravel(), minlength=bins) / n
-    return fractions, stats
+    return HistogramFrames(X, weights)(activation, scale=scale, bins=bins, value_range=value_range)

@@ -59,7 +59,27 @@ def execute_notebook(path: str | Path, *, timeout: int = 600, kernel_name: str =
         store_widget_state=True,
     )
     client.execute()
+    for cell in code_cells(nb):
+        cell.outputs = coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stdout (or stderr) outputs into one.
+
+    How a cell's prints are split into messages depends on timing, so without this a re-run
+    could store the same text in other pieces: a diff with no change in it. (nbval compares
+    the merged text, so checks are unaffected.)
+    """
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = prev["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
 
 
 def code_cells(nb) -> list:

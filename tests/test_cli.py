@@ -133,3 +133,30 @@ def test_lab_command_opens_chapter_01(root):
     assert Path(argv[4]) == Path("notebooks/01_neurons.ipynb")
     assert argv[-1] == "--no-browser"
     assert ("--ServerApp.allow_root=True" in argv) == (os.geteuid() == 0)  # JupyterLab refuses root otherwise
+
+
+def test_execute_stores_each_cells_prints_as_one_output_and_keeps_a_failing_notebook(tmp_path):
+    # prints split over several messages by flushes and pauses still land as one stream output,
+    # so re-executing a chapter cannot change how its stored text is cut into pieces
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import sys, time\n"
+        "for i in range(3):\n"
+        "    print('line', i, flush=True)\n"
+        "    time.sleep(0.2)\n"
+        "print('err', file=sys.stderr, flush=True)\n"
+        "print('done')")]
+    path = tmp_path / "prints.ipynb"
+    nbformat.write(nb, path)
+    broken = tmp_path / "broken.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), broken)
+    before = broken.read_bytes()
+    proc = run(["execute", str(path), str(broken)])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "broken.ipynb: a cell failed, notebook not written" in proc.stdout
+    assert "ZeroDivisionError" in proc.stdout
+    assert broken.read_bytes() == before
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [(o.output_type, o.name) for o in outputs] == [("stream", "stdout"), ("stream", "stderr"),
+                                                           ("stream", "stdout")]
+    assert outputs[0].text == "line 0\nline 1\nline 2\n" and outputs[2].text == "done\n"

@@ -1,6 +1,7 @@
 """coursekit.widgets.HistogramExplorer: DOM contract, synchronous updates, numbers that match."""
 
 import io
+import math
 
 import ipywidgets as widgets
 import numpy as np
@@ -151,14 +152,71 @@ def test_encode_png_is_a_lossless_png_of_the_canvas():
         encode_png(np.zeros((4, 4), dtype=np.uint8))
 
 
-def test_explorer_png_shows_the_figure_pixels():
-    import io
+def _blue(rgb):
+    """Pixels of a bar: the bar colour C0 (31, 119, 180) over anything is far bluer than red."""
+    return (rgb[..., 2].astype(int) - rgb[..., 0]) > 40
 
-    from PIL import Image
 
-    from coursekit.widgets import HistogramExplorer
+@pytest.mark.parametrize("activation,init,depth", [("sigmoid", "normal", 5), ("tanh", "xavier_normal", 7),
+                                                   ("relu", "kaiming_normal", 3)])
+def test_explorer_png_matches_matplotlibs_own_drawing(activation, init, depth):
+    """The painted frame against matplotlib drawing the same histograms as stairs on the same figure."""
+    explorer = W.HistogramExplorer(activation=activation, init=init, depth=depth)
+    shown = np.asarray(Image.open(io.BytesIO(explorer.image.value)).convert("RGB"))
+    for (stairs, _title), values in zip(explorer.artists, explorer.fractions, strict=True):
+        stairs.set_visible(True)  # drawn over the finished background, frame and all
+        stairs.set_data(values)
+        stairs.axes.draw_artist(stairs)
+    drawn = np.asarray(explorer.canvas.buffer_rgba())[..., :3]
+    assert shown.shape == drawn.shape
+    height = drawn.shape[0]
+    checked = 0
+    for (stairs, _title), values in zip(explorer.artists, explorer.fractions, strict=True):
+        ax = stairs.axes
+        edges = stairs.get_data().edges
+        _x0, y0, _x1, y1 = ax.get_window_extent().extents
+        rows = slice(int(height - y1) - 1, int(height - y0) + 2)  # this panel's rows and a pixel more
+        for j, f in enumerate(values):
+            x = ax.transData.transform(((edges[j] + edges[j + 1]) / 2, 0.0))[0]
+            column = int(x)
+            want = _blue(drawn[rows, column]).sum()
+            got = _blue(shown[rows, column]).sum()
+            assert abs(int(got) - int(want)) <= 1, (ax.get_title(loc="left"), j, f, got, want)
+            # and the bar's top is where the square-root axis puts it
+            if got:
+                top_y = ax.transData.transform((0.0, f))[1]
+                top_row = rows.start + np.flatnonzero(_blue(shown[rows, column]))[0]
+                assert abs((height - top_row) - top_y) <= 1.0, (ax.get_title(loc="left"), j, f)
+            checked += 1
+    assert checked == depth * explorer.bins
+    # away from the bars only the quantised background differs, by a few grey levels
+    neither = ~(_blue(shown) | _blue(drawn))
+    assert np.abs(shown.astype(int) - drawn)[neither].max() <= 20  # antialiased spines next to bars
+    assert np.percentile(np.abs(shown.astype(int) - drawn)[neither], 99.9) <= 4
 
-    explorer = HistogramExplorer()
-    shown = np.asarray(Image.open(io.BytesIO(explorer.image.value)))
-    canvas = np.asarray(explorer.canvas.buffer_rgba())
-    np.testing.assert_array_equal(shown, canvas)
+
+def test_encode_png_indexed_round_trip():
+    rng = np.random.default_rng(4)
+    palette = rng.integers(0, 256, size=(200, 3), dtype=np.uint8)
+    indices = rng.integers(0, 200, size=(13, 29), dtype=np.uint8)
+    indices[3, 4] = 199
+    decoded = np.asarray(Image.open(io.BytesIO(W.encode_png_indexed(indices, palette))).convert("RGB"))
+    np.testing.assert_array_equal(decoded, palette[indices])
+    with pytest.raises(ValueError, match="indices go up to 199 but the palette has 100 colours"):
+        W.encode_png_indexed(indices, palette[:100])
+    with pytest.raises(ValueError, match=r"palette must be \(K, 3\) uint8"):
+        W.encode_png_indexed(indices, palette[:, :2])
+    with pytest.raises(ValueError, match=r"indices must be an \(H, W\) uint8 image"):
+        W.encode_png_indexed(indices.astype(np.int64), palette)
+
+
+def test_explorer_survives_the_slider_extremes():
+    """Largest scale, depth and width with unbounded activations: finite numbers, a picture."""
+    explorer = W.HistogramExplorer(activation="relu", width=400, depth=10, scale=10.0)
+    for activation in ("relu", "identity", "leaky_relu", "sigmoid", "tanh"):
+        explorer.controls["activation"].value = activation
+        for scale in (10.0, 0.001):
+            explorer.controls["scale"].value = scale
+            assert all(math.isfinite(s.mean) and math.isfinite(s.std) for s in explorer.layer_stats), activation
+            np.testing.assert_allclose(explorer.fractions.sum(axis=1), 1.0)
+            assert png_size(explorer.image.value)[0] > 300
