@@ -56,6 +56,19 @@ def time_explorer(repeats: int) -> list[tuple[float, float]]:
     return times
 
 
+def time_depth_moves() -> tuple[float, float]:
+    """Median ms of a depth move to a layout not drawn yet, and back to one drawn before."""
+    explorer = HistogramExplorer(depth=1, width=WIDTH, n_samples=N_SAMPLES, activation=ACTIVATION, init=INIT)
+    depth = explorer.controls["depth"]
+    first = []
+    for d in range(2, explorer.MAX_DEPTH + 1):
+        first.append(timed(lambda d=d: setattr(depth, "value", d))[0])
+    again = []
+    for d in list(range(explorer.MAX_DEPTH - 1, 0, -1)) * 3:
+        again.append(timed(lambda d=d: setattr(depth, "value", d))[0])
+    return 1000 * statistics.median(first), 1000 * statistics.median(again)
+
+
 def naive_update(X, base_weights, scale: float) -> bytes:
     weights = [scale * W for W in base_weights]
     zs, hs = ex.forward(X, weights, ACTIVATION)
@@ -98,6 +111,9 @@ def main() -> None:
     print(f"naive (new pyplot figure + plt.hist + PNG): median {naive:.1f} ms per move (CPU {naive_cpu:.1f} ms)")
     print(f"ratio naive / explorer: {naive / explorer:.1f}x wall-clock, {naive_cpu / explorer_cpu:.1f}x CPU  "
           "(target >= 15x)")
+    new_layout, known_layout = time_depth_moves()
+    print(f"depth slider (no target): median {new_layout:.0f} ms to a depth not shown yet (matplotlib draws "
+          f"its layout), {known_layout:.1f} ms back to one shown before (kept layout)")
 
 
 if __name__ == "__main__":

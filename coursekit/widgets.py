@@ -276,8 +276,6 @@ class HistogramExplorer:
                  activation: str = "sigmoid", init: str = "normal", scale: float = 1.0,
                  seed: int = 0, bins: int = 40) -> None:
         import ipywidgets as widgets
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
 
         depth = check_int("depth", depth, minimum=1, maximum=self.MAX_DEPTH)
         width = check_int("width", width)
@@ -317,8 +315,7 @@ class HistogramExplorer:
             self.stats,
         ]).add_class("coursekit-explorer")
 
-        self.fig = Figure(dpi=80)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._layouts: dict[tuple[int, str], tuple[BarPainter, dict, int]] = {}
         self.fractions: np.ndarray | None = None  # the last frame, for tests and readers
         self.layer_stats: list[ex.LayerStats] = []
         self._new_network()
@@ -343,18 +340,34 @@ class HistogramExplorer:
         self._frames = ex.HistogramFrames(self.X, self.weights)
 
     def _new_layout(self) -> None:
+        """Background, bar geometry and stats columns for the current depth and activation.
+
+        Drawing a layout with matplotlib takes a few hundred milliseconds, so each one is kept
+        (its :class:`BarPainter` is a few hundred kilobytes): moving the depth slider back to a
+        depth seen before costs a frame, not a figure. ``fig`` and ``artists`` are the figure of
+        the last layout drawn.
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
         c = self.controls
-        self.artists = layout_histograms(self.fig, c["depth"].value, c["activation"].value, self.bins)
-        for stairs, _title in self.artists:
-            stairs.set_visible(False)  # the bars are painted per frame by self.painter
-        self.canvas.draw()
-        self.painter = BarPainter(self.canvas, [stairs.axes for stairs, _title in self.artists], self.bins)
-        width_px = self.canvas.get_width_height()[0]
+        key = (c["depth"].value, c["activation"].value)
+        if key not in self._layouts:
+            self.fig = Figure(dpi=80)  # a fresh figure: clearing the old one's axes costs more
+            self.canvas = FigureCanvasAgg(self.fig)
+            self.artists = layout_histograms(self.fig, *key, self.bins)
+            for stairs, _title in self.artists:
+                stairs.set_visible(False)  # the bars are painted per frame by the painter
+            self.canvas.draw()
+            painter = BarPainter(self.canvas, [stairs.axes for stairs, _title in self.artists], self.bins)
+            width_px = self.canvas.get_width_height()[0]
+            # the stats table's columns line up with the panels: left margin and panel pitch in pixels
+            boxes = [stairs.axes.get_position() for stairs, _title in self.artists]
+            pitch = boxes[1].x0 - boxes[0].x0 if len(boxes) > 1 else boxes[0].width
+            columns = {"left_px": round(boxes[0].x0 * width_px), "column_px": round(pitch * width_px)}
+            self._layouts[key] = (painter, columns, width_px)
+        self.painter, self._columns, width_px = self._layouts[key]
         self.image.width = str(width_px)  # natural size: no blurry rescaling
-        # the stats table's columns line up with the panels: left margin and panel pitch in pixels
-        boxes = [stairs.axes.get_position() for stairs, _title in self.artists]
-        pitch = boxes[1].x0 - boxes[0].x0 if len(boxes) > 1 else boxes[0].width
-        self._columns = {"left_px": round(boxes[0].x0 * width_px), "column_px": round(pitch * width_px)}
 
     def _on_scale(self, _change=None) -> None:
         self.redraw()
@@ -364,7 +377,8 @@ class HistogramExplorer:
         self.redraw()
 
     def _on_layout(self, _change=None) -> None:
-        self._new_network()  # depth changes the number of weight matrices
+        if len(self.weights) != self.controls["depth"].value:  # one weight matrix per layer
+            self._new_network()
         self._new_layout()
         self.redraw()
 

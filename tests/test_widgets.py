@@ -220,3 +220,21 @@ def test_explorer_survives_the_slider_extremes():
             assert all(math.isfinite(s.mean) and math.isfinite(s.std) for s in explorer.layer_stats), activation
             np.testing.assert_allclose(explorer.fractions.sum(axis=1), 1.0)
             assert png_size(explorer.image.value)[0] > 300
+
+
+def test_a_layout_seen_before_is_reused_not_redrawn():
+    explorer = W.HistogramExplorer(depth=3, width=10, n_samples=200)
+    c = explorer.controls
+    first_png, first_stats = explorer.image.value, explorer.stats.value
+    c["depth"].value = 4
+    assert len(explorer.painter.panels) == 4 and len(explorer.artists) == 4
+    fig_of_depth_4 = explorer.fig
+    c["depth"].value = 3
+    assert explorer.fig is fig_of_depth_4  # no matplotlib drawing on the way back
+    assert len(explorer.painter.panels) == 3
+    assert explorer.image.value == first_png and explorer.stats.value == first_stats
+    c["activation"].value = "tanh"
+    tanh_png = explorer.image.value
+    c["activation"].value = "sigmoid"
+    c["activation"].value = "tanh"
+    assert explorer.image.value == tanh_png
