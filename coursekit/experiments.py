@@ -423,6 +423,14 @@ def _one_torch_thread():
         torch.set_num_threads(n)
 
 
+def _finite(name: str, a: np.ndarray) -> np.ndarray:
+    if not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(f"{name} must be finite (as float32); entry {tuple(int(k) for k in bad)} is "
+                         f"{a[tuple(bad)]}")
+    return a
+
+
 class HistogramFrames:
     """Frames of the live explorer for one network: ``X`` and ``weights`` fixed, the rest per call.
 
@@ -432,14 +440,14 @@ class HistogramFrames:
     """
 
     def __init__(self, X, weights: Sequence[np.ndarray]) -> None:
-        X = as_float_array("X", X, ndim=2, dtype=np.float32)
+        X = _finite("X", as_float_array("X", X, ndim=2, dtype=np.float32))
         weights = list(weights)
         if not weights:
             raise ValueError("weights must hold at least one (out, in) matrix; got none")
         ws = []
         fan_in = X.shape[1]
         for i, W in enumerate(weights):
-            W = as_float_array(f"weights[{i}]", W, ndim=2, dtype=np.float32)
+            W = _finite(f"weights[{i}]", as_float_array(f"weights[{i}]", W, ndim=2, dtype=np.float32))
             if W.shape[1] != fan_in:
                 what = "X has" if i == 0 else f"weights[{i - 1}] gives"
                 raise ValueError(f"weights[{i}] has shape {W.shape} (out, in): {what} {fan_in} "
@@ -480,7 +488,10 @@ class HistogramFrames:
                 else:
                     torch.mul(h, per_unit, out=scratch)
                 index.copy_(scratch.clamp_(0, bins - 1))  # to integers: truncation = floor here
-                counts = torch.bincount(index.view(-1), minlength=bins).numpy()
+                flat = index.view(-1)
+                if math.isnan(stats[-1].mean):  # NaN entries (inf − inf beyond float32) go in no bin
+                    flat = flat[~torch.isnan(scratch.view(-1))]
+                counts = torch.bincount(flat, minlength=bins).numpy()
                 np.divide(counts, index.numel(), out=fractions[len(stats) - 1])
         return fractions, stats
 
@@ -520,7 +531,8 @@ def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid
     The network of :func:`forward` with weights ``scale · W_l``, computed in float32 with torch
     on one thread. Returns ``(fractions, stats)``: ``fractions`` (depth, bins) is the fraction
     of each layer's values per bin of ``value_range``; values outside the range are counted in
-    the edge bins. Statistics agree with :func:`layer_stats` to float32 rounding. For many
+    the edge bins (NaN, from inf − inf once values pass float32's range, in none). Statistics
+    agree with :func:`layer_stats` to float32 rounding. For many
     frames of one network, make a :class:`HistogramFrames` once and call it.
     """
     return HistogramFrames(X, weights)(activation, scale=scale, bins=bins, value_range=value_range)

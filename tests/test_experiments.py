@@ -201,3 +201,26 @@ def test_bad_input():
         E.train(X, y * 2, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="one label per row"):
         E.train(X, y[:5], rng=np.random.default_rng(0))
+
+
+def test_histogram_frame_bad_and_overflowing_input():
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((50, 4))
+    X[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X must be finite \(as float32\); entry \(3, 2\) is nan"):
+        E.histogram_frame(X, [np.eye(4)], "identity", value_range=(-4, 4))
+    with np.errstate(over="ignore"), pytest.raises(
+            ValueError, match=r"weights\[0\] must be finite \(as float32\); entry \(0, 0\) is inf"):
+        E.histogram_frame(X[:3], [np.full((4, 4), 1e39)], "identity", value_range=(-4, 4))  # inf in float32
+    with pytest.raises(ValueError, match=r"weights\[1\] has shape \(4, 5\) \(out, in\): weights\[0\] gives 3"):
+        E.histogram_frame(X[:3], [np.ones((3, 4)), np.ones((4, 5))], "identity")
+    # finite weights whose products pass float32's range: inf, then inf − inf = NaN, and no crash
+    X = rng.standard_normal((50, 4))
+    signs = np.where(rng.random((4, 4)) < 0.5, -1.0, 1.0)
+    fractions, stats = E.histogram_frame(X, [1e30 * signs] * 3, "identity", value_range=(-4, 4))
+    assert math.isnan(stats[-1].mean)
+    assert np.all(fractions.sum(axis=1) <= 1.0 + 1e-12)
+    with np.errstate(all="ignore"):  # the same network in numpy float32, for the NaN count
+        W32 = np.float32(1e30) * signs.astype(np.float32)
+        nan_count = np.isnan(E.forward(X.astype(np.float32), [W32] * 3, "identity")[1][-1]).sum()
+    assert nan_count > 0 and fractions[-1].sum() == pytest.approx(1 - nan_count / 200)
