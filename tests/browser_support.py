@@ -538,6 +538,7 @@ _EXPLORER_STATE_JS = """
   const img = ex.querySelector('.coursekit-plot img, img.coursekit-plot');
   const stats = ex.querySelector('.coursekit-stats');
   return {src: img ? img.getAttribute('src') : null,
+          decoded: !!(img && img.complete && img.naturalWidth > 0),  // a broken image has width 0
           stats: stats ? stats.innerText : null};
 }
 """
@@ -550,8 +551,8 @@ def explorer_state(page, explorer: int) -> dict | None:
 def move_slider(page, explorer: int, slider: int, key: str = "ArrowRight", timeout: float = 15.0) -> dict:
     """Press ``key`` on a slider handle; return the explorer's state before and after the update.
 
-    Waits (bounded) until both the plot's ``src`` and the stats text changed;
-    raises playwright's TimeoutError if they did not.
+    Waits (bounded) until both the plot's ``src`` and the stats text changed and the browser
+    has decoded the new picture; raises playwright's TimeoutError if they did not.
     """
     before = explorer_state(page, explorer)
     handle = page.locator(".coursekit-explorer").nth(explorer).locator(".widget-slider").nth(slider)
@@ -562,7 +563,7 @@ def move_slider(page, explorer: int, slider: int, key: str = "ArrowRight", timeo
     page.wait_for_function(
         """([e, before]) => {
           const s = (__EXPLORER_STATE__)(e);
-          return s && s.src !== before.src && s.stats !== before.stats;
+          return s && s.src !== before.src && s.stats !== before.stats && s.decoded;
         }""".replace("__EXPLORER_STATE__", _EXPLORER_STATE_JS.strip()),
         arg=[explorer, before],
         timeout=timeout * 1000,

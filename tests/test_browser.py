@@ -159,7 +159,7 @@ def _check_explorers(page, chapter: str) -> tuple[list[str], list[str]]:
         else:
             problems.append(
                 f"explorer {e}: pressing ArrowRight/ArrowLeft on slider {slider['label']!r} did not change "
-                "both the picture and the stats within 20 s"
+                "both the picture and the stats, with a picture the browser could decode, within 20 s"
             )
     if chapter in CHAPTER_SLIDERS and n_explorers and not moved:
         problems.append(f"chapter {chapter}: its explorer has no slider that could be moved")
