@@ -56,17 +56,18 @@ def time_explorer(repeats: int) -> list[tuple[float, float]]:
     return times
 
 
-def time_depth_moves() -> tuple[float, float]:
-    """Median ms of a depth move to a layout not drawn yet, and back to one drawn before."""
+def time_layout_moves() -> tuple[float, float, float]:
+    """Median ms of a depth move, of a switch to an activation not shown yet, and back to one shown."""
     explorer = HistogramExplorer(depth=1, width=WIDTH, n_samples=N_SAMPLES, activation=ACTIVATION, init=INIT)
-    depth = explorer.controls["depth"]
-    first = []
-    for d in range(2, explorer.MAX_DEPTH + 1):
-        first.append(timed(lambda d=d: setattr(depth, "value", d))[0])
-    again = []
-    for d in list(range(explorer.MAX_DEPTH - 1, 0, -1)) * 3:
-        again.append(timed(lambda d=d: setattr(depth, "value", d))[0])
-    return 1000 * statistics.median(first), 1000 * statistics.median(again)
+    depth, activation = explorer.controls["depth"], explorer.controls["activation"]
+    depths = []
+    for d in [*range(2, explorer.MAX_DEPTH + 1), *range(explorer.MAX_DEPTH - 1, 0, -1)]:
+        depths.append(timed(lambda d=d: setattr(depth, "value", d))[0])
+    depth.value = DEPTH
+    others = [a for a in explorer.ACTIVATIONS if a != ACTIVATION]
+    new = [timed(lambda a=a: setattr(activation, "value", a))[0] for a in others]
+    known = [timed(lambda a=a: setattr(activation, "value", a))[0] for a in [ACTIVATION, *others] * 2]
+    return tuple(1000 * statistics.median(t) for t in (depths, new, known))
 
 
 def naive_update(X, base_weights, scale: float) -> bytes:
@@ -111,9 +112,10 @@ def main() -> None:
     print(f"naive (new pyplot figure + plt.hist + PNG): median {naive:.1f} ms per move (CPU {naive_cpu:.1f} ms)")
     print(f"ratio naive / explorer: {naive / explorer:.1f}x wall-clock, {naive_cpu / explorer_cpu:.1f}x CPU  "
           "(target >= 15x)")
-    new_layout, known_layout = time_depth_moves()
-    print(f"depth slider (no target): median {new_layout:.0f} ms to a depth not shown yet (matplotlib draws "
-          f"its layout), {known_layout:.1f} ms back to one shown before (kept layout)")
+    depth_move, new_activation, known_activation = time_layout_moves()
+    print(f"layout changes (no target): depth move {depth_move:.1f} ms median (1 to 10 layers); activation "
+          f"not shown yet {new_activation:.0f} ms (matplotlib draws its figure), shown before "
+          f"{known_activation:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ layout changes (depth or activation).
 
 from __future__ import annotations
 
+import copy
 import math
 import struct
 import zlib
@@ -242,6 +243,30 @@ class BarPainter:
             bin_of_column = np.clip(((centres_x - x0) / (x1 - x0) * bins).astype(np.intp), 0, bins - 1)
             centres_y = (height - 0.5 - np.arange(r0, r1 + 1))[:, None]
             self.panels.append((slice(r0, r1 + 1), slice(c0, c1 + 1), bin_of_column, centres_y, y0, y1 - y0))
+        # each panel's footprint (axes, title, tick labels, axis labels) in pixels, 1 px of margin
+        renderer = canvas.get_renderer()
+        width = self.background.shape[1]
+        self.footprints = []
+        for ax in axes:
+            x0, y0, x1, y1 = ax.get_tightbbox(renderer).extents
+            self.footprints.append((slice(max(math.floor(height - y1) - 1, 0), min(math.ceil(height - y0) + 1, height)),
+                                    slice(max(math.floor(x0) - 1, 0), min(math.ceil(x1) + 1, width))))
+
+    def subset(self, n: int) -> BarPainter:
+        """A painter showing only the first ``n`` panels.
+
+        The other panels' footprints are painted over with the figure's own background colour
+        (its top-left pixel) and the picture is cut 4 pixels below the lowest panel shown, so a
+        figure laid out once for the most panels serves every smaller number of them.
+        """
+        n = check_int("n", n, minimum=1, maximum=len(self.panels))
+        bottom = min(max(rows.stop for rows, _cols in self.footprints[:n]) + 4, self.background.shape[0])
+        background = self.background[:bottom].copy()
+        for rows, cols in self.footprints[n:]:
+            background[rows, cols] = self.background[0, 0]
+        painter = copy.copy(self)
+        painter.background, painter.panels, painter.footprints = background, self.panels[:n], self.footprints[:n]
+        return painter
 
     def paint(self, fractions: np.ndarray) -> np.ndarray:
         """The (H, W) index image of one frame: ``fractions`` (panels, bins) on the y-axis 0..1."""
@@ -315,7 +340,7 @@ class HistogramExplorer:
             self.stats,
         ]).add_class("coursekit-explorer")
 
-        self._layouts: dict[tuple[int, str], tuple[BarPainter, dict, int]] = {}
+        self._figures: dict[str, tuple] = {}  # per activation: figure, canvas, artists, painter, columns
         self.fractions: np.ndarray | None = None  # the last frame, for tests and readers
         self.layer_stats: list[ex.LayerStats] = []
         self._new_network()
@@ -342,32 +367,34 @@ class HistogramExplorer:
     def _new_layout(self) -> None:
         """Background, bar geometry and stats columns for the current depth and activation.
 
-        Drawing a layout with matplotlib takes a few hundred milliseconds, so each one is kept
-        (its :class:`BarPainter` is a few hundred kilobytes): moving the depth slider back to a
-        depth seen before costs a frame, not a figure. ``fig`` and ``artists`` are the figure of
-        the last layout drawn.
+        Drawing a figure with matplotlib takes a few hundred milliseconds, so it happens once per
+        activation, with all ``MAX_DEPTH`` panels (rows of :data:`PANELS_PER_ROW`); a depth shows
+        the first ``depth`` of them (:meth:`BarPainter.subset`), so the depth slider never waits
+        for matplotlib and the panels keep their places. ``fig`` is that figure and
+        ``artists`` the panels shown.
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         c = self.controls
-        key = (c["depth"].value, c["activation"].value)
-        if key not in self._layouts:
-            self.fig = Figure(dpi=80)  # a fresh figure: clearing the old one's axes costs more
-            self.canvas = FigureCanvasAgg(self.fig)
-            self.artists = layout_histograms(self.fig, *key, self.bins)
-            for stairs, _title in self.artists:
+        depth, activation = c["depth"].value, c["activation"].value
+        if activation not in self._figures:
+            fig = Figure(dpi=80)
+            canvas = FigureCanvasAgg(fig)
+            artists = layout_histograms(fig, self.MAX_DEPTH, activation, self.bins)
+            for stairs, _title in artists:
                 stairs.set_visible(False)  # the bars are painted per frame by the painter
-            self.canvas.draw()
-            painter = BarPainter(self.canvas, [stairs.axes for stairs, _title in self.artists], self.bins)
-            width_px = self.canvas.get_width_height()[0]
+            canvas.draw()
+            painter = BarPainter(canvas, [stairs.axes for stairs, _title in artists], self.bins)
+            width_px = canvas.get_width_height()[0]
             # the stats table's columns line up with the panels: left margin and panel pitch in pixels
-            boxes = [stairs.axes.get_position() for stairs, _title in self.artists]
-            pitch = boxes[1].x0 - boxes[0].x0 if len(boxes) > 1 else boxes[0].width
-            columns = {"left_px": round(boxes[0].x0 * width_px), "column_px": round(pitch * width_px)}
-            self._layouts[key] = (painter, columns, width_px)
-        self.painter, self._columns, width_px = self._layouts[key]
-        self.image.width = str(width_px)  # natural size: no blurry rescaling
+            boxes = [stairs.axes.get_position() for stairs, _title in artists]
+            columns = {"left_px": round(boxes[0].x0 * width_px), "column_px": round((boxes[1].x0 - boxes[0].x0) * width_px)}
+            self._figures[activation] = (fig, canvas, artists, painter, columns)
+        self.fig, self.canvas, artists, full, self._columns = self._figures[activation]
+        self.artists = artists[:depth]
+        self.painter = full.subset(depth)
+        self.image.width = str(self.painter.background.shape[1])  # natural size: no blurry rescaling
 
     def _on_scale(self, _change=None) -> None:
         self.redraw()

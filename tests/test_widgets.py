@@ -158,18 +158,27 @@ def _blue(rgb):
 
 
 @pytest.mark.parametrize("activation,init,depth", [("sigmoid", "normal", 5), ("tanh", "xavier_normal", 7),
-                                                   ("relu", "kaiming_normal", 3)])
+                                                   ("relu", "kaiming_normal", 3), ("sigmoid", "normal", 10)])
 def test_explorer_png_matches_matplotlibs_own_drawing(activation, init, depth):
-    """The painted frame against matplotlib drawing the same histograms as stairs on the same figure."""
+    """The painted frame against matplotlib drawing the same histograms as stairs on the same figure.
+
+    The figure holds MAX_DEPTH panels; the picture shows the first ``depth`` of them, the others
+    painted over in the background colour and the picture cut below the last row shown.
+    """
     explorer = W.HistogramExplorer(activation=activation, init=init, depth=depth)
     shown = np.asarray(Image.open(io.BytesIO(explorer.image.value)).convert("RGB"))
     for (stairs, _title), values in zip(explorer.artists, explorer.fractions, strict=True):
         stairs.set_visible(True)  # drawn over the finished background, frame and all
         stairs.set_data(values)
         stairs.axes.draw_artist(stairs)
-    drawn = np.asarray(explorer.canvas.buffer_rgba())[..., :3]
-    assert shown.shape == drawn.shape
-    height = drawn.shape[0]
+    canvas = np.asarray(explorer.canvas.buffer_rgba())[..., :3]
+    height = canvas.shape[0]  # display coordinates count from the canvas's bottom edge
+    drawn = canvas[:shown.shape[0]]
+    assert shown.shape[1] == canvas.shape[1]
+    renderer = explorer.canvas.get_renderer()
+    panels = [stairs.axes for stairs, _title in explorer.artists]
+    lowest_shown = max(height - ax.get_tightbbox(renderer).y0 for ax in panels)
+    assert lowest_shown <= shown.shape[0] <= lowest_shown + 6  # nothing shown is cut off
     checked = 0
     for (stairs, _title), values in zip(explorer.artists, explorer.fractions, strict=True):
         ax = stairs.axes
@@ -189,8 +198,14 @@ def test_explorer_png_matches_matplotlibs_own_drawing(activation, init, depth):
                 assert abs((height - top_row) - top_y) <= 1.0, (ax.get_title(loc="left"), j, f)
             checked += 1
     assert checked == depth * explorer.bins
-    # away from the bars only the quantised background differs, by a few grey levels
-    neither = ~(_blue(shown) | _blue(drawn))
+    # the panels not shown are blank; everywhere else only the quantised background differs
+    hidden = np.zeros(shown.shape[:2], dtype=bool)
+    for ax in explorer.fig.axes[depth:]:
+        x0, y0, x1, y1 = ax.get_tightbbox(renderer).extents
+        hidden[max(int(height - y1), 0):int(height - y0) + 1, int(x0):int(x1) + 1] = True
+    assert hidden.any() == (depth % W.PANELS_PER_ROW != 0)  # blank slots in the last row shown
+    assert np.all(shown[hidden] == 255)
+    neither = ~(_blue(shown) | _blue(drawn)) & ~hidden
     assert np.abs(shown.astype(int) - drawn)[neither].max() <= 20  # antialiased spines next to bars
     assert np.percentile(np.abs(shown.astype(int) - drawn)[neither], 99.9) <= 4
 
@@ -222,19 +237,24 @@ def test_explorer_survives_the_slider_extremes():
             assert png_size(explorer.image.value)[0] > 300
 
 
-def test_a_layout_seen_before_is_reused_not_redrawn():
+def test_depth_moves_reuse_the_figure_and_activations_are_drawn_once():
     explorer = W.HistogramExplorer(depth=3, width=10, n_samples=200)
     c = explorer.controls
     first_png, first_stats = explorer.image.value, explorer.stats.value
-    c["depth"].value = 4
-    assert len(explorer.painter.panels) == 4 and len(explorer.artists) == 4
-    fig_of_depth_4 = explorer.fig
+    fig = explorer.fig
+    assert len(fig.axes) == W.HistogramExplorer.MAX_DEPTH  # laid out once, for the deepest network
+    c["depth"].value = 8
+    assert explorer.fig is fig  # no matplotlib drawing for a depth move
+    assert len(explorer.painter.panels) == 8 and len(explorer.artists) == 8
+    assert png_size(explorer.image.value)[1] > png_size(first_png)[1]  # a second row of panels
     c["depth"].value = 3
-    assert explorer.fig is fig_of_depth_4  # no matplotlib drawing on the way back
-    assert len(explorer.painter.panels) == 3
     assert explorer.image.value == first_png and explorer.stats.value == first_stats
     c["activation"].value = "tanh"
-    tanh_png = explorer.image.value
+    assert explorer.fig is not fig and explorer.artists[0][0].axes.get_xlim() == (-1.0, 1.0)
+    tanh_fig, tanh_png = explorer.fig, explorer.image.value
     c["activation"].value = "sigmoid"
+    assert explorer.fig is fig and explorer.image.value == first_png
     c["activation"].value = "tanh"
-    assert explorer.image.value == tanh_png
+    assert explorer.fig is tanh_fig and explorer.image.value == tanh_png
+    with pytest.raises(ValueError, match="n must be <= 3; got 4"):
+        explorer.painter.subset(4)  # a painter of 3 panels
