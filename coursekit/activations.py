@@ -12,7 +12,6 @@ ReLU'(0) = 0, LeakyReLU'(0) = negative_slope, step'(0) = 0 (see :func:`step_grad
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -456,12 +455,9 @@ class SlopePlot:
 
     def png(self) -> bytes:
         """The current picture as PNG bytes (fast, lightly compressed)."""
-        from PIL import Image
+        from coursekit.widgets import encode_png
 
-        buf = io.BytesIO()
-        Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1
-                         ).save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return encode_png(np.asarray(self.canvas.buffer_rgba()))
 
 
 def slope_explorer(z, negative_slope: float = 0.01):

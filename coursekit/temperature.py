@@ -10,7 +10,6 @@ re-renders a PNG synchronously whenever the slider's ``value`` is set.
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -206,12 +205,9 @@ def render_png(fig: Figure) -> bytes:
 
 
 def _png_bytes(canvas: FigureCanvasAgg) -> bytes:
-    from PIL import Image
+    from coursekit.widgets import encode_png  # the live explorers' fast encoder
 
-    buf = io.BytesIO()
-    # Fast zlib level: a live slider needs a quick PNG more than a small one.
-    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
-    return buf.getvalue()
+    return encode_png(np.asarray(canvas.buffer_rgba()))
 
 
 def _widgets():
