@@ -22,6 +22,7 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_bubblewrap.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

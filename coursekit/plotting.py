@@ -10,13 +10,30 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+from cycler import cycler
+
+#: Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008), in the
+#: order the course uses it: classes and curves are told apart by these colours
+#: *and* by marker or line style, never by colour alone.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow (weak on white: last)
+    "#000000",  # black
+)
 
 #: The course style: small figures (stored notebooks stay light), a light grid,
 #: no top/right spines. Applied by :func:`use_style`.
 STYLE: dict[str, Any] = {
     "figure.figsize": (6.0, 3.6),
-    "figure.dpi": 80,
-    "savefig.dpi": 80,
+    # 110 dpi: readable at 100 % and sharp at 200 % zoom, still light to store
+    "figure.dpi": 110,
+    "savefig.dpi": 110,
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,

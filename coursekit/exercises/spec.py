@@ -93,6 +93,19 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
     raise TypeError(f"returned {_kind(value)}; expected a numpy array, a number or a tuple of them")
 
 
+def score_part(part: Part, cases: list[Case], verdicts: list[str | None]) -> float:
+    """The points ``part`` earns when ``cases[k]`` got ``verdicts[k]`` (None = right).
+
+    The one scoring rule, used by both ``check()`` and ``coursekit grade``.
+    """
+    if len(verdicts) != len(cases):
+        raise ValueError(f"score_part: {len(cases)} cases but {len(verdicts)} verdicts")
+    if not cases:
+        return 0.0
+    passed = sum(v is None for v in verdicts)
+    return round(part.points * passed / len(cases), 2)
+
+
 def judge_result(part: Part, case: Case, value: Any) -> str | None:
     """The verdict on one result of a student's function: None when right, else what is wrong.
 

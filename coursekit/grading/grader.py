@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.spec import EXERCISES, judge_result
+from coursekit.exercises.spec import EXERCISES, judge_result, score_part
 from coursekit.grading.notebook import (
     Submission,
     SubmissionError,
@@ -280,27 +280,30 @@ def judge(pending: _Pending, run: RunResult, timeout: float) -> SubmissionResult
             result.parts.append(PartResult(part.id, part.title, 0, part.points, 0, len(cases),
                                            pending.unverifiable[part.id]))
             continue
-        passed = 0
         first: str | None = None
+        verdicts: list[str | None] = []
         for k, case in enumerate(cases):
             label = case.label or f"case {k + 1}"
             if part.id in missing:
                 first = first or missing[part.id]
+                verdicts.extend([missing[part.id]] * (len(cases) - k))
                 break
             if (part.id, k) not in values:
                 why = problem or "no result came back for this case"
+                verdicts.append(why)
                 first = first or f"{label}: no result ({why})"
                 continue
             value, error = values[(part.id, k)]
             if error is not None:
+                verdicts.append(error)
                 first = first or f"{label}: {error}"
                 continue
             verdict = judge_result(part, case, value)
-            if verdict is None:
-                passed += 1
-            else:
+            verdicts.append(verdict)
+            if verdict is not None:
                 first = first or f"{label}: {verdict}"
-        score = round(part.points * passed / len(cases), 2) if cases else 0.0
+        passed = sum(v is None for v in verdicts)
+        score = score_part(part, cases, verdicts)
         total = len(cases)
         if first is None:
             text = f"all {total} cases passed"
