@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +42,19 @@ InitSpec = str | float | Callable[..., np.ndarray]
 class LayerStats:
     """Statistics of one layer's activations h (N, width) over all samples and units.
 
+    ``mean``, ``std``: over all N·width entries, samples and units pooled.
     ``saturated``: fraction of entries where |f'(z)| < 5 % of its peak (see
     ``coursekit.activations.saturated_fraction``; for ReLU every z <= 0 counts);
     ``dead``: fraction of units whose output is 0 on every sample; ``zeros``: fraction of outputs == 0.
+
+    The pooled variance splits into two parts (law of total variance, population variances):
+    std² = mean_j Var_n(h_nj) + Var_j(mean_n h_nj) — how much each unit varies *across inputs*,
+    plus how much the units' fixed offsets differ. ``unit_std`` = √(mean_j Var_n(h_nj)), the
+    per-unit spread across samples; ``input_share`` = unit_std² / std², the input-dependent
+    share of the layer's variance (NaN when std is 0). A layer with a large std but a tiny
+    input share gives (almost) the same output for every input. ``cosine``: mean cosine
+    similarity of the representations h_n of the sample pairs (0, 1), (2, 3), …; near 1 means
+    different inputs look alike (NaN if every pair has a zero vector).
     """
 
     mean: float
@@ -51,6 +62,9 @@ class LayerStats:
     saturated: float
     dead: float
     zeros: float
+    unit_std: float = math.nan
+    input_share: float = math.nan
+    cosine: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,20 @@ def _activation(name: Any) -> acts.Activation:
     return acts.get(check_choice("activation", name, ACTIVATIONS))
 
 
+def _weight_list(name: str, weights: Any) -> list:
+    """``weights`` as a non-empty list (of what will be checked as (out, in) matrices)."""
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence | np.ndarray):
+        raise TypeError(f"{name} must be a list of (out, in) weight matrices; got {describe(weights)}")
+    weights = list(weights)
+    if not weights:
+        raise ValueError(f"{name} must hold at least one (out, in) matrix; got none")
+    return weights
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def _seed_or_rng(seed: Any, rng: Any) -> np.random.Generator:
     if rng is not None:
         return check_rng("rng", rng)
@@ -111,7 +139,7 @@ def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.r
         scheme = ckinit.get(init)
     elif callable(init):
         scheme = init
-    elif isinstance(init, (int, float)) and not isinstance(init, bool):
+    elif _is_real(init):  # int, float and numpy scalars such as np.float32
         # a number means "normal with this std"
         scheme = functools.partial(ckinit.normal, std=check_number("init", init, minimum=0.0))
     else:
@@ -136,6 +164,7 @@ def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid") -> tu
     """
     act = _activation(activation)
     h = as_float_array("X", X, ndim=2)
+    weights = _weight_list("weights", weights)
     zs, hs = [], []
     for i, W in enumerate(weights):
         W = as_float_array(f"weights[{i}]", W, ndim=2)
@@ -154,22 +183,57 @@ def layer_stats(z, h, activation: str = "sigmoid") -> LayerStats:
     """Mean, std, saturated, dead and zero fractions of one layer with pre-activations z and outputs h (N, width)."""
     act = _activation(activation)
     h = as_float_array("h", h, ndim=2)
+    z = as_float_array("z", z, ndim=2)
+    if z.shape != h.shape:
+        raise ValueError(f"z and h must have the same shape (N, width); got {z.shape} and {h.shape}")
+    std = float(h.std())
+    unit_var = float(h.var(axis=0).mean())  # each unit's variance across the N samples, averaged
     return LayerStats(
         mean=float(h.mean()),
-        std=float(h.std()),
+        std=std,
         saturated=acts.saturated_fraction(z, act),
         dead=acts.dead_fraction(h),
         zeros=acts.zero_fraction(h),
+        unit_std=math.sqrt(unit_var),
+        input_share=unit_var / std**2 if std > 0 else math.nan,
+        cosine=pair_cosine(h),
     )
 
 
-def format_stats(stats: Sequence[LayerStats], activation: str) -> list[str]:
-    """One line per layer, e.g. ``layer 1 (tanh): mean +0.001, std 0.628, saturated 4.56%, dead 0.00%``."""
-    return [
-        f"layer {i} ({activation}): mean {s.mean:+.3f}, std {s.std:.3f}, "
-        f"saturated {s.saturated:.2%}, dead {s.dead:.2%}"
-        for i, s in enumerate(stats, start=1)
-    ]
+def pair_cosine(h) -> float:
+    """Mean cosine similarity of rows (0, 1), (2, 3), … of h (N, width); pairs with a zero row are skipped."""
+    h = as_float_array("h", h, ndim=2)
+    n = h.shape[0] // 2
+    a, b = h[0:2 * n:2], h[1:2 * n:2]
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    ok = norms > 0
+    if not ok.any():
+        return math.nan
+    return float(np.mean(np.sum(a[ok] * b[ok], axis=1) / norms[ok]))
+
+
+def format_stats(stats: Sequence[LayerStats], activation: str, *, per_unit: bool = True) -> list[str]:
+    """One line per layer, e.g. ``layer 1 (tanh): mean +0.001, std 0.628, saturated 4.56%, dead 0.00%``.
+
+    With ``per_unit`` (default) each line ends with the per-unit spread across samples and the
+    input-dependent share of the variance, e.g. ``| unit std 0.627, input share 99.9%``.
+    """
+    lines = []
+    for i, s in enumerate(stats, start=1):
+        mean = f"{s.mean:+.3f}" if abs(s.mean) < 100 else f"{s.mean:+.3g}"
+        line = (f"layer {i} ({activation}): mean {mean}, std {s.std:.3g}, "
+                f"saturated {s.saturated:.2%}, dead {s.dead:.2%}")
+        if per_unit:
+            line += f" | unit std {s.unit_std:.2g}, input share {_share(s.input_share)}"
+        lines.append(line)
+    return lines
+
+
+def _share(x: float) -> str:
+    """A share printed so that 0.1 %, 0.004 % and 99.9 % all stay readable."""
+    if not math.isfinite(x):
+        return "  n/a"
+    return f"{x:.1%}" if x >= 0.001 else f"{x:.0e}"
 
 
 # --------------------------------------------------------------------------- the experiments
@@ -205,6 +269,18 @@ def backward(grad_out, X, weights: Sequence[np.ndarray], zs: Sequence[np.ndarray
     act = _activation(activation)
     g = as_float_array("grad_out", grad_out, ndim=2)
     X = as_float_array("X", X, ndim=2)
+    weights = [as_float_array(f"weights[{i}]", W, ndim=2) for i, W in enumerate(_weight_list("weights", weights))]
+    zs = [as_float_array(f"zs[{i}]", z, ndim=2) for i, z in enumerate(_weight_list("zs", zs))]
+    if len(zs) != len(weights):
+        raise ValueError(f"zs must hold one pre-activation per layer ({len(weights)}); got {len(zs)}")
+    h_shape = X.shape
+    for i, (W, z) in enumerate(zip(weights, zs, strict=True)):
+        if W.shape[1] != h_shape[1] or z.shape != (X.shape[0], W.shape[0]):
+            raise ValueError(f"weights[{i}] {W.shape} (out, in) and zs[{i}] {z.shape} do not fit an input of "
+                             f"{h_shape[1]} features and {X.shape[0]} samples (see forward)")
+        h_shape = z.shape
+    if g.shape != zs[-1].shape:
+        raise ValueError(f"grad_out must have the shape of the last layer's output {zs[-1].shape}; got {g.shape}")
     hs_in = [X] + [act.numpy(z) for z in zs[:-1]]  # the input of each layer
     grad_hs: list[np.ndarray] = []
     grad_ws: list[np.ndarray] = []
@@ -258,6 +334,37 @@ def _gauss_moments(activation: str, var: float, nodes: int = 201) -> tuple[float
     return float(w @ fx), float(w @ (fx * fx))
 
 
+def slope_second_moment(activation: str, var: float = 1.0) -> float:
+    """E[f'(z)²] for z ~ N(0, var): how much of the backward variance one activation lets through.
+
+    1 for the identity, 1/2 for ReLU (f' is 1 on half of the inputs, 0 on the other), below
+    1/16 for the sigmoid (f' <= 1/4). Gauss–Hermite quadrature, like :func:`variance_recursion`.
+    """
+    act = _activation(activation)
+    var = check_number("var", var, minimum=0.0)
+    if var == 0.0:
+        return float(act.grad(np.zeros(1))[0] ** 2)
+    if act.name in ("relu", "leaky_relu", "identity"):  # a step in f': exact, quadrature would not be
+        s = {"relu": 0.0, "identity": 1.0}.get(act.name, acts.PARAMS["leaky_relu"]["negative_slope"])
+        return (1.0 + s * s) / 2.0
+    x, w = np.polynomial.hermite_e.hermegauss(201)
+    g = act.grad(math.sqrt(var) * x)
+    return float((w / math.sqrt(2 * math.pi)) @ (g * g))
+
+
+def backward_factor(activation: str, *, fan_out: int, weight_std: float, z_var: float = 1.0) -> float:
+    """The factor by which one layer multiplies the variance of ∂L/∂h on the way back.
+
+    ∂L/∂h_{l-1} = (∂L/∂h_l ⊙ f'(z_l)) W_l sums fan_out terms, so with independent zero-mean
+    weights Var(∂L/∂h_{l-1}) = fan_out · σ_w² · E[f'(z_l)²] · Var(∂L/∂h_l). A factor of 1 keeps the
+    gradient's size: σ_w² = 1/(fan_out · E[f'²]), the backward twin of the forward condition
+    σ_w² = 1/(fan_in · E[f²]/Var(z)). ``z_var``: the variance of the layer's pre-activations.
+    """
+    fan_out = check_int("fan_out", fan_out, minimum=1)
+    weight_std = check_number("weight_std", weight_std, minimum=0.0)
+    return fan_out * weight_std**2 * slope_second_moment(activation, z_var)
+
+
 def variance_recursion(*, depth: int = 5, width: int = 100, weight_std: float = 1.0,
                        activation: str = "sigmoid", input_var: float = 1.0) -> dict[str, list[float]]:
     """The mean-field prediction for the experiment with W ~ N(0, weight_std²) (any zero-mean scheme).
@@ -271,8 +378,12 @@ def variance_recursion(*, depth: int = 5, width: int = 100, weight_std: float = 
     weight_std = check_number("weight_std", weight_std, minimum=0.0)
     second_moment = check_number("input_var", input_var, minimum=0.0)
     out: dict[str, list[float]] = {"z_var": [], "h_mean": [], "h_std": []}
-    for _ in range(depth):
-        z_var = width * weight_std**2 * second_moment
+    for layer in range(1, depth + 1):
+        with np.errstate(over="ignore"):
+            z_var = float(np.float64(width) * np.float64(weight_std) ** 2 * np.float64(second_moment))
+        if not math.isfinite(z_var):
+            raise ValueError(f"weight_std={weight_std:g} makes Var(z) overflow float64 at layer {layer} "
+                             f"(of depth={depth}, width={width}, input_var={input_var:g}): the signal explodes")
         mean, second_moment = _gauss_moments(act.name, z_var)
         out["z_var"].append(z_var)
         out["h_mean"].append(mean)
@@ -328,6 +439,8 @@ def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
     if not np.all((y == 0) | (y == 1)):
         raise ValueError("y must contain only 0 and 1 (binary labels)")
     act = _activation(activation)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence | np.ndarray):
+        raise TypeError(f"hidden must be a list of layer sizes, e.g. (16, 16); got {describe(hidden)}")
     sizes = [check_int(f"hidden[{i}]", n, minimum=1) for i, n in enumerate(hidden)]
     if not sizes:
         raise ValueError("hidden must list at least one layer size, e.g. (16, 16)")
@@ -373,7 +486,6 @@ def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
 # --------------------------------------------------------------------------- the fast path of the live explorer
 
 
-@functools.cache
 def saturation_bounds(activation: str) -> tuple[float, float]:
     """``(lo, hi)`` such that f is saturated exactly where z <= lo or z >= hi.
 
@@ -382,6 +494,11 @@ def saturation_bounds(activation: str) -> tuple[float, float]:
     (−inf, inf) for the identity. Raises ValueError where the unsaturated set is not one
     interval (GELU, SiLU): use ``coursekit.activations.saturated_fraction`` for those.
     """
+    return _saturation_bounds(check_choice("activation", activation, ACTIVATIONS))
+
+
+@functools.cache
+def _saturation_bounds(activation: str) -> tuple[float, float]:
     act = _activation(activation)
     peak = acts.peak_grad(act.name, **act.params)
     threshold = acts.SATURATION_THRESHOLD * peak
@@ -441,9 +558,7 @@ class HistogramFrames:
 
     def __init__(self, X, weights: Sequence[np.ndarray]) -> None:
         X = _finite("X", as_float_array("X", X, ndim=2, dtype=np.float32))
-        weights = list(weights)
-        if not weights:
-            raise ValueError("weights must hold at least one (out, in) matrix; got none")
+        weights = _weight_list("weights", weights)
         ws = []
         fan_in = X.shape[1]
         for i, W in enumerate(weights):
@@ -482,15 +597,18 @@ class HistogramFrames:
                 h = act.torch(z)
                 scratch, index = self._scratch(z.shape)
                 stats.append(self._stats(z.numpy(), h.numpy(), sat_lo, sat_hi, scratch.numpy()))
-                # bin index = floor((h - low) · bins / (high - low)), clipped: edge bins catch outliers
+                # bin index = floor((h - low) · bins / (high - low)); values outside the range (and
+                # NaN, from inf − inf beyond float32) go in no bin: a clipped edge bin would show a
+                # spike at the axis end that is not in the data. h == high counts in the last bin.
                 if lo_r:
                     torch.sub(h, lo_r, out=scratch).mul_(per_unit)
                 else:
                     torch.mul(h, per_unit, out=scratch)
+                inside = (scratch >= 0) & (scratch <= bins)
                 index.copy_(scratch.clamp_(0, bins - 1))  # to integers: truncation = floor here
                 flat = index.view(-1)
-                if math.isnan(stats[-1].mean):  # NaN entries (inf − inf beyond float32) go in no bin
-                    flat = flat[~torch.isnan(scratch.view(-1))]
+                if not bool(inside.all()):
+                    flat = flat[inside.view(-1)]
                 counts = torch.bincount(flat, minlength=bins).numpy()
                 np.divide(counts, index.numel(), out=fractions[len(stats) - 1])
         return fractions, stats
@@ -517,11 +635,25 @@ class HistogramFrames:
             mean = float(hn.sum()) / n  # numpy sums float32 pairwise: error ~ log2(n) · eps
             np.subtract(hn, np.float32(mean), out=buf)
             var = float(np.square(buf, out=buf).sum()) / n  # two passes: no cancellation
-        if not (math.isfinite(mean) and math.isfinite(var)) and np.isfinite(hn).all():
-            mean, var = float(hn.mean(dtype=np.float64)), float(hn.var(dtype=np.float64))
+            # per unit: each column's variance across the samples, averaged over the units
+            np.subtract(hn, hn.mean(axis=0), out=buf)
+            unit_var = float(np.square(buf, out=buf).mean(axis=0, dtype=np.float64).mean())
+            half = hn.shape[0] // 2
+            a, b = hn[0:2 * half:2], hn[1:2 * half:2]
+            dots = np.einsum("ij,ij->i", a, b)
+            norms = np.sqrt(np.einsum("ij,ij->i", a, a)) * np.sqrt(np.einsum("ij,ij->i", b, b))
+        finite = math.isfinite(mean) and math.isfinite(var) and math.isfinite(unit_var)
+        if not (finite and np.isfinite(dots).all() and np.isfinite(norms).all()) and np.isfinite(hn).all():
+            h64 = hn.astype(np.float64)  # beyond float32's range: the slow, exact way
+            mean, var, unit_var = float(h64.mean()), float(h64.var()), float(h64.var(axis=0).mean())
+            cosine = pair_cosine(h64)
+        else:
+            ok = norms > 0
+            cosine = float(np.mean(dots[ok] / norms[ok], dtype=np.float64)) if ok.any() else math.nan
         return LayerStats(mean=mean, std=math.sqrt(var) if var >= 0 else math.nan,
                           saturated=int(saturated) / n, dead=int(dead) / hn.shape[1],
-                          zeros=int(zeros) / n)
+                          zeros=int(zeros) / n, unit_std=math.sqrt(unit_var) if unit_var >= 0 else math.nan,
+                          input_share=unit_var / var if var > 0 else math.nan, cosine=cosine)
 
 
 def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *, scale: float = 1.0,
@@ -530,9 +662,131 @@ def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid
 
     The network of :func:`forward` with weights ``scale · W_l``, computed in float32 with torch
     on one thread. Returns ``(fractions, stats)``: ``fractions`` (depth, bins) is the fraction
-    of each layer's values per bin of ``value_range``; values outside the range are counted in
-    the edge bins (NaN, from inf − inf once values pass float32's range, in none). Statistics
+    of each layer's values per bin of ``value_range``; values outside the range (and NaN, from
+    inf − inf once values pass float32's range) are in no bin, so ``1 − fractions.sum(axis=1)``
+    is the share beyond the axis. Statistics
     agree with :func:`layer_stats` to float32 rounding. For many
     frames of one network, make a :class:`HistogramFrames` once and call it.
     """
     return HistogramFrames(X, weights)(activation, scale=scale, bins=bins, value_range=value_range)
+
+
+# --------------------------------------------------------------------------- depth decides: a deep MLP trained
+
+
+_TORCH_ACTS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "identity": lambda t: t,
+    "leaky_relu": torch.nn.functional.leaky_relu, "gelu": torch.nn.functional.gelu,
+    "silu": torch.nn.functional.silu,
+}
+
+
+@dataclass(frozen=True)
+class DeepRun:
+    """What :func:`train_deep` returns. Per-layer lists run over the hidden layers, then the output layer.
+
+    ``losses``: training BCE before each update, then after the last one (``steps + 1`` values;
+    inf or NaN once a run has exploded, and then it stops); ``diverged_at``: the first step whose
+    loss is not finite, else None. ``act_std`` / ``input_share``: :class:`LayerStats` of each
+    hidden layer's output at the start; ``grad_w_std``: std of ∂L/∂W per layer at the start
+    and ``grad_weights`` the gradients themselves (for histograms); ``update_ratio``
+    (steps, layers): std(lr · ∂L/∂W) / std(W) at every step, the update:data ratio.
+    """
+
+    losses: list[float]
+    accuracy: float
+    diverged_at: int | None
+    act_std: list[float]
+    input_share: list[float]
+    grad_w_std: list[float]
+    grad_weights: list[np.ndarray]
+    update_ratio: np.ndarray
+
+
+def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaiming_normal",
+               activation: str = "relu", batchnorm: Sequence[int] = (), steps: int = 200, lr: float = 0.05,
+               seed: int = 0) -> DeepRun:
+    """Full-batch SGD on a deep MLP for binary labels: ``depth`` hidden layers of ``width`` units.
+
+    X (N, D), y (N,) of 0/1. h_l = f(BN?(h_{l-1} W_lᵀ + b_l)), logit = h_depth w_outᵀ + b_out, loss =
+    mean binary cross-entropy from the logit (``BCEWithLogits``), float32 as torch trains by default.
+    Every weight matrix (the output one included) is drawn with ``init`` from
+    ``numpy.random.default_rng(seed)`` (see :func:`make_weights`); biases start at 0.
+    ``batchnorm``: the hidden layers (1 … depth) after whose linear part a ``BatchNorm1d`` sits
+    (batch statistics of the full batch, learnable scale and shift starting at 1 and 0).
+    """
+    X = as_float_array("X", X, ndim=2)
+    y = as_float_array("y", y, ndim=1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have one label per row of X ({X.shape[0]}); got {describe(y)}")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must contain only 0 and 1 (binary labels)")
+    depth = check_int("depth", depth, minimum=1)
+    width = check_int("width", width, minimum=1)
+    act = _TORCH_ACTS[_activation(activation).name]
+    if isinstance(batchnorm, (str, bytes)) or not isinstance(batchnorm, Sequence | np.ndarray):
+        raise TypeError(f"batchnorm must be a list of hidden-layer numbers (1 … {depth}); got {describe(batchnorm)}")
+    bn_layers = {check_int(f"batchnorm[{i}]", k, minimum=1, maximum=depth) for i, k in enumerate(batchnorm)}
+    steps = check_int("steps", steps, minimum=0)
+    lr = check_number("lr", lr, positive=True)
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+
+    arrays = make_weights(depth, width, init, rng=rng, n_inputs=X.shape[1])
+    arrays += make_weights(1, 1, init, rng=rng, n_inputs=width)
+    Ws = [torch.tensor(W, dtype=torch.float32, requires_grad=True) for W in arrays]
+    bs = [torch.zeros(W.shape[0], requires_grad=True) for W in arrays]
+    bns = {k: torch.nn.BatchNorm1d(width) for k in sorted(bn_layers)}
+    params = [*Ws, *bs, *(p for bn in bns.values() for p in bn.parameters())]
+    Xt = torch.tensor(X, dtype=torch.float32)
+    yt = torch.tensor(y, dtype=torch.float32)
+
+    def run() -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+        h, hidden = Xt, []
+        for k, (W, b) in enumerate(zip(Ws[:-1], bs[:-1], strict=True), start=1):
+            z = h @ W.T + b
+            h = act(bns[k](z) if k in bns else z)
+            hidden.append(h)
+        logit = (h @ Ws[-1].T + bs[-1])[:, 0]
+        return torch.nn.functional.binary_cross_entropy_with_logits(logit, yt), hidden, logit
+
+    losses: list[float] = []
+    ratios: list[list[float]] = []
+    diverged_at = None
+    act_std = input_share = grad_w_std = None
+    grad_weights: list[np.ndarray] = []
+    with _one_torch_thread():
+        for step in range(steps + 1):
+            loss, hidden, logit = run()
+            losses.append(float(loss.detach()))
+            if not math.isfinite(losses[-1]):
+                diverged_at = step
+                break
+            if step == 0:
+                stats = [layer_stats(h.detach().numpy(), h.detach().numpy(), "identity") for h in hidden]
+                act_std = [s.std for s in stats]
+                input_share = [s.input_share for s in stats]
+            if step == steps:
+                break
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                if step == 0:
+                    grad_weights = [W.grad.numpy().copy() for W in Ws]
+                    grad_w_std = [float(g.std()) for g in grad_weights]
+                ratios.append([float(lr * W.grad.std() / W.std()) if float(W.std()) > 0 else math.inf
+                               for W in Ws])
+                for p in params:
+                    p -= lr * p.grad
+    if grad_w_std is None:  # steps == 0, or it exploded at once: the gradients of the start all the same
+        for p in params:
+            p.grad = None
+        with _one_torch_thread():
+            loss, _, _ = run()
+            if math.isfinite(float(loss)):
+                loss.backward()
+                grad_weights = [W.grad.numpy().copy() for W in Ws]
+        grad_w_std = [float(g.std()) for g in grad_weights]
+    accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1))) if diverged_at is None else math.nan
+    return DeepRun(losses, accuracy, diverged_at, act_std or [], input_share or [], grad_w_std, grad_weights,
+                   np.array(ratios).reshape(len(ratios), len(Ws)))

@@ -246,7 +246,9 @@ class TemperatureExplorer:
         self.image.add_class("coursekit-plot")
         self.stats = widgets.HTML()
         self.stats.add_class("coursekit-stats")
-        self.box = widgets.VBox([self.slider, self.stats, self.image])
+        from coursekit.widgets import kernel_note
+
+        self.box = widgets.VBox([self.slider, self.stats, self.image, kernel_note()])
         self.box.add_class("coursekit-explorer")
         self.slider.observe(self._on_change, names="value")
         self.update(temperature)
@@ -263,8 +265,11 @@ class TemperatureExplorer:
         return stats
 
     def _repr_mimebundle_(self, **kwargs):
-        # Lets a cell end with the explorer object itself and still show the widget.
-        return self.box._repr_mimebundle_(**kwargs)
+        # Lets a cell end with the explorer object itself and still show the widget; viewed
+        # without a kernel, the notebook shows a line saying so instead of "VBox(children=...)".
+        from coursekit.widgets import live_bundle
+
+        return live_bundle(self.box, **kwargs)
 
 
 def temperature_explorer(logits: Any = DEFAULT_LOGITS, temperature: float = 1.0, *,

@@ -20,6 +20,7 @@ layout changes (depth or activation).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import struct
 import zlib
@@ -30,6 +31,7 @@ import numpy as np
 from coursekit import experiments as ex
 from coursekit import init as ckinit
 from coursekit._checks import check_choice, check_int, check_number
+from coursekit.plotting import PALETTE
 
 #: Histogram x-range per activation: the whole output range of bounded activations (tanh is
 #: negative too), a fixed window for unbounded ones (values beyond it land in the edge bins).
@@ -44,14 +46,78 @@ HIST_RANGES: dict[str, tuple[float, float]] = {
 }
 
 #: y-axis ticks: fraction of the layer's values per bin, on a square-root axis so that both a
-#: spike holding half of the values and a spread-out histogram stay visible.
-Y_TICKS = (0.0, 0.01, 0.05, 0.2, 0.5, 1.0)
+#: spike and a spread-out histogram stay visible. The axis ends at :data:`Y_MAX`: a bin holding
+#: more than half of a layer's values (a collapsed layer) reaches the top of its panel.
+Y_TICKS = (0.0, 0.01, 0.05, 0.2, 0.5)
+Y_MAX = 0.5
+
+#: Share of the x-range added on each side of a panel, so that the edge bins (saturated
+#: sigmoid or tanh values) are not hidden under the axis spines.
+X_MARGIN = 0.04
+
+#: What a notebook shows where an explorer goes when it is viewed without a running kernel.
+STATIC_TEXT = ("[live explorer: run this cell in JupyterLab (with a running kernel) to see and move it; "
+               "the numbers printed in the cells above are the same experiment]")
+
+#: A line under each live explorer: a restarted kernel leaves the sliders moving but the picture frozen.
+KERNEL_NOTE = ("<span style='color:#555;font-size:11px'>Live: computed by the notebook's kernel. If the "
+               "picture stops following the controls, the kernel was restarted or stopped: re-run this cell."
+               "</span>")
+
+
+def live_bundle(widget, **kwargs) -> dict:
+    """``widget``'s display bundle with a helpful ``text/plain`` instead of ``VBox(children=…)``.
+
+    A notebook opened without a kernel (or rendered on a website) has no widget model to show,
+    and falls back to the text: it then says what the cell is and how to bring it to life.
+    """
+    bundle = widget._repr_mimebundle_(**kwargs)
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    data["text/plain"] = STATIC_TEXT
+    return bundle
+
+
+def kernel_note():
+    """The :data:`KERNEL_NOTE` as a small ``widgets.HTML``."""
+    import ipywidgets as widgets
+
+    return widgets.HTML(KERNEL_NOTE).add_class("coursekit-kernel-note")
+
+
+def _centred_uniform(shape, *, rng):
+    """U(−√3, √3): centred, variance 1, so ``× scale`` gives std = scale like ``normal``."""
+    return ckinit.uniform(shape, -math.sqrt(3.0), math.sqrt(3.0), rng=rng)
+
+
+#: The explorer's weight schemes: label shown -> what :func:`coursekit.experiments.make_weights` takes.
+#: Every name of ``coursekit.init.SCHEMES`` (torch's ``uniform_`` default U(0, 1) is labelled as the
+#: all-positive, not-centred choice it is) plus a centred unit-variance uniform.
+EXPLORER_INITS: dict[str, Any] = {
+    "normal": "normal",
+    "uniform_centred": _centred_uniform,
+    **{name: name for name in ckinit.SCHEMES if name not in ("normal", "uniform")},
+    "uniform": "uniform",
+}
+EXPLORER_INIT_LABELS: dict[str, str] = {
+    "normal": "normal N(0, 1)",
+    "uniform_centred": "uniform U(−√3, √3), var 1",
+    "uniform": "uniform U(0, 1): NOT centred",
+}
+
+#: Exact scales the chapter asks for; the log slider's grid (steps of 10^0.05) misses most of them.
+SCALE_PRESETS: dict[str, float] = {"0.01": 0.01, "0.1": 0.1, "3/4": 0.75, "1": 1.0, "√2": math.sqrt(2.0),
+                                   "5/3": 5.0 / 3.0}
 
 #: Panels per row of the histogram figure.
 PANELS_PER_ROW = 5
 
-#: Colour and opacity of the histogram bars (static figures and the explorer alike).
-BAR_COLOR, BAR_ALPHA = "C0", 0.8
+#: Colour and opacity of the histogram bars (static figures and the explorer alike): the
+#: first colour of the course's colour-blind-safe palette.
+BAR_COLOR, BAR_ALPHA = PALETTE[0], 0.8
+
+#: Activation names in words, for axis labels and titles.
+ACT_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU",
+             "identity": "identity", "gelu": "GELU", "silu": "SiLU"}
 
 
 def encode_png(rgba: np.ndarray, level: int = 1) -> bytes:
@@ -108,15 +174,40 @@ def _title(i: int, s: ex.LayerStats) -> str:
     return f"layer {i}: mean {s.mean:+.2f}\nstd {s.std:.3f}, sat {s.saturated:.1%}"
 
 
-def layout_histograms(fig, depth: int, activation: str, bins: int = 40) -> list[tuple[Any, Any]]:
+def _nice_ceil(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k that is >= x (x > 0)."""
+    k = math.floor(math.log10(x))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * 10.0**k >= x * (1 - 1e-12):
+            return m * 10.0**k
+    return 10.0 ** (k + 1)  # pragma: no cover
+
+
+def data_range(activations, activation: str) -> tuple[float, float]:
+    """Histogram x-range from the activation *and* the data: bounded outputs keep their whole range
+    (sigmoid (0, 1), tanh (−1, 1)); for unbounded ones the upper end is a round number just above
+    the 99.9th percentile of all layers (so a He-initialised ReLU layer is not cut at 4)."""
+    lo, hi = hist_range(activation)
+    if activation in ("sigmoid", "tanh"):
+        return lo, hi
+    top = max(float(np.nanpercentile(h, 99.9)) for h in activations)
+    if math.isfinite(top) and top > 0:
+        hi = _nice_ceil(top)
+        lo = max(lo, -hi) if lo < 0 else lo
+    return lo, hi
+
+
+def layout_histograms(fig, depth: int, activation: str, bins: int = 40, *,
+                      value_range: tuple[float, float] | None = None) -> list[tuple[Any, Any]]:
     """Clear ``fig`` and lay out one histogram panel per layer, fixed limits, empty steps.
 
     Returns one ``(stairs, title)`` pair of artists per layer, to update with
-    :func:`set_histograms`. Rows of :data:`PANELS_PER_ROW` panels.
+    :func:`set_histograms`. Rows of :data:`PANELS_PER_ROW` panels. ``value_range``: the bins'
+    range (default :func:`hist_range`); the x-axis adds :data:`X_MARGIN` on both sides.
     """
     depth = check_int("depth", depth, minimum=1)
     bins = check_int("bins", bins, minimum=1)
-    lo, hi = hist_range(activation)
+    lo, hi = hist_range(activation) if value_range is None else value_range
     ncols = min(depth, PANELS_PER_ROW)
     nrows = math.ceil(depth / PANELS_PER_ROW)
     fig.clear()
@@ -128,13 +219,14 @@ def layout_histograms(fig, depth: int, activation: str, bins: int = 40) -> list[
         if k >= depth:
             ax.set_visible(False)
             continue
-        ax.set_xlim(lo, hi)
+        pad = X_MARGIN * (hi - lo)
+        ax.set_xlim(lo - pad, hi + pad)
         ax.set_xticks([lo, (lo + hi) / 2, hi])  # three ticks: neighbours' labels never collide
         ax.set_yscale("function", functions=(np.sqrt, np.square))
-        ax.set_ylim(0.0, 1.0)
+        ax.set_ylim(0.0, Y_MAX)
         ax.set_yticks(Y_TICKS)
         ax.tick_params(labelsize=7)
-        ax.set_xlabel(f"{activation} output", fontsize=8)
+        ax.set_xlabel(f"{ACT_NAMES.get(activation, activation)} output", fontsize=8)
         if k % ncols == 0:
             ax.set_ylabel("fraction per bin", fontsize=8)
         stairs = ax.stairs(np.zeros(bins), edges, fill=True, color=BAR_COLOR, alpha=BAR_ALPHA)
@@ -159,37 +251,46 @@ def set_histograms(artists, fractions, stats) -> None:
 
 
 def layer_fractions(activations, value_range: tuple[float, float], bins: int = 40) -> np.ndarray:
-    """Fraction of each layer's values per bin of ``value_range`` (outliers in the edge bins): (depth, bins)."""
+    """Fraction of each layer's values per bin of ``value_range``: (depth, bins).
+
+    Values outside the range are in no bin (1 − row sum is their share), as in the explorer.
+    """
     lo, hi = value_range
-    return np.stack([np.histogram(np.clip(h, lo, hi), bins=bins, range=(lo, hi))[0] / h.size
-                     for h in activations])
+    return np.stack([np.histogram(h, bins=bins, range=(lo, hi))[0] / h.size for h in activations])
 
 
-def plot_layer_histograms(result: ex.ForwardResult, *, bins: int = 40, fig=None):
+def plot_layer_histograms(result: ex.ForwardResult, *, bins: int = 40, fig=None, title: str | None = None):
     """Static per-layer histograms of a :func:`coursekit.experiments.forward_experiment` result.
 
-    Each panel's title carries that layer's mean, std and saturated fraction. A new pyplot
-    figure is made when ``fig`` is None. Returns the figure.
+    The x-range comes from the activation and the data (:func:`data_range`); each panel's title
+    carries that layer's mean, std and saturated fraction; ``title`` (in words) goes above all.
+    A new pyplot figure is made when ``fig`` is None. Returns the figure.
     """
     if fig is None:
         import matplotlib.pyplot as plt
 
         fig = plt.figure()
-    artists = layout_histograms(fig, len(result.activations), result.activation, bins)
-    set_histograms(artists, layer_fractions(result.activations, hist_range(result.activation), bins),
-                   result.stats)
+    value_range = data_range(result.activations, result.activation)
+    artists = layout_histograms(fig, len(result.activations), result.activation, bins, value_range=value_range)
+    set_histograms(artists, layer_fractions(result.activations, value_range, bins), result.stats)
+    if title:
+        fig.suptitle(title, fontsize=10, x=0.02, ha="left", y=1.0, va="bottom")
     return fig
 
 
-def stats_html(stats, header: str = "", *, left_px: int = 0, column_px: int = 130) -> str:
+def stats_html(stats, header: str = "", *, left_px: int = 0, column_px: int = 130, beyond=None) -> str:
     """Per-layer statistics as an HTML table laid out like the panels: one cell per layer.
 
     Rows of :data:`PANELS_PER_ROW` cells ``column_px`` wide after a ``left_px`` margin, so that
-    each layer's mean, std, saturated and dead fractions sit right under its histogram.
+    each layer's mean, std, saturated and dead fractions, per-unit spread across samples and
+    input-dependent share sit right under its histogram; ``beyond`` (one share per layer)
+    adds the share of values outside the x-axis.
     """
     cells = [
         f"<b>layer {i}</b><br>mean {s.mean:+.3f}<br>std {s.std:.3f}<br>"
-        f"saturated {s.saturated:.2%}<br>dead {s.dead:.2%}"
+        f"saturated {s.saturated:.2%}<br>dead {s.dead:.2%}<br>"
+        f"unit std {s.unit_std:.3g}<br>input share {ex._share(s.input_share).strip()}"
+        + (f"<br>beyond axis {beyond[i - 1]:.1%}" if beyond is not None and beyond[i - 1] > 5e-4 else "")
         for i, s in enumerate(stats, start=1)
     ]
     spacer = f"<td style='width:{left_px}px;padding:0'></td>"
@@ -212,12 +313,13 @@ class BarPainter:
     then the background's index image with ``128`` added under the bars, column by column:
     no Agg drawing, and a quarter of the bytes of RGBA to compress. A bar covers the pixels
     whose centres it contains (no antialiasing); the y-axis is the panels' square-root scale
-    from 0 to 1, as :func:`layout_histograms` sets it.
+    from 0 to :data:`Y_MAX`, and the bins span ``value_range`` inside the x-axis margins, as
+    :func:`layout_histograms` sets them.
     """
 
     N_BACKGROUND = 128
 
-    def __init__(self, canvas, axes: list, bins: int) -> None:
+    def __init__(self, canvas, axes: list, bins: int, value_range: tuple[float, float] = (0.0, 1.0)) -> None:
         import matplotlib.colors as mcolors
         from PIL import Image
 
@@ -241,7 +343,10 @@ class BarPainter:
             c0, c1 = math.ceil(x0 - 0.5), math.ceil(x1 - 0.5) - 1
             r0, r1 = math.floor(height - 0.5 - y1) + 1, math.floor(height - 0.5 - y0)
             centres_x = np.arange(c0, c1 + 1) + 0.5
-            bin_of_column = np.clip(((centres_x - x0) / (x1 - x0) * bins).astype(np.intp), 0, bins - 1)
+            # each column's data x; columns in the margins beyond the bins get index ``bins``: no bar
+            data_x = ax.transData.inverted().transform(np.column_stack([centres_x, np.full_like(centres_x, y0)]))[:, 0]
+            position = (data_x - value_range[0]) / (value_range[1] - value_range[0]) * bins
+            bin_of_column = np.where((position >= 0) & (position < bins), np.floor(position), bins).astype(np.intp)
             centres_y = (height - 0.5 - np.arange(r0, r1 + 1))[:, None]
             self.panels.append((slice(r0, r1 + 1), slice(c0, c1 + 1), bin_of_column, centres_y, y0, y1 - y0))
         # each panel's footprint (axes, title, tick labels, axis labels) in pixels, 1 px of margin
@@ -270,9 +375,10 @@ class BarPainter:
         return painter
 
     def paint(self, fractions: np.ndarray) -> np.ndarray:
-        """The (H, W) index image of one frame: ``fractions`` (panels, bins) on the y-axis 0..1."""
+        """The (H, W) index image of one frame: ``fractions`` (panels, bins) on the y-axis 0 … Y_MAX."""
         image = self.background.copy()
-        tops = np.sqrt(np.clip(fractions, 0.0, 1.0))
+        tops = np.sqrt(np.clip(fractions, 0.0, Y_MAX) / Y_MAX)  # the square-root axis from 0 to Y_MAX
+        tops = np.concatenate([tops, np.zeros((len(tops), 1))], axis=1)  # index ``bins``: margin, no bar
         for (rows, cols, bin_of_column, centres_y, y0, span), top in zip(self.panels, tops, strict=True):
             under_bar = centres_y < (y0 + span * top)[bin_of_column]  # (rows, columns)
             region = image[rows, cols]
@@ -288,9 +394,11 @@ class HistogramExplorer:
 
     The network is the one of :func:`coursekit.experiments.forward_experiment` with the same
     ``seed`` (inputs first, then weights), so the numbers shown match it (to float32
-    rounding). Weights are ``scale · scheme((width, width))``. Display the explorer by leaving
-    it last in a cell; ``controls`` maps "scale", "init", "activation", "depth", "width" to
-    their widgets.
+    rounding). Weights are ``scale · scheme((width, width))``; the schemes are
+    :data:`EXPLORER_INITS` (``uniform_centred`` is U(−√3, √3), variance 1; ``uniform`` is torch's
+    all-positive U(0, 1) default, labelled as not centred). Display the explorer by leaving it
+    last in a cell; ``controls`` maps "scale", "init", "activation", "depth", "width" to their
+    widgets, and ``presets`` holds buttons that set exact scales (:data:`SCALE_PRESETS`).
     """
 
     ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
@@ -309,7 +417,7 @@ class HistogramExplorer:
             raise ValueError(f"width must be one of {', '.join(map(str, self.WIDTHS))}; got {width}")
         self.n_samples = check_int("n_samples", n_samples, minimum=1)
         activation = check_choice("activation", activation, self.ACTIVATIONS)
-        init = check_choice("init", init, ckinit.SCHEMES)
+        init = check_choice("init", init, EXPLORER_INITS)
         lo, hi = (10**e for e in self.LOG10_SCALE_RANGE)
         scale = check_number("scale", scale)
         if not lo <= scale <= hi:
@@ -324,21 +432,29 @@ class HistogramExplorer:
                                             max=self.LOG10_SCALE_RANGE[1], step=0.05,
                                             description="weight scale", readout_format=".3g",
                                             continuous_update=True, style=style),
-            "init": widgets.Dropdown(options=list(ckinit.SCHEMES), value=init, description="init", style=style),
+            "init": widgets.Dropdown(options=[(EXPLORER_INIT_LABELS.get(k, k), k) for k in EXPLORER_INITS],
+                                     value=init, description="init", style=style),
             "activation": widgets.Dropdown(options=list(self.ACTIVATIONS), value=activation,
                                            description="activation", style=style),
             "depth": widgets.IntSlider(value=depth, min=1, max=self.MAX_DEPTH, step=1, description="depth",
                                        continuous_update=True, style=style),
             "width": widgets.Dropdown(options=list(self.WIDTHS), value=width, description="width", style=style),
         }
+        self.presets = []
+        for label, value in SCALE_PRESETS.items():
+            button = widgets.Button(description=f"× {label}", layout=widgets.Layout(width="58px"),
+                                    tooltip=f"set the weight scale to exactly {value:.6g}")
+            button.on_click(functools.partial(self._set_scale, value))
+            self.presets.append(button)
         self.stats = widgets.HTML().add_class("coursekit-stats")
         self.image = widgets.Image(format="png").add_class("coursekit-plot")
         c = self.controls
         self.widget = widgets.VBox([
             widgets.HBox([c["scale"], c["init"], c["activation"]]),
-            widgets.HBox([c["depth"], c["width"]]),
+            widgets.HBox([c["depth"], c["width"], widgets.Label("exact scale:"), *self.presets]),
             self.image,
             self.stats,
+            kernel_note(),
         ]).add_class("coursekit-explorer")
 
         self._figures: dict[str, tuple] = {}  # per activation: figure, canvas, artists, painter, columns
@@ -361,7 +477,7 @@ class HistogramExplorer:
         rng = np.random.default_rng(self.seed)
         width = c["width"].value
         self.X = rng.standard_normal((self.n_samples, width)).astype(np.float32)
-        weights = ex.make_weights(c["depth"].value, width, c["init"].value, rng=rng)
+        weights = ex.make_weights(c["depth"].value, width, EXPLORER_INITS[c["init"].value], rng=rng)
         self.weights = [W.astype(np.float32) for W in weights]
         self._frames = ex.HistogramFrames(self.X, self.weights)
 
@@ -386,7 +502,8 @@ class HistogramExplorer:
             for stairs, _title in artists:
                 stairs.set_visible(False)  # the bars are painted per frame by the painter
             canvas.draw()
-            painter = BarPainter(canvas, [stairs.axes for stairs, _title in artists], self.bins)
+            painter = BarPainter(canvas, [stairs.axes for stairs, _title in artists], self.bins,
+                                 hist_range(activation))
             width_px = canvas.get_width_height()[0]
             # the stats table's columns line up with the panels: left margin and panel pitch in pixels
             boxes = [stairs.axes.get_position() for stairs, _title in artists]
@@ -396,6 +513,9 @@ class HistogramExplorer:
         self.artists = artists[:depth]
         self.painter = full.subset(depth)
         self.image.width = str(self.painter.background.shape[1])  # natural size: no blurry rescaling
+
+    def _set_scale(self, value: float, _button=None) -> None:
+        self.controls["scale"].value = value  # exact: the slider only snaps values a user drags
 
     def _on_scale(self, _change=None) -> None:
         self.redraw()
@@ -428,9 +548,13 @@ class HistogramExplorer:
         c = self.controls
         self.fractions, self.layer_stats = self.frame()
         self.image.value = self.render_png()
-        header = (f"{c['init'].value} × {c['scale'].value:.3g}, {c['activation'].value}, "
+        init = EXPLORER_INIT_LABELS.get(c["init"].value, c["init"].value)
+        header = (f"{init} × {c['scale'].value:.4g}, {c['activation'].value}, "
                   f"{c['depth'].value} layers × {c['width'].value} units, {self.n_samples} samples")
-        self.stats.value = stats_html(self.layer_stats, header, **self._columns)
+        lo, hi = hist_range(c["activation"].value)
+        beyond = 1.0 - self.fractions.sum(axis=1)
+        header += (f" (values beyond the x-axis end {hi:g} are listed per layer)" if beyond.max() > 5e-4 else "")
+        self.stats.value = stats_html(self.layer_stats, header, beyond=beyond, **self._columns)
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return live_bundle(self.widget, **kwargs)

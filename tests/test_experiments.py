@@ -137,9 +137,12 @@ def test_histogram_frame_matches_float64_experiment(activation, init):
     value_range = {"sigmoid": (0, 1), "tanh": (-1, 1), "relu": (0, 4)}[activation]
     fractions, stats = E.histogram_frame(r.X, r.weights, activation, bins=30, value_range=value_range)
     for h, f, s, want in zip(r.activations, fractions, stats, r.stats, strict=True):
-        counts = np.histogram(np.clip(h, *value_range), bins=30, range=value_range)[0] / h.size
+        counts = np.histogram(h, bins=30, range=value_range)[0] / h.size  # outside the range: no bin
         np.testing.assert_allclose(f, counts, atol=2e-3)
-        assert f.sum() == pytest.approx(1.0)
+        assert f.sum() == pytest.approx(np.mean((h >= value_range[0]) & (h <= value_range[1])), abs=1e-3)
+        assert s.unit_std == pytest.approx(want.unit_std, rel=1e-3)
+        assert s.input_share == pytest.approx(want.input_share, rel=1e-3, abs=1e-6)
+        assert s.cosine == pytest.approx(want.cosine, abs=1e-4)
         assert s.mean == pytest.approx(want.mean, abs=1e-4)
         assert s.std == pytest.approx(want.std, rel=1e-4)
         assert s.saturated == pytest.approx(want.saturated, abs=1e-3)
@@ -224,3 +227,136 @@ def test_histogram_frame_bad_and_overflowing_input():
         W32 = np.float32(1e30) * signs.astype(np.float32)
         nan_count = np.isnan(E.forward(X.astype(np.float32), [W32] * 3, "identity")[1][-1]).sum()
     assert nan_count > 0 and fractions[-1].sum() == pytest.approx(1 - nan_count / 200)
+
+
+def _per_unit_by_hand(h):
+    """Per-unit spread, input-dependent share and pair cosine, written out with loops."""
+    n, width = h.shape
+    unit_vars = []
+    for j in range(width):
+        col = [float(h[i, j]) for i in range(n)]
+        m = sum(col) / n
+        unit_vars.append(sum((v - m) ** 2 for v in col) / n)
+    flat = [float(v) for v in h.ravel()]
+    grand = sum(flat) / len(flat)
+    total = sum((v - grand) ** 2 for v in flat) / len(flat)
+    cos = []
+    for k in range(n // 2):
+        a, b = h[2 * k], h[2 * k + 1]
+        cos.append(float(np.dot(a, b) / math.sqrt(np.dot(a, a) * np.dot(b, b))))
+    return math.sqrt(sum(unit_vars) / width), sum(unit_vars) / width / total, sum(cos) / len(cos)
+
+
+@pytest.mark.parametrize("activation,init", [("sigmoid", "lecun_normal"), ("tanh", "xavier_normal"),
+                                             ("relu", "kaiming_normal")])
+def test_per_unit_stats_against_an_independent_computation(activation, init):
+    r = E.forward_experiment(depth=3, width=20, n_samples=60, activation=activation, init=init, seed=5)
+    for h, s in zip(r.activations, r.stats, strict=True):
+        unit_std, share, cosine = _per_unit_by_hand(h)
+        assert s.unit_std == pytest.approx(unit_std, rel=1e-9)
+        assert s.input_share == pytest.approx(share, rel=1e-9)
+        assert s.cosine == pytest.approx(cosine, rel=1e-9)
+
+
+def test_input_share_separates_a_constant_offset_from_input_dependence():
+    rng = np.random.default_rng(0)
+    offsets = rng.normal(size=50)  # each unit's own constant
+    h = offsets + 1e-3 * rng.normal(size=(400, 50))  # tiny input-dependent part
+    s = E.layer_stats(h, h, "identity")
+    assert s.std > 0.5 and s.input_share < 1e-5 and s.unit_std == pytest.approx(1e-3, rel=0.1)
+    s = E.layer_stats(h - offsets, h - offsets, "identity")
+    assert s.input_share > 0.99
+
+
+def test_sigmoid_lecun_loses_its_input_dependence_and_tanh_xavier_keeps_it():
+    sig = E.forward_experiment(activation="sigmoid", init="lecun_normal", seed=0).stats
+    np.testing.assert_allclose([s.input_share for s in sig], [0.999, 0.128, 0.010, 6.1e-4, 4.3e-5], rtol=0.05)
+    assert sig[3].cosine > 0.9999
+    tanh = E.forward_experiment(activation="tanh", init="xavier_normal", seed=0).stats
+    assert all(s.input_share > 0.99 for s in tanh)
+
+
+def test_backward_factor_predicts_the_gradient_ratio():
+    for activation, init, std in [("relu", "lecun_normal", 0.1), ("relu", "kaiming_normal", math.sqrt(0.02)),
+                                  ("tanh", "xavier_normal", 0.1)]:
+        b = E.backward_experiment(depth=5, width=400, n_samples=2000, activation=activation, init=init, seed=3)
+        f = E.forward_experiment(depth=5, width=400, n_samples=2000, activation=activation, init=init, seed=3)
+        for layer in range(4, 0, -1):  # ∂L/∂h_l from ∂L/∂h_{l+1} through layer l+1
+            z_var = float(f.pre_activations[layer].var())
+            want = E.backward_factor(activation, fan_out=400, weight_std=float(f.weights[layer].std()), z_var=z_var)
+            got = (b.grad_h_std[layer - 1] / b.grad_h_std[layer]) ** 2
+            assert got == pytest.approx(want, rel=0.12), (activation, layer)
+    assert E.slope_second_moment("relu") == pytest.approx(0.5, rel=1e-6)
+    assert E.slope_second_moment("identity") == pytest.approx(1.0)
+    assert E.slope_second_moment("sigmoid") < 1 / 16
+
+
+def test_bad_inputs_name_the_argument():
+    X = np.zeros((4, 3))
+    with pytest.raises(TypeError, match="weights must be a list"):
+        E.forward(X, None)
+    with pytest.raises(ValueError, match="weights must hold at least one"):
+        E.forward(X, [])
+    zs, _ = E.forward(X, [np.ones((2, 3))])
+    with pytest.raises(ValueError, match="zs must hold one pre-activation per layer"):
+        E.backward(np.ones((4, 2)), X, [np.ones((2, 3)), np.ones((2, 2))], zs)
+    with pytest.raises(TypeError, match="zs must be a list"):
+        E.backward(np.ones((4, 2)), X, [np.ones((2, 3))], None)
+    with pytest.raises(ValueError, match="grad_out must have the shape"):
+        E.backward(np.ones((4, 5)), X, [np.ones((2, 3))], zs)
+    Xm, y = E.make_moons(20, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="hidden must be a list of layer sizes"):
+        E.train(Xm, y, hidden=16, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="weights must be a list"):
+        E.HistogramFrames(X, None)
+    with pytest.raises(TypeError, match="activation must be a string"):
+        E.saturation_bounds(["sigmoid"])
+    with pytest.raises(ValueError, match="weight_std=1e\\+200 makes Var\\(z\\) overflow"):
+        E.variance_recursion(weight_std=1e200)
+    with pytest.raises(ValueError, match="overflow float64 at layer"):  # NaN before: inf · 0 moments
+        E.variance_recursion(weight_std=1e30, depth=20, activation="relu")
+    # numpy scalars of every float type are a std
+    a = E.make_weights(1, 4, np.float32(0.5), rng=np.random.default_rng(0))
+    b = E.make_weights(1, 4, np.float64(0.5), rng=np.random.default_rng(0))
+    np.testing.assert_allclose(a[0], b[0])
+    with pytest.raises(TypeError, match="init must be a scheme name"):
+        E.make_weights(1, 4, np.bool_(True), rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="batchnorm must be a list"):
+        E.train_deep(Xm, y, batchnorm=3)
+    with pytest.raises(ValueError, match="batchnorm\\[0\\] must be <= 15"):
+        E.train_deep(Xm, y, batchnorm=[16])
+
+
+def test_train_deep_matches_a_torch_module_and_reports_update_ratios():
+    X, y = E.make_moons(100, rng=np.random.default_rng(1))
+    r = E.train_deep(X, y, depth=3, width=8, init="kaiming_normal", steps=2, lr=0.1, seed=0)
+    # the same network as nn.Sequential, weights from the same draw
+    rng = np.random.default_rng(0)
+    arrays = E.make_weights(3, 8, "kaiming_normal", rng=rng, n_inputs=2) + E.make_weights(1, 1, "kaiming_normal",
+                                                                                             rng=rng, n_inputs=8)
+    layers = []
+    for k, W in enumerate(arrays):
+        lin = torch.nn.Linear(W.shape[1], W.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.tensor(W))
+            lin.bias.zero_()
+        layers += [lin] + ([torch.nn.ReLU()] if k < 3 else [])
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    losses = []
+    for step in range(3):
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(Xt)[:, 0], yt)
+        losses.append(loss.item())
+        if step < 2:
+            opt.zero_grad()
+            loss.backward()
+            if step == 0:
+                grads = [m.weight.grad.std(correction=0).item() for m in net if isinstance(m, torch.nn.Linear)]
+                ratio0 = [0.1 * m.weight.grad.std().item() / m.weight.std().item()
+                          for m in net if isinstance(m, torch.nn.Linear)]
+            opt.step()
+    np.testing.assert_allclose(r.losses, losses, rtol=1e-5)
+    np.testing.assert_allclose(r.grad_w_std, grads, rtol=1e-5)
+    np.testing.assert_allclose(r.update_ratio[0], ratio0, rtol=1e-5)
+    assert r.update_ratio.shape == (2, 4) and len(r.act_std) == 3 and r.diverged_at is None

@@ -40,7 +40,10 @@ def test_dom_contract_and_controls(explorer):
     c = explorer.controls
     assert set(c) == {"scale", "init", "activation", "depth", "width"}
     assert isinstance(c["scale"], widgets.FloatLogSlider)
-    assert isinstance(c["init"], widgets.Dropdown) and "kaiming_normal" in c["init"].options
+    assert isinstance(c["init"], widgets.Dropdown)
+    labels = dict(c["init"].options)  # (label, value) pairs
+    assert "kaiming_normal" in labels.values() and "uniform_centred" in labels.values()
+    assert "NOT centred" in {v: k for k, v in labels.items()}["uniform"]  # U(0, 1) says what it is
     assert set(c["activation"].options) == {"sigmoid", "tanh", "relu", "leaky_relu", "identity"}
     assert isinstance(c["depth"], widgets.IntSlider) and c["depth"].min == 1
     assert list(c["width"].options) == list(W.HistogramExplorer.WIDTHS)
@@ -50,6 +53,10 @@ def test_dom_contract_and_controls(explorer):
     assert png_size(explorer.image.value)[0] > 300
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+    # viewed without a kernel, the notebook shows this text, not "VBox(children=...)"
+    assert "run this cell in JupyterLab" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]
+    notes = [w for w in explorer.widget.children if "coursekit-kernel-note" in w._dom_classes]
+    assert len(notes) == 1 and "re-run this cell" in notes[0].value
 
 
 def test_default_frame_is_the_classic_experiment(explorer):
@@ -82,7 +89,7 @@ def test_init_width_depth_activation_changes(explorer):
     assert len(explorer.artists) == 7
     assert "layer 7" in explorer.stats.value
     c["activation"].value = "tanh"
-    assert explorer.artists[0][0].axes.get_xlim() == (-1.0, 1.0)
+    assert explorer.artists[0][0].axes.get_xlim() == pytest.approx((-1.0 - 2 * W.X_MARGIN, 1.0 + 2 * W.X_MARGIN))
     c["width"].value = 25
     assert explorer.X.shape == (1000, 25)
     for key, value in [("depth", 5), ("width", 100), ("activation", "sigmoid"), ("init", "normal")]:
@@ -95,7 +102,7 @@ def test_layout_and_static_histograms():
     artists = W.layout_histograms(fig, 7, "tanh", bins=20)
     assert len(artists) == 7
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(visible) == 7 and visible[0].get_ylim() == (0.0, 1.0)
+    assert len(visible) == 7 and visible[0].get_ylim() == (0.0, W.Y_MAX)
     r = E.forward_experiment(activation="tanh", init="xavier_normal", seed=0)
     fig = W.plot_layer_histograms(r, fig=Figure())
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
@@ -193,7 +200,7 @@ def test_explorer_png_matches_matplotlibs_own_drawing(activation, init, depth):
             assert abs(int(got) - int(want)) <= 1, (ax.get_title(loc="left"), j, f, got, want)
             # and the bar's top is where the square-root axis puts it
             if got:
-                top_y = ax.transData.transform((0.0, f))[1]
+                top_y = ax.transData.transform((0.0, min(f, W.Y_MAX)))[1]  # taller bars reach the top
                 top_row = rows.start + np.flatnonzero(_blue(shown[rows, column]))[0]
                 assert abs((height - top_row) - top_y) <= 1.0, (ax.get_title(loc="left"), j, f)
             checked += 1
@@ -233,7 +240,10 @@ def test_explorer_survives_the_slider_extremes():
         for scale in (10.0, 0.001):
             explorer.controls["scale"].value = scale
             assert all(math.isfinite(s.mean) and math.isfinite(s.std) for s in explorer.layer_stats), activation
-            np.testing.assert_allclose(explorer.fractions.sum(axis=1), 1.0)
+            total = explorer.fractions.sum(axis=1)  # values beyond an unbounded axis are in no bin
+            assert np.all(total <= 1 + 1e-9)
+            if activation in ("sigmoid", "tanh"):
+                np.testing.assert_allclose(total, 1.0)
             assert png_size(explorer.image.value)[0] > 300
 
 
@@ -250,7 +260,7 @@ def test_depth_moves_reuse_the_figure_and_activations_are_drawn_once():
     c["depth"].value = 3
     assert explorer.image.value == first_png and explorer.stats.value == first_stats
     c["activation"].value = "tanh"
-    assert explorer.fig is not fig and explorer.artists[0][0].axes.get_xlim() == (-1.0, 1.0)
+    assert explorer.fig is not fig and explorer.artists[0][0].axes.get_xlim()[1] == pytest.approx(1 + 2 * W.X_MARGIN)
     tanh_fig, tanh_png = explorer.fig, explorer.image.value
     c["activation"].value = "sigmoid"
     assert explorer.fig is fig and explorer.image.value == first_png
@@ -258,3 +268,50 @@ def test_depth_moves_reuse_the_figure_and_activations_are_drawn_once():
     assert explorer.fig is tanh_fig and explorer.image.value == tanh_png
     with pytest.raises(ValueError, match="n must be <= 3; got 4"):
         explorer.painter.subset(4)  # a painter of 3 panels
+
+
+def test_scale_presets_reach_the_exact_values_the_text_asks_for():
+    explorer = W.HistogramExplorer(depth=2, width=10, n_samples=50, activation="tanh", init="xavier_normal")
+    five_thirds = [b for b in explorer.presets if b.description == "× 5/3"]
+    assert len(five_thirds) == 1
+    five_thirds[0].click()
+    assert explorer.controls["scale"].value == 5 / 3  # not the slider's nearest grid point 10^0.2 ≈ 1.58
+    assert "× 1.667" in explorer.stats.value
+
+
+def test_centred_uniform_has_unit_variance_and_keeps_tanh_healthy():
+    """The explorer's uniform option is U(−√3, √3): centred, variance 1 (like ``normal``)."""
+    W_ = W.EXPLORER_INITS["uniform_centred"]((400, 500), rng=np.random.default_rng(0))
+    assert abs(W_.mean()) < 0.01 and W_.var() == pytest.approx(1.0, rel=0.02)
+    assert W_.max() <= math.sqrt(3) and W_.min() >= -math.sqrt(3)
+    explorer = W.HistogramExplorer(activation="tanh", init="uniform_centred", scale=0.1)
+    # shape does not matter, scale does: centred uniform × 0.1 behaves like normal × 0.1
+    assert explorer.layer_stats[-1].saturated < 0.01
+    explorer.controls["init"].value = "uniform"  # U(0, 1), all positive: a different thing
+    assert explorer.layer_stats[-1].saturated > 0.9
+
+
+def test_stats_show_the_per_unit_spread():
+    explorer = W.HistogramExplorer(activation="sigmoid", init="lecun_normal")
+    want = E.forward_experiment(activation="sigmoid", init="lecun_normal", seed=0).stats
+    assert f"unit std {want[0].unit_std:.3g}" in explorer.stats.value
+    assert "input share 4e-05" in explorer.stats.value  # layer 5: the input hardly matters any more
+
+
+def test_values_beyond_the_axis_are_not_piled_into_the_last_bin():
+    explorer = W.HistogramExplorer(activation="relu", init="kaiming_normal", depth=3)
+    lo, hi = W.hist_range("relu")
+    r = E.forward_experiment(depth=3, activation="relu", init="kaiming_normal", seed=0)
+    for h, f in zip(r.activations, explorer.fractions, strict=True):
+        assert f[-1] == pytest.approx(np.mean((h >= hi - (hi - lo) / explorer.bins) & (h <= hi)), abs=2e-3)
+        assert 1 - f.sum() == pytest.approx(np.mean(h > hi), abs=1e-3)
+    assert "beyond axis" in explorer.stats.value
+
+
+def test_static_histograms_choose_the_range_from_the_data():
+    r = E.forward_experiment(activation="relu", init="kaiming_normal", seed=0)
+    lo, hi = W.data_range(r.activations, "relu")
+    assert lo == 0 and hi >= max(np.percentile(h, 99.9) for h in r.activations)
+    assert W.data_range(r.activations, "tanh") == (-1.0, 1.0)
+    fig = W.plot_layer_histograms(r, fig=Figure(), title="ReLU, He normal")
+    assert fig.axes[0].get_xlim()[1] == pytest.approx(hi * (1 + W.X_MARGIN))
