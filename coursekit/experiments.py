@@ -790,3 +790,32 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
     accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1))) if diverged_at is None else math.nan
     return DeepRun(losses, accuracy, diverged_at, act_std or [], input_share or [], grad_w_std, grad_weights,
                    np.array(ratios).reshape(len(ratios), len(Ws)))
+
+
+# --------------------------------------------------------------------------- transfer
+
+
+def rotate(X, degrees: float) -> np.ndarray:
+    """2-D points X (N, 2) rotated by ``degrees`` about the origin (a shifted task for transfer)."""
+    X = as_float_array("X", X, ndim=2)
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have 2 columns (points in the plane); got {describe(X)}")
+    t = math.radians(check_number("degrees", degrees))
+    R = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+    return X @ R.T
+
+
+def from_weights(weights: Sequence[np.ndarray]) -> Callable[..., np.ndarray]:
+    """An ``init`` for :func:`train` that hands out copies of ``weights`` in layer order (pretrained start)."""
+    weights = [as_float_array(f"weights[{i}]", W, ndim=2).copy() for i, W in enumerate(_weight_list("weights", weights))]
+    it = iter(weights)
+
+    def init(shape, rng=None):
+        W = next(it, None)
+        if W is None:
+            raise ValueError(f"from_weights: more layers asked for than the {len(weights)} matrices given")
+        if W.shape != tuple(shape):
+            raise ValueError(f"from_weights: the next matrix has shape {W.shape} but the layer needs {tuple(shape)}")
+        return W.copy()
+
+    return init

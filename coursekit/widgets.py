@@ -175,9 +175,9 @@ def _title(i: int, s: ex.LayerStats) -> str:
 
 
 def _nice_ceil(x: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^k that is >= x (x > 0)."""
+    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is >= x (x > 0)."""
     k = math.floor(math.log10(x))
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for m in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if m * 10.0**k >= x * (1 - 1e-12):
             return m * 10.0**k
     return 10.0 ** (k + 1)  # pragma: no cover
