@@ -819,3 +819,32 @@ def from_weights(weights: Sequence[np.ndarray]) -> Callable[..., np.ndarray]:
         return W.copy()
 
     return init
+
+
+def fit_binary(net: torch.nn.Module, X, y, *, steps: int = 1000, lr: float = 0.01) -> tuple[float, float]:
+    """Train ``net`` (logits out, shape (N, 1)) with Adam on ``BCEWithLogitsLoss``; return (final loss, accuracy).
+
+    X (N, D) and y (N, 1) of 0/1 as float tensors (or arrays). Full batch, one torch thread
+    (tiny matrices are slower split across threads). Chapter 04 trains its XOR networks with it.
+    """
+    X = torch.as_tensor(as_float_array("X", X, ndim=2), dtype=torch.float32)
+    y = torch.as_tensor(as_float_array("y", y, ndim=2), dtype=torch.float32)
+    if y.shape != (X.shape[0], 1):
+        raise ValueError(f"y must have shape ({X.shape[0]}, 1), one 0/1 label per row of X; got {tuple(y.shape)}")
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module; got {describe(net)}")
+    steps = check_int("steps", steps, minimum=0)
+    lr = check_number("lr", lr, positive=True)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    loss_fn = torch.nn.BCEWithLogitsLoss()  # sigmoid + cross-entropy, on the logit
+    with _one_torch_thread():
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = loss_fn(net(X), y)
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            logits = net(X)
+            loss = loss_fn(logits, y).item()
+            acc = ((logits > 0).float() == y).float().mean().item()
+    return loss, acc

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from coursekit._checks import check_int, describe
+from coursekit._checks import as_float_array, check_int, check_number, check_rng, describe
 
 __all__ = [
     "softmax",
@@ -27,6 +27,11 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_grad",
     "one_hot",
+    "entropy",
+    "cross_entropy_dist",
+    "kl_divergence",
+    "make_blobs",
+    "train_linear_classifier",
 ]
 
 
@@ -205,3 +210,90 @@ def cross_entropy_grad(logits: Any, targets: Any) -> np.ndarray:
     grad = softmax(work, axis=-1)
     grad[np.arange(t.shape[0]), t] -= 1  # p - y: only the target column differs from p
     return (grad / t.shape[0]).astype(logits.dtype, copy=False)
+
+
+
+# --------------------------------------------------------------------------- why cross-entropy: information
+
+
+def _distribution(name: str, p: Any) -> np.ndarray:
+    p = as_float_array(name, _to_numpy(p), ndim=(1, 2)).astype(np.float64)
+    if np.any(p < 0) or not np.allclose(p.sum(axis=-1), 1.0, atol=1e-9):
+        raise ValueError(f"{name} must hold probability distributions (entries >= 0, each row summing to 1)")
+    return p
+
+
+def entropy(p: Any) -> np.ndarray:
+    """H(p) = −Σ_k p_k ln p_k in nats, per row of p (K,) or (N, K); 0 · ln 0 counts as 0."""
+    p = _distribution("p", p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=-1)
+
+
+def cross_entropy_dist(p: Any, q: Any) -> np.ndarray:
+    """H(p, q) = −Σ_k p_k ln q_k per row: the cost of coding p with q. H(p, q) = H(p) + KL(p ‖ q) >= H(p)."""
+    p, q = _distribution("p", p), _distribution("q", q)
+    if p.shape != q.shape:
+        raise ValueError(f"p and q must have the same shape; got {p.shape} and {q.shape}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.sum(np.where(p > 0, p * np.log(q), 0.0), axis=-1)
+
+
+def kl_divergence(p: Any, q: Any) -> np.ndarray:
+    """KL(p ‖ q) = Σ_k p_k ln(p_k / q_k) per row (>= 0, 0 only for p = q); torch's ``F.kl_div(log q, p)``."""
+    return cross_entropy_dist(p, q) - entropy(p)
+
+
+# --------------------------------------------------------------------------- section 8: a classifier trained two ways
+
+
+def make_blobs(num_classes: int = 10, n_per_class: int = 100, *, radius: float = 6.0,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``num_classes`` unit-variance Gaussian blobs with centres evenly on a circle of ``radius``.
+
+    Returns X (num_classes · n_per_class, 2) and y (N,) int64 class indices, class by class.
+    """
+    num_classes = check_int("num_classes", num_classes, minimum=1)
+    n_per_class = check_int("n_per_class", n_per_class, minimum=1)
+    radius = check_number("radius", radius, minimum=0.0)
+    rng = check_rng("rng", rng)
+    angles = 2 * np.pi * np.arange(num_classes) / num_classes
+    centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (K, 2)
+    X = np.concatenate([c + rng.normal(size=(n_per_class, 2)) for c in centers])
+    return X, np.repeat(np.arange(num_classes), n_per_class)
+
+
+def train_linear_classifier(X: Any, y: Any, *, softmax_first: bool = False, steps: int = 300, lr: float = 0.5,
+                            seed: int = 0) -> dict[str, Any]:
+    """Full-batch SGD on ``nn.Linear(D, K)`` with ``nn.CrossEntropyLoss``, float32, ``torch.manual_seed(seed)``.
+
+    ``softmax_first=True`` is the classic bug: the loss is given ``softmax(logits)`` instead of
+    the logits. Returns the model and per-step arrays ``reported`` (the loss that was minimised)
+    and ``true_ce`` (the cross-entropy of the model's logits), both before each update.
+    """
+    import torch
+
+    X = torch.tensor(as_float_array("X", X, ndim=2), dtype=torch.float32)
+    t = torch.from_numpy(_check_targets(y, X.shape[0], np.iinfo(np.int64).max))
+    k = int(t.max()) + 1
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_number("lr", lr, positive=True)
+    torch.manual_seed(check_int("seed", seed, minimum=0))
+    model = torch.nn.Linear(X.shape[1], k)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    ce = torch.nn.CrossEntropyLoss()
+    reported, true_ce = [], []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a (1000, 2) @ (2, 10) product only slows down on more threads
+    try:
+        for _ in range(steps):
+            z = model(X)  # (N, K) logits
+            loss = ce(torch.softmax(z, dim=1), t) if softmax_first else ce(z, t)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            reported.append(loss.item())
+            true_ce.append(ce(z.detach(), t).item())
+    finally:
+        torch.set_num_threads(threads)
+    return {"model": model, "reported": np.array(reported), "true_ce": np.array(true_ce)}

@@ -56,8 +56,7 @@ Y_MAX = 0.5
 X_MARGIN = 0.04
 
 #: What a notebook shows where an explorer goes when it is viewed without a running kernel.
-STATIC_TEXT = ("[live explorer: run this cell in JupyterLab (with a running kernel) to see and move it; "
-               "the numbers printed in the cells above are the same experiment]")
+STATIC_TEXT = "[Live explorer: run this cell in JupyterLab, with a running kernel, to see it and move its controls.]"
 
 #: A line under each live explorer: a restarted kernel leaves the sliders moving but the picture frozen.
 KERNEL_NOTE = ("<span style='color:#555;font-size:11px'>Live: computed by the notebook's kernel. If the "
