@@ -143,19 +143,18 @@ def test_small_net_training_claims():
 @functools.cache
 def _deep(init, seed, batchnorm=()):
     X, y = ex.make_moons(400, rng=np.random.default_rng(1))
-    return ex.train_deep(X, y, depth=15, width=64, init=init, batchnorm=batchnorm, steps=200, lr=0.05, seed=seed)
+    return ex.train_deep(X, y, depth=15, width=64, init=init, batchnorm=batchnorm, steps=200, lr=0.02, seed=seed)
 
 
 def test_depth_decides():
     """10: 15 ReLU layers, 200 steps: std 0.01 stays at chance, std 1 explodes to NaN at once, He learns at
-    once (below 0.4 after 20 steps) and ends far below chance; LeCun is still at ln 2 after 20 steps."""
+    once (below 0.35 after 20 steps) and ends below 0.3; LeCun has barely left ln 2 after 200 steps."""
     for seed in SEEDS:
         small, big, he, lecun = (_deep(i, seed) for i in (0.01, 1.0, "kaiming_normal", "lecun_normal"))
         assert abs(small.losses[-1] - math.log(2)) < 1e-3 and small.accuracy <= 0.6, seed
         assert big.diverged_at is not None and big.diverged_at <= 3, seed
-        assert he.diverged_at is None and he.losses[20] < 0.4 and he.losses[-1] < 0.65, seed
-        assert min(he.losses[100:]) < 0.2 and he.accuracy > 0.75, seed
-        assert lecun.losses[20] > 0.6 and lecun.diverged_at is None and lecun.losses[-1] < 0.69, seed
+        assert he.diverged_at is None and he.losses[20] < 0.35 and he.losses[-1] < 0.3 and he.accuracy > 0.85, seed
+        assert lecun.diverged_at is None and 0.6 < lecun.losses[-1] < math.log(2), seed  # barely left ln 2
 
 
 def test_update_ratio():
