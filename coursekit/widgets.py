@@ -441,7 +441,7 @@ class HistogramExplorer:
         }
         self.presets = []
         for label, value in SCALE_PRESETS.items():
-            button = widgets.Button(description=f"× {label}", layout=widgets.Layout(width="58px"),
+            button = widgets.Button(description=f"× {label}", layout=widgets.Layout(width="auto"),
                                     tooltip=f"set the weight scale to exactly {value:.6g}")
             button.on_click(functools.partial(self._set_scale, value))
             self.presets.append(button)
@@ -456,6 +456,7 @@ class HistogramExplorer:
             kernel_note(),
         ]).add_class("coursekit-explorer")
 
+        self._exact_scale: float | None = None  # set by a preset button, until the slider moves away
         self._figures: dict[str, tuple] = {}  # per activation: figure, canvas, artists, painter, columns
         self.fractions: np.ndarray | None = None  # the last frame, for tests and readers
         self.layer_stats: list[ex.LayerStats] = []
@@ -514,10 +515,29 @@ class HistogramExplorer:
         self.image.width = str(self.painter.background.shape[1])  # natural size: no blurry rescaling
 
     def _set_scale(self, value: float, _button=None) -> None:
-        self.controls["scale"].value = value  # exact: the slider only snaps values a user drags
+        """Show exactly ``value``. The browser's slider snaps it to its grid (5/3 -> 10^0.2 ≈ 1.585) and
+        sends the snapped value back; that echo must not replace the exact value."""
+        self._exact_scale = value
+        if self.controls["scale"].value == value:
+            self.redraw()
+        else:
+            self.controls["scale"].value = value
 
-    def _on_scale(self, _change=None) -> None:
+    def _on_scale(self, change=None) -> None:
+        exact = self._exact_scale
+        if exact is not None and change is not None:
+            step = self.controls["scale"].step
+            if abs(math.log10(change["new"]) - math.log10(exact)) <= step / 2 + 1e-9:
+                if change["new"] != exact and change["old"] == exact:
+                    return  # the slider's echo of a preset: the frame shown is already the exact one
+            else:
+                self._exact_scale = None  # the user moved the slider away
         self.redraw()
+
+    @property
+    def scale(self) -> float:
+        """The weight scale shown: a preset's exact value, else the slider's."""
+        return self._exact_scale if self._exact_scale is not None else self.controls["scale"].value
 
     def _on_network(self, _change=None) -> None:
         self._new_network()
@@ -535,7 +555,7 @@ class HistogramExplorer:
         """Compute the current histograms and stats (no drawing)."""
         c = self.controls
         activation = c["activation"].value
-        return self._frames(activation, scale=c["scale"].value, bins=self.bins,
+        return self._frames(activation, scale=self.scale, bins=self.bins,
                             value_range=hist_range(activation))
 
     def render_png(self) -> bytes:
@@ -548,7 +568,8 @@ class HistogramExplorer:
         self.fractions, self.layer_stats = self.frame()
         self.image.value = self.render_png()
         init = EXPLORER_INIT_LABELS.get(c["init"].value, c["init"].value)
-        header = (f"{init} × {c['scale'].value:.4g}, {c['activation'].value}, "
+        header = (f"{init} × {self.scale:.4g}{' (exact)' if self._exact_scale is not None else ''}, "
+                  f"{c['activation'].value}, "
                   f"{c['depth'].value} layers × {c['width'].value} units, {self.n_samples} samples")
         lo, hi = hist_range(c["activation"].value)
         beyond = 1.0 - self.fractions.sum(axis=1)

@@ -275,8 +275,18 @@ def test_scale_presets_reach_the_exact_values_the_text_asks_for():
     five_thirds = [b for b in explorer.presets if b.description == "× 5/3"]
     assert len(five_thirds) == 1
     five_thirds[0].click()
-    assert explorer.controls["scale"].value == 5 / 3  # not the slider's nearest grid point 10^0.2 ≈ 1.58
-    assert "× 1.667" in explorer.stats.value
+    assert explorer.scale == 5 / 3 and "× 1.667 (exact)" in explorer.stats.value
+    frame = explorer.fractions.copy()
+    # the browser snaps the slider to its grid and sends 10^0.2 ≈ 1.585 back: the exact value stays
+    explorer.controls["scale"].value = 10**0.2
+    assert explorer.scale == 5 / 3 and "× 1.667 (exact)" in explorer.stats.value
+    np.testing.assert_array_equal(explorer.fractions, frame)
+    want = E.forward_experiment(depth=2, width=10, n_samples=50, activation="tanh", init="xavier_normal",
+                                scale=5 / 3, seed=0).stats
+    assert explorer.layer_stats[-1].std == pytest.approx(want[-1].std, rel=1e-4)
+    # a real move of the slider leaves the preset
+    explorer.controls["scale"].value = 10**0.3
+    assert explorer.scale == pytest.approx(10**0.3) and "(exact)" not in explorer.stats.value
 
 
 def test_centred_uniform_has_unit_variance_and_keeps_tanh_healthy():
