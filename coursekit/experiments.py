@@ -604,10 +604,13 @@ class HistogramFrames:
                     torch.sub(h, lo_r, out=scratch).mul_(per_unit)
                 else:
                     torch.mul(h, per_unit, out=scratch)
-                inside = (scratch >= 0) & (scratch <= bins)
+                low, high = torch.aminmax(scratch)  # one pass; NaN propagates into both
+                inside = None
+                if not (float(low) >= 0 and float(high) <= bins):  # some values off the axis (or NaN)
+                    inside = (scratch >= 0) & (scratch <= bins)
                 index.copy_(scratch.clamp_(0, bins - 1))  # to integers: truncation = floor here
                 flat = index.view(-1)
-                if not bool(inside.all()):
+                if inside is not None:
                     flat = flat[inside.view(-1)]
                 counts = torch.bincount(flat, minlength=bins).numpy()
                 np.divide(counts, index.numel(), out=fractions[len(stats) - 1])
@@ -631,29 +634,22 @@ class HistogramFrames:
         zeros = np.count_nonzero(hn == 0)
         # a dead unit needs zeros, so skip the column scan when there are none
         dead = np.count_nonzero(~hn.any(axis=0)) if zeros else 0
-        with np.errstate(over="ignore"):  # beyond float32's range: redone in float64 below
-            mean = float(hn.sum()) / n  # numpy sums float32 pairwise: error ~ log2(n) · eps
-            np.subtract(hn, np.float32(mean), out=buf)
-            var = float(np.square(buf, out=buf).sum()) / n  # two passes: no cancellation
-            # per unit: each column's variance across the samples, averaged over the units
-            np.subtract(hn, hn.mean(axis=0), out=buf)
-            unit_var = float(np.square(buf, out=buf).mean(axis=0, dtype=np.float64).mean())
-            half = hn.shape[0] // 2
-            a, b = hn[0:2 * half:2], hn[1:2 * half:2]
-            dots = np.einsum("ij,ij->i", a, b)
-            norms = np.sqrt(np.einsum("ij,ij->i", a, a)) * np.sqrt(np.einsum("ij,ij->i", b, b))
-        finite = math.isfinite(mean) and math.isfinite(var) and math.isfinite(unit_var)
-        if not (finite and np.isfinite(dots).all() and np.isfinite(norms).all()) and np.isfinite(hn).all():
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range: redone in float64 below
+            # law of total variance, both parts >= 0 (no cancellation): the pooled variance is the
+            # units' mean variance across samples plus the variance of the units' means
+            col_mean = hn.mean(axis=0)  # (width,)
+            np.subtract(hn, col_mean, out=buf)  # two passes per column: no cancellation
+            unit_var = float(np.square(buf, out=buf).sum()) / n  # numpy sums float32 pairwise
+            col_mean = col_mean.astype(np.float64)
+            mean = float(col_mean.mean())
+            var = unit_var + float(np.mean((col_mean - mean) ** 2))
+        if not (math.isfinite(mean) and math.isfinite(var) and math.isfinite(unit_var)) and np.isfinite(hn).all():
             h64 = hn.astype(np.float64)  # beyond float32's range: the slow, exact way
             mean, var, unit_var = float(h64.mean()), float(h64.var()), float(h64.var(axis=0).mean())
-            cosine = pair_cosine(h64)
-        else:
-            ok = norms > 0
-            cosine = float(np.mean(dots[ok] / norms[ok], dtype=np.float64)) if ok.any() else math.nan
         return LayerStats(mean=mean, std=math.sqrt(var) if var >= 0 else math.nan,
                           saturated=int(saturated) / n, dead=int(dead) / hn.shape[1],
                           zeros=int(zeros) / n, unit_std=math.sqrt(unit_var) if unit_var >= 0 else math.nan,
-                          input_share=unit_var / var if var > 0 else math.nan, cosine=cosine)
+                          input_share=unit_var / var if var > 0 else math.nan)  # cosine: not shown live
 
 
 def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *, scale: float = 1.0,
@@ -664,7 +660,7 @@ def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid
     on one thread. Returns ``(fractions, stats)``: ``fractions`` (depth, bins) is the fraction
     of each layer's values per bin of ``value_range``; values outside the range (and NaN, from
     inf − inf once values pass float32's range) are in no bin, so ``1 − fractions.sum(axis=1)``
-    is the share beyond the axis. Statistics
+    is the share beyond the axis. ``cosine`` is left out (NaN) here: the explorer does not show it. Statistics
     agree with :func:`layer_stats` to float32 rounding. For many
     frames of one network, make a :class:`HistogramFrames` once and call it.
     """

@@ -35,6 +35,16 @@ def test_sigmoid_lecun_loses_input_dependence():
         assert s[3].cosine > 0.999, seed
 
 
+def test_sigmoid_std1_and_std001_lose_input_share():
+    """7.1: std 1 keeps a std near 0.44 but its input share falls to about 22 % by layer 5; 7.2: std 0.01
+    collapses onto 0.5 with an input share of about 0.2 % in layer 2 and below 1e-5 from layer 3 on."""
+    for seed in SEEDS:
+        big = ex.forward_experiment(activation="sigmoid", init=1.0, seed=seed).stats
+        assert all(s.std > 0.4 for s in big) and big[0].input_share > 0.99 and big[4].input_share < 0.4, seed
+        small = ex.forward_experiment(activation="sigmoid", init=0.01, seed=seed).stats
+        assert small[1].input_share < 0.01 and all(s.input_share < 1e-5 for s in small[2:]), seed
+
+
 def test_tanh_xavier_keeps_input_dependence():
     """7.3/7.5: zero-centred tanh + Xavier keeps ≥ 99 % of each layer's variance input-dependent; ReLU + He
     loses it only slowly (about 40 % by layer 5), far from the sigmoid's collapse."""

@@ -135,7 +135,11 @@ def test_explorer_dom_contract():
             yield from walk(c)
     parts = list(walk(ex.box))
     assert ex.slider in parts and ex.stats in parts and ex.image in parts
-    assert "application/vnd.jupyter.widget-view+json" in ex._repr_mimebundle_()
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    # viewed without a kernel the notebook shows a sentence, not "VBox(children=...)"
+    assert "run this cell in JupyterLab" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]
+    assert any("re-run this cell" in str(getattr(w, "value", "")) for w in ex.box.children)  # the kernel note
 
 
 def test_explorer_updates_synchronously_on_value():
