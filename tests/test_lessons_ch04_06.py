@@ -176,6 +176,17 @@ def test_update_ratio():
         assert np.all(small[:15] < 1e-10), seed
 
 
+def test_gradient_histograms():
+    """11: at the start He gives every hidden layer ∂L/∂W of about the same width; LeCun's are 100+ times
+    narrower; std 0.01's vanish."""
+    for seed in SEEDS:
+        he = np.array(_deep("kaiming_normal", seed).grad_w_std[:15])
+        lecun = np.array(_deep("lecun_normal", seed).grad_w_std[:15])
+        assert he.max() / he.min() < 3, seed
+        assert np.all(lecun < he / 100), seed
+        assert max(_deep(0.01, seed).grad_w_std) < 1e-15, seed
+
+
 def test_batchnorm_resets_the_scale():
     """11: one BatchNorm at layer 8 resets that layer's scale but the std-1 run still explodes; BatchNorm
     after every layer holds every layer near 0.6 and lets the std-1 network train."""
