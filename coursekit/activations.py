@@ -109,7 +109,8 @@ def sigmoid(x) -> np.ndarray:
     e = np.exp(-np.abs(x))  # exp(−|x|) in [0, 1]: no overflow guard needed
     # x >= 0: 1 / (1 + e^−x);  x < 0: e^x / (1 + e^x), the same value without exp(+|x|).
     s = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    return np.where(x < -math.log(np.finfo(x.dtype).max), 0.0, s)  # torch's 1 / (1 + inf)
+    overflows = x < np.float64(-math.log(np.finfo(x.dtype).max))  # compared in float64: exactly exp's limit
+    return np.where(overflows, 0.0, s)  # torch's 1 / (1 + inf)
 
 
 @_elementwise
@@ -158,7 +159,9 @@ def relu_grad(x) -> np.ndarray:
 def leaky_relu(x, negative_slope: float = 0.01) -> np.ndarray:
     """Leaky ReLU: x where x > 0, negative_slope · x elsewhere (torch's default slope 0.01)."""
     a = check_number("negative_slope", negative_slope)
-    return np.where(x > 0, x, x * a)
+    out = x.copy()
+    np.multiply(x, a, out=out, where=~(x > 0))  # only where it is used: +inf · 0 would warn
+    return out
 
 
 @_elementwise
