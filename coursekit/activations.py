@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from coursekit._checks import as_float_array, check_choice, check_number, describe
+from coursekit._checks import as_float_array, check_choice, check_int, check_number, describe
 from coursekit.neurons import step  # one source of truth: the perceptron's step from chapter 01
 
 #: Default threshold of :func:`saturated_fraction`: a unit is saturated where
@@ -478,7 +478,7 @@ def _saturation_bounds(spec: Spec, threshold: float, params: tuple) -> tuple[flo
     ok = np.abs(grad(grid)) >= limit
     inside = np.flatnonzero(ok)
     if inside.size == 0 or not np.all(ok[inside[0]:inside[-1] + 1]):
-        raise ValueError(f"activation {spec.name!r} is not saturated exactly outside one interval")
+        raise ValueError(f"name {spec.name!r}: the activation is not saturated exactly outside one interval")
 
     def edge(sat: float, unsat: float) -> float:
         for _ in range(80):  # bisection: 80 halvings of 1e-3 reach float64 resolution
@@ -506,8 +506,15 @@ def saturation_bounds(name: str, *, threshold: float = SATURATION_THRESHOLD, **p
     one interval (GELU and SiLU, whose derivatives cross the threshold more often; the step).
     """
     spec = _spec(name)
-    threshold = check_number("threshold", threshold, positive=True)
+    threshold = _check_threshold(threshold)
     return _saturation_bounds(spec, threshold, tuple(_values(spec, params).items()))
+
+
+def _check_threshold(threshold: Any) -> float:
+    threshold = check_number("threshold", threshold, positive=True)
+    if threshold > 1:
+        raise ValueError(f"threshold must be <= 1 (a fraction of the derivative's peak, 0.05 for 5 %); got {threshold}")
+    return threshold
 
 
 def autograd_grad(activation: str | Activation, x) -> np.ndarray:
@@ -536,7 +543,7 @@ def saturated_fraction(z, activation: str | Activation = "sigmoid", *,
     """
     act = activation if isinstance(activation, Activation) else get(activation, **params)
     z = as_float_array("z", z)
-    threshold = check_number("threshold", threshold, positive=True)
+    threshold = _check_threshold(threshold)
     if z.size == 0:
         raise ValueError(f"z must contain at least one value; got {describe(z)}")
     peak = peak_grad(act.name, **act.params)
@@ -643,6 +650,11 @@ class SlopePlot:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
+        negative_slope = check_number("negative_slope", negative_slope)
+        if (isinstance(figsize, (str, bytes)) or not isinstance(figsize, Sequence | np.ndarray) or len(figsize) != 2
+                or not all(check_number(f"figsize[{i}]", v, positive=True) for i, v in enumerate(figsize))):
+            raise TypeError(f"figsize must be a pair (width, height) in inches; got {describe(figsize)}")
+        dpi = check_int("dpi", dpi, minimum=10, maximum=1000)
         self.x = np.linspace(-4.0, 4.0, 401)
         self.fig = Figure(figsize=figsize, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.fig)

@@ -415,6 +415,7 @@ def xavier_normal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator |
     gain = check_number("gain", gain, minimum=0.0)
     rng = check_rng("rng", rng)
     dt = _dtype(dtype)
+    _fits("gain", gain, dt, spread=40.0)  # std <= gain: the same bound as for a std
     if (empty := _empty(dims, dt)) is not None:
         return empty
     return _normal(dims, _xavier_std(dims, gain, "xavier_normal"), rng, dt)
@@ -430,6 +431,7 @@ def xavier_uniform(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator 
     gain = check_number("gain", gain, minimum=0.0)
     rng = check_rng("rng", rng)
     dt = _dtype(dtype)
+    _fits("gain", gain, dt, spread=40.0)  # std <= gain: the same bound as for a std
     if (empty := _empty(dims, dt)) is not None:
         return empty
     bound = math.sqrt(3.0) * _xavier_std(dims, gain, "xavier_uniform")  # U(-a, a) has variance a²/3
