@@ -478,7 +478,7 @@ def _saturation_bounds(spec: Spec, threshold: float, params: tuple) -> tuple[flo
     ok = np.abs(grad(grid)) >= limit
     inside = np.flatnonzero(ok)
     if inside.size == 0 or not np.all(ok[inside[0]:inside[-1] + 1]):
-        raise ValueError(f"name {spec.name!r}: the activation is not saturated exactly outside one interval")
+        raise ValueError(f"name {spec.name!r}: the activation has no single unsaturated interval")
 
     def edge(sat: float, unsat: float) -> float:
         for _ in range(80):  # bisection: 80 halvings of 1e-3 reach float64 resolution
