@@ -8,6 +8,7 @@ not reject at p = 1e-4.
 
 import inspect
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -400,3 +401,21 @@ def test_sparse_refuses_what_torch_refuses():
         I.sparse((3, 3), 1.5, rng=rng)
     with pytest.raises(TypeError, match="rng"):
         I.sparse((3, 3), 0.1)
+
+
+def test_every_scheme_returns_an_empty_array_for_a_zero_element_shape():
+    extra = {"constant": {"value": 0.5}, "sparse": {"sparsity": 0.5}}
+    # not (0, 0): torch's xavier_ divides by fan_in + fan_out = 0 there (coursekit warns and returns)
+    shapes = {"dirac": [(0, 2, 3), (2, 0, 3)], "eye": [(0, 3), (3, 0)], "sparse": [(0, 3), (3, 0)]}
+    for name, f in I.INITIALIZERS.items():
+        for shape in shapes.get(name, [(0, 3), (3, 0), (2, 0, 4)]):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # the fan-based ones warn, as torch's kaiming_ does
+                w = f(shape, rng=np.random.default_rng(0), **extra.get(name, {}))
+            assert w.shape == shape and w.dtype == np.float64, (name, shape)
+            t = torch.empty(shape, dtype=torch.float64)
+            torch_fn = getattr(torch.nn.init, I.TORCH_CALLS[name].split("(")[0])
+            args = {"constant": (0.5,), "sparse": (0.5,)}.get(name, ())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                torch_fn(t, *args)  # torch accepts the same shape
