@@ -408,6 +408,7 @@ def main() -> None:
         torch.set_num_threads(1)
     apply_limits(job["timeout"], job["memory"], job["file_size"], job["nproc"])
     run(job, blobs, _Out(out_fd))
+    os._exit(0)  # now: threads the submission started do not hold the sandbox open
 
 
 if __name__ == "__main__":
