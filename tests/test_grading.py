@@ -359,7 +359,7 @@ def test_killing_the_other_processes_changes_no_other_score(batch):
     # the other submissions' exact scores are asserted by the other tests of this batch;
     # in its PID namespace there is nothing else to kill
     r = batch[0]["killsiblings"]
-    assert r.score == FULL and r.errors == []
+    assert r.score == FULL and all(e.startswith("cell ") for e in r.errors), r.errors  # its own cell, at most
 
 
 def test_killing_its_own_process_group(batch):

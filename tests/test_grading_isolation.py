@@ -116,7 +116,7 @@ FORGE = (
     "for part in job['parts']:\n"
     "    for case in part['cases']:\n"
     "        h = json.dumps({'kind': 'case', 'part': part['id'], 'case': case['id'], 'value': 0.0, 'blobs': []})\n"
-    "        os.write(int(sys.argv[1]), struct.pack('>I', len(h)) + h.encode())\n"
+    "        os.write(3, struct.pack('>I', len(h)) + h.encode())\n"
 )
 # 3. from scratch, bypassed the nine ways of the issue (and two more): 6.1 uses a library
 SCRATCH = {
@@ -184,11 +184,11 @@ FORGED_BLOB = (  # one 16 MB array referenced 64 times in one answer
     "import json, os, struct, sys\n"
     "value = {'t': 'list', 'v': [{'t': 'nd', 'dtype': '<f8', 'shape': [2**21], 'i': 0}] * 64}\n"
     "h = json.dumps({'kind': 'case', 'part': '6.1', 'case': 0, 'value': value, 'blobs': [2**24]}).encode()\n"
-    "os.write(int(sys.argv[1]), struct.pack('>I', len(h)) + h)\n"
+    "os.write(3, struct.pack('>I', len(h)) + h)\n"
     "blob = bytes(2**24)\n"
     "view = memoryview(blob)\n"
     "while view:\n"
-    "    view = view[os.write(int(sys.argv[1]), view[:2**16]):]\n"
+    "    view = view[os.write(3, view[:2**16]):]\n"
     "os._exit(0)\n"
 )
 ESCAPE = (
@@ -244,6 +244,38 @@ def _children() -> list[int]:
             if int(stat[stat.rfind(b")") + 2:].split()[1]) == me:
                 kids.append(int(entry))
     return kids
+
+
+def _ppids() -> dict[int, int]:
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            out[int(entry)] = int(stat[stat.rfind(b")") + 2:].split()[1])
+    return out
+
+
+def _zygote_leftovers(sandbox) -> list[int]:
+    """Processes below each pre-loaded sandbox's zygote (its finished runs must leave none)."""
+    ppids = _ppids()
+    leftovers = []
+    for zs in (sandbox.zygotes or {}).values():
+        for z in zs:
+            below, todo = [], [z.proc.pid]
+            while todo:  # bounded: a walk down the process tree
+                pid = todo.pop()
+                kids = [k for k, v in ppids.items() if v == pid]
+                below += kids
+                todo += kids
+            argv = {p: Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0") for p in below}
+            zygote = [p for p in below if b"--zygote" in argv[p] and not argv[p][0].endswith(b"bwrap")]
+            if len(zygote) != 1:
+                leftovers.append(f"not one zygote below bwrap {z.proc.pid}: {zygote}")
+            leftovers += [p for p in below if ppids.get(p) in zygote]
+    return leftovers
 
 
 def _marked() -> list[int]:
@@ -323,7 +355,8 @@ def batch(tmp_path_factory, sandbox):
     seconds = time.monotonic() - start
     after = {"rss": _rss() - rss_before,
              "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - peak_before,
-             "children": _children(), "marked": _marked(), "seconds": seconds,
+             "children": sorted(set(_children()) - {z.proc.pid for zs in sandbox.zygotes.values() for z in zs}),
+             "zygote_children": _zygote_leftovers(sandbox), "marked": _marked(), "seconds": seconds,
              "tmp": set(glob.glob("/tmp/coursekit-grading-*")) - tmp_before}
     by = {}
     for r in results:
@@ -351,6 +384,7 @@ def test_honest_classmates_keep_their_exact_scores(batch):
 def test_nothing_outlives_the_batch(batch):
     after = batch[3]
     assert after["children"] == [] and after["marked"] == []  # no process of a submission survives
+    assert after["zygote_children"] == []  # nor inside the pre-loaded sandboxes, which stay for the next batch
     assert after["tmp"] == set()  # no folder of the grader's is left
     assert after["rss"] < 100 * 2**20, after  # memory it held during the batch is given back
     assert after["peak"] < 400 * 2**20, after  # and it never grew by the 16 MB x 64 of forged_blob
@@ -425,8 +459,10 @@ def test_a_planted_pth_file_never_reaches_a_later_batch(batch, sandbox, tmp_path
     path = tmp_path / "s" / f"{EX}.ipynb"
     path.parent.mkdir()
     nbformat.write(with_cells(probe, answers=STUBS), path)
+    before = set(_children())
     with Sandbox(Environment.detect(site)) as planted:
         (res,) = grade([path], timeout=TIMEOUT, sandbox=planted, seed=5)
+    assert set(_children()) <= before  # closing a sandbox ends its pre-loaded ones
     assert res.score == 0
     assert any(e.endswith("RuntimeError: planted=False") for e in res.errors), res.errors
 

@@ -362,6 +362,10 @@ def grade(
         except Exception as exc:  # one odd file must not stop the batch
             pendings.append(_Pending(_internal_error(f, exc, "reading it")))
     pendings = _merge_duplicates(pendings)
+    # pre-loaded sandboxes started here, in the main thread: they die with the thread that starts them
+    needs = {("numpy" if p.from_scratch else "torch") for q in pendings for p in q.parts}
+    for profile in sorted(needs):
+        sandbox.start(profile, min(max(1, workers), len(pendings)))
     results: list[SubmissionResult | None] = [None] * len(pendings)
     lock = threading.Lock()  # judging (torch, numpy) one submission at a time
     bar = None

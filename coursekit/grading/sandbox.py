@@ -43,11 +43,13 @@ import re
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -216,7 +218,8 @@ def find_bwrap() -> str | None:
 class Sandbox:
     """Runs jobs in fresh sandboxes; ``unsafe=True`` runs them as plain limited processes instead."""
 
-    def __init__(self, env: Environment | None = None, *, unsafe: bool = False, debug: bool | None = None):
+    def __init__(self, env: Environment | None = None, *, unsafe: bool = False, debug: bool | None = None,
+                 zygotes: bool = True):
         self.unsafe = unsafe
         self.debug = bool(os.environ.get("COURSEKIT_GRADE_DEBUG")) if debug is None else debug
         self.bwrap = None if unsafe else find_bwrap()
@@ -228,8 +231,15 @@ class Sandbox:
         os.mkdir(self.empty, 0o555)
         self.filter = None if unsafe else seccomp_filter()
         self._unsafe_site: dict[str, str] = {}
+        # pre-loaded sandboxes, per profile; None: this machine cannot nest them, use fresh ones
+        self.zygotes: dict[str, list[_Zygote]] | None = None if unsafe or zygotes is False else {}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
+        for zs in (self.zygotes or {}).values():
+            for z in zs:
+                z.close()
+            zs.clear()
         if self.tmp:
             for root, dirs, _ in os.walk(self.tmp):
                 for d in dirs:
@@ -256,14 +266,17 @@ class Sandbox:
             self._unsafe_site[profile] = site
         return [self._unsafe_site[profile]]
 
-    def command(self, profile: str, result_fd: int, seccomp_fd: int | None) -> list[str]:
+    def command(self, profile: str, result_fd: int, seccomp_fd: int | None, zygote: bool = False) -> list[str]:
+        """The bwrap command line; ``zygote``: the long-lived variant (see ``_runner.zygote``)."""
         env = self.env
         runner = str(RUNNER.resolve())
         if self.unsafe:
             return [env.python, "-I", "-S", "-B", runner, str(result_fd)]
         args = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-                "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
-                "--ro-bind", "/usr", "/usr"]
+                "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
+        if zygote:  # in the sandbox's own user namespace only: it makes one nested sandbox per run
+            args += ["--cap-add", "CAP_SYS_ADMIN"]
+        args += ["--ro-bind", "/usr", "/usr"]
         for name in ROOT_LINKS:
             host = "/" + name
             if os.path.islink(host):
@@ -296,6 +309,10 @@ class Sandbox:
         args += ["--clearenv"]
         for var, value in self._environ("/tmp").items():
             args += ["--setenv", var, value]
+        if zygote:
+            bpf = (self.filter or b"").hex() or "00"
+            return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", "--zygote", str(result_fd),
+                    bpf if self.filter else "", str(TMPFS_BYTES), profile]
         return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", str(result_fd)]
 
     @staticmethod
@@ -306,8 +323,59 @@ class Sandbox:
         return env
 
     # -- running -------------------------------------------------------------
+    def start(self, profile: str, n: int) -> None:
+        """Start ``n`` pre-loaded sandboxes of ``profile`` now (from the grader's main thread)."""
+        if self.zygotes is None:
+            return
+        with self._lock:
+            have = len(self.zygotes.setdefault(profile, []))
+        new = []
+        for _ in range(max(0, n - have)):
+            try:
+                new.append(_Zygote(self, profile))
+            except SandboxUnavailable:
+                break
+        for z in new:
+            if z.ready():
+                with self._lock:
+                    self.zygotes[profile].append(z)
+            else:
+                z.close()
+                self.zygotes = None  # nested sandboxes do not work here: one fresh sandbox per run
+                break
+
     def run(self, job: bytes, profile: str, timeout: float) -> RunResult:
-        """Start a sandbox, feed it ``job``, collect its results until it ends or the deadline."""
+        """Run ``job`` in a sandbox (a pre-loaded one's nested sandbox when it can) and collect its results."""
+        z = None
+        if self.zygotes is not None:
+            with self._lock:
+                idle = self.zygotes.setdefault(profile, [])
+                z = idle.pop() if idle else None
+            if z is None:
+                try:
+                    z = _Zygote(self, profile)
+                    if not z.ready():
+                        z.close()
+                        z = None
+                except SandboxUnavailable:
+                    z = None
+        if z is not None:
+            try:
+                res = z.run(job, profile, timeout)
+            except _ZygoteBroken:
+                z.close()
+            else:
+                with self._lock:
+                    if self.zygotes is not None:
+                        self.zygotes.setdefault(profile, []).append(z)
+                        z = None
+                if z is not None:
+                    z.close()
+                return res
+        return self.run_fresh(job, profile, timeout)
+
+    def run_fresh(self, job: bytes, profile: str, timeout: float) -> RunResult:
+        """Start a fresh sandbox, feed it ``job``, collect its results until it ends or the deadline."""
         start = time.monotonic()
         deadline = start + timeout + STARTUP[profile] + GRACE
         r, w = os.pipe()
@@ -439,3 +507,131 @@ class Sandbox:
         return {"cells": cells, "parts": parts, "timeout": float(timeout), "memory": int(memory),
                 "file_size": FILE_BYTES, "cell_limit": float(cell_limit), "site": self.site_paths(profile),
                 "torch": profile == "torch", "nproc": 64 if profile == "torch" else 4, "debug": self.debug}
+
+
+class _ZygoteBroken(Exception):
+    """The pre-loaded sandbox stopped answering (it is replaced; the run is redone in a fresh one)."""
+
+
+class _Zygote:
+    """A pre-loaded sandbox (``_runner.zygote``) and the control socket to it."""
+
+    def __init__(self, sandbox: Sandbox, profile: str) -> None:
+        self.sandbox, self.profile = sandbox, profile
+        self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                sandbox.command(profile, child.fileno(), None, zygote=True),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=None if sandbox.debug else subprocess.DEVNULL,
+                pass_fds=(child.fileno(),), start_new_session=True,
+            )
+        except OSError as exc:
+            self.sock.close()
+            raise SandboxUnavailable(f"cannot start bwrap: {exc}") from None
+        finally:
+            child.close()
+        self.started = time.monotonic()
+
+    def ready(self) -> bool:
+        msg = self._recv(self.started + STARTUP[self.profile] + 30)
+        return msg == {"kind": "ready"}
+
+    def _recv(self, deadline: float) -> dict | None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+            return None
+        try:
+            data = self.sock.recv(4096)
+            msg = json.loads(data) if data else None
+        except (OSError, ValueError):
+            return None
+        return msg if isinstance(msg, dict) else None
+
+    def close(self) -> None:
+        self.sock.close()
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.proc.wait()
+
+    def run(self, job: bytes, profile: str, timeout: float) -> RunResult:
+        start = time.monotonic()
+        hard = start + timeout + STARTUP[profile] + GRACE + 5  # past this the zygote itself is hung
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        try:
+            try:
+                socket.send_fds(self.sock, [json.dumps({"seconds": timeout + GRACE + 1}).encode()],
+                                [job_r, res_w])
+            except OSError:
+                raise _ZygoteBroken from None
+        finally:
+            os.close(job_r)
+            os.close(res_w)
+        res = RunResult()
+        chunks: list[bytes] = []
+        size = 0
+        pending = memoryview(job)
+        os.set_blocking(job_w, False)
+        done = None
+        out_open = True
+        try:
+            while out_open or done is None:
+                left = hard - time.monotonic()
+                if left <= 0:
+                    raise _ZygoteBroken
+                rlist = [self.sock] + ([res_r] if out_open else [])
+                wlist = [job_w] if pending else []
+                ready_r, ready_w, _ = select.select(rlist, wlist, [], min(left, 0.5))
+                if ready_w:
+                    try:
+                        pending = pending[os.write(job_w, pending[: 1 << 16]):]
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        pending = memoryview(b"")
+                    if not pending:
+                        os.close(job_w)
+                        job_w = -1
+                if res_r in ready_r:
+                    data = os.read(res_r, 1 << 16)
+                    if not data:
+                        out_open = False
+                    else:
+                        size += len(data)
+                        if size > MAX_STREAM:
+                            res.truncated = True
+                            out_open = False
+                            self.sock.send(b"kill")
+                        else:
+                            chunks.append(data)
+                if self.sock in ready_r:
+                    done = self._recv(time.monotonic() + 1)
+                    if done is None or done.get("kind") != "done":
+                        raise _ZygoteBroken
+                    if out_open:  # ended: what is left in the pipe, without waiting for EOF
+                        while select.select([res_r], [], [], 0.05)[0]:
+                            data = os.read(res_r, 1 << 16)
+                            if not data or size + len(data) > MAX_STREAM:
+                                break
+                            size += len(data)
+                            chunks.append(data)
+                        out_open = False
+        finally:
+            os.close(res_r)
+            if job_w >= 0:
+                os.close(job_w)
+        code = done.get("exit")
+        res.timed_out = done.get("killed") is True and not res.truncated
+        if type(code) is int and code < 0:
+            res.signal = -code
+        elif type(code) is int and code > 128:
+            res.signal = code - 128
+        else:
+            res.exit = code if type(code) is int else None
+        res.stream = b"".join(chunks)
+        res.seconds = round(time.monotonic() - start, 4)
+        return res
