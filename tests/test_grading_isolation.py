@@ -589,3 +589,22 @@ def test_cli_refuses_without_bubblewrap_unless_told(tmp_path):
     assert "bubblewrap" in csv_text
     time.sleep(1.0)
     assert (tmp_path / "out2" / "gradebook.csv").read_text() == csv_text
+
+
+def test_fresh_sandboxes_give_the_same_results(tmp_path):
+    # one bwrap sandbox per run, as where nested ones cannot be made (the pre-loaded path's fallback)
+    nbs = {"honest": solved(), "procview": with_cells(PROCVIEW), "escape": with_cells(ESCAPE),
+           "killgroup": with_cells("import os\nos.killpg(0, 9)"), "stub": notebook(STUBS)}
+    for name, nb in nbs.items():
+        (tmp_path / name).mkdir()
+        nbformat.write(nb, tmp_path / name / f"{EX}.ipynb")
+    with Sandbox(zygotes=False) as fresh:
+        by = {r.student: r for r in grade([tmp_path], timeout=TIMEOUT, sandbox=fresh, seed=3)}
+        assert fresh.zygotes is None
+    assert by["honest"].score == FULL and by["honest"].errors == []
+    assert by["stub"].score == 0
+    assert any(e.endswith("RuntimeError: pids=[1, 2] ppid=1") for e in by["procview"].errors)
+    assert any(e.endswith("RuntimeError: fork:BlockingIOError;posix_spawn:BlockingIOError;popen:BlockingIOError")
+               for e in by["escape"].errors)
+    assert by["killgroup"].score == 0
+    assert by["killgroup"].errors == ["the submission's process was killed by SIGKILL before it finished"]
