@@ -357,6 +357,7 @@ class Sandbox:
                     if not z.ready():
                         z.close()
                         z = None
+                        self.zygotes = None  # nested sandboxes do not work here: one fresh sandbox per run
                 except SandboxUnavailable:
                     z = None
         if z is not None:
