@@ -482,8 +482,12 @@ def _drop_privileges(bpf: bytes) -> None:
 
 
 def _child(job_fd: int, out_fd: int, bpf: bytes, tmpfs_bytes: int) -> None:
-    """In the zygote's fork: a nested sandbox for one submission. Never returns."""
-    code = 70
+    """In the zygote's fork: a nested sandbox for one submission. Never returns.
+
+    Exit status 71: the nested sandbox could not be made (before any of the
+    job was read), so the grader runs the job in a fresh bwrap sandbox instead.
+    """
+    code = 71
     try:
         keep = {job_fd, out_fd}
         for fd in range(3, 1024):  # the zygote's control socket, and anything else, stay out
@@ -521,7 +525,7 @@ def _child(job_fd: int, out_fd: int, bpf: bytes, tmpfs_bytes: int) -> None:
         os.close(out_fd)
         code = _wait(pid)
     except BaseException:
-        pass
+        code = 71
     os._exit(code)
 
 

@@ -372,8 +372,14 @@ class Sandbox:
         if z is not None:
             try:
                 res = z.run(job, profile, timeout)
-            except _ZygoteBroken:
+            except _ZygoteBroken as exc:
                 z.close()
+                if exc.args == ("nesting",):  # e.g. AppArmor denies capabilities in user namespaces
+                    with self._lock:
+                        for zs in (self.zygotes or {}).values():
+                            for other in zs:
+                                other.close()
+                        self.zygotes = None
             else:
                 with self._lock:
                     if self.zygotes is not None:
@@ -635,6 +641,8 @@ class _Zygote:
             if job_w >= 0:
                 os.close(job_w)
         code = done.get("exit")
+        if code == 71 and not chunks:  # the nested sandbox could not be made; nothing of the job ran
+            raise _ZygoteBroken("nesting")
         res.timed_out = done.get("killed") is True and not res.truncated
         if type(code) is int and code < 0:
             res.signal = -code
