@@ -21,6 +21,7 @@ faster than nbgrader.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import re
 import shutil
@@ -126,11 +127,17 @@ def nbgrader_run(kinds: dict, exercise: str, n: int) -> float | None:
             start = time.perf_counter()
             step("autograde", "ps1", "--create", "--force")
             wall = time.perf_counter() - start
+            step("export", "--to", str(course / "grades.csv"))
         except RuntimeError as exc:
             print(f"nbgrader comparison skipped: {exc}")
             return None
-    print(f"nbgrader 0.9.6 autograde, same kinds of submissions: {n} in {wall:.1f} s "
-          f"({wall / n:.2f} s each)" + (f"; extrapolated to 200: {wall * 200 / n:.0f} s" if n != 200 else ""))
+        with (course / "grades.csv").open() as f:
+            rows = list(csv.DictReader(f))
+    full = sum(float(r["score"]) == float(r["max_score"]) > 0 for r in rows)
+    expected = sum(MIX[i % len(MIX)] == "correct" for i in range(n))
+    print(f"nbgrader 0.9.6 autograde, same kinds of submissions: {n} in {wall:.1f} s ({wall / n:.2f} s each), "
+          f"{full} with full marks (expected {expected})"
+          + (f"; extrapolated to 200: {wall * 200 / n:.0f} s" if n != 200 else ""))
     return wall * 200 / n
 
 
