@@ -234,15 +234,15 @@ class Sandbox:
         self.bwrap = None if unsafe else find_bwrap()
         if not unsafe and self.bwrap is None:
             raise SandboxUnavailable(INSTALL_HINT)
-        self.env = env or Environment.detect()
-        self.tmp = tempfile.mkdtemp(prefix="coursekit-grading-")
-        self.empty = os.path.join(self.tmp, "empty")
-        os.mkdir(self.empty, 0o555)
         self.filter = None if unsafe else seccomp_filter()
         if not unsafe and self.filter is None:
             raise SandboxUnavailable(f"the grading sandbox has no seccomp syscall table for {platform.machine()} "
                                      "(x86_64 and aarch64 have one); pass --unsafe-no-sandbox to grade without "
                                      "isolation")
+        self.env = env or Environment.detect()
+        self.tmp = tempfile.mkdtemp(prefix="coursekit-grading-")
+        self.empty = os.path.join(self.tmp, "empty")
+        os.mkdir(self.empty, 0o555)
         self._unsafe_site: dict[str, str] = {}
         # pre-loaded sandboxes, per profile; None: this machine cannot nest them, use fresh ones
         self.zygotes: dict[str, list[_Zygote]] | None = None if unsafe or zygotes is False else {}
