@@ -37,7 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import FORBIDDEN_LIBRARIES, PUBLIC_SEED, Case, Part, judge_result, summarize_part
+from coursekit.exercises.judging import (
+    FORBIDDEN_LIBRARIES,
+    PUBLIC_SEED,
+    Case,
+    Part,
+    judge_result,
+    summarize_part,
+)
 from coursekit.exercises.spec import get_part
 
 _OTHER_PART = re.compile(r"Exercise (\d+\.\d+)")  # the stub message of another part
@@ -330,7 +337,7 @@ def _run_cases(part: Part, head: str, func: Callable, cases: list[Case], tier: i
             notes.append(note)
 
     verdicts: list[str | None] = []
-    for i, case in enumerate(cases, start=1):
+    for case in cases:
         args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
         start = time.perf_counter()
         try:

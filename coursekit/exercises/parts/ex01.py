@@ -8,7 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import Case, Part, as_array, as_number, compare_array, pair, torch_module
+from coursekit.exercises.judging import (
+    Case,
+    Part,
+    as_array,
+    as_number,
+    compare_array,
+    pair,
+    torch_module,
+)
 
 EXERCISE = "01_neurons"
 
@@ -35,7 +43,8 @@ def _judge_1_1(case: Case, got: Any) -> str | None:
 
 def _cases_1_2(rng: np.random.Generator) -> list[Case]:
     # integer-valued inputs and weights put some points exactly on the boundary z = 0
-    X = rng.integers(-2, 3, size=(12, 2)).astype(np.float64)
+    X = np.vstack([rng.integers(-2, 3, size=(10, 2)), [[0, 1], [2, -1]]]).astype(np.float64)
+    X = X[rng.permutation(len(X))]  # at least two rows on the boundary, anywhere
     return [
         Case((X, np.array([1.0, 1.0]), -1.0), {}, "12 inputs, some exactly on the boundary (z = 0)"),
         Case((BINARY_INPUTS.copy(), rng.normal(size=2), float(rng.normal())), {}, "the four binary inputs"),

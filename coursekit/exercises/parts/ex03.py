@@ -7,7 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import Case, Part, as_array, compare_array, compare_number, fmt, torch_module
+from coursekit.exercises.judging import (
+    Case,
+    Part,
+    as_array,
+    compare_array,
+    compare_number,
+    fmt,
+    torch_module,
+)
 
 EXERCISE = "03_activations"
 

@@ -7,7 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import Case, Part, as_array, compare_array, describe_got, pair, torch_module
+from coursekit.exercises.judging import (
+    Case,
+    Part,
+    as_array,
+    compare_array,
+    describe_got,
+    pair,
+    torch_module,
+)
 
 EXERCISE = "04_linear_collapse"
 

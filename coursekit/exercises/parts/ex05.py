@@ -13,7 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import Case, Part, as_array, as_number, compare_array, fmt, torch_module
+from coursekit.exercises.judging import (
+    Case,
+    Part,
+    as_array,
+    as_number,
+    compare_array,
+    fmt,
+    torch_module,
+)
 from coursekit.exercises.parts.ex03 import torch_activation
 
 EXERCISE = "05_initialization"
