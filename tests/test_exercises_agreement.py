@@ -14,13 +14,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from exercise_answers import ANSWERS  # tests/ is on sys.path (pytest rootdir-relative import)
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from coursekit.exercises.feedback import run_check
 from coursekit.exercises.spec import EXERCISES, get_part
 from coursekit.grading.gradebook import write_gradebook
 from coursekit.grading.grader import grade
-from exercise_answers import ANSWERS  # tests/ is on sys.path (pytest rootdir-relative import)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "exercises" / "source"

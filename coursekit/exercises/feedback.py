@@ -28,6 +28,7 @@ import linecache
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import types
@@ -183,6 +184,12 @@ def _top_module(obj: Any) -> str:
 def _library_of(name: str, obj: Any) -> str | None:
     if obj is None:
         return name if name in FORBIDDEN_LIBRARIES else None
+    if isinstance(obj, np.ufunc) and getattr(np, getattr(obj, "__name__", ""), None) is not obj:
+        # a ufunc says only "numpy" as its module: find the library that exports it (scipy.special.expit)
+        for mod_name, mod in list(sys.modules.items()):
+            top = mod_name.split(".")[0]
+            if top in FORBIDDEN_LIBRARIES and getattr(mod, obj.__name__, None) is obj:
+                return top
     top = _top_module(obj)
     return top if top in FORBIDDEN_LIBRARIES else None
 
@@ -196,9 +203,15 @@ _cell_cache: dict[str, frozenset] = {}
 
 
 def _cell_imports(filename: str) -> frozenset:
-    """Forbidden libraries imported anywhere in the cell (or file) that defined a function."""
+    """Forbidden libraries imported anywhere in the notebook cell that defined a function.
+
+    Only cells count (ipykernel's ``/tmp/ipykernel_<pid>/<n>.py``, IPython's ``<ipython-input-…>``):
+    a module on disk is judged by what its functions reach, not by every import it holds.
+    """
+    if not (filename.startswith("<") or "ipykernel_" in filename):
+        return frozenset()
     lines = linecache.getlines(filename)
-    if not lines or filename.startswith(_COURSEKIT_DIR) or "site-packages" in filename:
+    if not lines:
         return frozenset()
     source = "".join(lines)
     key = f"{filename}\0{hash(source)}"

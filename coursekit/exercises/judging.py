@@ -211,10 +211,10 @@ def summarize_part(part: Part, cases: Sequence[Case], verdicts: Sequence[str | N
     if passed == total and total:
         return score, f"all {total} checks passed. {part.points}/{part.points} points."
     lines = [f"{passed} of {total} checks passed ({score:g}/{part.points} points)."]
-    failed_defining = [k for k, (c, v) in enumerate(zip(cases, verdicts, strict=True)) if c.defining and v]
-    first = failed_defining[0] if failed_defining else next(k for k, v in enumerate(verdicts) if v is not None)
+    failed_defining = [c.label for c, v in zip(cases, verdicts, strict=True) if c.defining and v is not None]
+    first = next(k for k, v in enumerate(verdicts) if v is not None)
     if failed_defining:
-        lines[0] += " A check that is all or nothing failed, so the part scores 0."
+        lines[0] += f" The all-or-nothing check ({failed_defining[0]}) failed, so the part scores 0."
     case = cases[first]
     lines.append(f"First failure, case {first + 1} of {total} ({case.label or 'unlabelled'}): {verdicts[first]}")
     lines.append(f"Hint: {part.hint_at(tier)}")
