@@ -584,6 +584,7 @@ def test_solution_source_is_nbgrader_ready_and_executed(stem):
             f"{part.points}/{part.points} points.\n"]
         task = cells[f"{part.grade_id}_task"]
         assert task.source.startswith(f"## {part.id} · {part.title} ({part.points} points)")
+        assert scoring_rule(part) in task.source, "the notebook states the part's scoring rule"
         assert task.metadata["nbgrader"]["locked"] is True
 
 
