@@ -148,4 +148,11 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
         ("chain rule forgotten (T times too large)", "def cross_entropy_grad(logits, targets, T):\n"
          "    g = softmax(logits / T)\n    g[np.arange(len(targets)), targets] -= 1\n    return g / len(targets)\n", 0),
     ],
+    "6.5": [
+        ("stub", stub("diagnose", "6.5", "losses, K"), 0),
+        ("every run looks fine (partial: the two fine logs)", "def diagnose(losses, K):\n    return False, False\n",
+         2 * 2 / 5),
+        ("the ln K check only (partial: misses the doubled softmax)", "def diagnose(losses, K):\n"
+         "    return bool(losses[0] > 2 * np.log(K)), False\n", 2 * 3 / 5),
+    ],
 }

@@ -125,6 +125,77 @@ def _judge_6_4(case: Case, got: Any) -> str | None:
     return msg
 
 
+KINDS = ("ok", "ok", "init_too_large", "softmax_twice", "softmax_twice")
+
+
+def _softmax_rows(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def training_log(rng: np.random.Generator, kind: str, steps: int = 200, lr: float = 0.5) -> tuple[np.ndarray, int]:
+    """The loss, step by step, of a linear softmax classifier trained by full-batch gradient descent.
+
+    ``kind``: "ok"; "init_too_large" (weights of std 3 to 6 instead of 0.01); "softmax_twice" (the
+    model's output goes through softmax before a cross-entropy that applies softmax itself).
+    """
+    K, D, N = int(rng.integers(3, 21)), 8, 256
+    X = rng.normal(size=(N, D))
+    y = np.argmax(X @ rng.normal(size=(K, D)).T, axis=1)  # labels from a random linear teacher
+    W = rng.normal(size=(K, D)) * (rng.uniform(3, 6) if kind == "init_too_large" else 0.01)
+    b = np.zeros(K)
+    onehot = np.eye(K)[y]
+    losses = []
+    for _ in range(steps):
+        p1 = _softmax_rows(X @ W.T + b)
+        p = _softmax_rows(p1) if kind == "softmax_twice" else p1
+        losses.append(float(-np.log(p[np.arange(N), y]).mean()))
+        g = (p - onehot) / N  # d loss / d (what the cross-entropy was given)
+        if kind == "softmax_twice":
+            g = p1 * (g - (g * p1).sum(axis=1, keepdims=True))  # back through the extra softmax
+        W -= lr * g.T @ X
+        b -= lr * g.sum(axis=0)
+    return np.array(losses), K
+
+
+def _unambiguous(kind: str, losses: np.ndarray, K: int) -> bool:
+    """The log shows its kind beyond doubt (ln K at the start; the floor of a doubled softmax)."""
+    start, floor = losses[0] / math.log(K), math.log(1 + (K - 1) / math.e)
+    if kind == "init_too_large":  # far above ln K, and trained below the floor afterwards
+        return start > 4 and losses.min() < 0.8 * floor
+    return abs(start - 1) < 0.05 and (losses.min() > 1.1 * floor if kind == "softmax_twice"
+                                      else losses.min() < 0.5 * floor)
+
+
+def _cases_6_5(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for k, i in enumerate(rng.permutation(len(KINDS)), start=1):
+        kind = KINDS[i]
+        for _ in range(20):  # bounded: almost every draw is unambiguous at once
+            losses, K = training_log(rng, kind)
+            if _unambiguous(kind, losses, K):
+                break
+        cases.append(Case((losses, K), {}, f"training log {k} of {len(KINDS)}", False))
+    return cases
+
+
+def _truth(losses: np.ndarray, K: int) -> tuple[bool, bool]:
+    """What went wrong, read off the log by the two facts the chapter teaches."""
+    return bool(losses[0] > 2 * math.log(K)), bool(losses.min() > math.log(1 + (K - 1) / math.e))
+
+
+def _judge_6_5(case: Case, got: Any) -> str | None:
+    losses, K = case.args
+    want = _truth(losses, K)
+    if not isinstance(got, (tuple, list)) or len(got) != 2 or not all(isinstance(v, bool) for v in got):
+        return "the result should be a pair of booleans (init_too_large, softmax_before_ce)"
+    names = ("init_too_large", "softmax_before_ce")
+    for name, g, w in zip(names, got, want, strict=True):
+        if g != w:
+            return f"{name} should be {w} for this log, got {g}"
+    return None
+
+
 PARTS = [
     Part(id="6.1", title="Stable softmax", function="softmax", points=2,
          cases=_cases_6_1, judge=_judge_6_1,
@@ -138,16 +209,24 @@ PARTS = [
                 "algebraically: the log of a ratio is a difference, and the shift of 6.1 works here too.",
                 "After shifting by the row maximum, the log of the denominator is a log of a sum of exponentials "
                 "that is at least 1, so it never meets log(0).")),
-    Part(id="6.3", title="Cross-entropy from logits", function="cross_entropy", points=3,
+    Part(id="6.3", title="Cross-entropy from logits", function="cross_entropy", points=2,
          cases=_ce_cases, judge=_judge_6_3,
          hints=("Cross-entropy takes raw logits: for each example, the negative log-probability of its target "
                 "class, averaged over the batch. A stable log-softmax needs no epsilon guard.",
                 "Use your log_softmax, pick in each row the entry of that row's target class, and take the mean; "
                 "with all logits equal the loss is ln K, a quick check.")),
-    Part(id="6.4", title="Gradient with a temperature", function="cross_entropy_grad", points=3,
+    Part(id="6.4", title="Gradient with a temperature", function="cross_entropy_grad", points=2,
          cases=_cases_6_4, judge=_judge_6_4,
          hints=("Derive it with the chain rule: the loss is the mean cross-entropy of the logits divided by T, "
                 "and you know the gradient of cross-entropy with respect to its own input.",
                 "Write u = z / T. The gradient with respect to u is the familiar (softmax − one-hot) / N; "
                 "each entry of u depends on one entry of z, with derivative 1/T. Check against autograd.")),
+    Part(id="6.5", title="Diagnose a training log", function="diagnose", points=2,
+         cases=_cases_6_5, judge=_judge_6_5,
+         hints=("Two facts about a softmax classifier tell you a lot from its first and its lowest loss: where "
+                "the loss starts when the outputs are about uniform, and how low it can go when the "
+                "cross-entropy is given probabilities instead of logits.",
+                "At a uniform start the loss is ln K, so a first loss far above it means large initial logits. "
+                "Probabilities lie in [0, 1]: a second softmax sees logits that differ by at most 1, so its "
+                "loss cannot fall below the value for a one-hot input; compute that floor.")),
 ]
