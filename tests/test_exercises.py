@@ -256,6 +256,14 @@ def test_hints_and_rules_never_hold_code():
             assert not re.search(r"np\.|\[.*:.*\]|==|\breturn\b|\bfor \w+ in\b|\w+\(\w+, \w+", hint), (part.id, hint)
 
 
+def test_a_copied_hint_is_not_an_answer():
+    """Hints are prose: pasted into the function as they are, not one of them even compiles."""
+    for part in all_parts():
+        for hint in part.hints:
+            with pytest.raises(SyntaxError):
+                compile(f"def {part.function}(*args):\n    return {hint}\n", "<hint>", "exec")
+
+
 def test_compare_number_shows_digits_until_the_values_differ_and_names_an_epsilon():
     assert compare_number(1.8094213, 1.8094219, rtol=1e-9) == "the result should be 1.809421, got 1.809422"
     part = get_part("6.3")
