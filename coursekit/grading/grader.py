@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.spec import EXERCISES, judge_result, score_part
+from coursekit.exercises.spec import EXERCISES, judge_result, summarize_part
 from coursekit.grading.notebook import (
     Found,
     Submission,
@@ -233,41 +233,29 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
     for part in pending.parts:
         cases = pending.cases[part.id]
         answers, missing, problem = by_part[part.id]
-        first: str | None = None
         verdicts: list[str | None] = []
         own_block = None
         for k, case in enumerate(cases):
-            label = case.label or f"case {k + 1}"
             if part.id in missing:
-                first = first or missing[part.id]
                 verdicts.extend([missing[part.id]] * (len(cases) - k))
                 break
             if (part.id, k) not in answers:
-                why = problem or "no result came back for this case"
-                verdicts.append(why)
-                first = first or f"{label}: no result ({why})"
+                verdicts.append(f"no result ({problem or 'no result came back for this case'})")
                 continue
             value, error = answers[(part.id, k)]
             if error is not None:
                 verdicts.append(error)
-                first = first or f"{label}: {error}"
                 own_block = own_block or (error if BLOCKED_IMPORT.search(error) else None)
                 continue
-            verdict = judge_result(part, case, value)
-            verdicts.append(verdict)
-            if verdict is not None:
-                first = first or f"{label}: {verdict}"
+            verdicts.append(judge_result(part, case, value))
         passed = sum(v is None for v in verdicts)
-        score = score_part(part, cases, verdicts)
         total = len(cases)
-        if first is None:
-            text = f"all {total} cases passed"
-        else:
-            text = f"{passed} of {total} cases passed. First failing case: {first}. Hint: {part.hint}"
-            evidence = own_block or (blocked[0] if blocked else None)
-            if part.from_scratch and evidence:
-                text = (f"Part {part.id} must be written from scratch (numpy only): torch, scipy and "
-                        f"coursekit cannot be imported when it is graded ({evidence}). " + text)
+        # The same points and words as check() in the notebook (tier-1 hint: never code).
+        score, text = summarize_part(part, cases, verdicts, tier=1)
+        evidence = own_block or (blocked[0] if blocked else None)
+        if passed < total and part.from_scratch and evidence:
+            text = (f"Part {part.id} must be written from scratch (numpy only): torch, scipy and "
+                    f"coursekit cannot be imported when it is graded ({evidence}).\n" + text)
         result.parts.append(PartResult(part.id, part.title, score, part.points, passed, total, text))
     return result
 
