@@ -226,6 +226,8 @@ def plot_decision_regions(g1, g2, p, X, y, *, ax=None, title: str | None = None,
     ax.contourf(g1, g2, (np.asarray(p) > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=light)
     ax.contour(g1, g2, p, levels=[0.5], colors="black", linewidths=1.2)
     scatter_classes(X, y, ax=ax, labels=labels)
+    # the legend goes below the panel, where it hides neither points nor boundary
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(labels))
     ax.set_xlim(float(np.min(g1)), float(np.max(g1)))
     ax.set_ylim(float(np.min(g2)), float(np.max(g2)))
     ax.grid(False)
