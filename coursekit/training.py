@@ -323,15 +323,14 @@ def dead_after_training(lr: float, *, seed: int, steps: int = 300, width: int = 
     return _run_dead(model, X.numpy(), y.numpy(), steps=steps, lr=lr)
 
 
-def damaged_layer_run(activation: str, *, seed: int, steps: int = 2000, lr: float = 0.05,
-                      bias_shift: float = -2.0, negative_slope: float = 0.01, width: int = 64,
-                      n: int = 512) -> DeadRun:
-    """Kill units on purpose, then train: does the activation bring them back?
+def damaged_layer(activation: str = "relu", *, seed: int, bias_shift: float = -2.0,
+                  negative_slope: float = 0.01, width: int = 64, n: int = 512):
+    """A 2-``width``-1 net (PyTorch's default init) whose hidden biases were shifted by ``bias_shift``.
 
-    A 2-``width``-1 net (PyTorch's default init) has ``bias_shift`` added to its hidden
-    biases, which leaves most units negative on every input; then ``steps`` steps of
-    gradient descent fit y = sin(x1) + x2/2. ``activation`` is "relu" or "leaky_relu"
-    (slope ``negative_slope``); the same seed gives both the same data and start.
+    The shift leaves most hidden units negative on every input: dead, for ReLU.
+    Returns ``(model, X, y)``: the model, its n standard-normal inputs (n, 2) and the
+    targets y = sin(x1) + x2/2 (n, 1) of :func:`damaged_layer_run`. The same seed gives
+    the same data and weights for every ``activation`` ("relu" or "leaky_relu").
     """
     activation = check_choice("activation", activation, ("relu", "leaky_relu"))
     bias_shift = check_number("bias_shift", bias_shift)
@@ -340,7 +339,20 @@ def damaged_layer_run(activation: str, *, seed: int, steps: int = 2000, lr: floa
     model = mlp([2, width, 1], activation, generator=generator, negative_slope=negative_slope)
     with torch.no_grad():
         model[0].bias += bias_shift
-    return _run_dead(model, X.numpy(), y.numpy(), steps=steps, lr=lr)
+    return model, X.numpy(), y.numpy()
+
+
+def damaged_layer_run(activation: str, *, seed: int, steps: int = 2000, lr: float = 0.05,
+                      bias_shift: float = -2.0, negative_slope: float = 0.01, width: int = 64,
+                      n: int = 512) -> DeadRun:
+    """Kill units on purpose (:func:`damaged_layer`), then train: does the activation bring them back?
+
+    ``steps`` steps of gradient descent at learning rate ``lr`` fit y = sin(x1) + x2/2 (MSE).
+    ``revived`` counts the units dead at the start that are active on some input at the end.
+    """
+    model, X, y = damaged_layer(activation, seed=seed, bias_shift=bias_shift,
+                                negative_slope=negative_slope, width=width, n=n)
+    return _run_dead(model, X, y, steps=steps, lr=lr)
 
 
 def default_init_dead(*, seed: int, width: int = 64, n: int = 512):
