@@ -143,7 +143,7 @@ def draw_network(layer_sizes: Sequence[int], ax=None, *, title: str | None = Non
     """
     from matplotlib.collections import LineCollection
 
-    from coursekit.plotting import get_ax
+    from coursekit.plotting import PALETTE, get_ax
 
     sizes = _check_sizes(layer_sizes, maximum=MAX_DRAWN_WIDTH)
     ax = get_ax(ax, figsize=(1.5 * len(sizes) + 1, 3.0))
@@ -152,7 +152,7 @@ def draw_network(layer_sizes: Sequence[int], ax=None, *, title: str | None = Non
     pos = [[(k, top - 1 - (top - n) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
     segments = [[p, q] for left, right in zip(pos[:-1], pos[1:], strict=True) for p in left for q in right]
     ax.add_collection(LineCollection(segments, colors="0.55", linewidths=0.8, zorder=1))
-    colors = ["tab:blue"] + ["tab:orange"] * (len(sizes) - 2) + ["tab:green"]
+    colors = [PALETTE[0]] + [PALETTE[1]] * (len(sizes) - 2) + [PALETTE[2]]  # input, hidden, output
     xy = np.array([p for layer in pos for p in layer], dtype=float)
     c = [colors[k] for k, n in enumerate(sizes) for _ in range(n)]
     ax.scatter(xy[:, 0], xy[:, 1], s=min(260, 2600 / top), c=c, edgecolors="black", zorder=2)

@@ -147,9 +147,10 @@ def train_perceptron(X, y, *, lr: float = 0.1, epochs: int = 20, w0=None, b0: fl
 def plot_decision_boundary(w, b: float, X=GATE_INPUTS, y=None, *, ax=None, title: str | None = None):
     """Draw the points of a 2-input problem and the perceptron's line ``w1·x1 + w2·x2 + b = 0``.
 
-    The region where the neuron outputs 1 is shaded. Returns the axes.
+    The region where the neuron outputs 1 is shaded orange; targets 0 are blue circles,
+    targets 1 orange triangles (``y``, or the neuron's own outputs when ``y`` is None). Returns the axes.
     """
-    from coursekit.plotting import get_ax
+    from coursekit.plotting import PALETTE, get_ax, scatter_classes
 
     w = as_float_array("w", w, ndim=1)
     if w.shape != (2,):
@@ -159,10 +160,13 @@ def plot_decision_boundary(w, b: float, X=GATE_INPUTS, y=None, *, ax=None, title
     grid = np.linspace(-0.5, 1.5, 201)
     g1, g2 = np.meshgrid(grid, grid)
     out = step(w[0] * g1 + w[1] * g2 + b)
-    ax.contourf(g1, g2, out, levels=[-0.5, 0.5, 1.5], colors=["#f3f3f3", "#d8e8f8"])
-    ax.contour(g1, g2, w[0] * g1 + w[1] * g2 + b, levels=[0.0], colors="C0")
-    colors = ["C3" if t == 0 else "C2" for t in (y if y is not None else step(X @ w + b))]
-    ax.scatter(X[:, 0], X[:, 1], c=colors, s=60, zorder=3, edgecolors="k")
+    ax.contourf(g1, g2, out, levels=[-0.5, 0.5, 1.5], colors=["#f3f3f3", "#f7e2b5"])
+    ax.contour(g1, g2, w[0] * g1 + w[1] * g2 + b, levels=[0.0], colors=PALETTE[7], linewidths=1.2)
+    targets = y if y is not None else step(X @ w + b)
+    # classes by marker and colour (blue circles 0, orange triangles 1), so no one needs colour vision
+    scatter_classes(X, np.asarray(targets), ax=ax, labels=("target 0", "target 1"), s=70)
+    ax.legend(loc="upper left", fontsize=8, handletextpad=0.2, borderaxespad=0.2, frameon=True, framealpha=0.9)
+    ax.grid(False)
     ax.set_xlim(-0.5, 1.5)
     ax.set_ylim(-0.5, 1.5)
     ax.set_xlabel("$x_1$")

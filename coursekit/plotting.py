@@ -6,6 +6,7 @@ the axes, with labels, a title and a legend where they help.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -83,4 +84,179 @@ def plot_function(x, ys: dict[str, Any], *, ax=None, title: str | None = None,
         ax.set_title(title)
     if len(ys) > 1:
         ax.legend()
+    return ax
+
+
+# --- words, not code names ---------------------------------------------------------------------
+
+#: How figures name each activation (``coursekit.activations`` names -> words).
+ACTIVATION_TITLES: dict[str, str] = {
+    "step": "Step", "identity": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
+    "leaky_relu": "LeakyReLU", "gelu": "GELU", "silu": "SiLU (swish)",
+}
+
+#: Line styles that, with the palette, tell up to eight curves apart in black and white too.
+LINESTYLES: tuple = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (3, 1, 1, 1, 1, 1)), "-")
+
+#: Markers for classes 0, 1, ...: a circle and a triangle differ in shape, not only colour.
+MARKERS: tuple[str, ...] = ("o", "^", "s", "D")
+
+
+def activation_title(name: str, **params: Any) -> str:
+    """A figure title in words: ``activation_title("leaky_relu", negative_slope=0.1)`` -> "LeakyReLU, slope 0.1"."""
+    from coursekit._checks import check_choice
+
+    name = check_choice("name", name, list(ACTIVATION_TITLES))
+    title = ACTIVATION_TITLES[name]
+    if "negative_slope" in params:
+        title += f", slope {params['negative_slope']:g}"
+    return title
+
+
+# --- jumps drawn honestly: a filled dot where the value is, an open dot where it is not --------
+
+
+def plot_jump(ax, x0: float, value: float, other: float, *, color=None, label: str | None = None):
+    """Mark a jump at ``x0``: filled dot at (x0, value), the value taken; open dot at (x0, other).
+
+    Returns the axes. The curve itself should be drawn in two pieces that stop at ``x0``
+    (see :func:`plot_piecewise`), so no vertical line pretends the function takes the values between.
+    """
+    color = color or PALETTE[0]
+    ax.plot([x0], [other], "o", ms=6, mfc="white", mec=color, mew=1.5, zorder=4)
+    ax.plot([x0], [value], "o", ms=6, color=color, zorder=5, label=label)
+    return ax
+
+
+def plot_piecewise(ax, x, y, *, jump_at: float = 0.0, color=None, **kwargs):
+    """Plot y(x) as two pieces, left of and right of ``jump_at`` (excluded), without the vertical joint."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    left, right = x < jump_at, x > jump_at
+    line = ax.plot(x[left], y[left], color=color, **kwargs)[0]
+    kwargs.pop("label", None)
+    ax.plot(x[right], y[right], color=line.get_color(), **{k: v for k, v in kwargs.items()})
+    return ax
+
+
+def _padded_limits(lo: float, hi: float, pad: float = 0.1) -> tuple[float, float]:
+    # A flat curve (the identity's derivative) must not get matplotlib's 0.96–1.04 zoom.
+    span = max(hi - lo, 1.0)
+    return lo - pad * span, hi + pad * span
+
+
+def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
+    """f(x) (left) and f'(x) (right), titled in words, with the analytic and autograd derivatives.
+
+    Where f or f' jumps at 0 (step, ReLU, LeakyReLU), each piece is drawn up to the jump and
+    a filled dot marks the value at 0 (autograd's convention), an open dot the other limit.
+    ``axes``: a pair of axes or None (a new 1×2 figure). Returns the two axes.
+    """
+    from coursekit import activations
+
+    act = activations.get(activation, **params)
+    x = np.linspace(-6.0, 6.0, 401) if x is None else np.asarray(x, dtype=float)
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(8.0, 3.0))
+    ax_f, ax_d = axes
+    title = activation_title(act.name, **act.params)
+    f, d = act.numpy(x), act.grad(x)
+    c_f, c_d = PALETTE[0], PALETTE[1]
+    if act.name == "step":
+        plot_piecewise(ax_f, x, f, color=c_f)
+        plot_jump(ax_f, 0.0, 0.0, 1.0, color=c_f, label="step(0) = 0")
+        ax_f.legend(loc="upper left")
+    else:
+        ax_f.plot(x, f, color=c_f)
+    jumps = act.name in ("relu", "leaky_relu")
+    draw = (lambda ax, y, **kw: plot_piecewise(ax, x, y, **kw)) if jumps else (lambda ax, y, **kw: ax.plot(x, y, **kw))
+    draw(ax_d, d, color=c_d, lw=3.5, alpha=0.6, label="analytic")
+    if act.name != "step":  # torch.heaviside has no autograd formula
+        draw(ax_d, activations.autograd_grad(act, x), color="black", ls="--", lw=1.2, label="autograd")
+    if jumps:
+        at0 = float(act.grad(np.array([0.0]))[0])
+        plot_jump(ax_d, 0.0, at0, 1.0, color=PALETTE[5], label=f"value at 0: {at0:g}")
+    if act.name == "step":
+        ax_d.plot([0.0], [0.0], "o", ms=6, mfc="white", mec=PALETTE[5], mew=1.5, label="undefined at 0")
+    ax_f.set_title(title)
+    ax_f.set_xlabel("x")
+    ax_f.set_ylabel("f(x)")
+    ax_d.set_title(f"{title}: derivative")
+    ax_d.set_xlabel("x")
+    ax_d.set_ylabel("f'(x)")
+    ax_d.set_ylim(*_padded_limits(min(0.0, float(d.min())), max(1.0, float(d.max()))))
+    ax_f.set_ylim(*_padded_limits(float(f.min()), float(f.max())))
+    ax_d.legend(loc="best")
+    return axes
+
+
+# --- classes, decision regions, training curves ------------------------------------------------
+
+
+def scatter_classes(X, y, *, ax=None, labels: Sequence[str] = ("class 0", "class 1"), s: float = 28):
+    """Scatter the rows of ``X`` (N, 2), class ``y`` (N,) told apart by marker *and* colour, with a legend."""
+    ax = get_ax(ax)
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"X must have shape (N, 2) and y shape (N,); got {X.shape} and {y.shape}")
+    for k, label in enumerate(labels):
+        pts = X[y == k]
+        ax.scatter(pts[:, 0], pts[:, 1], s=s, marker=MARKERS[k % len(MARKERS)], color=PALETTE[k],
+                   edgecolors="black", linewidths=0.5, label=label, zorder=3)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(loc="best")
+    return ax
+
+
+def plot_decision_regions(g1, g2, p, X, y, *, ax=None, title: str | None = None,
+                          labels: Sequence[str] = ("class 0", "class 1")):
+    """Shade where a classifier says class 1 (p > 0.5), draw the boundary p = 0.5 and the data.
+
+    ``g1, g2, p``: (n, n) grids as :func:`coursekit.training.decision_grid` returns them.
+    Returns the axes.
+    """
+    from matplotlib.colors import ListedColormap
+
+    ax = get_ax(ax, figsize=(4.0, 3.6))
+    light = ListedColormap(["#cfe3f1", "#f7e2b5"])  # light blue / light orange: classes 0 / 1
+    ax.contourf(g1, g2, (np.asarray(p) > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=light)
+    ax.contour(g1, g2, p, levels=[0.5], colors="black", linewidths=1.2)
+    scatter_classes(X, y, ax=ax, labels=labels)
+    # the legend goes below the panel, where it hides neither points nor boundary
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(labels))
+    ax.set_xlim(float(np.min(g1)), float(np.max(g1)))
+    ax.set_ylim(float(np.min(g2)), float(np.max(g2)))
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_losses(histories: dict[str, Any], *, ax=None, title: str | None = None, log: bool = True,
+                xlabel: str = "gradient-descent step", ylabel: str = "training loss"):
+    """One curve per entry of ``histories`` (label -> losses per step), told apart by colour and line style."""
+    ax = get_ax(ax)
+    for k, (label, losses) in enumerate(histories.items()):
+        losses = np.asarray(losses, dtype=float)
+        ax.plot(np.arange(1, losses.size + 1), losses, color=PALETTE[k % len(PALETTE)],
+                ls=LINESTYLES[k % len(LINESTYLES)], label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def integer_ticks(ax, axis: str = "y"):
+    """Put ticks on whole numbers only, for axes that show counts. Returns the axes."""
+    from matplotlib.ticker import MaxNLocator
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
     return ax

@@ -6,6 +6,7 @@ the test checks what students and instructors actually get.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from exercise_answers import ANSWERS  # tests/ is on sys.path (pytest rootdir-relative import)
 
 from coursekit.exercises import (
     EXERCISES,
@@ -27,7 +29,13 @@ from coursekit.exercises import (
 )
 from coursekit.exercises.feedback import run_check
 from coursekit.exercises.release import release, render, strip_regions, stub_message, student_copy
-from coursekit.exercises.spec import all_parts, compare_array
+from coursekit.exercises.spec import (
+    all_parts,
+    compare_array,
+    compare_number,
+    score_part,
+    scoring_rule,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "exercises" / "source"
@@ -44,12 +52,14 @@ def _grade_cells(nb) -> dict[str, nbformat.NotebookNode]:
 
 
 def _namespace(nb, grade_id: str) -> dict:
-    """Run the setup cell and one solution cell of ``nb`` in a fresh namespace."""
+    """Run the setup cell and the solution cells of ``nb`` up to ``grade_id`` in a fresh namespace."""
     ns: dict = {}
-    cells = _grade_cells(nb)
-    setup = next(g for g in cells if g.endswith("_setup"))
-    exec(cells[setup].source, ns)  # noqa: S102 - our own notebooks
-    exec(cells[grade_id].source, ns)  # noqa: S102
+    for cell in nb.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (grading.get("grade_id", "").endswith("_setup") or grading.get("solution")):
+            exec(cell.source, ns)  # noqa: S102 - our own notebooks
+            if grading.get("grade_id") == grade_id:
+                break
     return ns
 
 
@@ -67,18 +77,18 @@ def stub(part_id: str):
 # ---------------------------------------------------------------- the specs
 
 
-def test_every_chapter_has_three_or_four_parts_of_ten_points():
+def test_every_chapter_has_three_to_five_parts_of_ten_points():
     assert list(EXERCISES) == ["01_neurons", "02_fully_connected", "03_activations", "04_linear_collapse", "05_initialization",
                                "06_softmax"]
     for stem, parts in EXERCISES.items():
-        assert 3 <= len(parts) <= 4, stem
+        assert 3 <= len(parts) <= 5, stem
         assert sum(p.points for p in parts) == 10, stem
         number = int(stem[:2])
         assert [p.id for p in parts] == [f"{number}.{k}" for k in range(1, len(parts) + 1)]
         for p in parts:
             assert p.exercise == stem
             assert p.grade_id.startswith(f"ex{number}_{p.id.split('.')[1]}_")
-            assert p.function.isidentifier() and p.hint and p.time_limit > 0
+            assert p.function.isidentifier() and p.hint == p.hints[0] and len(p.hints) >= 2 and p.time_limit > 0
 
 
 def test_get_part_lists_valid_ids_on_unknown_id():
@@ -138,7 +148,8 @@ def test_reference_solution_passes_grade_time_cases(part_id):
     func = reference(part_id)
     for seed in (1, 2, 3):
         for case in part.cases(np.random.default_rng(seed)):
-            assert part.judge(case, to_plain(func(*case.args, **case.kwargs))) is None, (seed, case.label)
+            args = copy.deepcopy(case.args)  # as check() and the grader do: the judge keeps the rng's state
+            assert part.judge(case, to_plain(func(*args, **case.kwargs))) is None, (seed, case.label)
 
 
 # ---------------------------------------------------------------- feedback on stubs and wrong answers
@@ -154,154 +165,113 @@ def test_stub_says_not_implemented(part_id, capsys):
         f"in `{part.function}` with your code, run that cell, then this one again.\n")
 
 
-def _zeros_like_first(*args, **kwargs):
-    return np.zeros_like(args[0], dtype=float)
-
-
-def _quiet(f):
-    def wrapped(*args, **kwargs):
-        with np.errstate(all="ignore"):
-            return f(*args, **kwargs)
-    return wrapped
-
-
-def _naive_softmax(z):
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _ce_sum(logits, targets):
-    z = logits - logits.max(1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
-    return float(-logp[np.arange(len(targets)), targets].sum())
-
-
-def _ce_after_softmax(logits, targets):
-    p = _naive_softmax(logits - logits.max(1, keepdims=True))
-    z = p - p.max(1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
-    return float(-logp[np.arange(len(targets)), targets].mean())
-
-
-def _ce_grad(logits, targets, scale=1.0):
-    e = np.exp(logits - logits.max(1, keepdims=True))
-    g = e / e.sum(1, keepdims=True)
-    g[np.arange(len(targets)), targets] -= 1
-    return scale * g
-
-
-def _mlp(X, weights, biases, relu_last=False, relu=True):
-    h = X
-    for k, (W, b) in enumerate(zip(weights, biases, strict=True)):
-        h = h @ W.T + b
-        if relu and (relu_last or k < len(weights) - 1):
-            h = np.maximum(h, 0)
-    return h
-
-
-def _stats(X, weights, activation, after=True, ddof=0):
-    f = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
-    h, rows = X, []
-    for W in weights:
-        z = h @ W.T
-        h = f[activation](z)
-        s = h if after else z
-        rows.append([s.mean(), s.std(ddof=ddof)])
-    return np.array(rows)
-
-
-def _grad_kink_wrong(z, name):
-    """Right everywhere except at the kink: ReLU'(0) = 1 instead of torch's 0."""
-    if name == "sigmoid":
-        s = 1 / (1 + np.exp(-z))
-        return s * (1 - s)
-    if name == "tanh":
-        return 1 - np.tanh(z) ** 2
-    return np.where(z >= 0, 1.0, 0.01 if name == "leaky_relu" else 0.0)
-
-
-def _collapse_wrong_bias(weights, biases):
-    W = weights[0]
-    for M in weights[1:]:
-        W = M @ W
-    return W, biases[-1]
-
-
-# part -> [(wrong answer, words the first failure must contain)]
-WRONG = {
-    "1.1": [(lambda X, w, b: X @ w, "values differ"),
-            (lambda X, w, b: (X @ w + b)[:, None], "an extra axis of length 1"),
-            (_zeros_like_first, "should have shape")],
-    "1.2": [(lambda X, w, b: np.where(X @ w + b >= 0, 1.0, 0.0), "z = 0 exactly should give 0"),
-            (lambda X, w, b: X @ w + b, "only 0 and 1")],
-    "1.3": [(lambda gate: (np.array([1.0, 1.0]), -1.5), "for input (0, 1) your perceptron outputs 0, but OR is 1"),
-            (lambda gate: (np.ones(2), 0.0), "your perceptron outputs 1, but AND is 0"),
-            (lambda gate: (np.ones(3), -1.5), "w should have shape (2,)")],
-    "1.4": [(lambda X, y, lr=1.0, epochs=100: (np.zeros(X.shape[1]), 0.0), "misclassifies"),
-            (lambda X, y, lr=1.0, epochs=100: np.zeros(X.shape[1]), "should be a pair")],
-    "2.1": [(lambda X, W, b: X @ W + b, "raised ValueError"),
-            (lambda X, W, b: X @ W.T, "values differ"),
-            (lambda X, W, b: (X @ W.T + b).T, "transposed?")],
-    "2.2": [(lambda X, weights, biases: _mlp(X, weights, biases, relu_last=True), "no activation"),
-            (lambda X, weights, biases: _mlp(X, weights, biases, relu=False), "ReLU is missing")],
-    "2.3": [(lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)), "weights only"),
-            (lambda sizes: sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)) + sizes[0],
-             "the input layer has no parameters"),
-            (lambda sizes: float(len(sizes)), "should be")],
-    "3.1": [(_quiet(lambda z: np.exp(z) / (1 + np.exp(z))), "contains NaN"),
-            (_quiet(lambda z: 1 / (1 + np.exp(z))), "values differ")],
-    "3.2": [(lambda z, slope=0.01: np.maximum(z, 0), "values differ"),
-            (lambda z, slope=0.01: np.where(z > 0, z, slope * z).astype(int), "floating-point")],
-    "3.3": [(lambda z, name: np.tanh(z) if name == "tanh" else 1 / (1 + np.exp(-z)), "not its derivative"),
-            (_grad_kink_wrong, "wrong value at z = 0 exactly")],
-    "3.4": [(lambda X, W, b: float(np.mean(np.maximum(X @ W.T + b, 0) == 0)), "fraction of zero outputs"),
-            (lambda X, W, b: float(np.all(X @ W.T + b <= 0, axis=0).sum()), "number of dead units")],
-    "4.1": [(lambda W1, b1, W2, b2: (W1 @ W2, b2), "raised ValueError"),
-            (lambda W1, b1, W2, b2: (W2 @ W1, b2), "only the last layer's bias"),
-            (lambda W1, b1, W2, b2: W2 @ W1, "should be a pair")],
-    "4.2": [(_collapse_wrong_bias, "only the last layer's bias")],
-    "4.3": [(lambda sizes: min(sizes[0], sizes[-1]), "hidden layers count too"),
-            (lambda sizes: max(sizes), "should be")],
-    "5.1": [(lambda fi, fo, rng, gain=1.0: rng.normal(0, gain * np.sqrt(2 / (fi + fo)), size=(fo, fi)),
-             "beyond the bound"),
-            (lambda fi, fo, rng, gain=1.0: rng.uniform(-1, 1, size=(fi, fo)) * gain * np.sqrt(6 / (fi + fo)),
-             "stored (out, in)"),
-            (lambda fi, fo, rng, gain=1.0: rng.uniform(-1, 1, size=(fo, fi)) * np.sqrt(6 / (fi + fo)) / 2,
-             "clearly below the bound"),
-            (lambda fi, fo, rng, gain=1.0: rng.uniform(0, gain * np.sqrt(6 / (fi + fo)), size=(fo, fi)),
-             "mean is")],
-    "5.2": [(lambda fi, fo, rng, mode="fan_in", gain=SQRT2: rng.normal(0, gain / np.sqrt(fo if mode == "fan_in" else fi), size=(fo, fi)),
-             "other fan"),
-            (lambda fi, fo, rng, mode="fan_in", gain=SQRT2: rng.normal(0, gain**2 / (fi if mode == "fan_in" else fo), size=(fo, fi)),
-             "variance"),
-            (lambda fi, fo, rng, mode="fan_in", gain=SQRT2: rng.uniform(-1, 1, size=(fo, fi)) * np.sqrt(3) * gain / np.sqrt(fi if mode == "fan_in" else fo),
-             "beyond 2 std")],
-    "5.3": [(lambda X, weights, activation: _stats(X, weights, activation, after=False), "before the activation"),
-            (lambda X, weights, activation: _stats(X, weights, activation, ddof=1), "population std")],
-    "6.1": [(_quiet(_naive_softmax), "subtract each row's max"),
-            (_quiet(lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(axis=0)), "down each column")],
-    "6.2": [(_quiet(lambda z: np.log(_naive_softmax(z - z.max(-1, keepdims=True)))), "log(0)")],
-    "6.3": [(_ce_sum, "sum over the batch"), (_ce_after_softmax, "softmax was applied twice")],
-    "6.4": [(lambda logits, targets: _ce_grad(logits, targets), "N times too large"),
-            (lambda logits, targets: _ce_grad(logits, targets, -1 / len(targets)), "wrong sign")],
+WRONG_WORDS = {  # part -> [(index in the shared answer set, words the first failure must contain)]
+    "1.1": [(1, "values differ")],
+    "1.2": [(1, "z = 0 exactly should give 0")],
+    "1.3": [(1, "can be computed by one perceptron, but you returned None")],
+    "1.4": [(1, "misclassifies")],
+    "2.1": [(1, "raised ValueError")],
+    "2.2": [(1, "raised ValueError")],
+    "2.3": [(1, "weights only")],
+    "2.4": [(1, "over the budget")],
+    "3.1": [(1, "an exponential overflowed"), (2, "scipy")],
+    "3.2": [(1, "wrong value at z = 0 exactly")],
+    "3.3": [(1, "a few random inputs can miss it")],
+    "3.4": [(1, "at your z the derivative")],
+    "4.1": [(1, "only the last layer's bias")],
+    "4.2": [(1, "has rank")],
+    "4.3": [(1, "it should be")],
+    "5.1": [(1, "not drawn from the rng argument")],
+    "5.2": [(1, "not drawn from the rng argument"), (2, "variance")],
+    "5.3": [(1, "before the activation")],
+    "5.4": [(1, "too small"), (2, "too large")],
+    "6.1": [(1, "NaN"), (2, "`torch`"), (3, "NaN")],
+    "6.2": [(1, "-inf")],
+    "6.3": [(1, "epsilon of 1e-07 inside the log"), (2, "sum over the batch")],
+    "6.4": [(1, "values differ"), (2, "T times too large")],
+    "6.5": [(1, "softmax_before_ce should be True"), (2, "softmax_before_ce should be True")],
 }
 
 
-def test_every_part_has_wrong_answers():
-    assert set(WRONG) == set(PART_IDS)
-
-
-@pytest.mark.parametrize(("part_id", "index"), [(p, i) for p, ws in WRONG.items() for i in range(len(ws))])
-def test_wrong_answer_gets_specific_feedback(part_id, index):
-    func, words = WRONG[part_id][index]
+def _answer(part_id: str, index: int):
+    """The function defined by answer ``index`` of the shared set, with the solutions of the earlier parts."""
     part = get_part(part_id)
-    result = run_check(part_id, func)
-    assert not result.passed and result.max_score == part.points and 0 <= result.score < part.points
+    ns: dict = {"np": np}
+    cells = _grade_cells(_source(part.exercise))
+    for p in EXERCISES[part.exercise]:
+        if p.id == part_id:
+            break
+        exec(cells[p.grade_id].source, ns)  # noqa: S102 - our own notebooks
+    exec(ANSWERS[part_id][index][1], ns)  # noqa: S102
+    return ns[part.function]
+
+
+def test_every_part_has_wrong_answers():
+    assert set(WRONG_WORDS) == set(PART_IDS)
+
+
+@pytest.mark.parametrize(("part_id", "index", "words"), [(p, i, w) for p, ws in WRONG_WORDS.items() for i, w in ws])
+def test_wrong_answer_gets_specific_feedback_and_the_rule_s_score(part_id, index, words):
+    part = get_part(part_id)
+    result = run_check(part_id, _answer(part_id, index), tier=1)
+    expected = ANSWERS[part_id][index][2]
+    assert not result.passed and result.max_score == part.points
+    assert result.score == (part.points if expected is None else round(expected, 2)), result.message
     assert words in result.message, result.message
-    assert re.search(rf"^✘ {re.escape(part.id)} .* of \d+ checks passed \(.*/{part.points} points\)\.$",
+    assert re.search(rf"^✘ {re.escape(part.id)} .* of \d+ checks passed \(.*/{part.points} points\)\.",
                      result.message.splitlines()[0]), result.message
-    assert "First failure, case " in result.message and f"Hint: {part.hint}" in result.message
+    assert "First failure, case " in result.message and f"Hint: {part.hints[0]}" in result.message
     assert "Traceback" not in result.message and "coursekit/" not in result.message
+
+
+@pytest.mark.parametrize("part_id", ["3.1", "5.2", "6.1", "6.2"])
+def test_defining_property_is_all_or_nothing(part_id):
+    """The transcription bug each of these parts exists to catch scores 0, whatever else it gets right."""
+    part = get_part(part_id)
+    cases = part.cases(np.random.default_rng(PUBLIC_SEED))
+    assert any(c.defining for c in cases) and not all(c.defining for c in cases)
+    verdicts = [("wrong" if c.defining else None) for c in cases]
+    assert score_part(part, cases, verdicts) == 0
+    assert score_part(part, cases, [None] * len(cases)) == part.points
+    first_plain = next(k for k, c in enumerate(cases) if not c.defining)
+    verdicts = [("wrong" if k == first_plain else None) for k in range(len(cases))]
+    assert score_part(part, cases, verdicts) == round(part.points * (len(cases) - 1) / len(cases), 2)
+    assert "all or nothing" in scoring_rule(part, cases)
+
+
+def test_hints_come_in_tiers_in_the_same_kernel():
+    feedback._failures.pop("6.1", None)
+    naive = _answer("6.1", 1)
+    first = run_check("6.1", naive)
+    second = run_check("6.1", naive)
+    part = get_part("6.1")
+    assert f"Hint: {part.hints[0]}" in first.message and f"Hint: {part.hints[1]}" in second.message
+    assert first.score == second.score == 0
+    feedback._failures.pop("6.1", None)
+
+
+def test_hints_and_rules_never_hold_code():
+    for part in all_parts():
+        for hint in part.hints:
+            assert not re.search(r"np\.|\[.*:.*\]|==|\breturn\b|\bfor \w+ in\b|\w+\(\w+, \w+", hint), (part.id, hint)
+
+
+def test_a_copied_hint_is_not_an_answer():
+    """Hints are prose: pasted into the function as they are, not one of them even compiles."""
+    for part in all_parts():
+        for hint in part.hints:
+            with pytest.raises(SyntaxError):
+                compile(f"def {part.function}(*args):\n    return {hint}\n", "<hint>", "exec")
+
+
+def test_compare_number_shows_digits_until_the_values_differ_and_names_an_epsilon():
+    assert compare_number(1.8094213, 1.8094219, rtol=1e-9) == "the result should be 1.809421, got 1.809422"
+    part = get_part("6.3")
+    case = part.cases(np.random.default_rng(PUBLIC_SEED))[0]
+    msg = part.judge(case, float(_answer("6.3", 1)(*case.args)))
+    worst = re.search(r"should be (\S+), got (\S+?)( |$)", msg)
+    assert worst and worst.group(1) != worst.group(2), msg
+    assert "epsilon of 1e-07 inside the log" in msg
 
 
 def test_small_differences_are_shown_with_enough_digits():
@@ -319,7 +289,7 @@ def test_small_differences_are_shown_with_enough_digits():
 
 def test_partially_right_answer_gets_partial_score():
     # right except exactly on the boundary z = 0: 2 of 3 cases pass
-    result = run_check("1.2", lambda X, w, b: np.where(X @ w + b >= 0, 1.0, 0.0))
+    result = run_check("1.2", lambda X, w, b: np.where(X @ w + b >= 0, 1.0, 0.0), tier=1)
     assert result.message.startswith("✘ 1.2 Perceptron output: 2 of 3 checks passed (1.33/2 points).")
     assert result.score == 1.33 and "case 1 of 3 (12 inputs, some exactly on the boundary" in result.message
 
@@ -342,8 +312,8 @@ def test_wrong_signature():
     assert "unexpected keyword argument 'lr'" in result.message
     assert "Keep the signature" in result.message and not result.passed
     # a keyword argument that only some cases pass is caught before anything runs
-    result = run_check("3.2", lambda z: np.where(z > 0, z, 0.01 * z))
-    assert "(1 positional argument and keyword argument slope): got an unexpected keyword argument" \
+    result = run_check("5.2", lambda fan_in, fan_out, rng, gain=1.0: rng.normal(size=(fan_out, fan_in)))
+    assert "(3 positional arguments and keyword argument mode): got an unexpected keyword argument" \
         in result.message, result.message
 
 
@@ -353,8 +323,7 @@ def test_raising_function_shows_type_message_and_line():
         raise KeyError(f"oops {total > 0 or True}")
 
     result = run_check("6.1", softmax)
-    assert "your function raised KeyError: 'oops True' (line 3 of softmax: " \
-           "`raise KeyError(f\"oops {total > 0 or True}\")`)" in result.message
+    assert "your function raised KeyError: 'oops True' (line 3 of softmax)" in result.message
     assert "0 of 5 checks passed" in result.message
 
 
@@ -422,7 +391,8 @@ def test_from_scratch_rule():
 
     result = run_check("6.1", softmax)
     assert not result.passed and result.score == 0
-    assert "written from scratch with numpy, but your function uses `torch`" in result.message
+    assert "written from scratch with numpy, but your function (its code, its cell or a helper it calls) " \
+           "uses `torch`. The grader's sandbox cannot import `torch`" in result.message
 
     from scipy.special import softmax as sp_softmax
 
@@ -456,9 +426,10 @@ def test_initializers_must_draw_from_the_given_rng():
         a = gain * np.sqrt(6 / (fan_in + fan_out))
         return np.random.uniform(-a, a, size=(fan_out, fan_in))  # noqa: NPY002 - the mistake under test
 
-    assert "different seeds gave the same weights" in run_check("5.1", own_seed).message
-    assert "same seed gave different weights" in run_check("5.1", global_state).message
-    assert "Note" not in run_check("5.1", reference("5.1")).message
+    for wrong in (own_seed, global_state):
+        result = run_check("5.1", wrong)
+        assert "not drawn from the rng argument" in result.message and result.score == 0
+    assert run_check("5.1", reference("5.1")).passed
 
 
 def test_calling_an_unfinished_earlier_part():
@@ -522,7 +493,8 @@ def test_stub_messages():
     assert stub_message(get_part("6.1")) == "Exercise 6.1: stable softmax"
     assert stub_message(get_part("5.1")) == "Exercise 5.1: Xavier uniform initializer"
     assert stub_message(get_part("5.2")) == "Exercise 5.2: He (Kaiming) normal initializer"
-    assert stub_message(get_part("3.2")) == "Exercise 3.2: leaky ReLU"
+    assert stub_message(get_part("3.1")) == "Exercise 3.1: a sigmoid that never overflows"
+    assert stub_message(get_part("4.3")) == "Exercise 4.3: XOR with one ReLU layer"
 
 
 @pytest.mark.parametrize("stem", list(EXERCISES))
@@ -621,6 +593,7 @@ def test_solution_source_is_nbgrader_ready_and_executed(stem):
             f"{part.points}/{part.points} points.\n"]
         task = cells[f"{part.grade_id}_task"]
         assert task.source.startswith(f"## {part.id} · {part.title} ({part.points} points)")
+        assert scoring_rule(part) in task.source, "the notebook states the part's scoring rule"
         assert task.metadata["nbgrader"]["locked"] is True
 
 
@@ -670,7 +643,8 @@ def test_statistical_judges_accept_right_answers_on_many_seeds(part_id):
     func = reference(part_id)
     for seed in range(100, 140):
         for case in part.cases(np.random.default_rng(seed)):
-            assert part.judge(case, func(*case.args, **case.kwargs)) is None, (seed, case.label)
+            args = copy.deepcopy(case.args)
+            assert part.judge(case, func(*args, **case.kwargs)) is None, (seed, case.label)
 
 
 def test_cross_entropy_judge_knows_ln_k():

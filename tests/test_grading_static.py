@@ -1,98 +1,28 @@
-"""The grader's static parts (no processes): reading notebooks, from-scratch analysis, the result wire."""
+"""The grader's parts that need no sandbox: reading files, the exercise rule, the wire, escaping."""
 
 from __future__ import annotations
 
-import io
 import json
-import pickle
+import os
+import struct
 
 import numpy as np
 import pytest
 
+from coursekit.exercises.spec import EXERCISES
+from coursekit.grading._runner import encode_value, frame, python_source
+from coursekit.grading.gradebook import md
 from coursekit.grading.notebook import (
     Cell,
+    Submission,
     SubmissionError,
-    from_scratch_problems,
+    display,
     is_check_cell,
-    part_cells,
-    python_source,
+    read_file,
     read_submission,
+    which_exercise,
 )
-from coursekit.grading.wire import WireError, decode_value, encode_value, frame, read_frames
-
-SOFTMAX = "def softmax(z):\n    e = np.exp(z - z.max())\n    return e / e.sum()\n"
-
-
-def cells(*sources: str) -> list[Cell]:
-    return [Cell(i, python_source(s)) for i, s in enumerate(sources, start=1)]
-
-
-# -- from scratch -----------------------------------------------------------------------
-
-
-def test_numpy_only_code_is_from_scratch_even_next_to_torch_demos():
-    nb = cells("import numpy as np, torch", "z = torch.tensor([1.0, 2.0])  # a demo", SOFTMAX)
-    assert from_scratch_problems(nb, "softmax") == []  # `z` is the function's own parameter
-
-
-@pytest.mark.parametrize(
-    ("sources", "expected"),
-    [
-        (["import torch\ndef softmax(z):\n    return torch.softmax(z, 0)"], "`import torch` (cell 1, line 1)"),
-        (["import torch.nn.functional as F", "def softmax(z):\n    return F.softmax(z, 0)"],
-         "`import torch.nn.functional` (cell 1, line 1)"),
-        (["from scipy.special import softmax as sm", "def softmax(z):\n    return sm(z)"],
-         "`from scipy.special import ...` (cell 1, line 1)"),
-        (["import coursekit.softmax as ck", "helper = ck.softmax",
-          "def softmax(z):\n    return helper(z)"], "`import coursekit.softmax` (cell 1, line 1)"),
-        (["def softmax(z):\n    return __import__('tor' + 'ch').softmax(z, 0)"],
-         "`__import__`, which can hide what is called (cell 1, line 2)"),
-        (["def softmax(z):\n    import importlib\n    return importlib.import_module('scipy')"],
-         "`import importlib` (cell 1, line 2)"),
-        (["from torch import *", SOFTMAX], "`from torch import *` (cell 1)"),
-        (["def setup():\n    global np\n    import torch as np", "setup()", SOFTMAX],
-         "`import torch` (cell 1, line 3)"),
-    ],
-)
-def test_library_calls_are_found_wherever_they_hide(sources, expected):
-    assert expected in from_scratch_problems(cells(*sources), "softmax")
-
-
-def test_the_answer_cell_may_not_even_import_a_forbidden_library():
-    nb = cells("import numpy as np", "import torch\n" + SOFTMAX)
-    assert from_scratch_problems(nb, "softmax") == []  # the function itself is numpy only
-    assert from_scratch_problems(nb, "softmax", answer_cells=[nb[1]]) == ["`import torch` (cell 2, line 1)"]
-
-
-def test_functions_of_other_judged_parts_are_not_followed():
-    nb = cells("import torch\ndef weighted_sum(X, w, b):\n    return torch.ones(3)",
-               "def perceptron(X, w, b):\n    return weighted_sum(X, w, b) > 0")
-    assert from_scratch_problems(nb, "perceptron") != []
-    assert from_scratch_problems(nb, "perceptron", frozenset({"weighted_sum", "perceptron"})) == []
-
-
-def test_a_function_defined_only_dynamically_cannot_be_verified():
-    (msg,) = from_scratch_problems(cells("exec('def softmax(z): return z')"), "softmax")
-    assert msg.startswith("no plain `def softmax(...)` was found")
-
-
-def test_part_cells_by_grade_id_then_by_definition():
-    nb = cells("import numpy as np", SOFTMAX, "x = 1")
-    nb[2].metadata = {"nbgrader": {"grade_id": "ex6_1_softmax"}}
-    assert [c.index for c in part_cells(nb, "ex6_1_softmax", "softmax")] == [3]
-    assert [c.index for c in part_cells(nb, "other", "softmax")] == [2]
-    assert part_cells(nb, "other", "missing") == []
-
-
-def test_check_cells_and_magics():
-    assert is_check_cell(Cell(1, 'check("6.1", softmax)'))
-    assert is_check_cell(Cell(1, "x = 1", {"nbgrader": {"grade": True, "solution": False}}))
-    assert not is_check_cell(Cell(1, 'check("6.1", softmax)\nimport torch'))
-    assert not is_check_cell(Cell(1, SOFTMAX))
-    src = python_source("%matplotlib inline\n!pip install x\nimport numpy as np\n")
-    assert src.endswith("import numpy as np\n") and "%" not in src and "!" not in src
-    compile(src, "<cell>", "exec")
-
+from coursekit.grading.wire import WireError, decode_value, read_frames
 
 # -- reading files ----------------------------------------------------------------------
 
@@ -111,8 +41,65 @@ def test_check_cells_and_magics():
 def test_read_submission_rejects_non_notebooks(tmp_path, content, message):
     path = tmp_path / "x.ipynb"
     path.write_bytes(content)
-    with pytest.raises(SubmissionError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(SubmissionError) as info:
         read_submission(path)
+    assert str(info.value).startswith(message)
+
+
+def test_only_regular_files_are_read_and_the_size_is_checked_first(tmp_path):
+    fifo = tmp_path / "06_softmax.ipynb"
+    os.mkfifo(fifo)  # opening it for reading would block forever without O_NONBLOCK
+    with pytest.raises(SubmissionError, match=r"^it is a FIFO \(named pipe\), not a regular file; refused$"):
+        read_file(fifo)
+    link = tmp_path / "link.ipynb"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(SubmissionError, match="^it is a symbolic link; only regular files are graded$"):
+        read_file(link)
+    sparse = tmp_path / "sparse.ipynb"
+    with sparse.open("wb") as f:
+        f.truncate(3 * 2**30)  # 3 GB of holes: refused from fstat alone, nothing is read
+    with pytest.raises(SubmissionError, match=r"^not a notebook: the file is 3072 MB \(the limit is 20 MB\)$"):
+        read_file(sparse)
+    with pytest.raises(SubmissionError, match="^it is a character device"):
+        read_file("/dev/null")
+
+
+def test_check_cells_are_recognised_by_their_nbgrader_metadata():
+    assert is_check_cell(Cell(1, "x = 1", {"nbgrader": {"grade": True, "solution": False}}))
+    assert not is_check_cell(Cell(1, "x = 1", {"nbgrader": {"grade": True, "solution": True}}))
+    assert not is_check_cell(Cell(1, 'check("6.1", softmax)'))  # runs, as a no-op check()
+
+
+def test_magics_become_plain_python():
+    src = python_source("%matplotlib inline\n!pip install x\nx = !ls\nnp.sum?\nimport numpy as np\n")
+    assert src == "pass\npass\nx = None\npass\nimport numpy as np\n"
+    assert python_source("%%timeit\ny = 2\n") == "y = 2\n"
+    assert python_source("%%bash\nrm -rf /\n") is None
+    compile(src, "<cell>", "exec")
+
+
+# -- which exercise ---------------------------------------------------------------------
+
+
+def sub(name: str, metadata_exercise: str | None, grade_ids: list[str]) -> Submission:
+    meta = {"coursekit": {"exercise": metadata_exercise}} if metadata_exercise else {}
+    return Submission(__import__("pathlib").Path(name), [], meta, grade_ids)
+
+
+def test_the_metadata_decides_and_the_content_must_agree():
+    ids6 = [p.grade_id for p in EXERCISES["06_softmax"]]
+    ids1 = [p.grade_id for p in EXERCISES["01_neurons"]]
+    assert which_exercise(sub("alice.ipynb", "06_softmax", ids6 + ["ex6_setup"]), None, EXERCISES) == "06_softmax"
+    assert which_exercise(sub("alice.ipynb", None, ids6), "06_softmax", EXERCISES) == "06_softmax"
+    with pytest.raises(SubmissionError, match="grade_ids of exercise 01_neurons, not 06_softmax"):
+        which_exercise(sub("alice.ipynb", "06_softmax", ids1), None, EXERCISES)
+    with pytest.raises(SubmissionError, match="metadata says exercise '01_neurons', not '06_softmax'"):
+        which_exercise(sub("06_softmax.ipynb", "01_neurons", ids1), "06_softmax", EXERCISES)
+    # a finished 01_neurons handed in under 06_softmax's name
+    with pytest.raises(SubmissionError, match="named '06_softmax.ipynb' but the notebook is exercise 01_neurons"):
+        which_exercise(sub("06_softmax.ipynb", "01_neurons", ids1), None, EXERCISES)
+    with pytest.raises(SubmissionError, match="its metadata does not say"):
+        which_exercise(sub("x.ipynb", None, ids6), None, EXERCISES)
 
 
 # -- the wire ---------------------------------------------------------------------------
@@ -128,15 +115,18 @@ def roundtrip(value):
 
 
 def test_wire_round_trip_keeps_types_shapes_and_specials():
-    value = (np.arange(6.0).reshape(2, 3), [1, 2.5, None, True], np.float32(1.5), float("nan"), -np.inf)
+    value = (np.arange(6.0).reshape(2, 3), [1, 2.5, None, True], np.float32(1.5), float("nan"), -np.inf,
+             np.array(3.0), np.arange(4, dtype=">i4"))
     got = roundtrip(value)
     assert isinstance(got, tuple) and isinstance(got[1], list)
     np.testing.assert_array_equal(got[0], value[0])
     assert got[1] == [1, 2.5, None, True] and got[2] == np.float32(1.5) and got[2].dtype == np.float32
     assert np.isnan(got[3]) and got[4] == -np.inf
+    assert got[5].shape == () and got[5] == 3.0  # a 0-d array stays 0-d
+    assert got[6].dtype == np.dtype("<i4") and got[6].tolist() == [0, 1, 2, 3]
 
 
-def test_wire_drops_subclass_behaviour():
+def test_wire_drops_subclass_behaviour_and_refuses_objects():
     class Liar(np.ndarray):
         def __eq__(self, other):
             return True
@@ -150,19 +140,35 @@ def test_wire_drops_subclass_behaviour():
 
     with pytest.raises(TypeError, match="returned an object of type AlwaysEqual"):
         encode_value(AlwaysEqual(), [])
+    with pytest.raises(TypeError, match="returned an array of dtype object"):
+        encode_value(np.array([{}], dtype=object), [])
+    with pytest.raises(TypeError, match="integer too large"):
+        encode_value(10**5000, [])
 
 
-def test_parent_never_unpickles():
-    # an object array saved the way np.save would, with a pickle inside: refused
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(WireError, match="an array could not be read"):
-        decode_value({"t": "nd", "i": 0}, [buf.getvalue()])
-    with pytest.raises(WireError, match="unknown tag"):
-        decode_value({"t": "pickle", "v": pickle.dumps(1).hex()}, [])
+def nd(i=0, dtype="<f8", shape=(2,)):
+    return {"t": "nd", "dtype": dtype, "shape": list(shape), "i": i}
 
 
-def test_read_frames_keeps_good_frames_before_garbage():
+@pytest.mark.parametrize(
+    ("node", "blobs", "message"),
+    [
+        (nd(dtype="|O"), [b"\0" * 16], "an array of an unexpected dtype"),  # no object arrays, no pickle
+        (nd(shape=(2**40,)), [b"\0" * 16], "an array whose data does not match its shape"),
+        (nd(shape=(0, 2**62)), [b""], "an array with a bad shape"),
+        (nd(shape=(-1,)), [b"\0" * 16], "an array with a bad shape"),
+        (nd(i=3), [b"\0" * 16], "a reference to a missing array"),
+        ({"t": "list", "v": [nd(), nd()]}, [b"\0" * 16], "one array's data used twice"),
+        ({"t": "pickle", "v": "80049505"}, [], "unknown tag 'pickle'"),
+        ({"t": "float", "v": "1e999"}, [], "a bad special float"),
+    ],
+)
+def test_malformed_values_are_refused(node, blobs, message):
+    with pytest.raises(WireError, match="^" + message.replace("(", r"\(").replace(")", r"\)") + "$"):
+        decode_value(node, [memoryview(b) for b in blobs])
+
+
+def test_read_frames_keeps_good_frames_before_garbage_and_refuses_bad_json():
     good = frame({"kind": "case", "value": 1})
     frames, error = read_frames(good + b"\xff\xff\xff\xffgarbage")
     assert [h["value"] for h, _ in frames] == [1]
@@ -170,3 +176,17 @@ def test_read_frames_keeps_good_frames_before_garbage():
     frames, error = read_frames(good + good[:5])
     assert len(frames) == 1 and error == "the result stream ends in the middle of a frame"
     assert read_frames(b"\x00\x00\x00\x02[]")[1] == "the result stream is corrupt (a frame is not a JSON object)"
+    for body in (b'{"v": ' + b"9" * 5000 + b"}", b'{"v": NaN}'):  # a 5000-digit int, a bare NaN
+        assert read_frames(struct.pack(">I", len(body)) + body)[1] == (
+            "the result stream is corrupt (a frame is not valid JSON)")
+
+
+# -- escaping what students control -----------------------------------------------------
+
+
+def test_terminal_and_markdown_escaping():
+    assert display("al\x1b[31mice\nbob\u202e") == "al\\x1b[31mice\\x0abob\\u202e"
+    text = md('<img src=x onerror=alert(1)> [click](javascript:alert(1)) `x` **b**\n# h')
+    assert "<" not in text and ">" not in text and "\n" not in text
+    assert text == ("&lt;img src=x onerror=alert(1)&gt; \\[click\\](javascript:alert(1)) \\`x\\` "
+                    "\\*\\*b\\*\\*\\\\x0a# h")  # the backslash of \\x0a escaped too

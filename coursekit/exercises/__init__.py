@@ -1,4 +1,5 @@
-"""Graded exercises: the specs (``spec``), instant feedback (``check``) and student copies (``release``).
+"""Graded exercises: the parts (``parts/``), how they are judged (``judging``), the registry (``spec``),
+instant feedback (``check``) and student copies (``release``).
 
 In an exercise notebook::
 

@@ -1,18 +1,26 @@
 """Instant feedback in the exercise notebooks: ``check("6.1", softmax)``.
 
 ``check`` runs the part's public cases (drawn from ``PUBLIC_SEED``) on the
-student's function and prints one short verdict: the points on success, or the
-first failing case in words with expected vs got and a hint. It never raises:
-whatever the function does (wrong signature, exception, infinite loop, odd
-return type) becomes a message. The printed text is deterministic (no
-timings), so the solution notebooks pass strict nbval.
+student's function, judges each result with the same judges, the same
+scoring rule and the same feedback text as ``coursekit grade``
+(:func:`~coursekit.exercises.judging.summarize_part`), and prints it. It never
+raises: whatever the function does (wrong signature, exception, infinite
+loop, odd return type) becomes a message. The printed text is deterministic
+(no timings), so the solution notebooks pass strict nbval.
+
+Hints come in tiers: the first failure of a part shows the conceptual hint,
+a repeated failure of the same part in the same kernel a more specific one.
 
 This is feedback, not grading: it runs the student's code in the student's own
-kernel. The batch grader (``coursekit grade``) judges in a separate process.
+kernel. The grader runs it in a sandbox where torch, scipy and coursekit
+cannot be imported for a from-scratch part; ``check`` cannot enforce that the
+same way, so it refuses any function whose code (or whose cell, or a helper
+it calls) reaches those libraries, and says so when it cannot tell.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import copy
 import inspect
@@ -20,6 +28,7 @@ import linecache
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import types
@@ -29,12 +38,22 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.spec import PUBLIC_SEED, Case, Part, get_part, judge_result, to_plain
+from coursekit.exercises.judging import (
+    FORBIDDEN_LIBRARIES,
+    PUBLIC_SEED,
+    Case,
+    Part,
+    judge_result,
+    summarize_part,
+)
+from coursekit.exercises.spec import get_part
 
-# Libraries a from-scratch part must not call (the point is to write it in numpy).
-FORBIDDEN = ("torch", "scipy", "coursekit", "sklearn", "jax", "tensorflow")
 _OTHER_PART = re.compile(r"Exercise (\d+\.\d+)")  # the stub message of another part
 _COURSEKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# names through which a function can reach a module without naming it: check() cannot follow them
+_OPAQUE = frozenset({"eval", "exec", "compile", "__import__", "getattr", "globals", "vars", "importlib"})
+
+_failures: dict[str, int] = {}  # part id -> failed checks so far in this kernel (chooses the hint's tier)
 
 
 @dataclass(frozen=True)
@@ -92,32 +111,59 @@ def _call_with_limit(func: Callable, args: tuple, kwargs: dict, limit: float) ->
     return box.get("value")
 
 
-def _forbidden_uses(func: Callable, depth: int = 0, seen: set | None = None) -> list[str]:
-    """Names of forbidden libraries the function (or helpers it calls) refers to."""
-    seen = set() if seen is None else seen
-    code = getattr(func, "__code__", None)
-    if code is None or code in seen or depth > 3:
-        return []
-    seen.add(code)
-    glb = getattr(func, "__globals__", {})
-    found: list[str] = []
+# ---------------------------------------------------------------- the from-scratch rule
 
-    def names(c: types.CodeType):
-        yield from c.co_names
-        for const in c.co_consts:
-            if isinstance(const, types.CodeType):
-                yield from names(const)
 
-    cells = [c.cell_contents for c in (func.__closure__ or ()) if _has_contents(c)]
-    candidates = [(n, glb.get(n, getattr(builtins, n, None))) for n in names(code)]
-    candidates += [(getattr(v, "__name__", ""), v) for v in cells]
-    for name, obj in candidates:
-        lib = _library_of(name, obj)
-        if lib:
-            found.append(lib)
-        elif isinstance(obj, types.FunctionType) and obj is not func:
-            found += _forbidden_uses(obj, depth + 1, seen)
-    return sorted(set(found))
+@dataclass
+class _Reach:
+    libraries: set  # forbidden libraries the function reaches
+    opaque: set  # names check() cannot see through
+    uninspectable: list  # callables whose code check() cannot read
+
+
+def _reach(func: Any) -> _Reach:
+    """What ``func`` and the plain functions it calls reach: its globals, closure and cells' imports."""
+    found = _Reach(set(), set(), [])
+    seen: set = set()
+    todo = [func]
+    while todo and len(seen) < 200:  # bounded: every code object is visited once
+        f = todo.pop()
+        code = getattr(f, "__code__", None)
+        if code is None:
+            if callable(f) and not isinstance(f, (types.BuiltinFunctionType, type)) \
+                    and _library_of("", f) is None and not _is_library_callable(f):
+                found.uninspectable.append(getattr(f, "__name__", type(f).__name__))
+            continue
+        if code in seen:
+            continue
+        seen.add(code)
+        glb = getattr(f, "__globals__", {})
+        found.libraries |= _cell_imports(code.co_filename)
+        cells = [c.cell_contents for c in (getattr(f, "__closure__", None) or ()) if _has_contents(c)]
+        candidates = [(n, glb.get(n, getattr(builtins, n, None))) for n in _names(code)]
+        candidates += [(getattr(v, "__name__", ""), v) for v in cells]
+        for name, obj in candidates:
+            if name in _OPAQUE and (obj is None or isinstance(obj, (types.BuiltinFunctionType, types.ModuleType))):
+                found.opaque.add(name)
+            lib = _library_of(name, obj)
+            if lib:
+                found.libraries.add(lib)
+            elif isinstance(obj, types.FunctionType) and obj is not f:
+                todo.append(obj)
+            elif isinstance(obj, types.MethodType):
+                todo.append(obj.__func__)
+            elif callable(obj) and not isinstance(obj, (type, types.BuiltinFunctionType, types.ModuleType)) \
+                    and not _is_library_callable(obj) and name not in vars(builtins):
+                found.uninspectable.append(name)
+    return found
+
+
+def _names(code: types.CodeType):
+    yield from code.co_names
+    yield from code.co_freevars
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
 
 
 def _has_contents(cell) -> bool:
@@ -128,20 +174,83 @@ def _has_contents(cell) -> bool:
     return True
 
 
-def _library_of(name: str, obj: Any) -> str | None:
-    if name in FORBIDDEN:
-        return name
-    if obj is None:
-        return None
+def _top_module(obj: Any) -> str:
     module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
     if not isinstance(module, str):
         module = getattr(type(obj), "__module__", "") or ""
-    top = module.split(".")[0]
-    return top if top in FORBIDDEN else None
+    return module.split(".")[0]
+
+
+def _library_of(name: str, obj: Any) -> str | None:
+    if obj is None:
+        return name if name in FORBIDDEN_LIBRARIES else None
+    if isinstance(obj, np.ufunc) and getattr(np, getattr(obj, "__name__", ""), None) is not obj:
+        # a ufunc says only "numpy" as its module: find the library that exports it (scipy.special.expit)
+        for mod_name, mod in list(sys.modules.items()):
+            top = mod_name.split(".")[0]
+            if top in FORBIDDEN_LIBRARIES and getattr(mod, obj.__name__, None) is obj:
+                return top
+    top = _top_module(obj)
+    return top if top in FORBIDDEN_LIBRARIES else None
+
+
+def _is_library_callable(obj: Any) -> bool:
+    """numpy's functions and ufuncs, math's, ...: code from an installed library, not from the notebook."""
+    return _top_module(obj) not in ("", "__main__", "builtins") or isinstance(obj, np.ufunc)
+
+
+_cell_cache: dict[str, frozenset] = {}
+
+
+def _cell_imports(filename: str) -> frozenset:
+    """Forbidden libraries imported anywhere in the notebook cell that defined a function.
+
+    Only cells count (ipykernel's ``/tmp/ipykernel_<pid>/<n>.py``, IPython's ``<ipython-input-…>``):
+    a module on disk is judged by what its functions reach, not by every import it holds.
+    """
+    if not (filename.startswith("<") or "ipykernel_" in filename):
+        return frozenset()
+    lines = linecache.getlines(filename)
+    if not lines:
+        return frozenset()
+    source = "".join(lines)
+    key = f"{filename}\0{hash(source)}"
+    if key not in _cell_cache:
+        found = set()
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            tree = None
+        for n in ast.walk(tree) if tree is not None else ():
+            names = [a.name for a in n.names] if isinstance(n, ast.Import) else \
+                [n.module or ""] if isinstance(n, ast.ImportFrom) and n.level == 0 else []
+            found |= {m.split(".")[0] for m in names} & set(FORBIDDEN_LIBRARIES)
+        _cell_cache[key] = frozenset(found)
+    return _cell_cache[key]
+
+
+def _scratch_problem(func: Callable) -> tuple[str | None, str | None]:
+    """(why the function scores 0 under the from-scratch rule, a note where check() cannot be sure)."""
+    reach = _reach(func)
+    libs = ", ".join(f"`{lib}`" for lib in sorted(reach.libraries))
+    if reach.libraries:
+        return (f"this part is written from scratch with numpy, but your function (its code, its cell or a "
+                f"helper it calls) uses {libs}. The grader's sandbox cannot import {libs} for this part, so "
+                "there it scores 0; check() gives the same 0"), None
+    unsure = sorted(reach.opaque) + sorted(set(reach.uninspectable))
+    if unsure:
+        names = ", ".join(f"`{n}`" for n in unsure[:4])
+        return None, (f"  Note: check() cannot see what your function reaches through {names}. In the grader's "
+                      "sandbox torch, scipy and coursekit cannot be imported for this part: if your code "
+                      "needs them there, it scores 0.")
+    return None, None
+
+
+# ---------------------------------------------------------------- running the cases
 
 
 def _where(exc: BaseException, func: Callable) -> str:
-    """' (line 3 of softmax: `return e / s`)' for the last frame of the student's code, if any."""
+    """' (line 3 of softmax)' for the last frame of the student's code, if any (never the code itself)."""
     tb = exc.__traceback__
     last = None
     while tb is not None:
@@ -153,9 +262,7 @@ def _where(exc: BaseException, func: Callable) -> str:
     if last is None:
         return ""
     code = last.tb_frame.f_code
-    line = linecache.getline(code.co_filename, last.tb_lineno).strip()
-    where = f" (line {last.tb_lineno - code.co_firstlineno + 1} of {code.co_name}"
-    return where + (f": `{line}`)" if line else ")")
+    return f" (line {last.tb_lineno - code.co_firstlineno + 1} of {code.co_name})"
 
 
 def _signature_problem(func: Callable, part: Part, case: Case) -> str | None:
@@ -181,135 +288,114 @@ def _describe_arg(value: Any) -> str:
     return type(value).__name__
 
 
-def run_check(part_id: str, func: Any) -> CheckResult:
-    """Run the public cases of ``part_id`` on ``func`` and return the result (nothing printed)."""
-    try:
-        part = get_part(part_id)
-    except (ValueError, TypeError) as exc:
-        return CheckResult(str(part_id), False, 0, 0, f"✘ {exc}")
-    head = f"{part.id} {part.title}"
-
-    def fail(n_passed: int, n_total: int, why: str, *, hint: bool = True) -> CheckResult:
-        score = round(part.points * n_passed / n_total, 2) if n_total else 0
-        lines = [f"✘ {head}: {why}"]
-        if hint:
-            lines.append(f"  Hint: {part.hint}")
-        return CheckResult(part.id, False, score, part.points, "\n".join(lines))
-
-    if isinstance(func, type) or not callable(func):
-        called = " (did you pass the result of calling it instead of the function itself?)"
-        return fail(0, 1, f"check needs your function `{part.function}` itself; got "
-                          f"{_describe_arg(func)}{called if not isinstance(func, type) else ''}", hint=False)
-    try:
-        cases = part.cases(np.random.default_rng(PUBLIC_SEED))
-    except Exception as exc:  # a broken spec must not look like the student's fault
-        return fail(0, 1, f"could not build the test cases ({type(exc).__name__}: {exc}); "
-                          "please report this to your instructor", hint=False)
-    total = len(cases)
-    for case in cases:  # cases may pass different keyword arguments (e.g. slope=0.2)
-        problem = _signature_problem(func, part, case)
-        if problem:
-            return fail(0, total, problem, hint=False)
-
-    passed = 0
-    first_failure: str | None = None
-    notes: list[str] = []
-    for i, case in enumerate(cases, start=1):
-        args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-        about = f"case {i} of {total} ({case.label})"
-        start = time.perf_counter()
-        try:
-            result = _call_with_limit(func, args, kwargs, part.time_limit)
-        except NotImplementedError as exc:
-            other = _OTHER_PART.search(str(exc))
-            if other and other.group(1) != part.id:
-                return fail(0, total, f"your function calls the function of exercise {other.group(1)}, "
-                                      "which is not implemented yet: do that part first", hint=False)
-            return CheckResult(part.id, False, 0, part.points,
-                               f"… {head}: not implemented yet. Replace the `raise NotImplementedError(...)` "
-                               f"line in `{part.function}` with your code, run that cell, then this one again.")
-        except _TimeLimit:
-            why = (f"{about}: took longer than {part.time_limit:g} s; is there an infinite loop, "
-                   f"or a Python loop over every entry where a numpy operation would do?")
-            return fail(passed, total, why)
-        except RecursionError:
-            first_failure = first_failure or f"{about}: RecursionError (a function that calls itself forever?)"
-            continue
-        except Exception as exc:
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            msg = msg if len(msg) <= 240 else msg[:237] + "..."
-            first_failure = first_failure or (
-                f"{about}: your function raised {type(exc).__name__}"
-                f"{': ' + msg if msg else ''}{_where(exc, func)}")
-            continue
-        except BaseException as exc:  # SystemExit, KeyboardInterrupt from inside the function
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            first_failure = first_failure or f"{about}: your function raised {type(exc).__name__}"
-            continue
-        if time.perf_counter() - start > part.time_limit:  # a slow C call the alarm could not interrupt
-            return fail(passed, total, f"{about}: took longer than {part.time_limit:g} s; "
-                                       "use vectorised numpy operations instead of loops")
-        for name, before, after in zip(_arg_names(func, case), case.args, args, strict=False):
-            if isinstance(before, np.ndarray) and isinstance(after, np.ndarray) \
-                    and before.shape == after.shape and not np.array_equal(before, after, equal_nan=True):
-                note = f"  Note: your function changed its argument `{name}` in place; work on a copy."
-                if note not in notes:
-                    notes.append(note)
-        verdict = judge_result(part, case, result)
-        if verdict is None:
-            passed += 1
-        else:
-            first_failure = first_failure or f"{about}: {verdict}"
-
-    forbidden = _forbidden_uses(func) if part.from_scratch else []
-    if forbidden:
-        libs = ", ".join(f"`{lib}`" for lib in forbidden)
-        result = fail(0, total, f"this part is to be written from scratch with numpy, but your function "
-                                f"uses {libs}; the grader gives it no points.", hint=False)
-        return CheckResult(result.part, False, 0, part.points, "\n".join([result.message, *notes]))
-    if first_failure is None:
-        notes += _rng_notes(func, part, cases[0])
-        lines = [f"✔ {head}: all {total} checks passed. {part.points}/{part.points} points.", *notes]
-        return CheckResult(part.id, True, part.points, part.points, "\n".join(lines))
-    score = round(part.points * passed / total, 2)
-    lines = [f"✘ {head}: {passed} of {total} checks passed ({score:g}/{part.points} points).",
-             f"  First failure, {first_failure}", f"  Hint: {part.hint}", *notes]
-    return CheckResult(part.id, False, score, part.points, "\n".join(lines))
-
-
-def _rng_notes(func: Callable, part: Part, case: Case) -> list[str]:
-    """For functions taking an rng: do they draw from it (same seed, same weights; new seed, new weights)?"""
-    where = [i for i, a in enumerate(case.args) if isinstance(a, np.random.Generator)]
-    if not where:
-        return []
-    i = where[0]
-
-    def call(rng: np.random.Generator) -> Any:
-        args = list(copy.deepcopy(case.args))
-        args[i] = rng
-        return to_plain(_call_with_limit(func, tuple(args), copy.deepcopy(case.kwargs), part.time_limit))
-
-    try:
-        a, b = call(np.random.default_rng(1)), call(np.random.default_rng(1))
-        c = call(np.random.default_rng(2))
-    except (Exception, _TimeLimit):
-        return []
-    same = isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-    if not (same and np.array_equal(a, b)):
-        return ["  Note: two generators with the same seed gave different weights: draw every number "
-                "from the rng argument (not np.random.* or a generator of your own)."]
-    if isinstance(c, np.ndarray) and c.shape == a.shape and np.array_equal(a, c):
-        return ["  Note: generators with different seeds gave the same weights: draw from the rng argument."]
-    return []
-
-
 def _arg_names(func: Callable, case: Case) -> list[str]:
     try:
         params = list(inspect.signature(func).parameters)
     except (TypeError, ValueError):
         params = []
     return [params[i] if i < len(params) else f"#{i + 1}" for i in range(len(case.args))]
+
+
+def _result(part: Part, head: str, cases: list[Case], verdicts: list[str | None], notes: list[str],
+            tier: int) -> CheckResult:
+    """The feedback of the shared summary, with the part's head and the notes."""
+    score, text = summarize_part(part, cases, verdicts, tier=tier)
+    first, *rest = text.split("\n")
+    passed = all(v is None for v in verdicts)
+    lines = [f"{'✔' if passed else '✘'} {head}: {first}", *(f"  {line}" for line in rest), *notes]
+    return CheckResult(part.id, passed, score, part.points, "\n".join(lines))
+
+
+def run_check(part_id: str, func: Any, *, tier: int | None = None) -> CheckResult:
+    """Run the public cases of ``part_id`` on ``func`` and return the result (nothing printed).
+
+    ``tier`` forces the hint's tier; by default it is 1 for a part's first failure
+    in this kernel and 2 afterwards.
+    """
+    try:
+        part = get_part(part_id)
+    except (ValueError, TypeError) as exc:
+        return CheckResult(str(part_id), False, 0, 0, f"✘ {exc}")
+    head = f"{part.id} {part.title}"
+    if isinstance(func, type) or not callable(func):
+        called = " (did you pass the result of calling it instead of the function itself?)"
+        why = (f"check needs your function `{part.function}` itself; got "
+               f"{_describe_arg(func)}{called if not isinstance(func, type) else ''}")
+        return CheckResult(part.id, False, 0, part.points, f"✘ {head}: {why}")
+    try:
+        cases = part.cases(np.random.default_rng(PUBLIC_SEED))
+    except Exception as exc:  # a broken spec must not look like the student's fault
+        return CheckResult(part.id, False, 0, part.points,
+                           f"✘ {head}: could not build the test cases ({type(exc).__name__}: {exc}); "
+                           "please report this to your instructor")
+    result = _run_cases(part, head, func, cases, tier)
+    if not result.passed and not result.message.startswith("…"):
+        _failures[part.id] = _failures.get(part.id, 0) + 1
+    return result
+
+
+def _run_cases(part: Part, head: str, func: Callable, cases: list[Case], tier: int | None) -> CheckResult:
+    total = len(cases)
+    tier = tier if tier is not None else (1 if _failures.get(part.id, 0) == 0 else 2)
+    for case in cases:  # cases may pass different keyword arguments (e.g. gain=...)
+        problem = _signature_problem(func, part, case)
+        if problem:
+            return _result(part, head, cases, [problem] * total, [], tier)
+    notes: list[str] = []
+    if part.from_scratch:
+        problem, note = _scratch_problem(func)
+        if problem:
+            return _result(part, head, cases, [problem] * total, [], tier)
+        if note:
+            notes.append(note)
+
+    verdicts: list[str | None] = []
+    for case in cases:
+        args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+        start = time.perf_counter()
+        try:
+            result = _call_with_limit(func, args, kwargs, part.time_limit)
+        except NotImplementedError as exc:
+            other = _OTHER_PART.search(str(exc))
+            if other and other.group(1) != part.id:
+                why = (f"your function calls the function of exercise {other.group(1)}, which is not "
+                       "implemented yet: do that part first")
+                return _result(part, head, cases, [why] * total, notes, tier)
+            return CheckResult(part.id, False, 0, part.points,
+                               f"… {head}: not implemented yet. Replace the `raise NotImplementedError(...)` "
+                               f"line in `{part.function}` with your code, run that cell, then this one again.")
+        except _TimeLimit:
+            verdicts.append(f"took longer than {part.time_limit:g} s; is there an infinite loop, "
+                            "or a Python loop over every entry where a numpy operation would do?")
+            break
+        except RecursionError:
+            verdicts.append("RecursionError (a function that calls itself forever?)")
+            continue
+        except Exception as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            msg = msg if len(msg) <= 240 else msg[:237] + "..."
+            verdicts.append(f"your function raised {type(exc).__name__}{': ' + msg if msg else ''}"
+                            f"{_where(exc, func)}")
+            continue
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt from inside the function
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            verdicts.append(f"your function raised {type(exc).__name__}")
+            continue
+        if time.perf_counter() - start > part.time_limit:  # a slow C call the alarm could not interrupt
+            verdicts.append(f"took longer than {part.time_limit:g} s; use vectorised numpy operations "
+                            "instead of loops")
+            break
+        for name, before, after in zip(_arg_names(func, case), case.args, args, strict=False):
+            if isinstance(before, np.ndarray) and isinstance(after, np.ndarray) \
+                    and before.shape == after.shape and not np.array_equal(before, after, equal_nan=True):
+                note = f"  Note: your function changed its argument `{name}` in place; work on a copy."
+                if note not in notes:
+                    notes.append(note)
+        verdicts.append(judge_result(part, case, result))
+    # like the grader: after a case ran out of time, the part's later cases are not run
+    verdicts += ["not run: an earlier case of this part took too long"] * (total - len(verdicts))
+    return _result(part, head, cases, verdicts, notes, tier)
 
 
 def check(part_id: str, func: Any, *, quiet: bool = False) -> CheckResult:

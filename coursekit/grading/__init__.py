@@ -1,13 +1,14 @@
 """Safe batch grading of submitted exercise notebooks (``coursekit grade``).
 
-- ``notebook``   reading a submission, finding each part's answer, from-scratch checks (static)
-- ``sandbox``    worker processes that fork one limited child per submission
-- ``_zygote``, ``_child``  what runs in those processes (the only place student code runs)
-- ``wire``       the plain-data result channel (JSON + .npy, never pickle from the child)
+- ``notebook``   finding and reading submissions (no links, no FIFOs), deciding their exercise
+- ``sandbox``    one bubblewrap sandbox per run: mounts, seccomp filter, limits, the kill
+- ``_runner``    what runs inside it (the only place student code runs)
+- ``wire``       the plain-data channel (JSON + raw array bytes, validated; never pickle)
 - ``grader``     building jobs and judging results in the grader's own process
-- ``gradebook``  gradebook.csv, feedback files
+- ``gradebook``  gradebook.csv, feedback files (student text escaped)
 """
 
 from coursekit.grading.grader import PartResult, SubmissionResult, grade
+from coursekit.grading.sandbox import SandboxUnavailable
 
-__all__ = ["grade", "SubmissionResult", "PartResult"]
+__all__ = ["grade", "SubmissionResult", "PartResult", "SandboxUnavailable"]

@@ -10,7 +10,8 @@ from pathlib import Path
 from coursekit.exercises.spec import EXERCISES
 from coursekit.grading.gradebook import write_gradebook
 from coursekit.grading.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade
-from coursekit.grading.sandbox import WorkerError
+from coursekit.grading.notebook import display
+from coursekit.grading.sandbox import SandboxUnavailable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,22 +25,28 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             seed=args.seed,
             exclude=out,
+            unsafe_no_sandbox=args.unsafe_no_sandbox,
+            progress=not args.json and sys.stderr.isatty(),
         )
-    except WorkerError as exc:
+    except SandboxUnavailable as exc:
         print(f"coursekit grade: error: {exc}", file=sys.stderr)
         return 1
     if not results:
         raise ValueError("no notebooks found in " + ", ".join(args.submissions))
     csv_path, feedback = write_gradebook(results, out, EXERCISES)
+    if args.unsafe_no_sandbox:
+        print("coursekit grade: WARNING: graded WITHOUT the sandbox (--unsafe-no-sandbox); "
+              "the gradebook says so", file=sys.stderr)
     if args.json:
         json.dump({"submissions": [r.to_json() for r in results]}, sys.stdout, indent=1)
         print()
     else:
-        width = max(len(r.student) for r in results)
+        names = [display(r.student, 60) for r in results]  # folder names come from students
+        width = max(map(len, names))
         ex_width = max(len(r.exercise or "?") for r in results)
-        for r in results:
+        for name, r in zip(names, results, strict=True):
             note = f"  ({len(r.errors)} problem{'s' if len(r.errors) != 1 else ''})" if r.errors else ""
-            print(f"{r.student:<{width}}  {r.exercise or '?':<{ex_width}}  {r.score:g}/{r.max_score}{note}")
+            print(f"{name:<{width}}  {r.exercise or '?':<{ex_width}}  {r.score:g}/{r.max_score}{note}")
         print(f"wrote {csv_path} and {len(feedback)} feedback files in {out / 'feedback'}")
     return 0
 
@@ -60,9 +67,9 @@ def register(sub) -> None:
         help="(instructors) grade submitted exercise notebooks into a gradebook",
         description=(
             "Grade submitted notebooks (files, or folders of *.ipynb) against their exercise: each "
-            "submission runs in a sandboxed process with time and memory limits, on inputs drawn "
-            "at grading time; results are judged in this process. Writes OUT/gradebook.csv and "
-            "OUT/feedback/<student>.md."
+            "submission runs in its own bubblewrap sandbox (no network, no view of other files or "
+            "processes, time, memory and file-size limits), on inputs drawn at grading time; results "
+            "are judged in this process. Writes OUT/gradebook.csv and OUT/feedback/<student>.md."
         ),
     )
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="notebook files or folders")
@@ -76,4 +83,7 @@ def register(sub) -> None:
     p.add_argument("--workers", type=_positive(int), default=2, help="parallel workers (default 2)")
     p.add_argument("--seed", type=int, default=None,
                    help="fix the grading inputs to reproduce a run (default: a secret random seed)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade without bubblewrap (plain limited processes: NO isolation from this machine "
+                        "or other submissions); recorded in the gradebook")
     p.set_defaults(func=run)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from coursekit.grading.grader import SubmissionResult
+from coursekit.grading.notebook import display
 
 
 def _num(x: float) -> str:
@@ -23,24 +24,40 @@ def part_columns(results: Sequence[SubmissionResult], exercises: Mapping[str, li
     return cols
 
 
+def md(text: str, limit: int = 2000) -> str:
+    """Text that students control (names, error messages), safe to put in a Markdown file.
+
+    Control characters (newlines, ANSI escapes, bidi overrides) are shown as
+    ``\\xNN``; ``& < >`` become HTML entities, so no tag, comment or autolink
+    survives; the characters of Markdown links, code and emphasis are
+    backslash-escaped, so ``[text](javascript:...)`` stays text.
+    """
+    text = display(text, limit)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]!|~])", r"\\\1", text)
+
+
 def feedback_text(r: SubmissionResult) -> str:
     """The feedback a student gets: each part's result and first failing case, in words."""
-    title = r.exercise or "unknown exercise"
-    lines = [f"# Feedback: {title} ({r.student})", "", f"Total: {_num(r.score)} / {r.max_score} points", ""]
+    title = md(r.exercise or "unknown exercise")
+    lines = [f"# Feedback: {title} ({md(r.student, 100)})", "",
+             f"Total: {_num(r.score)} / {r.max_score} points", ""]
+    if not r.sandboxed:
+        lines += ["Graded without the sandbox (--unsafe-no-sandbox).", ""]
     for p in r.parts:
         mark = "✔" if p.score == p.max_score and p.max_score else "✘"
-        lines += [f"## {mark} {p.id} {p.title}: {_num(p.score)} / {p.max_score}", "", p.feedback, ""]
+        lines += [f"## {mark} {md(p.id)} {md(p.title)}: {_num(p.score)} / {p.max_score}", "", md(p.feedback), ""]
     if r.errors:
         lines += ["## Problems while grading", ""]
-        lines += [f"- {e}" for e in r.errors]
+        lines += [f"- {md(e)}" for e in r.errors]
         lines.append("")
     return "\n".join(lines)
 
 
 def _cell(value) -> str:
-    """A CSV field that a spreadsheet will not run as a formula (names and errors come from students)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A CSV field with control characters made visible, that a spreadsheet will not run as a formula."""
+    text = display(str(value), 5000)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _slug(text: str) -> str:
@@ -70,10 +87,11 @@ def write_gradebook(
     csv_path = out / "gradebook.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student", "file", "exercise", *cols, "total", "max", "errors", "feedback"])
+        w.writerow(["student", "file", "exercise", *cols, "total", "max", "errors", "feedback", "isolation"])
         for r, fb in zip(results, paths, strict=False):
             scores = {p.id: _num(p.score) for p in r.parts}
+            isolation = "bubblewrap" if r.sandboxed else "NONE (--unsafe-no-sandbox)"
             row = [r.student, r.file, r.exercise or "", *(scores.get(c, "") for c in cols),
-                   _num(r.score), r.max_score, " | ".join(r.errors), str(fb)]
+                   _num(r.score), r.max_score, " | ".join(r.errors), str(fb), isolation]
             w.writerow([_cell(v) for v in row])
     return csv_path, paths

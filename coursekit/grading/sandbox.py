@@ -1,35 +1,86 @@
-"""The grader's side of the sandbox: worker processes ("zygotes") and their restarts.
+"""One bubblewrap sandbox per submission run: what it mounts, what it may do, how it ends.
 
-A :class:`Worker` starts ``python -m coursekit.grading._zygote`` in a session
-of its own, with numpy and torch imported once, and sends it jobs. Each job
-comes back as a :class:`RunResult` holding the child's raw result bytes,
-which the caller parses with :mod:`coursekit.grading.wire`. When a worker
-dies or hangs (a submission killed or stopped it), the grader kills it, kills
-the submission's process group, starts a new worker and reports the job as
-failed: the batch goes on.
+``bwrap --unshare-all --unshare-user`` gives the submission new user, PID,
+IPC, network, mount, UTS and cgroup namespaces: it sees its own processes
+only (a fresh /proc), no network, none of the grader's files. Inside:
+
+- ``/usr`` (system libraries) read-only, with every Python package folder
+  in it (``/usr/lib/python3*``, ``/usr/local/lib/python3*`` ...) covered by
+  an empty read-only folder;
+- the interpreter, its standard library (the ``sys.path`` of
+  ``python -I -S``) and libpython read-only, found at run time, with any
+  ``site-packages`` / ``dist-packages`` in them covered too;
+- ``/site``: read-only binds of the top-level folders of an *allow-list*
+  of distributions from the grader's site-packages (numpy; for parts that
+  may use it, torch and what it requires). An allow-list rather than
+  binding site-packages and covering torch, scipy and coursekit: whatever
+  else is installed there (a second copy of a library, a newly added one,
+  an editable install's finder, a planted ``.pth``) stays out without
+  anyone having to think of it. The interpreter runs with ``-I -S``, so no
+  ``.pth`` file and no environment variable is read;
+- ``/tmp``: a private tmpfs of :data:`TMPFS_BYTES`, the only writable
+  place, the working folder and HOME; everything else is remounted
+  read-only;
+- the runner script, and the submission's code cells on stdin: not the
+  notebook file, nothing of other students, exercises/source or the
+  gradebook.
+
+A seccomp filter refuses new processes (fork, vfork, clone without
+CLONE_THREAD, clone3), new namespaces, ptrace, mounts, keyrings and a few
+other kernel interfaces a notebook never needs: RLIMIT_NPROC does not hold
+for a grader running as root, the filter does. ``--die-with-parent`` and the
+PID namespace end everything the submission started when it ends, or when
+the grader kills it at the deadline, or when the grader itself dies.
+
+Speed: importing numpy costs 0.1-0.4 s per sandbox. So each worker keeps a
+pre-loaded sandbox (the same mounts, plus CAP_SYS_ADMIN inside its own user
+namespace only) whose process has numpy imported and forks a *nested*
+sandbox per run: new mount, PID and IPC namespaces, a fresh tmpfs on /tmp
+and a fresh /proc, every capability dropped, no_new_privs, the same seccomp
+filter, the same rlimits (see ``_runner.zygote``). It never runs student
+code nor sees a job's bytes. Where nesting does not work, every run gets a
+fresh bwrap sandbox instead (``Sandbox(zygotes=False)`` forces that).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
-import pickle
+import platform
+import re
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
+import sysconfig
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
-from coursekit.grading.wire import MAX_HEADER
+RUNNER = Path(__file__).with_name("_runner.py")
+MAX_STREAM = 64 * 2**20  # bytes of results one run may send
+TMPFS_BYTES = 64 * 2**20  # the sandbox's only writable place
+FILE_BYTES = 16 * 2**20  # largest file a submission may write (RLIMIT_FSIZE)
+STARTUP = {"numpy": 3.0, "torch": 30.0}  # seconds allowed for the sandbox to start and import
+GRACE = 1.0  # seconds past the submission's time limit before the sandbox is killed
+SANDBOX_UID = 1000  # the submission's uid inside its user namespace
+ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+PYTHON_DIRS = ("/usr/lib/python*", "/usr/lib64/python*", "/usr/local/lib/python*", "/usr/local/lib64/python*",
+               "/usr/share/python*", "/usr/local/share/python*", "/usr/lib/pypy*", "/usr/share/pyshared")
+INSTALL_HINT = ("coursekit grade runs every submission in a bubblewrap sandbox, but `bwrap` was not found: "
+                "install it with `sudo apt-get install bubblewrap` (Debian/Ubuntu; `dnf install bubblewrap` "
+                "on Fedora), or pass --unsafe-no-sandbox to grade without isolation (recorded in the gradebook)")
 
-STARTUP_TIMEOUT = 180.0  # seconds for a worker to import numpy + torch on a slow machine
-MAX_REPLY = 80 * 2**20  # bytes: a submission's results (capped at 64 MB by the worker) + room
-REPLY_GRACE = 4.0  # seconds past a job's own deadline before the worker counts as hung
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create its namespaces here."""
 
 
 @dataclass
@@ -40,178 +91,569 @@ class RunResult:
     timed_out: bool = False
     truncated: bool = False
     seconds: float = 0.0
-    worker_error: str | None = None  # the worker itself died or hung during this job
+    stderr: bytes = b""
 
 
-class WorkerError(RuntimeError):
-    pass
+# ----------------------------------------------------------------------------
+# What to mount
+# ----------------------------------------------------------------------------
 
 
-class Worker:
-    """One zygote process and the pipes to it."""
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
-        self.req: int | None = None
-        self.resp: int | None = None
-        self.ready = False
-        self.restarts = 0
-        self.tmp: str | None = None
 
-    # -- life cycle --------------------------------------------------------
-    def start(self) -> None:
-        """Start the worker and wait until it has imported numpy and torch."""
-        self.spawn()
-        self.wait_ready()
+def distribution_entries(site: Path, roots: list[str]) -> list[str]:
+    """Top-level names in ``site`` that belong to ``roots`` and the distributions they require.
 
-    def spawn(self) -> None:
-        """Start the worker process without waiting (several can import in parallel)."""
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        env = dict(os.environ)
-        # one thread per worker: two workers share two cores, and the sandbox may not create threads
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[var] = "1"
-        env["MPLBACKEND"] = "Agg"
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        env["PYTHONSAFEPATH"] = "1"  # Python 3.11+: no working folder on sys.path at all
-        # the sandboxes' folders live in one folder per worker, removed with it even if it dies
+    Read from each distribution's RECORD. Optional requirements (``extra ==``)
+    are left out; a requirement that is not installed is skipped.
+    """
+    dists = {}
+    for d in metadata.distributions(path=[str(site)]):
+        name = d.metadata["Name"]
+        if name:
+            dists.setdefault(_norm(name), d)
+    entries: dict[str, None] = {}
+    todo, seen = [_norm(r) for r in roots], set()
+    while todo:  # bounded: each distribution is expanded once
+        name = todo.pop()
+        if name in seen or name not in dists or name == "coursekit":
+            continue
+        seen.add(name)
+        dist = dists[name]
+        for f in dist.files or ():
+            top = f.parts[0]
+            if top not in ("..", "__pycache__") and not top.endswith(".pth") and (site / top).exists():
+                entries[top] = None
+        for req in dist.requires or ():
+            if "extra ==" in req.replace('"', "'").replace("extra=='", "extra =='"):
+                continue
+            m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
+            if m:
+                todo.append(_norm(m.group(1)))
+    return sorted(entries)
+
+
+def _libpython() -> list[str]:
+    libdir = sysconfig.get_config_var("LIBDIR") or ""
+    if not sysconfig.get_config_var("Py_ENABLE_SHARED") or not libdir:
+        return []
+    return sorted(p for p in glob.glob(os.path.join(libdir, "libpython*.so*")) if os.path.isfile(p))
+
+
+@dataclass
+class Environment:
+    """The host paths a sandbox needs, found at run time (never hard-coded)."""
+
+    python: str  # the real interpreter (not the venv's symlink)
+    stdlib: list[str]  # its sys.path under -I -S: the standard library and lib-dynload
+    libs: list[str]  # libpython*.so, when the interpreter links it
+    site: Path  # the site-packages the allowed distributions come from
+    profiles: dict[str, list[str]] = field(default_factory=dict)  # profile -> entries of site
+
+    @classmethod
+    def detect(cls, site_packages: str | Path | None = None) -> Environment:
+        python = os.path.realpath(sys.executable)
+        out = subprocess.run([python, "-I", "-S", "-c", "import sys, json; print(json.dumps(sys.path))"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+        stdlib = [os.path.realpath(p) for p in json.loads(out) if p and os.path.isdir(p)]
+        site = Path(site_packages) if site_packages else Path(sysconfig.get_paths()["purelib"])
+        profiles = {"numpy": distribution_entries(site, ["numpy"]),
+                    "torch": distribution_entries(site, ["numpy", "torch"])}
+        if "numpy" not in profiles["numpy"]:
+            raise SandboxUnavailable(f"numpy is not installed in {site}")
+        return cls(python, stdlib, _libpython(), site, profiles)
+
+
+# ----------------------------------------------------------------------------
+# The seccomp filter (classic BPF, as bwrap --seccomp expects)
+# ----------------------------------------------------------------------------
+
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_DENY = {  # syscall -> errno, per architecture
+    "x86_64": {57: 11, 58: 11, 435: 38, 272: 1, 308: 1, 101: 1, 310: 1, 311: 1, 250: 1, 248: 1, 249: 1,
+               321: 1, 298: 1, 323: 1, 425: 1, 426: 1, 427: 1, 165: 1, 166: 1, 155: 1, 161: 1, 246: 1,
+               320: 1, 175: 1, 313: 1, 176: 1, 303: 1, 304: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1,
+               433: 1, 442: 1, 135: 1},
+    "aarch64": {435: 38, 97: 1, 268: 1, 117: 1, 270: 1, 271: 1, 219: 1, 217: 1, 218: 1, 280: 1, 241: 1,
+                282: 1, 425: 1, 426: 1, 427: 1, 40: 1, 39: 1, 41: 1, 51: 1, 104: 1, 294: 1, 105: 1, 273: 1,
+                106: 1, 264: 1, 265: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1, 433: 1, 442: 1, 92: 1},
+}
+_CLONE = {"x86_64": 56, "aarch64": 220}
+CLONE_THREAD = 0x00010000
+
+
+def seccomp_filter(machine: str | None = None) -> bytes | None:
+    """The BPF program, or None on an architecture this module has no syscall table for.
+
+    Denied: fork/vfork/clone3 (EAGAIN / ENOSYS, so glibc falls back to clone),
+    clone without CLONE_THREAD (EAGAIN: threads are fine, processes are not),
+    unshare, setns, ptrace, process_vm_*, keyrings, bpf, perf_event_open,
+    userfaultfd, io_uring, mount & co., chroot, kexec, modules, handles,
+    personality (EPERM). Another architecture's calling convention is killed.
+    """
+    machine = machine or platform.machine()
+    if machine not in _AUDIT_ARCH:
+        return None
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, kill = 0x7FFF0000, 0x80000000
+    prog = [(ld, 0, 0, 4), (jeq, 1, 0, _AUDIT_ARCH[machine]), (ret, 0, 0, kill), (ld, 0, 0, 0)]
+    if machine == "x86_64":  # the x32 ABI numbers syscalls from 0x40000000
+        prog += [(jge, 0, 1, 0x40000000), (ret, 0, 0, kill)]
+    for nr, errno in sorted(_DENY[machine].items()):
+        prog += [(jeq, 0, 1, nr), (ret, 0, 0, 0x00050000 | errno)]
+    prog += [(jeq, 0, 3, _CLONE[machine]), (ld, 0, 0, 16), (jset, 1, 0, CLONE_THREAD),
+             (ret, 0, 0, 0x00050000 | 11), (ret, 0, 0, allow)]
+    return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
+
+
+# ----------------------------------------------------------------------------
+# The sandbox
+# ----------------------------------------------------------------------------
+
+
+def find_bwrap() -> str | None:
+    """The bwrap binary (``COURSEKIT_BWRAP`` names another one; empty or missing there = no bwrap)."""
+    if "COURSEKIT_BWRAP" in os.environ:
+        path = os.environ["COURSEKIT_BWRAP"]
+        return path if path and os.access(path, os.X_OK) else None
+    path = shutil.which("bwrap")
+    if path is None and os.access("/usr/bin/bwrap", os.X_OK):
+        path = "/usr/bin/bwrap"
+    return path
+
+
+class Sandbox:
+    """Runs jobs in fresh sandboxes; ``unsafe=True`` runs them as plain limited processes instead."""
+
+    def __init__(self, env: Environment | None = None, *, unsafe: bool = False, debug: bool | None = None,
+                 zygotes: bool = True):
+        self.unsafe = unsafe
+        self.debug = bool(os.environ.get("COURSEKIT_GRADE_DEBUG")) if debug is None else debug
+        self.bwrap = None if unsafe else find_bwrap()
+        if not unsafe and self.bwrap is None:
+            raise SandboxUnavailable(INSTALL_HINT)
+        self.filter = None if unsafe else seccomp_filter()
+        if not unsafe and self.filter is None:
+            raise SandboxUnavailable(f"the grading sandbox has no seccomp syscall table for {platform.machine()} "
+                                     "(x86_64 and aarch64 have one); pass --unsafe-no-sandbox to grade without "
+                                     "isolation")
+        self.env = env or Environment.detect()
         self.tmp = tempfile.mkdtemp(prefix="coursekit-grading-")
-        env["TMPDIR"] = self.tmp
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "coursekit.grading._zygote", str(req_r), str(resp_w)],
-                pass_fds=(req_r, resp_w),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=None if os.environ.get("COURSEKIT_GRADE_DEBUG") else subprocess.DEVNULL,
-                start_new_session=True,  # a submission's killpg cannot reach the grader
-                cwd=package_root,  # not the grader's folder, which may hold submitted .py files
-                env=env,
-            )
-        finally:
-            os.close(req_r)
-            os.close(resp_w)
-        self.req, self.resp = req_w, resp_r
-        self.ready = False
+        self.empty = os.path.join(self.tmp, "empty")
+        os.mkdir(self.empty, 0o555)
+        self._unsafe_site: dict[str, str] = {}
+        # pre-loaded sandboxes, per profile; None: this machine cannot nest them, use fresh ones
+        self.zygotes: dict[str, list[_Zygote]] | None = None if unsafe or zygotes is False else {}
+        self._lock = threading.Lock()
 
-    def wait_ready(self) -> None:
-        if self.ready:
-            return
-        try:
-            header, _ = self._receive(time.monotonic() + STARTUP_TIMEOUT)
-        except WorkerError as exc:
-            self.kill()
-            raise WorkerError(f"the grading worker did not start ({exc})") from None
-        if header.get("kind") != "ready":
-            self.kill()
-            raise WorkerError("the grading worker did not start")
-        self.ready = True
-
-    def stop(self) -> None:
-        for fd in (self.req, self.resp):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.req = self.resp = None
-        if self.proc is not None:
-            # between jobs it holds nothing worth a clean exit (and torch's teardown is slow)
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-        if self.tmp is not None:
+    def close(self) -> None:
+        for zs in (self.zygotes or {}).values():
+            for z in zs:
+                z.close()
+            zs.clear()
+        if self.tmp:
+            for root, dirs, _ in os.walk(self.tmp):
+                for d in dirs:
+                    os.chmod(os.path.join(root, d), 0o700)
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
-        self.ready = False
 
-    def kill(self) -> None:
-        self.stop()
+    def __enter__(self) -> Sandbox:
+        return self
 
-    # -- messages ------------------------------------------------------------
-    def _read(self, n: int, deadline: float) -> bytes:
-        """Exactly ``n`` bytes from the worker (linear time, however large)."""
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the command ---------------------------------------------------------
+    def site_paths(self, profile: str) -> list[str]:
+        """The folders the runner appends to sys.path."""
+        if not self.unsafe:
+            return ["/site"]
+        if profile not in self._unsafe_site:  # a folder of symlinks to the allowed entries
+            site = os.path.join(self.tmp, f"site-{profile}")
+            os.mkdir(site)
+            for entry in self.env.profiles[profile]:
+                os.symlink(self.env.site / entry, os.path.join(site, entry))
+            self._unsafe_site[profile] = site
+        return [self._unsafe_site[profile]]
+
+    def command(self, profile: str, result_fd: int, seccomp_fd: int | None, zygote: bool = False) -> list[str]:
+        """The bwrap command line; ``zygote``: the long-lived variant (see ``_runner.zygote``)."""
+        env = self.env
+        runner = str(RUNNER.resolve())
+        if self.unsafe:
+            return [env.python, "-I", "-S", "-B", runner, str(result_fd)]
+        args = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+                "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
+        if zygote:  # in the sandbox's own user namespace only: it makes one nested sandbox per run
+            args += ["--cap-add", "CAP_SYS_ADMIN"]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for name in ROOT_LINKS:
+            host = "/" + name
+            if os.path.islink(host):
+                args += ["--symlink", os.readlink(host), host]
+            elif os.path.isdir(host):
+                args += ["--ro-bind", host, host]
+        if os.path.isfile("/etc/ld.so.cache"):
+            args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        covers = set()
+        for pattern in PYTHON_DIRS:
+            covers.update(p for p in glob.glob(pattern) if os.path.isdir(p) and not os.path.islink(p))
+        for path in sorted(covers):
+            args += ["--ro-bind", self.empty, path]
+        for path in env.stdlib:
+            args += ["--ro-bind", path, path]
+        for path in env.stdlib:  # a package folder inside the standard library's folders
+            for sub in ("site-packages", "dist-packages"):
+                if os.path.isdir(os.path.join(path, sub)):
+                    args += ["--ro-bind", self.empty, os.path.join(path, sub)]
+        for path in [env.python, *env.libs]:
+            args += ["--ro-bind", path, path]
+        for entry in env.profiles[profile]:
+            args += ["--ro-bind", str(env.site / entry), f"/site/{entry}"]
+        args += ["--ro-bind", runner, "/grader/runner.py", "--proc", "/proc"]
+        for dev in ("null", "zero", "full", "random", "urandom"):
+            args += ["--dev-bind", f"/dev/{dev}", f"/dev/{dev}"]
+        args += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--remount-ro", "/", "--chdir", "/tmp"]
+        if seccomp_fd is not None:
+            args += ["--seccomp", str(seccomp_fd)]
+        args += ["--clearenv"]
+        for var, value in self._environ("/tmp").items():
+            args += ["--setenv", var, value]
+        if zygote:
+            bpf = (self.filter or b"").hex() or "00"
+            return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", "--zygote", str(result_fd),
+                    bpf if self.filter else "", str(TMPFS_BYTES), profile]
+        return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", str(result_fd)]
+
+    @staticmethod
+    def _environ(home: str) -> dict[str, str]:
+        env = {"HOME": home, "TMPDIR": home, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg"}
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = "1"  # two sandboxes share two cores
+        return env
+
+    # -- running -------------------------------------------------------------
+    def start(self, profile: str, n: int) -> None:
+        """Start ``n`` pre-loaded sandboxes of ``profile`` now (from the grader's main thread)."""
+        if self.zygotes is None:
+            return
+        with self._lock:
+            have = len(self.zygotes.setdefault(profile, []))
+        new = []
+        for _ in range(max(0, n - have)):
+            try:
+                new.append(_Zygote(self, profile))
+            except SandboxUnavailable:
+                break
+        for z in new:
+            if z.ready():
+                with self._lock:
+                    self.zygotes[profile].append(z)
+            else:
+                z.close()
+                self.zygotes = None  # nested sandboxes do not work here: one fresh sandbox per run
+                break
+
+    def run(self, job: bytes, profile: str, timeout: float) -> RunResult:
+        """Run ``job`` in a sandbox (a pre-loaded one's nested sandbox when it can) and collect its results."""
+        z = None
+        if self.zygotes is not None:
+            with self._lock:
+                idle = self.zygotes.setdefault(profile, [])
+                z = idle.pop() if idle else None
+            if z is None:
+                try:
+                    z = _Zygote(self, profile)
+                    if not z.ready():
+                        z.close()
+                        z = None
+                        self.zygotes = None  # nested sandboxes do not work here: one fresh sandbox per run
+                except SandboxUnavailable:
+                    z = None
+        if z is not None:
+            try:
+                res = z.run(job, profile, timeout)
+            except _ZygoteBroken as exc:
+                z.close()
+                if exc.args == ("nesting",):  # e.g. AppArmor denies capabilities in user namespaces
+                    with self._lock:
+                        for zs in (self.zygotes or {}).values():
+                            for other in zs:
+                                other.close()
+                        self.zygotes = None
+            else:
+                with self._lock:
+                    if self.zygotes is not None:
+                        self.zygotes.setdefault(profile, []).append(z)
+                        z = None
+                if z is not None:
+                    z.close()
+                return res
+        return self.run_fresh(job, profile, timeout)
+
+    def run_fresh(self, job: bytes, profile: str, timeout: float) -> RunResult:
+        """Start a fresh sandbox, feed it ``job``, collect its results until it ends or the deadline."""
+        start = time.monotonic()
+        deadline = start + timeout + STARTUP[profile] + GRACE
+        r, w = os.pipe()
+        seccomp_fd = None
+        workdir = None
+        try:
+            if self.filter is not None:
+                seccomp_fd = os.memfd_create("coursekit-seccomp", 0)
+                os.write(seccomp_fd, self.filter)
+                os.lseek(seccomp_fd, 0, os.SEEK_SET)
+            cmd = self.command(profile, w, seccomp_fd)
+            env, cwd = None, None
+            if self.unsafe:
+                workdir = cwd = tempfile.mkdtemp(prefix="run-", dir=self.tmp)
+                env = self._environ(workdir)
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=None if self.debug else subprocess.PIPE,
+                pass_fds=tuple(fd for fd in (w, seccomp_fd) if fd is not None),
+                start_new_session=True, cwd=cwd, env=env,
+            )
+        except BaseException:
+            os.close(r)
+            os.close(w)
+            raise
+        finally:
+            if seccomp_fd is not None:
+                os.close(seccomp_fd)
+        os.close(w)
+        try:
+            return self._collect(proc, r, job, start, deadline)
+        finally:
+            os.close(r)
+            if proc.poll() is None:
+                self._kill(proc)
+            for f in (proc.stdin, proc.stderr):
+                if f is not None:
+                    f.close()
+            if workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen) -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # bwrap; its PID namespace dies with it
+        except OSError:
+            pass
+        proc.wait()
+
+    def _collect(self, proc, r: int, job: bytes, start: float, deadline: float) -> RunResult:
+        res = RunResult()
         chunks: list[bytes] = []
-        while n:
+        size = 0
+        err: list[bytes] = []
+        pending = memoryview(job)
+        stdin = proc.stdin.fileno()
+        os.set_blocking(stdin, False)
+        readers = {r: "out"}
+        if proc.stderr is not None:
+            readers[proc.stderr.fileno()] = "err"
+        while readers:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise WorkerError("the grading worker stopped answering")
-            ready, _, _ = select.select([self.resp], [], [], left)
-            if not ready:
-                continue
-            data = os.read(self.resp, min(n, 1 << 20))
-            if not data:
-                raise WorkerError("the grading worker died")
-            chunks.append(data)
-            n -= len(data)
-        return b"".join(chunks)
-
-    def _receive(self, deadline: float) -> tuple[dict, list[bytes]]:
-        """The next frame from the worker; WorkerError on EOF, garbage or the deadline."""
-        (n,) = struct.unpack(">I", self._read(4, deadline))
-        if n > MAX_HEADER:
-            raise WorkerError("the grading worker sent garbage (bad frame length)")
-        head = self._read(n, deadline)
-        sizes = None
-        try:
-            header = json.loads(head)
-            sizes = header.get("blobs") if isinstance(header, dict) else None
-        except (ValueError, RecursionError):
-            pass
-        if not isinstance(sizes, list) or not all(type(k) is int and 0 <= k <= MAX_REPLY for k in sizes) \
-                or sum(sizes) > MAX_REPLY:
-            raise WorkerError("the grading worker sent garbage (bad frame)")
-        return header, [self._read(k, deadline) for k in sizes]
-
-    def run(self, job: dict) -> RunResult:
-        """Run one job; on a worker failure, clean up, restart the worker and say so."""
-        for attempt in range(3):  # a worker killed while it starts (by another submission) gets a retry
-            try:
-                if self.proc is None:
-                    self.spawn()
-                self.wait_ready()
+                res.timed_out = True
                 break
-            except WorkerError:
-                if attempt == 2:
-                    raise
-        child_pid = None
-        try:
-            body = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-            os.write(self.req, struct.pack(">I", len(body)))
-            view = memoryview(body)
-            while view:
-                view = view[os.write(self.req, view) :]
-            # before "started" the worker may be importing a library the submission uses
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while True:
-                header, blobs = self._receive(deadline)
-                if header.get("job") != job["id"]:
-                    raise WorkerError("the grading worker answered out of turn")
-                if header.get("kind") == "started" and type(header.get("pid")) is int:
-                    child_pid = header["pid"]
-                    deadline = time.monotonic() + job["timeout"] + REPLY_GRACE
-                elif header.get("kind") == "done" and len(blobs) == 1:
-                    return RunResult(
-                        stream=blobs[0],
-                        exit=header.get("exit") if type(header.get("exit")) is int else None,
-                        signal=header.get("signal") if type(header.get("signal")) is int else None,
-                        timed_out=header.get("timed_out") is True,
-                        truncated=header.get("truncated") is True,
-                        seconds=float(header.get("seconds") or 0.0),
-                    )
-                else:
-                    raise WorkerError("the grading worker sent an unexpected message")
-        except (WorkerError, OSError) as exc:
-            why = str(exc) if isinstance(exc, WorkerError) else f"the grading worker died ({exc})"
-            if child_pid is not None and child_pid > 1:
-                try:  # the submission's own process group, which the dead worker can no longer end
-                    os.killpg(child_pid, signal.SIGKILL)
-                except OSError:
+            wlist = [stdin] if pending else []
+            ready_r, ready_w, _ = select.select(list(readers), wlist, [], min(left, 0.5))
+            if ready_w:
+                try:
+                    pending = pending[os.write(stdin, pending[: 1 << 16]):]
+                except BlockingIOError:
                     pass
-            self.kill()
-            self.restarts += 1
-            return RunResult(worker_error=why)
+                except OSError:  # the sandbox ended before reading its job
+                    pending = memoryview(b"")
+                if not pending:
+                    proc.stdin.close()
+            for fd in ready_r:
+                data = os.read(fd, 1 << 16)
+                if not data:
+                    del readers[fd]
+                elif readers[fd] == "out":
+                    size += len(data)
+                    if size > MAX_STREAM:
+                        res.truncated = True
+                        readers.clear()
+                        break
+                    chunks.append(data)
+                elif sum(map(len, err)) < 1 << 16:
+                    err.append(data)
+            if not readers or (proc.poll() is not None and r not in readers):
+                break
+        if res.timed_out or res.truncated:
+            self._kill(proc)
+        else:
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                res.timed_out = True
+                self._kill(proc)
+        code = proc.returncode
+        if code is not None and code < 0:
+            res.signal = -code
+        elif code is not None and code > 128 and not self.unsafe:
+            res.signal = code - 128  # bwrap reports a child killed by a signal as 128 + signal
+        else:
+            res.exit = code
+        res.stream = b"".join(chunks)
+        res.stderr = b"".join(err)
+        res.seconds = round(time.monotonic() - start, 4)
+        return res
+
+    def self_test(self) -> None:
+        """Start one sandbox that imports numpy; SandboxUnavailable with bwrap's words if it cannot."""
+        from coursekit.grading.wire import encode_job, read_frames
+
+        job = encode_job(self.job([], [], timeout=5.0, memory=0, profile="numpy"), {})
+        res = self.run(job, "numpy", 5.0)
+        frames, _ = read_frames(res.stream)
+        if not any(h.get("kind") == "end" for h, _ in frames):
+            why = res.stderr.decode("utf-8", "replace").strip()[-500:] or f"exit status {res.exit}"
+            raise SandboxUnavailable(
+                f"the grading sandbox does not start here ({why}); bubblewrap needs unprivileged user "
+                "namespaces (sysctl kernel.unprivileged_userns_clone=1, or in a container "
+                "--security-opt seccomp=unconfined / a user-namespace-enabled runtime)"
+            )
+
+    def job(self, cells, parts, *, timeout: float, memory: int, profile: str, cell_limit: float = 10.0) -> dict:
+        """The job header the runner expects (cases are added by :func:`wire.encode_job`)."""
+        return {"cells": cells, "parts": parts, "timeout": float(timeout), "memory": int(memory),
+                "file_size": FILE_BYTES, "cell_limit": float(cell_limit), "site": self.site_paths(profile),
+                "torch": profile == "torch", "nproc": 64 if profile == "torch" else 4, "debug": self.debug}
+
+
+class _ZygoteBroken(Exception):
+    """The pre-loaded sandbox stopped answering (it is replaced; the run is redone in a fresh one)."""
+
+
+class _Zygote:
+    """A pre-loaded sandbox (``_runner.zygote``) and the control socket to it."""
+
+    def __init__(self, sandbox: Sandbox, profile: str) -> None:
+        self.sandbox, self.profile = sandbox, profile
+        self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                sandbox.command(profile, child.fileno(), None, zygote=True),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=None if sandbox.debug else subprocess.DEVNULL,
+                pass_fds=(child.fileno(),), start_new_session=True,
+            )
+        except OSError as exc:
+            self.sock.close()
+            raise SandboxUnavailable(f"cannot start bwrap: {exc}") from None
+        finally:
+            child.close()
+        self.started = time.monotonic()
+
+    def ready(self) -> bool:
+        msg = self._recv(self.started + STARTUP[self.profile] + 30)
+        return msg == {"kind": "ready"}
+
+    def _recv(self, deadline: float) -> dict | None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+            return None
+        try:
+            data = self.sock.recv(4096)
+            msg = json.loads(data) if data else None
+        except (OSError, ValueError):
+            return None
+        return msg if isinstance(msg, dict) else None
+
+    def close(self) -> None:
+        self.sock.close()
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.proc.wait()
+
+    def run(self, job: bytes, profile: str, timeout: float) -> RunResult:
+        start = time.monotonic()
+        hard = start + timeout + STARTUP[profile] + GRACE + 5  # past this the zygote itself is hung
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        try:
+            try:
+                socket.send_fds(self.sock, [json.dumps({"seconds": timeout + GRACE + 1}).encode()],
+                                [job_r, res_w])
+            except OSError:
+                raise _ZygoteBroken from None
+        finally:
+            os.close(job_r)
+            os.close(res_w)
+        res = RunResult()
+        chunks: list[bytes] = []
+        size = 0
+        pending = memoryview(job)
+        os.set_blocking(job_w, False)
+        done = None
+        out_open = True
+        try:
+            while out_open or done is None:
+                left = hard - time.monotonic()
+                if left <= 0:
+                    raise _ZygoteBroken
+                rlist = [self.sock] + ([res_r] if out_open else [])
+                wlist = [job_w] if pending else []
+                ready_r, ready_w, _ = select.select(rlist, wlist, [], min(left, 0.5))
+                if ready_w:
+                    try:
+                        pending = pending[os.write(job_w, pending[: 1 << 16]):]
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        pending = memoryview(b"")
+                    if not pending:
+                        os.close(job_w)
+                        job_w = -1
+                if res_r in ready_r:
+                    data = os.read(res_r, 1 << 16)
+                    if not data:
+                        out_open = False
+                    else:
+                        size += len(data)
+                        if size > MAX_STREAM:
+                            res.truncated = True
+                            out_open = False
+                            self.sock.send(b"kill")
+                        else:
+                            chunks.append(data)
+                if self.sock in ready_r:
+                    done = self._recv(time.monotonic() + 1)
+                    if done is None or done.get("kind") != "done":
+                        raise _ZygoteBroken
+                    if out_open:  # ended: what is left in the pipe, without waiting for EOF
+                        while select.select([res_r], [], [], 0.05)[0]:
+                            data = os.read(res_r, 1 << 16)
+                            if not data or size + len(data) > MAX_STREAM:
+                                break
+                            size += len(data)
+                            chunks.append(data)
+                        out_open = False
+        finally:
+            os.close(res_r)
+            if job_w >= 0:
+                os.close(job_w)
+        code = done.get("exit")
+        if code == 71 and not chunks:  # the nested sandbox could not be made; nothing of the job ran
+            raise _ZygoteBroken("nesting")
+        res.timed_out = done.get("killed") is True and not res.truncated
+        if type(code) is int and code < 0:
+            res.signal = -code
+        elif type(code) is int and code > 128:
+            res.signal = code - 128
+        else:
+            res.exit = code if type(code) is int else None
+        res.stream = b"".join(chunks)
+        res.seconds = round(time.monotonic() - start, 4)
+        return res

@@ -1,121 +1,70 @@
-"""The result channel: how a sandboxed child hands plain data back to the grader.
+"""The grader's end of the wire: the job it sends into a sandbox, and the results it reads back.
 
-A stream of frames, each ``4-byte big-endian length | JSON header | blobs``,
-where ``header["blobs"]`` lists the byte lengths of the ``.npy`` blobs that
-follow it. Values are JSON with tags for what JSON cannot say::
+The format is described in :mod:`coursekit.grading._runner` (which encodes
+both the grader's case inputs and the sandbox's answers). This side parses
+bytes written by a process that ran student code, so it trusts nothing:
 
-    {"t": "tuple", "v": [...]}   {"t": "list", "v": [...]}
-    {"t": "nd", "i": 0}          (the header's blob 0, an .npy file)
-    {"t": "np", "i": 0}          (a numpy scalar stored as a 0-d .npy)
-    {"t": "float", "v": "nan"}   (nan / inf / -inf)
-    {"t": "str", "v": "..."}     (a string, for the judge to reject or accept)
-
-The child side (:func:`encode_value`, :func:`frame`) runs next to the
-student's code and is therefore never trusted. The parent side
-(:func:`read_frames`, :func:`decode_value`) only builds Python scalars,
-lists, tuples and numpy arrays read with ``allow_pickle=False``: whatever
-bytes arrive, nothing of the student's code can run in the grader.
+- sizes are checked before anything is allocated: the whole stream is
+  capped by the caller, a frame's JSON by :data:`MAX_HEADER`, an array's
+  byte count must equal its dtype's size times its shape, exactly;
+- dtypes come from a short list of little-endian real types (no objects,
+  so no pickle); each blob may be used by one array only;
+- JSON integers longer than 20 digits and NaN/Infinity literals are refused;
+- whatever is malformed raises :class:`WireError`, which the grader turns
+  into that submission's error.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import struct
-import sys
 from typing import Any
 
 import numpy as np
 
-MAX_HEADER = 16 << 20  # 16 MiB of JSON per frame (large arrays travel as .npy blobs)
-MAX_DEPTH = 8  # nesting of lists / tuples in one value
+from coursekit.grading._runner import DTYPES, MAX_DEPTH, MAX_HEADER, encode_value
+
+MAX_NDIM = 32
 
 
 class WireError(ValueError):
     """The bytes are not a well-formed result stream."""
 
 
-# ----------------------------------------------------------------------------
-# Child side: encode a student's return value (runs in the sandbox)
-# ----------------------------------------------------------------------------
-
-
-class NotPlain(TypeError):
-    """A return value that is not plain data (numbers, arrays, lists / tuples of them)."""
-
-
-def encode_value(value: Any, blobs: list[bytes], depth: int = 0) -> Any:
-    """JSON-able form of ``value``; arrays go into ``blobs`` as .npy bytes.
-
-    Exact type checks (not isinstance) so that a subclass with its own
-    ``__eq__``/``__float__`` is converted through the base type's C code, and
-    its methods never decide what the grader sees.
-    """
-    if depth > MAX_DEPTH:
-        raise NotPlain("returned a structure nested too deeply")
-    if value is None or value is True or value is False:
-        return value
-    if isinstance(value, bool):  # bool cannot be subclassed; kept for clarity
-        return bool(value)
-    if isinstance(value, int):
-        return int.__index__(value)
-    if isinstance(value, float):
-        x = float.__float__(value)
-        return x if math.isfinite(x) else {"t": "float", "v": repr(x)}
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, torch.Tensor):
-        if value.is_complex():
-            raise NotPlain(f"returned a complex tensor of dtype {value.dtype}; expected real numbers")
-        value = value.detach().cpu().numpy()
-    if isinstance(value, np.generic):
-        blobs.append(_npy(np.asarray(value)))
-        return {"t": "np", "i": len(blobs) - 1}
-    if isinstance(value, np.ndarray):
-        blobs.append(_npy(value))
-        return {"t": "nd", "i": len(blobs) - 1}
-    if isinstance(value, (list, tuple)):
-        items = [encode_value(v, blobs, depth + 1) for v in value]
-        return {"t": "tuple" if isinstance(value, tuple) else "list", "v": items}
-    if isinstance(value, str):
-        return {"t": "str", "v": str.__str__(value)}
-    raise NotPlain(
-        f"returned an object of type {type(value).__name__}; "
-        "expected a numpy array, a number or a tuple of them"
-    )
-
-
-def _npy(arr: np.ndarray) -> bytes:
-    arr = np.ndarray.__array__(arr)  # a plain ndarray: drops subclasses without calling their code
-    if arr.dtype.hasobject:
-        raise NotPlain(f"returned an array of dtype {arr.dtype}; expected real numbers")
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
-    return buf.getvalue()
-
-
-def frame(header: dict, blobs: list[bytes] = ()) -> bytes:
-    """One frame: length-prefixed JSON header followed by its blobs."""
-    header = dict(header, blobs=[len(b) for b in blobs])
+def encode_job(job: dict, cases: dict[str, list]) -> bytes:
+    """One frame: ``job`` with each part's cases (id, args, kwargs) encoded as plain data."""
+    blobs: list[bytes] = []
+    job = dict(job)
+    job["parts"] = [
+        dict(part, cases=[{"id": k, "args": encode_value(tuple(c.args), blobs),
+                           "kwargs": encode_value(dict(c.kwargs), blobs)}
+                          for k, c in enumerate(cases[part["id"]])])
+        for part in job["parts"]
+    ]
+    header = dict(job, blobs=[len(b) for b in blobs])
     data = json.dumps(header, allow_nan=False).encode()
-    if len(data) > MAX_HEADER:
-        raise NotPlain("returned a result too large to send (over 16 MB as JSON); return a numpy array")
     return struct.pack(">I", len(data)) + data + b"".join(blobs)
 
 
-# ----------------------------------------------------------------------------
-# Parent side: parse untrusted bytes
-# ----------------------------------------------------------------------------
+def _int(text: str) -> int:
+    if len(text) > 20:
+        raise WireError("an integer too long")
+    return int(text)
+
+
+def _constant(text: str):
+    raise WireError(f"a bare {text} in the JSON")
 
 
 def read_frames(data: bytes) -> tuple[list[tuple[dict, list[bytes]]], str | None]:
     """Split ``data`` into (header, blobs) pairs; return them and an error for the rest, if any.
 
-    Frames before a corrupt one are kept, so a child killed (or scribbling)
-    half-way still gets credit for what it reported before.
+    Frames before a corrupt one are kept, so a submission killed half-way
+    still gets credit for what it reported before.
     """
     frames = []
     pos = 0
+    view = memoryview(data)
     while pos < len(data):
         if len(data) - pos < 4:
             return frames, "the result stream ends in the middle of a frame"
@@ -125,8 +74,8 @@ def read_frames(data: bytes) -> tuple[list[tuple[dict, list[bytes]]], str | None
         if pos + 4 + n > len(data):
             return frames, "the result stream ends in the middle of a frame"
         try:
-            header = json.loads(data[pos + 4 : pos + 4 + n])
-        except (ValueError, RecursionError):
+            header = json.loads(bytes(view[pos + 4: pos + 4 + n]), parse_int=_int, parse_constant=_constant)
+        except (ValueError, RecursionError):  # WireError is a ValueError
             return frames, "the result stream is corrupt (a frame is not valid JSON)"
         if not isinstance(header, dict):
             return frames, "the result stream is corrupt (a frame is not a JSON object)"
@@ -138,14 +87,15 @@ def read_frames(data: bytes) -> tuple[list[tuple[dict, list[bytes]]], str | None
             return frames, "the result stream ends in the middle of a frame"
         blobs = []
         for s in sizes:
-            blobs.append(data[pos : pos + s])
+            blobs.append(view[pos: pos + s])
             pos += s
         frames.append((header, blobs))
     return frames, None
 
 
-def decode_value(node: Any, blobs: list[bytes], depth: int = 0) -> Any:
+def decode_value(node: Any, blobs: list, used: set[int] | None = None, depth: int = 0) -> Any:
     """Rebuild a value from its JSON form; raises WireError on anything unexpected."""
+    used = set() if used is None else used
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     if node is None or type(node) in (bool, int, float):
@@ -157,17 +107,16 @@ def decode_value(node: Any, blobs: list[bytes], depth: int = 0) -> Any:
         items = node.get("v")
         if type(items) is not list:
             raise WireError("a list without items")
-        out = [decode_value(v, blobs, depth + 1) for v in items]
+        out = [decode_value(v, blobs, used, depth + 1) for v in items]
         return tuple(out) if tag == "tuple" else out
-    if tag in ("nd", "np"):
-        i = node.get("i")
-        if type(i) is not int or not 0 <= i < len(blobs):
-            raise WireError("a reference to a missing array")
-        try:
-            arr = np.lib.format.read_array(io.BytesIO(blobs[i]), allow_pickle=False)
-        except Exception as exc:  # any malformed .npy: a clean error, never a crash
-            raise WireError(f"an array could not be read ({type(exc).__name__})") from None
-        return arr[()] if tag == "np" else arr
+    if tag == "dict":
+        items = node.get("v")
+        if type(items) is not list or not all(type(p) is list and len(p) == 2 and type(p[0]) is str
+                                              for p in items):
+            raise WireError("a bad dict")
+        return {k: decode_value(v, blobs, used, depth + 1) for k, v in items}
+    if tag == "nd":
+        return _array(node, blobs, used)
     if tag == "float":
         v = node.get("v")
         if v not in ("nan", "inf", "-inf"):
@@ -178,4 +127,27 @@ def decode_value(node: Any, blobs: list[bytes], depth: int = 0) -> Any:
         if type(v) is not str:
             raise WireError("a bad string")
         return v
-    raise WireError(f"unknown tag {tag!r}")
+    raise WireError(f"unknown tag {str(tag)[:20]!r}")
+
+
+def _array(node: dict, blobs: list, used: set[int]) -> np.ndarray:
+    i, dtype, shape = node.get("i"), node.get("dtype"), node.get("shape")
+    if type(i) is not int or not 0 <= i < len(blobs):
+        raise WireError("a reference to a missing array")
+    if i in used:
+        raise WireError("one array's data used twice")
+    used.add(i)
+    if dtype not in DTYPES:
+        raise WireError("an array of an unexpected dtype")
+    if type(shape) is not list or len(shape) > MAX_NDIM or not all(type(n) is int and n >= 0 for n in shape):
+        raise WireError("an array with a bad shape")
+    dt = np.dtype(dtype)
+    count = 1
+    for n in shape:
+        count *= n
+    if count * dt.itemsize != len(blobs[i]):  # exact: checked before anything is allocated
+        raise WireError("an array whose data does not match its shape")
+    try:
+        return np.frombuffer(blobs[i], dtype=dt).reshape(shape).copy()
+    except ValueError:  # e.g. a shape with a zero and a huge dimension
+        raise WireError("an array with a bad shape") from None

@@ -1,0 +1,192 @@
+"""Exercise 04 · The linear-collapse proof: collapse a stack, lose rank on purpose, XOR with one ReLU layer."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from coursekit.exercises.judging import (
+    Case,
+    Part,
+    as_array,
+    compare_array,
+    describe_got,
+    pair,
+    torch_module,
+)
+
+EXERCISE = "04_linear_collapse"
+
+
+def _stack(rng: np.random.Generator, sizes: list[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    weights = [rng.normal(size=(o, i)) / np.sqrt(i) for i, o in pairwise(sizes)]  # keep products of order 1
+    return weights, [rng.normal(size=o) for o in sizes[1:]]
+
+
+def _collapse_reference(weights: list[np.ndarray], biases: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Read W and b off the stack's behaviour: b = f(0), column i of W = f(e_i) - f(0) (computed by torch)."""
+    torch = torch_module()
+    F = torch.nn.functional
+    d = weights[0].shape[1]
+    h = torch.cat([torch.zeros(1, d, dtype=torch.float64), torch.eye(d, dtype=torch.float64)])
+    for W, b in zip(weights, biases, strict=False):
+        h = F.linear(h, torch.from_numpy(W), torch.from_numpy(b))
+    b = h[0]
+    return (h[1:] - b).T.numpy(), b.numpy()
+
+
+def _cases_4_1(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for sizes, label in [([3, 2], "a single layer"), ([3, 4, 2], "two layers 3 -> 4 -> 2"),
+                         ([4, 6, 5, 2], "three layers 4 -> 6 -> 5 -> 2"), ([3, 3, 3, 3, 3, 3], "five square layers"),
+                         ([6, 8, 1, 8, 4], "four layers with a bottleneck")]:
+        cases.append(Case(_stack(rng, sizes), {}, label))
+    return cases
+
+
+def _judge_4_1(case: Case, got: Any) -> str | None:
+    weights, biases = case.args
+    W_exp, b_exp = _collapse_reference(weights, biases)
+    wb, msg = pair(got, "the result")
+    if msg:
+        return msg + " (W, b)"
+    W, b = wb
+    msg = compare_array(W_exp, W, what="W", rtol=1e-7, atol=1e-9)
+    if msg and isinstance(W, np.ndarray) and len(weights) >= 2:
+        rev = weights[0]
+        for M in weights[1:]:
+            rev = rev @ M if rev.shape[1] == M.shape[0] else None
+            if rev is None:
+                break
+        if rev is not None and rev.shape == W.shape and np.allclose(W, rev):
+            return "W multiplies the matrices in the wrong order: the first layer acts first, so W = W_L ⋯ W_2 W_1"
+        if W.shape == W_exp.shape[::-1]:
+            return msg + "; the collapsed W maps the input to the output, so it has shape (out, in)"
+    if msg:
+        return msg
+    msg = compare_array(b_exp, b, what="b", rtol=1e-7, atol=1e-9)
+    if msg and isinstance(b, np.ndarray) and b.shape == b_exp.shape and np.allclose(b, biases[-1]) \
+            and len(weights) >= 2:
+        return "b is only the last layer's bias: earlier biases pass through the later layers' weights too"
+    return msg
+
+
+def _cases_4_2(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for extra, label in [(False, "input, one wider hidden layer, output"),
+                         (False, "another input / hidden / output width"),
+                         (False, "a third input / hidden / output width"),
+                         (True, "two equal hidden layers")]:
+        a, c = int(rng.integers(3, 7)), int(rng.integers(3, 7))
+        m = int(rng.integers(max(a, c) + 1, a + c + 1))
+        rank = int(rng.integers(max(a + c - m, 1), min(a, c)))
+        sizes = [a, m, m, c] if extra else [a, m, c]
+        cases.append(Case((sizes, rank), {}, label))
+    return cases
+
+
+def _judge_4_2(case: Case, got: Any) -> str | None:
+    sizes, rank = case.args
+    n = len(sizes) - 1
+    if not isinstance(got, (list, tuple)) or len(got) != n:
+        return f"the result should be a list of {n} weight matrices, one per layer; got {describe_got(got)}"
+    mats = []
+    for k, (W, (i, o)) in enumerate(zip(got, pairwise(sizes), strict=True), start=1):
+        arr, msg = as_array(W, f"layer {k}'s weights")
+        if msg:
+            return msg
+        if arr.shape != (o, i):
+            return f"layer {k}'s weights should have shape (out, in) = {(o, i)}, got {arr.shape}"
+        arr = arr.astype(np.float64)
+        if not np.all(np.isfinite(arr)):
+            return f"layer {k}'s weights contain NaN or inf"
+        s = np.linalg.svd(arr, compute_uv=False)
+        if s[0] == 0 or s[-1] < 1e-6 * s[0]:
+            return (f"layer {k} is not full rank (a {o} × {i} matrix can have rank {min(o, i)}): the point is a "
+                    "product that loses rank although no single layer does")
+        mats.append(arr)
+    product = mats[0]
+    for W in mats[1:]:
+        product = W @ product
+    s = np.linalg.svd(product, compute_uv=False)
+    top = s[0] if s.size and s[0] > 0 else 1.0
+    have = int(np.sum(s > 1e-9 * top)) if s.size and s[0] > 0 else 0
+    if have != rank or (rank and s[rank - 1] < 1e-6 * top):
+        return (f"the product of your layers has rank {have}, but rank {rank} was asked for "
+                f"(every layer here allows rank {min(sizes)})")
+    return None
+
+
+def _cases_4_3(rng: np.random.Generator) -> list[Case]:
+    low, high = sorted(rng.uniform(-5, 5, size=2))
+    low2 = float(rng.uniform(1, 10))
+    return [
+        Case((0.0, 1.0), {}, "bits encoded as 0 and 1"),
+        Case((-1.0, 1.0), {}, "bits encoded as -1 and +1"),
+        Case((float(low), float(high)), {}, "bits encoded as two random levels"),
+        Case((low2, low2 + float(rng.uniform(0.1, 0.5))), {}, "two random levels close together"),
+    ]
+
+
+def _judge_4_3(case: Case, got: Any) -> str | None:
+    torch = torch_module()
+    low, high = case.args
+    parts, msg = pair(got, "the result", 4)
+    if msg:
+        return msg + " (W1, b1, W2, b2)"
+    W1, msg = as_array(parts[0], "W1")
+    if msg:
+        return msg
+    if W1.ndim != 2 or W1.shape[1] != 2 or W1.shape[0] < 1:
+        return f"W1 should have shape (hidden, 2): one row per hidden unit, one column per input; got {W1.shape}"
+    h = W1.shape[0]
+    b1, msg = as_array(np.atleast_1d(np.asarray(parts[1], dtype=float)) if not isinstance(parts[1], (list, tuple))
+                       else parts[1], "b1")
+    if msg:
+        return msg
+    W2, msg = as_array(parts[2], "W2")
+    if msg:
+        return msg
+    if b1.shape != (h,) or W2.reshape(-1).shape != (h,):
+        return f"b1 should have shape ({h},) and W2 shape (1, {h}); got {b1.shape} and {W2.shape}"
+    b2 = np.asarray(parts[3], dtype=float).reshape(-1)
+    if b2.shape != (1,):
+        return f"b2 should be one number; got shape {b2.shape}"
+    X = torch.tensor([[low, low], [low, high], [high, low], [high, high]], dtype=torch.float64)
+    t = [torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (W1, b1, W2.reshape(1, h), b2)]
+    if not all(torch.isfinite(a).all() for a in t):
+        return "the weights contain NaN or inf"
+    out = torch.nn.functional.linear(torch.relu(torch.nn.functional.linear(X, t[0], t[1])), t[2], t[3])[:, 0]
+    for bits, o, want in zip([(0, 0), (0, 1), (1, 0), (1, 1)], out.tolist(), [False, True, True, False], strict=True):
+        if (o > 1e-6) != want or (not want and o > -1e-6):
+            return (f"for the bits {bits} the network outputs {o:.4g}; it should be "
+                    f"{'positive' if want else 'negative'} (XOR is {int(want)})")
+    return None
+
+
+PARTS = [
+    Part(id="4.1", title="Collapse any stack of linear layers", function="collapse", points=4,
+         cases=_cases_4_1, judge=_judge_4_1,
+         hints=("Follow x through the stack symbolically: each layer turns an affine function W x + b of the "
+                "input into another affine function of the input, so keep the W and b of 'the stack so far'.",
+                "When the next layer (W_k, b_k) acts on W x + b, both the matrix and the bias get multiplied by "
+                "W_k from the left and the bias gains b_k; the first layer acts first.")),
+    Part(id="4.2", title="A stack that loses rank", function="low_rank_stack", points=3,
+         cases=_cases_4_2, judge=_judge_4_2,
+         hints=("rank(AB) ≤ min(rank A, rank B) is only an upper bound: a product loses more rank when the "
+                "directions one layer produces fall into the null space of the next. A hidden layer wider than "
+                "the input and the output leaves room for that.",
+                "Let the first layer embed the input in the wider hidden space; the next layer can be full rank "
+                "and still send some of those embedded directions to 0, since its null space has "
+                "(hidden width − its output width) dimensions.")),
+    Part(id="4.3", title="XOR with one ReLU layer", function="xor_relu", points=3,
+         cases=_cases_4_3, judge=_judge_4_3,
+         hints=("No line separates XOR, and a stack of linear layers is a single linear layer, so the ReLU is "
+                "what does the work: a hidden unit can respond to 'the first bit is above the second' and "
+                "another to the opposite.",
+                "Solve it for bits 0 and 1 first, then let the weights depend on the gap between the two levels "
+                "(and the biases on the levels) so that any encoding looks the same to the hidden units; choose "
+                "the output bias so that agreeing bits give a negative output.")),
+]

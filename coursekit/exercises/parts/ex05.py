@@ -1,0 +1,258 @@
+"""Exercise 05 · Parameter initialization: Xavier and He from the given rng, layer statistics, tanh's scale.
+
+Random answers are judged statistically (bands of 8 standard errors), never
+seed-exact, except for the one property that is exact: weights drawn from
+the generator the function was given are the generator's next draws, scaled.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+
+from coursekit.exercises.judging import (
+    Case,
+    Part,
+    as_array,
+    as_number,
+    compare_array,
+    fmt,
+    torch_module,
+)
+from coursekit.exercises.parts.ex03 import torch_activation
+
+EXERCISE = "05_initialization"
+_SIGMAS = 8.0  # bands of 8 standard errors: a right answer fails with probability < 1e-14
+
+
+def _weights_array(case: Case, got: Any) -> tuple[np.ndarray | None, str | None]:
+    fan_in, fan_out = case.args[0], case.args[1]
+    arr, msg = as_array(got, "the weights")
+    if msg:
+        return None, msg
+    if arr.shape != (fan_out, fan_in):
+        extra = " (weights are stored (out, in) like torch: rows are output units)" \
+            if arr.shape == (fan_in, fan_out) else ""
+        return None, f"the weights should have shape (fan_out, fan_in) = {(fan_out, fan_in)}, got {arr.shape}{extra}"
+    if arr.dtype.kind != "f":
+        return None, f"the weights should be floating-point numbers, got dtype {arr.dtype}"
+    if not np.all(np.isfinite(arr)):
+        return None, "the weights contain NaN or inf"
+    return arr.astype(np.float64), None
+
+
+def _drawn_from(case: Case, w: np.ndarray, kind: str) -> str | None:
+    """None if ``w`` is the generator's next w.size draws of ``kind``, times one scale (any arrangement)."""
+    rng = copy.deepcopy(case.args[2])  # the judge's own copy, still in the state the student received
+    z = rng.standard_normal(w.size) if kind == "normal" else 2 * rng.random(w.size) - 1
+    zs, ws = np.sort(z), np.sort(w.reshape(-1))
+    scale = float(ws @ zs / (zs @ zs))
+    if scale > 0 and np.allclose(ws, scale * zs, rtol=1e-9, atol=1e-12 * scale):
+        return None
+    return ("your weights are not drawn from the rng argument: with a generator in a given state, the "
+            "weights must be its next draws (one call such as rng.normal or rng.uniform), so that the same "
+            "seed gives the same network. Draws from np.random.* or a generator of your own fail this check")
+
+
+def _check_spread(w: np.ndarray, std: float, what: str, formula: str) -> str | None:
+    n = w.size
+    mean, s = float(w.mean()), float(w.std())
+    if abs(mean) > _SIGMAS * std / math.sqrt(n):
+        return f"the weights' mean is {fmt(mean)}; it should be 0 (up to sampling noise)"
+    if s == 0:
+        return "all weights are equal: draw them at random with the rng you are given"
+    # the sample std of n draws has relative standard error about 1/sqrt(2n) (normal) or 0.45/sqrt(n) (uniform)
+    if abs(s / std - 1) > _SIGMAS * 0.75 / math.sqrt(n):
+        return f"the weights' std is {fmt(s)}, but {what} has std {formula} = {fmt(std)}"
+    return None
+
+
+def _init_cases(rng: np.random.Generator, specs: list[tuple[int, int, dict, str, bool]]) -> list[Case]:
+    # each case gets its own generator, so a student's draws in one case do not affect another
+    return [Case((fi, fo, np.random.default_rng(rng.integers(2**63))), kw, label, defining)
+            for fi, fo, kw, label, defining in specs]
+
+
+def _fans(rng: np.random.Generator) -> tuple[int, int]:
+    return int(rng.integers(100, 500)), int(rng.integers(100, 500))
+
+
+def _cases_5_1(rng: np.random.Generator) -> list[Case]:
+    (a, b), (c, d), (e, _) = _fans(rng), _fans(rng), _fans(rng)
+    return _init_cases(rng, [(a, b, {}, "defaults: drawn from the given rng", True),
+                             (c, d, {"gain": 5 / 3}, "gain 5/3 (tanh)", False),
+                             (e, e, {}, "a square layer", False),
+                             (b, a, {"gain": math.sqrt(2)}, "gain √2 (ReLU)", False)])
+
+
+def _judge_5_1(case: Case, got: Any) -> str | None:
+    w, msg = _weights_array(case, got)
+    if msg:
+        return msg
+    if case.defining:
+        return _drawn_from(case, w, "uniform")
+    fan_in, fan_out = case.args[0], case.args[1]
+    gain = case.kwargs.get("gain", 1.0)
+    a = gain * math.sqrt(6 / (fan_in + fan_out))
+    top = float(np.abs(w).max())
+    if top > a * (1 + 1e-9):
+        return f"some weights reach {fmt(top)}, beyond the bound of Xavier uniform for these fans ({fmt(a)})"
+    if top < a * (1 - 50 / w.size):  # the largest of n uniform draws is this close to a with prob 1 - e^-50
+        return f"the largest weight is {fmt(top)}, clearly below the bound of Xavier uniform ({fmt(a)}): is the bound right?"
+    msg = _check_spread(w, a / math.sqrt(3), "U(-a, a)", "a/√3")
+    if msg:
+        return msg
+    inner = float(np.mean(np.abs(w) < a / 2))  # exactly half of a uniform lies within ±a/2
+    if abs(inner - 0.5) > _SIGMAS * 0.5 / math.sqrt(w.size):
+        return f"{fmt(100 * inner)}% of the weights lie within ±a/2; a uniform distribution puts 50% there"
+    return None
+
+
+def _cases_5_2(rng: np.random.Generator) -> list[Case]:
+    (a, b), (c, d), (e, _), (f, g) = _fans(rng), _fans(rng), _fans(rng), _fans(rng)
+    return _init_cases(rng, [(a, b, {}, "defaults: drawn from the given rng", True),
+                             (c, d, {"mode": "fan_out"}, "mode 'fan_out'", False),
+                             (e, e, {"gain": 1.0}, "gain 1", False),
+                             (1000, f, {"mode": "fan_in", "gain": math.sqrt(2)}, "a wide fan_in of 1000", False),
+                             (g, f, {}, "defaults", False)])
+
+
+def _judge_5_2(case: Case, got: Any) -> str | None:
+    w, msg = _weights_array(case, got)
+    if msg:
+        return msg
+    if case.defining:
+        return _drawn_from(case, w, "normal")
+    fan_in, fan_out = case.args[0], case.args[1]
+    mode = case.kwargs.get("mode", "fan_in")
+    gain = case.kwargs.get("gain", math.sqrt(2))
+    fan = fan_in if mode == "fan_in" else fan_out
+    std = gain / math.sqrt(fan)
+    msg = _check_spread(w, std, f"He normal (mode {mode!r})", "gain/√fan")
+    if msg:
+        s = float(w.std())
+        other = fan_out if mode == "fan_in" else fan_in
+        if math.isclose(s, gain / math.sqrt(other), rel_tol=0.03) and abs(fan_in - fan_out) > 0.1 * fan:
+            return msg + f" (you used the other fan: mode {mode!r} divides by {mode})"
+        if math.isclose(s, std**2, rel_tol=0.03):
+            return msg + " (that is the variance gain²/fan used as a std)"
+        return msg
+    beyond = float(np.mean(np.abs(w) > 2 * std))  # a normal puts 4.55% beyond 2 std; a uniform 0%
+    p = math.erfc(2 / math.sqrt(2))
+    if abs(beyond - p) > _SIGMAS * math.sqrt(p * (1 - p) / w.size):
+        return (f"{fmt(100 * beyond)}% of the weights lie beyond 2 std; a normal distribution puts "
+                f"{fmt(100 * p)}% there")
+    return None
+
+
+def _cases_5_3(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    X = rng.normal(size=(200, 100))
+    for act, scale, label in [("sigmoid", 1.0, "sigmoid, weight std 1"),
+                              ("tanh", 0.01, "tanh, weight std 0.01"),
+                              ("tanh", 0.1, "tanh, weight std 1/√100"),
+                              ("relu", math.sqrt(2 / 100), "ReLU, He std √(2/100)")]:
+        weights = [rng.normal(size=(100, 100)) * scale for _ in range(5)]
+        cases.append(Case((X, weights, act), {}, label + ", 5 layers of 100 units"))
+    weights = [rng.normal(size=(30, 20)) * 0.3, rng.normal(size=(10, 30)) * 0.3]
+    cases.append(Case((rng.normal(size=(50, 20)), weights, "tanh"), {}, "tanh, layers of different widths"))
+    return cases
+
+
+def _judge_5_3(case: Case, got: Any) -> str | None:
+    torch = torch_module()
+    X, weights, act = case.args
+    f = torch_activation(act)
+    h = torch.from_numpy(X)
+    rows, pre = [], []
+    for W in weights:
+        z = h @ torch.from_numpy(W).T
+        h = f(z)
+        rows.append([h.mean().item(), h.std(correction=0).item()])  # population std, like np.std
+        pre.append([z.mean().item(), z.std(correction=0).item()])
+    expected = np.array(rows)
+    msg = compare_array(expected, got, what="the statistics", rtol=1e-6, atol=1e-9)
+    if msg and isinstance(got, np.ndarray) and got.shape == expected.shape:
+        if np.allclose(got, pre, rtol=1e-6, atol=1e-9):
+            return "these are the statistics before the activation; report them after it"
+        if np.allclose(got[:, 0], expected[:, 0], rtol=1e-6, atol=1e-9):
+            return msg + " (the means are right: the std asked for is the population std, ddof = 0)"
+    return msg
+
+
+TANH_LAYERS = 10
+TANH_BAND = (0.6, 0.7)  # the std of layers 5..10 must stay in this band
+
+
+def _tanh_stds(fan_in: int, std: float) -> list[float]:
+    """Std of each of 10 tanh layers of width fan_in, weights N(0, std²), 500 standard-normal inputs (torch)."""
+    torch = torch_module()
+    g = torch.Generator().manual_seed(fan_in)
+    h = torch.randn(500, fan_in, generator=g, dtype=torch.float64)
+    out = []
+    for _ in range(TANH_LAYERS):
+        W = torch.randn(fan_in, fan_in, generator=g, dtype=torch.float64) * std
+        h = torch.tanh(h @ W.T)
+        out.append(h.std(correction=0).item())
+    return out
+
+
+def _cases_5_4(rng: np.random.Generator) -> list[Case]:
+    return [Case((int(rng.integers(lo, hi)),), {}, label)
+            for lo, hi, label in [(64, 128, "a narrow layer"), (128, 256, "a medium layer"),
+                                  (256, 400, "a wide layer"), (400, 512, "a very wide layer")]]
+
+
+def _judge_5_4(case: Case, got: Any) -> str | None:
+    value, msg = as_number(got, "the weight std")
+    if msg:
+        return msg
+    if not (math.isfinite(value) and value > 0):
+        return f"the weight std should be a positive number; got {fmt(value)}"
+    if value > 100:
+        return f"a weight std of {fmt(value)} saturates every unit at ±1"
+    stds = _tanh_stds(case.args[0], value)
+    low, high = TANH_BAND
+    late = stds[4:]
+    if min(late) < low:
+        return (f"with weight std {fmt(value)} the activations' std falls to {fmt(min(late))} by layer "
+                f"{4 + int(np.argmin(late)) + 1}: the signal shrinks, the weights are too small for tanh")
+    if max(late) > high:
+        return (f"with weight std {fmt(value)} the activations' std reaches {fmt(max(late))} by layer "
+                f"{4 + int(np.argmax(late)) + 1}: units pile up near ±1 (saturation), the weights are too large")
+    return None
+
+
+PARTS = [
+    Part(id="5.1", title="Xavier uniform initializer", function="xavier_uniform", points=2,
+         cases=_cases_5_1, judge=_judge_5_1,
+         hints=("Xavier keeps the variance of the signal about the same forward and backward, so it averages "
+                "the two fans; for a uniform U(−a, a), remember its variance is a²/3, and draw from the rng "
+                "you are given.",
+                "Find a from the target variance 2·gain²/(fan_in + fan_out), then draw an array of shape "
+                "(fan_out, fan_in) uniformly in [−a, a] with one call on rng.")),
+    Part(id="5.2", title="He (Kaiming) normal initializer", function="kaiming_normal", points=3,
+         cases=_cases_5_2, judge=_judge_5_2,
+         hints=("He init chooses the variance gain²/fan so that ReLU layers keep the signal's scale; mode "
+                "decides which fan. The normal distribution takes a standard deviation, not a variance, and "
+                "every weight comes from the rng argument.",
+                "fan_in is the number of inputs of a unit (columns of a (fan_out, fan_in) matrix), fan_out the "
+                "number of outputs; take the square root of the variance, and draw once from rng.")),
+    Part(id="5.3", title="Per-layer activation statistics", function="layer_stats", points=2,
+         cases=_cases_5_3, judge=_judge_5_3,
+         hints=("Propagate the whole batch through the layers without biases and record, after each "
+                "activation, the mean and the std over all entries of that layer's output.",
+                "One row per layer, [mean, std], measured after the activation, with numpy's default "
+                "population std (ddof = 0); weights are stored (out, in).")),
+    Part(id="5.4", title="A scale that keeps tanh alive", function="tanh_std", points=3,
+         cases=_cases_5_4, judge=_judge_5_4,
+         hints=("Too small a weight scale and tanh is almost linear, so the signal shrinks layer after layer; "
+                "too large and the units saturate at ±1. The right scale depends on the width: the sum over "
+                "fan_in inputs grows with fan_in.",
+                "Think of a gain divided by √fan_in and find the gain by experiment: run the 10-layer stack "
+                "yourself for a few gains and watch the std of the last layers (the chapter's table of gains "
+                "helps).")),
+]

@@ -1,0 +1,141 @@
+"""check() in the notebook and ``coursekit grade`` give the same points, and neither shows solution code.
+
+One batch: for every exercise, a few notebooks holding, part by part, the reference solution,
+the untouched stub, transcription bugs, hint-copying attempts, partial answers and answers
+that use a library a from-scratch part may not use (tests/exercise_answers.py). Each notebook
+is graded by the real grader and checked by check() on the same cells; both must give the
+points the scoring rule says.
+"""
+
+from __future__ import annotations
+
+import linecache
+from pathlib import Path
+
+import nbformat
+import pytest
+from exercise_answers import ANSWERS  # tests/ is on sys.path (pytest rootdir-relative import)
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from coursekit.exercises.feedback import run_check
+from coursekit.exercises.spec import EXERCISES, get_part
+from coursekit.grading.gradebook import write_gradebook
+from coursekit.grading.grader import grade
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "exercises" / "source"
+SETUP = "import numpy as np\n\nfrom coursekit.exercises import check"
+
+
+def _solution_cells(stem: str) -> dict[str, str]:
+    nb = nbformat.read(SOURCES / f"{stem}.ipynb", as_version=4)
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells}
+    return {p.id: by_id[p.grade_id] for p in EXERCISES[stem]}
+
+
+def _variants(part) -> list[tuple[str, str, float]]:
+    """(label, cell source, expected points): the solution first, then the shared answers."""
+    solution = _solution_cells(part.exercise)[part.id]
+    out = [("reference solution", solution, part.points)]
+    out += [(label, src, part.points if pts is None else round(pts, 2)) for label, src, pts in ANSWERS[part.id]]
+    return out
+
+
+def _layout() -> list[tuple[str, int, list[tuple[object, str, str, float]]]]:
+    """Notebook k of an exercise holds answer k of every part (the stub once a part has no more)."""
+    books = []
+    for stem, parts in EXERCISES.items():
+        variants = {p.id: _variants(p) for p in parts}
+        for k in range(max(len(v) for v in variants.values())):
+            chosen = [(p, *(variants[p.id][k] if k < len(variants[p.id]) else variants[p.id][1])) for p in parts]
+            books.append((stem, k, chosen))
+    return books
+
+
+LAYOUT = _layout()
+
+
+def _notebook(stem: str, chosen) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata["coursekit"] = {"exercise": stem}
+    nb.cells.append(new_markdown_cell(f"# {stem}"))
+    nb.cells.append(new_code_cell(SETUP))
+    for part, _label, src, _points in chosen:
+        cell = new_code_cell(src)
+        cell.metadata["nbgrader"] = {"grade_id": part.grade_id, "solution": True, "grade": False, "locked": False,
+                                     "schema_version": 3}
+        nb.cells.append(cell)
+        nb.cells.append(new_code_cell(f'check("{part.id}", {part.function})'))
+    return nb
+
+
+def _kernel_namespace(name: str, chosen) -> dict:
+    """Run the cells as a kernel would: each cell its own file in linecache, one shared namespace."""
+    ns: dict = {"__name__": "__main__"}
+    for i, src in enumerate([SETUP, *[c[2] for c in chosen]]):
+        filename = f"<agreement {name} cell {i}>"
+        linecache.cache[filename] = (len(src), None, src.splitlines(keepends=True), filename)
+        exec(compile(src, filename, "exec"), ns)  # noqa: S102 - the test's own answers
+    return ns
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    for stem, k, chosen in LAYOUT:
+        nbformat.write(_notebook(stem, chosen), folder / f"{stem}_{k}.ipynb")
+    results = grade([folder], timeout=60, seed=31337, workers=2)
+    out = tmp_path_factory.mktemp("gradebook")
+    _, files = write_gradebook(results, out, EXERCISES)
+    by_file = {Path(r.file).stem: r for r in results}
+    return by_file, [f.read_text(encoding="utf-8") for f in files]
+
+
+@pytest.fixture(scope="module")
+def checked():
+    found = {}
+    for stem, k, chosen in LAYOUT:
+        ns = _kernel_namespace(f"{stem}_{k}", chosen)
+        for part, *_ in chosen:
+            found[(f"{stem}_{k}", part.id)] = run_check(part.id, ns.get(part.function), tier=1)
+    return found
+
+
+@pytest.mark.parametrize(("stem", "k"), [(s, k) for s, k, _ in LAYOUT])
+def test_check_and_grader_give_the_points_the_rule_says(graded, checked, stem, k):
+    results, _ = graded
+    chosen = next(c for s, kk, c in LAYOUT if (s, kk) == (stem, k))
+    r = results[f"{stem}_{k}"]
+    assert r.exercise == stem, r.errors
+    scores = {p.id: p for p in r.parts}
+    for part, label, _src, expected in chosen:
+        mine = checked[(f"{stem}_{k}", part.id)]
+        got = scores[part.id]
+        assert (mine.score, got.score) == (expected, expected), (
+            part.id, label, mine.message, got.feedback)
+
+
+def _solution_lines() -> set[str]:
+    lines = set()
+    for stem in EXERCISES:
+        for src in _solution_cells(stem).values():
+            body = src.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+            lines |= {line.strip() for line in body.splitlines() if len(line.strip()) > 12}
+    return lines
+
+
+def test_no_feedback_contains_solution_code(graded, checked):
+    results, files = graded
+    texts = [m.message for m in checked.values()] + files
+    texts += [p.feedback for r in results.values() for p in r.parts]
+    lines = _solution_lines()
+    assert len(lines) > 40
+    leaks = {(line, text[:80]) for text in texts for line in lines if line in text}
+    assert not leaks, sorted(leaks)[:5]
+
+
+def test_every_part_is_in_the_shared_answer_set():
+    assert set(ANSWERS) == {p.id for parts in EXERCISES.values() for p in parts}
+    for pid, answers in ANSWERS.items():
+        assert answers[0][0] == "stub" and len(answers) >= 2, pid
+        assert get_part(pid).points > 0
