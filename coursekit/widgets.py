@@ -104,7 +104,7 @@ EXPLORER_INIT_LABELS: dict[str, str] = {
 }
 
 #: Exact scales the chapter asks for; the log slider's grid (steps of 10^0.05) misses most of them.
-SCALE_PRESETS: dict[str, float] = {"0.01": 0.01, "0.1": 0.1, "3/4": 0.75, "1": 1.0, "√2": math.sqrt(2.0),
+SCALE_PRESETS: dict[str, float] = {"0.01": 0.01, "0.1": 0.1, "0.7": 0.7, "3/4": 0.75, "1": 1.0, "√2": math.sqrt(2.0),
                                    "5/3": 5.0 / 3.0}
 
 #: Panels per row of the histogram figure.
