@@ -1,8 +1,8 @@
 """The install files agree: pyproject.toml, constraints.txt, environment.yml, Makefile, CI."""
 
 import re
-
 import tomllib
+
 import yaml
 
 # conda-forge names that differ from the PyPI names in pyproject.toml
