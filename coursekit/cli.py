@@ -59,8 +59,8 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The parsed command line; for ``lab``, ``jupyter_args`` holds what goes to JupyterLab, in order."""
     selected = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(selected if selected in COMMANDS else None)
     # 'coursekit lab --port 8899 ...' hands every option it does not know to JupyterLab, in order
@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         if "--" in unknown:
             unknown.remove("--")
         args.jupyter_args = list(args.jupyter_args) + unknown
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
