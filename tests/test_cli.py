@@ -17,6 +17,8 @@ import nbformat
 import pytest
 
 COURSEKIT = [sys.executable, "-m", "coursekit.cli"]
+# The installed console script, as the README runs it (.venv/bin/coursekit).
+CONSOLE = str(Path(sys.prefix) / "bin" / "coursekit")
 
 
 def run(args, **kwargs):
@@ -30,6 +32,8 @@ def test_help_lists_the_commands():
 
 
 def test_doctor_reports_versions_and_finds_nothing_to_fix_here():
+    plain = subprocess.run([CONSOLE, "doctor"], capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0 and "All good" in plain.stdout, plain.stdout + plain.stderr
     proc = run(["doctor", "--json"])
     report = json.loads(proc.stdout)
     for package in ("python", "numpy", "torch", "matplotlib", "ipywidgets", "jupyterlab", "nbval"):
@@ -52,12 +56,16 @@ def test_doctor_says_what_to_fix_when_the_kernel_is_missing(tmp_path):
 
 
 def test_check_passes_a_stored_lesson_and_names_the_cell_whose_output_was_edited(tmp_path, root):
-    # One run over three notebooks (it is nbval in a fresh kernel each, so keep it to one run):
-    # an untouched copy of chapter 01, a copy whose stored output was edited, a corrupt file.
-    good = tmp_path / "good" / "01_neurons.ipynb"
-    edited = tmp_path / "edited" / "01_neurons.ipynb"
+    # 'coursekit check' with no argument checks the whole course: here a small course
+    # (COURSEKIT_ROOT) of three notebooks, in one run (nbval in a fresh kernel each):
+    # an untouched copy of chapter 01, a copy whose stored output was edited (as an
+    # exercise solution), and a corrupt file.
+    course = tmp_path / "course"
+    good = course / "notebooks" / "01_neurons.ipynb"
+    broken = course / "notebooks" / "02_not_a_notebook.ipynb"
+    edited = course / "exercises" / "source" / "01_neurons.ipynb"
     for target in (good, edited):
-        target.parent.mkdir()
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / "notebooks" / "01_neurons.ipynb", target)
     nb = nbformat.read(edited, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
@@ -65,14 +73,15 @@ def test_check_passes_a_stored_lesson_and_names_the_cell_whose_output_was_edited
     assert target.outputs[0].text.startswith("z by hand")
     target.outputs[0].text = target.outputs[0].text.replace("-0.30", "-0.31", 1)
     nbformat.write(nb, edited)
-    broken = tmp_path / "not_a_notebook.ipynb"
     broken.write_text("{ this is not json")
 
-    proc = run(["check", str(good), str(broken), str(edited)])
-    rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line.startswith(str(tmp_path))}
-    assert rows[str(good)].endswith(" ok"), proc.stdout
-    assert rows[str(edited)].endswith("FAILED") and " 1  " in rows[str(edited)], proc.stdout
-    assert rows[str(broken)].endswith("ERROR"), proc.stdout
+    proc = subprocess.run([CONSOLE, "check"], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "COURSEKIT_ROOT": str(course)})
+    rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line.startswith(("notebooks/", "exercises/"))}
+    assert rows["notebooks/01_neurons.ipynb"].endswith(" ok"), proc.stdout
+    assert rows["exercises/source/01_neurons.ipynb"].endswith("FAILED"), proc.stdout
+    assert " 1  " in rows["exercises/source/01_neurons.ipynb"], proc.stdout
+    assert rows["notebooks/02_not_a_notebook.ipynb"].endswith("ERROR"), proc.stdout
     assert "01_neurons.ipynb: Cell 1 failed" in proc.stdout
     assert "-0.31" in proc.stdout  # the stored (edited) text is shown against the new one
     assert "not a notebook (invalid JSON" in proc.stdout  # reported, then it went on
@@ -81,7 +90,7 @@ def test_check_passes_a_stored_lesson_and_names_the_cell_whose_output_was_edited
     assert "cell/s" not in proc.stderr and "\r" not in proc.stderr  # no progress bar into a pipe
 
 
-def _run_on_a_terminal(argv, timeout=120) -> tuple[int, str]:
+def _run_on_a_terminal(argv, timeout=120, cwd=None) -> tuple[int, str]:
     """Run ``argv`` with a pseudo-terminal (80x24) as stdin/stdout/stderr; return (status, output)."""
     import fcntl
     import pty
@@ -91,7 +100,7 @@ def _run_on_a_terminal(argv, timeout=120) -> tuple[int, str]:
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True, cwd=cwd)
     os.close(slave)
     chunks, deadline = [], time.monotonic() + timeout
     try:
@@ -116,14 +125,16 @@ def _run_on_a_terminal(argv, timeout=120) -> tuple[int, str]:
 
 
 def test_check_shows_its_progress_cell_by_cell_on_a_terminal(tmp_path):
+    # 'coursekit check notebooks/01_neurons.ipynb' as the README writes it, in a folder whose
+    # notebooks/01_neurons.ipynb is a three-cell notebook (quick to check)
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(f"print({i})", execution_count=i + 1,
                                           outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"{i}\n")])
                 for i in range(3)]
-    path = tmp_path / "tiny.ipynb"
-    nbformat.write(nb, path)
-    status, out = _run_on_a_terminal(COURSEKIT + ["check", str(path)])
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(nb, tmp_path / "notebooks" / "01_neurons.ipynb")
+    status, out = _run_on_a_terminal([CONSOLE, "check", "notebooks/01_neurons.ipynb"], cwd=tmp_path)
     assert status == 0, out
     frames = out.split("\r")
     assert any("1/3" in f and "cell" in f for f in frames), out  # drawn after each cell
@@ -150,10 +161,6 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-# The installed console script, as a student runs it (.venv/bin/coursekit in the README).
-CONSOLE = str(Path(sys.prefix) / "bin" / "coursekit")
 
 
 def _course_copy(tmp_path: Path, root: Path) -> Path:
