@@ -15,15 +15,15 @@ PIP        := $(BIN)/python -m pip install --progress-bar on -c constraints.txt
 .PHONY: lab test check site clean
 
 # pip prints one line per package it collects and a bar per download: a first set-up
-# downloads about 1 GB (PyTorch alone is most of it) and takes 3-7 minutes.
+# installs about 1.3 GB into the venv (PyTorch is most of it) and takes 2-7 minutes.
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; \
 	  sys.exit(f"make: {v} is too old: the course needs Python 3.11 (set PYTHON=python3.11)") \
 	  if sys.version_info < (3, 11) else print(f"make: Python {v}" + ("" if v == "3.11" else \
 	  " (the pins are tested on 3.11; if one fails to install, use PYTHON=python3.11)"))'
-	@echo "make: setting up $(VENV)/ with the pinned packages of constraints.txt (PyTorch 2.13.0 CPU,"
-	@echo "      JupyterLab, numpy, matplotlib, ...): the first time this downloads about 1 GB and"
-	@echo "      takes 3-7 minutes; later runs skip it until pyproject.toml or constraints.txt change."
+	@echo "make: setting up $(VENV)/ with the pinned packages of constraints.txt (PyTorch 2.13.0,"
+	@echo "      JupyterLab, numpy, matplotlib, ...): the first time this installs about 1.3 GB and"
+	@echo "      takes 2-7 minutes; later runs skip it until pyproject.toml or constraints.txt change."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(PIP) -e .
