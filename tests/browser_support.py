@@ -34,7 +34,7 @@ INSTALL_HINT = (
     "as root); Playwright's own browser download is not used."
 )
 
-# Flags measured to work for headless Chromium in containers (see NOTES.md).
+# Flags measured to work for headless Chromium in containers (as root, no GPU, no network).
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -13,6 +13,7 @@ Screenshots at 100 % and 200 % zoom land in test-artifacts/site/.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import subprocess
@@ -30,8 +31,16 @@ ROOT = bs.ROOT
 SITE = ROOT / "site"
 STAGED = ROOT / "build" / "site-src"
 ARTIFACTS = ROOT / "test-artifacts" / "site"
-sys.path.insert(0, str(ROOT / "site_src"))
-import build as site_build  # noqa: E402  (site_src/build.py)
+
+def _load_build_script():
+    """site_src/build.py as a module (by path: 'build' is also the name of a PyPI package)."""
+    spec = importlib.util.spec_from_file_location("coursekit_site_build", ROOT / "site_src" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+site_build = _load_build_script()
 
 pytestmark = pytest.mark.browser
 
@@ -237,3 +246,36 @@ def test_every_page_renders_offline_with_math_figures_links_and_course_order(bro
     assert not outside, f"the site fetched {len(outside)} resource(s) from outside: {sorted(set(outside))[:5]}"
     assert len(all_html) >= len(pages) + 1
     assert not problems, f"{len(problems)} problem(s) on the website:\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+def _widget_output(model_id: str, plain: str) -> dict:
+    return {"output_type": "display_data", "metadata": {},
+            "data": {site_build.WIDGET_VIEW: {"model_id": model_id, "version_major": 2, "version_minor": 0},
+                     "text/plain": plain}}
+
+
+def test_an_explorer_shows_its_stored_picture_else_its_text_fallback_else_a_note(tmp_path):
+    png = "iVBORw0KGgo="  # stands for the base64 PNG the widget state keeps
+    state = {
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_img", "IPY_MODEL_stats"]}},
+        "img": {"model_name": "ImageModel", "state": {"format": "png", "_dom_classes": ["coursekit-plot"]},
+                "buffers": [{"path": ["value"], "encoding": "base64", "data": png}]},
+        "stats": {"model_name": "HTMLModel", "state": {"value": "<b>std 0.62</b>", "_dom_classes": ["coursekit-stats"]}},
+    }
+    nb = {"cells": [{"cell_type": "code", "source": "explorer", "metadata": {}, "execution_count": 1,
+                     "outputs": [_widget_output("box", "VBox(children=(FloatSlider(value=1.0),))")]},
+                    {"cell_type": "code", "source": "explorer", "metadata": {}, "execution_count": 2,
+                     "outputs": [_widget_output("gone", "Temperature explorer: run this cell in JupyterLab")]},
+                    {"cell_type": "code", "source": "explorer", "metadata": {}, "execution_count": 3,
+                     "outputs": [_widget_output("gone", "VBox(children=(FloatSlider(value=1.0),))")]}],
+          "metadata": {"widgets": {site_build.WIDGET_STATE: {"state": state}}}, "nbformat": 4, "nbformat_minor": 5}
+    src, dest = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    src.write_text(json.dumps(nb))
+    assert site_build.prepare_notebook(src, dest) == 3
+    out = json.loads(dest.read_text())
+    assert "widgets" not in out["metadata"]  # no widget JavaScript is asked for
+    first, second, third = ([list(o["data"].items())[0] for o in c["outputs"]] for c in out["cells"])
+    assert first == [("text/markdown", site_build.LIVE_NOTE), ("image/png", png), ("text/html", "<b>std 0.62</b>")]
+    assert second == [("text/markdown", site_build.NO_PICTURE_NOTE),
+                      ("text/plain", "Temperature explorer: run this cell in JupyterLab")]
+    assert third == [("text/markdown", site_build.NO_PICTURE_NOTE)]  # never a raw VBox(...) repr
