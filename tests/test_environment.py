@@ -93,3 +93,24 @@ def test_python_versions_agree(root):
     assert "python=3.11" in _environment(root)["dependencies"]
     assert "Python 3.11" in (root / "README.md").read_text()
     assert "sys.version_info < (3, 11)" in (root / "Makefile").read_text()
+
+
+def _makefile_version_check(root) -> str:
+    """The Python code of the Makefile's version check (what make hands to '$(PYTHON) -c')."""
+    makefile = (root / "Makefile").read_text()
+    code = re.search(r"@\$\(PYTHON\) -c '(.*?)'", makefile, flags=re.S).group(1)
+    return code.replace("\\\n", " ")  # make and the shell pass backslash-newlines on; Python joins them
+
+
+def test_make_stops_at_once_on_an_old_python_and_notes_an_untested_new_one(root):
+    import subprocess
+    import sys
+
+    code = _makefile_version_check(root)
+    for version, status, says in (((3, 10, 14), 1, "3.10 is too old: the course needs Python 3.11"),
+                                  ((3, 11, 7), 0, "make: Python 3.11\n"),
+                                  ((3, 13, 1), 0, "the pins are tested on 3.11")):
+        pretend = f"import sys; sys.version_info = {version!r}; exec({code!r})"
+        proc = subprocess.run([sys.executable, "-c", pretend], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == status, (version, proc.stdout, proc.stderr)
+        assert says in proc.stdout + proc.stderr, (version, proc.stdout, proc.stderr)
