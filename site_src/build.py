@@ -182,13 +182,19 @@ def build(out: Path, *, root: Path = ROOT, work: Path | None = None) -> list[Pat
     work = work or root / "build"
     staging = work / "site-src"
     pages = stage(staging, root)
+    # Sphinx writes into build/site-html/html; MyST-NB keeps its extracted outputs beside that
+    # (build/site-html/jupyter_execute), so only the finished site is copied to ``out``.
+    html = work / "site-html" / "html"
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-E",
-           "-d", str(work / "site-doctrees"), str(staging), str(out)]
+           "-d", str(work / "site-doctrees"), str(staging), str(html)]
     print(f"build.py: {len(pages)} pages -> {out}", flush=True)
     proc = subprocess.run(cmd)
     if proc.returncode:
         sys.exit(f"build.py: sphinx-build failed (status {proc.returncode}); its warnings are above")
-    print(f"build.py: done: open {out / 'index.html'}")
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(html, out)
+    print(f"build.py: done: {out}/index.html")
     return pages
 
 

@@ -96,11 +96,15 @@ def site(tmp_path_factory):
     stamp = tmp / "installed"
     stamp.touch()
     env = {**os.environ, "VENV": sys.prefix, "STAMP": str(stamp), "TEST_STAMP": str(stamp)}
+    status = ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=all"]
+    before = set(subprocess.run(status, capture_output=True, text=True).stdout.splitlines())
     start = time.perf_counter()
     proc = subprocess.run(["make", "site"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     seconds = time.perf_counter() - start
     assert proc.returncode == 0, f"make site failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     assert "WARNING" not in proc.stderr, proc.stderr
+    after = set(subprocess.run(status, capture_output=True, text=True).stdout.splitlines())
+    assert after <= before, f"make site left files git would commit: {sorted(after - before)[:5]}"
     print(f"\nmake site: {seconds:.1f} s")
     return SITE
 
