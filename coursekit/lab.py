@@ -5,7 +5,9 @@ laid out like the course (``my-work/notebooks/``, ``my-work/exercises/``) so the
 between chapters and exercises still work. Every start copies in what is missing there
 (everything on the first run, a chapter or exercise added upstream later) and never
 overwrites a file that is already there. ``--fresh PATH`` replaces one working copy with
-a new copy of the course's notebook, keeping the old one as ``NAME.old.ipynb``.
+a new copy of the course's notebook, keeping the old one as ``NAME.old.ipynb``. When the
+course's version of a notebook changed since it was copied (a ``git pull``), the start
+says so and how to get the new version; ``my-work/.copied.json`` remembers what was copied.
 
 Every other argument goes to JupyterLab unchanged and in order, so both
 ``--port 8899`` and ``--port=8899`` work.
@@ -14,6 +16,8 @@ Every other argument goes to JupyterLab unchanged and in order, so both
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -40,6 +44,27 @@ def course_files(root: Path) -> list[Path]:
     return files
 
 
+MANIFEST = ".copied.json"  # in the working folder: {path: sha256 of the course's file when copied}
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest(work: Path) -> dict[str, str]:
+    try:
+        data = json.loads((work / MANIFEST).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember(work: Path, copied: dict[str, str]) -> None:
+    if copied:
+        (work / MANIFEST).write_text(json.dumps({**_manifest(work), **copied}, indent=1, sort_keys=True) + "\n",
+                                     encoding="utf-8")
+
+
 def fill_working_copies(root: Path, work: Path) -> list[Path]:
     """Copy every course file that ``work`` does not have yet; return what was copied (relative)."""
     copied = []
@@ -50,7 +75,16 @@ def fill_working_copies(root: Path, work: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / rel, target)
         copied.append(rel)
+    _remember(work, {rel.as_posix(): _digest(root / rel) for rel in copied})
     return copied
+
+
+def changed_upstream(root: Path, work: Path) -> list[Path]:
+    """Notebooks whose course version changed since the working copy was made from it."""
+    known = _manifest(work)
+    return [rel for rel in course_files(root)
+            if rel.suffix == ".ipynb" and rel.as_posix() in known and (work / rel).exists()
+            and known[rel.as_posix()] != _digest(root / rel)]
 
 
 def resolve_fresh(root: Path, name: str) -> Path:
@@ -89,6 +123,7 @@ def refresh(root: Path, work: Path, rel: Path) -> Path | None:
         os.replace(target, old)  # replaces an older .old copy
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / rel, target)
+    _remember(work, {rel.as_posix(): _digest(root / rel)})
     return old
 
 
@@ -126,6 +161,9 @@ def prepare(root: Path, fresh: list[str]) -> Path:
         old = refresh(root, work, rel)
         kept = f" (your previous copy is now {old.relative_to(work).as_posix()})" if old else ""
         print(f"coursekit lab: fresh copy of {rel.as_posix()}{kept}")
+    for rel in changed_upstream(root, work):
+        print(f"coursekit lab: the course's {rel.as_posix()} changed since your copy was made; your copy "
+              f"is unchanged. For the new version: coursekit lab --fresh {rel.as_posix()}")
     print(f"coursekit lab: your work lives in {shown}/ (git-ignored); the course's own "
           "notebooks are not opened", flush=True)
     return work

@@ -279,6 +279,9 @@ def test_lab_keeps_the_students_work_copies_new_notebooks_and_gives_a_fresh_copy
     shutil.copy(course / "notebooks" / "02_fully_connected.ipynb", course / "notebooks" / "07_new_chapter.ipynb")
     (course / "notebooks" / "01_neurons.ipynb").write_text(
         (course / "notebooks" / "01_neurons.ipynb").read_text().replace("Neurons", "Neurons (v2)", 1))
+    git = ["git", "-C", str(course), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "upstream: a new chapter, chapter 01 revised"], check=True)
     with Lab([CONSOLE, "lab", "--fresh", "exercises/05_initialization.ipynb"], env, port, token) as lab:
         names = [c["name"] for c in lab.api("GET", "/api/contents/notebooks")["content"]]
         assert "07_new_chapter.ipynb" in names
@@ -290,6 +293,10 @@ def test_lab_keeps_the_students_work_copies_new_notebooks_and_gives_a_fresh_copy
     assert fresh.read_bytes() == (course / "exercises" / "05_initialization.ipynb").read_bytes()
     assert "My answer to 5.1." in (work / "exercises" / "05_initialization.old.ipynb").read_text()
     assert "your previous copy is now exercises/05_initialization.old.ipynb" in lab.output
+    assert ("the course's notebooks/01_neurons.ipynb changed since your copy was made; your copy is "
+            "unchanged. For the new version: coursekit lab --fresh notebooks/01_neurons.ipynb") in lab.output
+    assert lab.output.count("changed since your copy was made") == 1  # only the one that changed
+    assert _git_status(course) == ""
 
     # the working copies run where they are: the chapter's code, and the exercise up to its stubs
     from nbclient import NotebookClient
