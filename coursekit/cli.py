@@ -24,7 +24,7 @@ import sys
 # name -> (module that implements it, its one line of help)
 COMMANDS = {
     "lab": ("coursekit.lab", "open your working copies of the course (my-work/) in JupyterLab"),
-    "check": ("coursekit.check", "the course check: strict nbval over every chapter and exercise solution"),
+    "check": ("coursekit.check", "(instructors) the course check: strict nbval over every chapter and solution"),
     "doctor": ("coursekit.doctor", "print versions and what to fix in this environment"),
     "execute": ("coursekit.notebooks", "(authors) execute notebooks in place, in a fresh kernel"),
     "release": ("coursekit.exercises.release", "(instructors) generate the student copies of the exercises"),
