@@ -9,7 +9,7 @@ the matching torch function into one :class:`Activation`.
 
 Every activation is registered once, in :data:`REGISTRY` (see :func:`register`); the
 other tables — :data:`NAMES`, :data:`PARAMS`, :data:`HIST_RANGES`, :data:`TORCH`,
-:data:`DIFFERENTIABLE`, :data:`EXPLORER_NAMES`, :func:`peak_grad`,
+:data:`DIFFERENTIABLE`, :data:`EXPLORER_NAMES`, :data:`TITLES`, :data:`KINKED`, :func:`peak_grad`,
 :func:`saturation_bounds`, :func:`get` — are read from it.
 
 Conventions where a derivative does not exist follow torch's autograd: ReLU'(0) = 0,
@@ -36,7 +36,7 @@ from coursekit.neurons import step  # one source of truth: the perceptron's step
 SATURATION_THRESHOLD = 0.05
 
 __all__ = [
-    "REGISTRY", "Spec", "register", "NAMES", "PARAMS", "HIST_RANGES", "TORCH", "DIFFERENTIABLE",
+    "REGISTRY", "Spec", "register", "NAMES", "PARAMS", "HIST_RANGES", "TORCH", "DIFFERENTIABLE", "TITLES", "KINKED",
     "EXPLORER_NAMES", "SATURATION_THRESHOLD", "Activation", "get", "saturation_bounds",
     "step", "step_grad", "identity", "identity_grad", "sigmoid", "sigmoid_grad",
     "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
@@ -295,7 +295,8 @@ class Spec:
     parameters with torch's defaults, ``peak(**params)`` the largest |f'(x)| over all x (the
     scale of the saturation threshold), ``hist_range`` the x-range of histograms of f's
     outputs (the whole range of a bounded f: tanh is negative too), ``autograd`` whether
-    torch can differentiate it (the step cannot).
+    torch can differentiate it (the step cannot), ``title`` its name in words for figures,
+    ``kink`` whether f' jumps at 0 (ReLU, LeakyReLU: autograd then returns one side's value).
     """
 
     name: str
@@ -306,6 +307,8 @@ class Spec:
     hist_range: tuple[float, float]
     params: Mapping[str, float] = field(default_factory=dict)
     autograd: bool = True
+    title: str = ""
+    kink: bool = False
 
 
 #: name -> :class:`Spec`, in the order chapter 03 teaches them. The one table to edit.
@@ -326,19 +329,20 @@ def register(spec: Spec) -> Spec:
 
 
 register(Spec("step", step, step_grad, _torch_step, _constant(math.inf),  # a jump: f' is a Dirac delta
-              (-0.1, 1.1), autograd=False))
-register(Spec("identity", identity, identity_grad, _torch_identity, _constant(1.0), (-4.0, 4.0)))
+              (-0.1, 1.1), autograd=False, title="Step"))
+register(Spec("identity", identity, identity_grad, _torch_identity, _constant(1.0), (-4.0, 4.0), title="Identity"))
 register(Spec("sigmoid", sigmoid, sigmoid_grad, _torch_sigmoid, _constant(0.25),  # σ'(0) = ½ · ½
-              (0.0, 1.0)))
-register(Spec("tanh", tanh, tanh_grad, _torch_tanh, _constant(1.0), (-1.0, 1.0)))  # tanh'(0) = 1 − 0²
-register(Spec("relu", relu, relu_grad, _torch_relu, _constant(1.0), (0.0, 4.0)))
+              (0.0, 1.0), title="Sigmoid"))
+register(Spec("tanh", tanh, tanh_grad, _torch_tanh, _constant(1.0), (-1.0, 1.0), title="Tanh"))  # tanh'(0) = 1
+register(Spec("relu", relu, relu_grad, _torch_relu, _constant(1.0), (0.0, 4.0), title="ReLU", kink=True))
 register(Spec("leaky_relu", leaky_relu, leaky_relu_grad, _torch_leaky_relu,
               lambda negative_slope=0.01: max(1.0, abs(negative_slope)), (-0.25, 4.0),
-              params={"negative_slope": 0.01}))
+              params={"negative_slope": 0.01}, title="LeakyReLU", kink=True))
 # gelu''(x) = φ(x)(2 − x²): the peak is at x = √2, Φ(√2) + √2·φ(√2) = ½(1 + erf 1) + e⁻¹/√π
 register(Spec("gelu", gelu, gelu_grad, _torch_gelu,
-              _constant(0.5 * (1.0 + math.erf(1.0)) + math.exp(-1.0) / math.sqrt(math.pi)), (-0.5, 4.0)))
-register(Spec("silu", silu, silu_grad, _torch_silu, _constant(_silu_peak()), (-0.5, 4.0)))
+              _constant(0.5 * (1.0 + math.erf(1.0)) + math.exp(-1.0) / math.sqrt(math.pi)), (-0.5, 4.0),
+              title="GELU"))
+register(Spec("silu", silu, silu_grad, _torch_silu, _constant(_silu_peak()), (-0.5, 4.0), title="SiLU (swish)"))
 
 
 class _Names(Sequence):
@@ -401,6 +405,12 @@ TORCH: Mapping[str, Callable[..., torch.Tensor]] = _Column(lambda s: s.torch)
 
 #: The activations autograd can differentiate (all but the step): those a network trains with.
 DIFFERENTIABLE: Sequence[str] = _Names(lambda s: s.autograd)
+
+#: How figures name each activation, in words ("LeakyReLU", "SiLU (swish)").
+TITLES: Mapping[str, str] = _Column(lambda s: s.title or s.name)
+
+#: The activations whose derivative jumps at 0 (autograd returns one side's value there).
+KINKED: Sequence[str] = _Names(lambda s: s.kink)
 
 
 def _one_interval(spec: Spec) -> bool:

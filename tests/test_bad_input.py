@@ -41,6 +41,7 @@ ZS = experiments.forward(X43, W33, "sigmoid")[0]
 MOONS_X, MOONS_Y = experiments.make_moons(20, rng=np.random.default_rng(1))
 STATS = [experiments.layer_stats(np.ones((4, 3)), np.ones((4, 3)))]
 MODEL = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
+GRID = (*np.meshgrid(np.linspace(-2, 2, 5), np.linspace(-2, 2, 5)), np.linspace(0, 1, 25).reshape(5, 5))
 
 # --------------------------------------------------------------------------- bad values by kind
 
@@ -229,11 +230,33 @@ CASES = {
                                          "bins": COUNT, "value_range": [("None", None), ("str", "ab"),
                                                                         ("one", (1.0,)), ("reversed", (1.0, 0.0))]}),
     # plotting (H3)
+    "plotting.activation_title": case(plotting.activation_title, {"name": "leaky_relu"}, {"name": CHOICE}),
+    "plotting.plot_jump": case(plotting.plot_jump, {"ax": None, "x0": 0.0, "value": 0.0, "other": 1.0},
+                               {"ax": AXES, "x0": FLOAT, "value": FLOAT, "other": FLOAT}),
+    "plotting.plot_piecewise": case(plotting.plot_piecewise, {"ax": None, "x": [-1.0, 1.0], "y": [0.0, 1.0]},
+                                    {"ax": AXES, "x": ARRAY, "y": ARRAY, "jump_at": FLOAT}),
+    "plotting.plot_activation": case(plotting.plot_activation, {"activation": "tanh"},
+                                     {"activation": CHOICE, "x": ARRAY_OR_NONE + [("2d", np.ones((2, 2)))],
+                                      "axes": AXES}, alias={"activation": "name"}),
+    "plotting.scatter_classes": case(plotting.scatter_classes, {"X": MOONS_X, "y": MOONS_Y},
+                                     {"X": ARRAY2D, "y": ARRAY, "ax": AXES, "labels": [("None", None), ("int", 3)],
+                                      "s": FLOAT}),
+    "plotting.plot_decision_regions": case(plotting.plot_decision_regions,
+                                           {"g1": GRID[0], "g2": GRID[1], "p": GRID[2], "X": MOONS_X, "y": MOONS_Y},
+                                           {"g1": ARRAY2D, "g2": ARRAY2D, "p": ARRAY2D, "X": ARRAY2D, "y": ARRAY,
+                                            "ax": AXES}),
+    "plotting.plot_losses": case(plotting.plot_losses, {"histories": {"a": [1.0, 0.5]}},
+                                 {"histories": [("None", None), ("list", [1.0, 2.0]), ("strings", {"a": ["x"]})],
+                                  "ax": AXES, "log": BOOL}),
+    "plotting.integer_ticks": case(plotting.integer_ticks, {"ax": None}, {"ax": AXES, "axis": CHOICE}),
     "plotting.get_ax": case(plotting.get_ax, {}, {"ax": AXES, "figsize": FIGSIZE}),
     "plotting.plot_function": case(plotting.plot_function, {"x": [0.0, 1.0], "ys": {"y": [0.0, 1.0]}},
                                    {"x": ARRAY, "ys": [("None", None), ("list", [1.0, 2.0]), ("short", {"y": [1.0]})],
                                     "ax": AXES, "styles": [("str", "--"), ("int", 3)]}),
 }
+
+# Helpers that draw into an axes they are given (no ax=None default).
+NEEDS_AX = {plotting.plot_jump, plotting.plot_piecewise, plotting.integer_ticks}
 
 # Public callables that take no argument a student could get wrong (records, the style switch).
 NOT_WALKED = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
@@ -247,8 +270,6 @@ BF16 = f"{H4} — a bfloat16 tensor reaches torch's 'Got unsupported ScalarType 
 XFAIL: dict[tuple[str, str, str], str] = {
     ("neurons.plot_decision_boundary", "b", "None str list bool nan inf"): f"{H3} — b is not checked: None/str fail inside numpy, "
                                                   "True/[0.1]/nan/inf are drawn",
-    ("neurons.plot_decision_boundary", "y", "str dict object strings ragged complex bf16"): f"{H3} — y is not checked: matplotlib's 'c argument has 3 "
-                                                  "elements', or dict/complex accepted",
     ("neurons.plot_decision_boundary", "ax", "int str"): f"{H3} — ax is not checked: AttributeError 'int' object has no "
                                                    "attribute 'contourf'",
     ("dense.dense_forward", "return_all", "str None int list"): f"{H3} — return_all='no'/None/2/[True] taken by truthiness",
@@ -272,7 +293,7 @@ XFAIL: dict[tuple[str, str, str], str] = {
                                                           ("cross_entropy", "targets"),
                                                           ("cross_entropy_grad", "logits"),
                                                           ("cross_entropy_grad", "targets")]},
-    ("softmax.one_hot", "targets", "ragged"): f"{H4} — ragged targets reach numpy's 'inhomogeneous shape' ValueError",
+    ("softmax.one_hot", "targets", "ragged bf16"): f"{H4} — ragged targets reach numpy's 'inhomogeneous shape' ValueError",
     ("softmax.one_hot", "dtype", "str"): f"{H4} — dtype='abc' reaches numpy's 'data type 'abc' not understood'",
     ("experiments.make_weights", "scale", "huge"): f"{H4} — scale=1e307 overflows the weights to inf (a warning, "
                                                    "no error)",
@@ -297,6 +318,30 @@ XFAIL: dict[tuple[str, str, str], str] = {
                                                      "is not iterable",
     ("experiments.histogram_frame", "value_range", "None one"): f"{H4} — value_range=None / (1.0,): 'not subscriptable', "
                                                          "IndexError",
+    ("plotting.plot_jump", "ax", "int str"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
+    ("plotting.plot_jump", "x0", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
+    ("plotting.plot_jump", "value", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
+    ("plotting.plot_jump", "other", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
+    ("plotting.plot_piecewise", "ax", "int str"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
+    ("plotting.plot_piecewise", "x", "None str dict object strings ragged complex bf16"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
+    ("plotting.plot_piecewise", "y", "None str dict object strings complex"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
+    ("plotting.plot_piecewise", "jump_at", "None str list bool complex nan inf array"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
+    ("plotting.plot_activation", "x", "str dict object strings ragged complex bf16 2d"): f"{H3} — plotting.plot_activation does not check x or axes (np.asarray(x, dtype=float), 'int' object is not iterable); coursekit.activations.plot_activation does",
+    ("plotting.plot_activation", "axes", "int str"): f"{H3} — plotting.plot_activation does not check x or axes (np.asarray(x, dtype=float), 'int' object is not iterable); coursekit.activations.plot_activation does",
+    ("plotting.scatter_classes", "X", "str dict object strings ragged bf16"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
+    ("plotting.scatter_classes", "ax", "int str"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
+    ("plotting.scatter_classes", "labels", "None int"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
+    ("plotting.scatter_classes", "s", "None str list bool complex nan inf array"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
+    ("plotting.plot_decision_regions", "g1", "None str dict object strings ragged complex bf16 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
+    ("plotting.plot_decision_regions", "g2", "None str dict object strings ragged complex bf16 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
+    ("plotting.plot_decision_regions", "p", "complex 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
+    ("plotting.plot_decision_regions", "X", "str dict object strings ragged bf16"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
+    ("plotting.plot_decision_regions", "ax", "int str"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
+    ("plotting.plot_losses", "histories", "None list strings"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
+    ("plotting.plot_losses", "ax", "int str"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
+    ("plotting.plot_losses", "log", "str None int list"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
+    ("plotting.integer_ticks", "ax", "int str"): f"{H3} — integer_ticks does not check ax or axis (any axis but 'y' means x)",
+    ("plotting.integer_ticks", "axis", "None int unknown list"): f"{H3} — integer_ticks does not check ax or axis (any axis but 'y' means x)",
 }
 FLOAT32_XFAIL = {("experiments.make_weights", "init"), ("experiments.forward_experiment", "init"),
                  ("experiments.backward_experiment", "init"), ("experiments.train", "init")}
@@ -312,6 +357,8 @@ def test_every_public_function_is_walked():
 
 
 def _call(func, kwargs):
+    if "ax" in kwargs and kwargs["ax"] is None and func in NEEDS_AX:
+        kwargs = {**kwargs, "ax": plt.subplots()[1]}
     try:
         return func(**kwargs)
     finally:
@@ -337,6 +384,7 @@ def _bad_params():
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # e.g. trunc_normal's "mean is more than 2 std" warning
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")  # matplotlib casting a bad complex value
 @pytest.mark.parametrize("key,arg,label,value", list(_bad_params()))
 def test_bad_argument_is_named(key, arg, label, value):
     func, good, _, alias = CASES[key]

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from coursekit import activations as A
 from coursekit import experiments as E
+from coursekit import plotting as P
 from coursekit import widgets as W
 
 
@@ -31,7 +32,7 @@ def softsign_grad(x):
 def with_softsign(monkeypatch):
     monkeypatch.setattr(A, "REGISTRY", dict(A.REGISTRY))  # restored after the test
     A.register(A.Spec("softsign", softsign, softsign_grad, lambda t: F.softsign(A._as_tensor(t)),
-                      lambda: 1.0, (-1.0, 1.0)))
+                      lambda: 1.0, (-1.0, 1.0), title="Softsign"))
     return "softsign"
 
 
@@ -40,7 +41,8 @@ def test_a_registered_activation_is_in_every_table(with_softsign):
     assert A.NAMES[-1] == name and name in A.NAMES and len(A.NAMES) == 9
     assert A.PARAMS[name] == {}
     assert A.HIST_RANGES[name] == (-1.0, 1.0)
-    assert name in A.DIFFERENTIABLE and name in A.EXPLORER_NAMES
+    assert name in A.DIFFERENTIABLE and name in A.EXPLORER_NAMES and name not in A.KINKED
+    assert A.TITLES[name] == "Softsign"
     x = np.linspace(-5, 5, 101)
     np.testing.assert_allclose(A.TORCH[name](torch.from_numpy(x)).numpy(), softsign(x), rtol=1e-15)
     act = A.get(name)
@@ -83,9 +85,12 @@ def test_derived_tables_equal_what_the_chapters_use_today():
             A.saturation_bounds(name)
     assert A.saturation_bounds("leaky_relu", negative_slope=0.1) == (-math.inf, math.inf)  # 0.1 > 5 %
     assert A.PARAMS == {n: ({"negative_slope": 0.01} if n == "leaky_relu" else {}) for n in A.NAMES}
+    assert dict(A.TITLES) == P.ACTIVATION_TITLES
+    assert A.KINKED == ("relu", "leaky_relu")
 
 
 OWNER_H4 = "owner: H4 — {file} keeps its own {table}; read it from coursekit.activations' registry"
+OWNER_H3 = "owner: H3 — plotting.py keeps its own {table}; read it from coursekit.activations' registry"
 
 
 @pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="experiments.py", table="ACTIVATIONS"))
@@ -102,3 +107,8 @@ def test_widgets_hist_range_of_a_registered_activation(with_softsign):
 @pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="widgets.py", table="HistogramExplorer.ACTIVATIONS"))
 def test_explorer_offers_a_registered_activation(with_softsign):
     assert "softsign" in W.HistogramExplorer.ACTIVATIONS
+
+
+@pytest.mark.xfail(strict=True, reason=OWNER_H3.format(table="ACTIVATION_TITLES"))
+def test_plotting_titles_a_registered_activation(with_softsign):
+    assert P.activation_title("softsign") == "Softsign"
