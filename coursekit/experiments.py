@@ -152,7 +152,12 @@ def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.r
     fan_in = n_inputs
     for _ in range(depth):
         W = np.asarray(scheme((width, fan_in), rng=rng), dtype=np.float64)
-        weights.append(scale * W if scale != 1.0 else W)
+        if scale != 1.0:
+            with np.errstate(over="ignore"):
+                W = scale * W
+            if not np.isfinite(W).all():
+                raise ValueError(f"scale={scale:g} makes the weights overflow float64; use a smaller scale")
+        weights.append(W)
         fan_in = width
     return weights
 
@@ -218,6 +223,12 @@ def format_stats(stats: Sequence[LayerStats], activation: str, *, per_unit: bool
     With ``per_unit`` (default) each line ends with the per-unit spread across samples and the
     input-dependent share of the variance, e.g. ``| unit std 0.627, input share 99.9%``.
     """
+    activation = _activation(activation).name
+    if isinstance(stats, (str, bytes)) or not isinstance(stats, Sequence):
+        raise TypeError(f"stats must be a list of LayerStats (e.g. forward_experiment(...).stats); got {describe(stats)}")
+    for i, s in enumerate(stats):
+        if not isinstance(s, LayerStats):
+            raise TypeError(f"stats[{i}] must be a LayerStats; got {describe(s)}")
     lines = []
     for i, s in enumerate(stats, start=1):
         mean = f"{s.mean:+.3f}" if abs(s.mean) < 100 else f"{s.mean:+.3g}"
@@ -579,6 +590,9 @@ class HistogramFrames:
         act = _activation(activation)
         scale = check_number("scale", scale, minimum=0.0)
         bins = check_int("bins", bins, minimum=1)
+        if isinstance(value_range, (str, bytes)) or not isinstance(value_range, Sequence | np.ndarray) \
+                or len(value_range) != 2:
+            raise TypeError(f"value_range must be a pair (low, high); got {describe(value_range)}")
         lo_r, hi_r = (check_number("value_range[0]", value_range[0]),
                       check_number("value_range[1]", value_range[1]))
         if not lo_r < hi_r:

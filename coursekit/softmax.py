@@ -42,7 +42,10 @@ def _to_numpy(value: Any) -> Any:
     except ImportError:  # pragma: no cover
         return value
     if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if value.dtype == torch.bfloat16:  # numpy has no bfloat16: widen (exactly) to float32
+            value = value.float()
+        return value.numpy()
     return value
 
 
@@ -182,8 +185,15 @@ def _logits_and_targets(logits: Any, targets: Any) -> tuple[np.ndarray, np.ndarr
 def one_hot(targets: Any, num_classes: int, dtype: Any = np.float64) -> np.ndarray:
     """One-hot rows: (N,) integer class indices -> (N, num_classes) with a 1 at each target."""
     num_classes = check_int("num_classes", num_classes, minimum=1)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be a numpy dtype such as np.float32; got {describe(dtype)} ({exc})") from None
     targets = _to_numpy(targets)
-    n = np.shape(targets)[0] if np.ndim(targets) == 1 else -1  # -1: any other shape is rejected below
+    try:
+        n = np.shape(targets)[0] if np.ndim(targets) == 1 else -1  # -1: any other shape is rejected below
+    except ValueError:  # ragged nested lists
+        raise TypeError(f"targets must be a 1-D array of integer class indices; got {describe(targets)}") from None
     t = _check_targets(targets, n, num_classes)
     out = np.zeros((t.shape[0], num_classes), dtype=dtype)
     out[np.arange(t.shape[0]), t] = 1
