@@ -268,25 +268,6 @@ NOT_WALKED = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.Fo
 H3, H4 = "owner: H3 (neurons.py, dense.py, plotting.py)", "owner: H4 (softmax.py, experiments.py)"
 BF16 = f"{H4} — a bfloat16 tensor reaches torch's 'Got unsupported ScalarType BFloat16' (_to_numpy calls .numpy())"
 XFAIL: dict[tuple[str, str, str], str] = {
-    ("neurons.plot_decision_boundary", "b", "None str list bool nan inf"): f"{H3} — b is not checked: None/str fail inside numpy, "
-                                                  "True/[0.1]/nan/inf are drawn",
-    ("neurons.plot_decision_boundary", "ax", "int str"): f"{H3} — ax is not checked: AttributeError 'int' object has no "
-                                                   "attribute 'contourf'",
-    ("dense.dense_forward", "return_all", "str None int list"): f"{H3} — return_all='no'/None/2/[True] taken by truthiness",
-    ("dense.layer_params", "bias", "str None int list"): f"{H3} — bias='no' counts as True (truthiness), None as False",
-    ("dense.count_params", "bias", "str None int list"): f"{H3} — bias='no' counts as True (truthiness), None as False",
-    ("dense.draw_network", "ax", "int str"): f"{H3} — draw_network(ax='x'): AttributeError 'str' object has no "
-                                       "attribute 'add_collection'",
-    ("plotting.get_ax", "ax", "int str"): f"{H3} — get_ax returns any ax it is given (123, 'x') unchecked",
-    ("plotting.get_ax", "figsize", "str one negative strs"): f"{H3} — figsize unchecked: matplotlib's 'Invalid unit', 'figure size must "
-                                         "be positive finite', ufunc 'isfinite' errors",
-    ("plotting.plot_function", "x", "None str dict object strings ragged complex bf16"): f"{H3} — x unchecked: matplotlib's 'x and y must have same first "
-                                          "dimension', unhashable dict, strings plotted as categories",
-    ("plotting.plot_function", "ys", "None list short"): f"{H3} — ys unchecked: AttributeError 'NoneType' object has no "
-                                           "attribute 'items'",
-    ("plotting.plot_function", "ax", "int str"): f"{H3} — ax unchecked: AttributeError 'int' object has no attribute 'plot'",
-    ("plotting.plot_function", "styles", "str int"): f"{H3} — styles unchecked: AttributeError 'str' object has no "
-                                               "attribute 'get'",
     **{(f"softmax.{f}", arg, "bf16"): BF16 for f, arg in [("softmax", "z"), ("log_softmax", "z"),
                                                           ("naive_softmax", "z"), ("softmax_jacobian", "z"),
                                                           ("one_hot", "targets"), ("cross_entropy", "logits"),
@@ -318,30 +299,6 @@ XFAIL: dict[tuple[str, str, str], str] = {
                                                      "is not iterable",
     ("experiments.histogram_frame", "value_range", "None one"): f"{H4} — value_range=None / (1.0,): 'not subscriptable', "
                                                          "IndexError",
-    ("plotting.plot_jump", "ax", "int str"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
-    ("plotting.plot_jump", "x0", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
-    ("plotting.plot_jump", "value", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
-    ("plotting.plot_jump", "other", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
-    ("plotting.plot_piecewise", "ax", "int str"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
-    ("plotting.plot_piecewise", "x", "None str dict object strings ragged complex bf16"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
-    ("plotting.plot_piecewise", "y", "None str dict object strings complex"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
-    ("plotting.plot_piecewise", "jump_at", "None str list bool complex nan inf array"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
-    ("plotting.plot_activation", "x", "str dict object strings ragged complex bf16 2d"): f"{H3} — plotting.plot_activation does not check x or axes (np.asarray(x, dtype=float), 'int' object is not iterable); coursekit.activations.plot_activation does",
-    ("plotting.plot_activation", "axes", "int str"): f"{H3} — plotting.plot_activation does not check x or axes (np.asarray(x, dtype=float), 'int' object is not iterable); coursekit.activations.plot_activation does",
-    ("plotting.scatter_classes", "X", "str dict object strings ragged bf16"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
-    ("plotting.scatter_classes", "ax", "int str"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
-    ("plotting.scatter_classes", "labels", "None int"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
-    ("plotting.scatter_classes", "s", "None str list bool complex nan inf array"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
-    ("plotting.plot_decision_regions", "g1", "None str dict object strings ragged complex bf16 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_decision_regions", "g2", "None str dict object strings ragged complex bf16 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_decision_regions", "p", "complex 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_decision_regions", "X", "str dict object strings ragged bf16"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_decision_regions", "ax", "int str"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_losses", "histories", "None list strings"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
-    ("plotting.plot_losses", "ax", "int str"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
-    ("plotting.plot_losses", "log", "str None int list"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
-    ("plotting.integer_ticks", "ax", "int str"): f"{H3} — integer_ticks does not check ax or axis (any axis but 'y' means x)",
-    ("plotting.integer_ticks", "axis", "None int unknown list"): f"{H3} — integer_ticks does not check ax or axis (any axis but 'y' means x)",
 }
 FLOAT32_XFAIL = {("experiments.make_weights", "init"), ("experiments.forward_experiment", "init"),
                  ("experiments.backward_experiment", "init"), ("experiments.train", "init")}

@@ -90,7 +90,6 @@ def test_derived_tables_equal_what_the_chapters_use_today():
 
 
 OWNER_H4 = "owner: H4 — {file} keeps its own {table}; read it from coursekit.activations' registry"
-OWNER_H3 = "owner: H3 — plotting.py keeps its own {table}; read it from coursekit.activations' registry"
 
 
 @pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="experiments.py", table="ACTIVATIONS"))
@@ -109,6 +108,5 @@ def test_explorer_offers_a_registered_activation(with_softsign):
     assert "softsign" in W.HistogramExplorer.ACTIVATIONS
 
 
-@pytest.mark.xfail(strict=True, reason=OWNER_H3.format(table="ACTIVATION_TITLES"))
 def test_plotting_titles_a_registered_activation(with_softsign):
     assert P.activation_title("softsign") == "Softsign"
