@@ -25,10 +25,20 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from coursekit import activations, collapse, dense, experiments, init, neurons, plotting, softmax  # noqa: E402
+from coursekit import (  # noqa: E402
+    activations,
+    collapse,
+    dense,
+    experiments,
+    init,
+    neurons,
+    plotting,
+    softmax,
+    training,
+)
 
 MODULES = {"neurons": neurons, "dense": dense, "activations": activations, "collapse": collapse, "init": init,
-           "softmax": softmax, "experiments": experiments, "plotting": plotting}
+           "softmax": softmax, "experiments": experiments, "plotting": plotting, "training": training}
 
 
 def R():
@@ -41,6 +51,14 @@ ZS = experiments.forward(X43, W33, "sigmoid")[0]
 MOONS_X, MOONS_Y = experiments.make_moons(20, rng=np.random.default_rng(1))
 STATS = [experiments.layer_stats(np.ones((4, 3)), np.ones((4, 3)))]
 MODEL = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
+def G():
+    return torch.Generator().manual_seed(0)
+
+
+def NET():
+    return training.mlp([2, 3, 1], "tanh", generator=G())
+
+
 GRID = (*np.meshgrid(np.linspace(-2, 2, 5), np.linspace(-2, 2, 5)), np.linspace(0, 1, 25).reshape(5, 5))
 
 # --------------------------------------------------------------------------- bad values by kind
@@ -71,6 +89,12 @@ SIZES = [("None", None), ("str", "16"), ("int", 16), ("strs", [16, "a"]), ("floa
 CALLABLE_OR_NONE = [("str", "relu"), ("int", 3)]
 DTYPE = [("int", np.int64), ("str", "abc"), ("complex", np.complex128)]
 FIGSIZE = [("str", "big"), ("one", (3.0,)), ("negative", (-1.0, 2.0)), ("strs", ("a", "b"))]
+GENERATOR = [("None", None), ("int", 42), ("numpy", np.random.default_rng(0))]
+# models with the wrong kind, input width, output width or dtype, or nothing to train
+TMODELS = [("None", None), ("str", "model"), ("list", [nn.Linear(2, 1)]),
+           ("3 inputs", nn.Linear(3, 1, dtype=torch.float64)), ("2 outputs", nn.Linear(2, 2, dtype=torch.float64)),
+           ("float32", nn.Linear(2, 1))]
+NAMES = [("None", None), ("str", "relu"), ("empty", []), ("unknown", ["nope"]), ("int", 3), ("ints", [1])]
 INIT = [("unknown", "nope"), ("list", ["normal"]), ("negative", -1.0), ("nan", math.nan)]  # a scheme name or a std
 
 
@@ -253,6 +277,55 @@ CASES = {
     "plotting.plot_function": case(plotting.plot_function, {"x": [0.0, 1.0], "ys": {"y": [0.0, 1.0]}},
                                    {"x": ARRAY, "ys": [("None", None), ("list", [1.0, 2.0]), ("short", {"y": [1.0]})],
                                     "ax": AXES, "styles": [("str", "--"), ("int", 3)]}),
+    # training (H3)
+    "training.make_xor": case(training.make_xor, {"n_per_corner": 2, "rng": R()},
+                              {"n_per_corner": INT, "noise": HUGE, "rng": RNG}),
+    "training.make_moons": case(training.make_moons, {"n": 10, "rng": R()}, {"n": INT, "noise": HUGE, "rng": RNG}),
+    "training.linear_layer": case(training.linear_layer, {"n_in": 2, "n_out": 3, "generator": G()},
+                                  {"n_in": INT, "n_out": INT, "generator": GENERATOR}),
+    "training.mlp": case(training.mlp, {"sizes": [2, 3, 1], "generator": G()},
+                         {"sizes": SIZES + [("huge", [2, 10**6, 1])], "activation": CHOICE, "generator": GENERATOR,
+                          "negative_slope": FLOAT}),
+    "training.gradient_descent": case(training.gradient_descent, {"model": NET(), "X": MOONS_X, "y": MOONS_Y,
+                                                                  "steps": 2, "lr": 0.1},
+                                      {"model": TMODELS + [("no parameters", nn.Identity())], "X": ARRAY2D,
+                                       "y": ARRAY + [("short", MOONS_Y[:3]), ("not 0/1", MOONS_Y + 0.5)],
+                                       "steps": INT, "lr": SCALE, "loss": CHOICE}),
+    "training.predict_proba": case(training.predict_proba, {"model": NET(), "X": MOONS_X},
+                                   {"model": TMODELS, "X": ARRAY2D}),
+    "training.accuracy": case(training.accuracy, {"model": NET(), "X": MOONS_X, "y": MOONS_Y},
+                              {"model": TMODELS, "X": ARRAY2D, "y": ARRAY + [("short", MOONS_Y[:3])]}),
+    "training.decision_grid": case(training.decision_grid, {"model": NET(), "X": MOONS_X, "n": 5},
+                                   {"model": TMODELS, "X": ARRAY2D + [("3 columns", np.ones((4, 3)))], "n": INT,
+                                    "margin": SCALE}),
+    "training.train_classifier": case(training.train_classifier, {"X": MOONS_X, "y": MOONS_Y, "hidden": [3],
+                                                                  "steps": 2, "seed": 0},
+                                      {"X": ARRAY2D, "y": ARRAY, "hidden": SIZES, "activation": CHOICE, "steps": INT,
+                                       "lr": SCALE, "seed": COUNT}),
+    "training.curve_target": case(training.curve_target, {"x": [0.5, -1.0]}, {"x": ARRAY}),
+    "training.fit_curve": case(training.fit_curve, {"width": 2, "seed": 0, "steps": 2, "n": 10},
+                               {"width": INT, "seed": COUNT, "steps": INT, "lr": SCALE, "n": INT,
+                                "activation": CHOICE}),
+    "training.dead_units": case(training.dead_units, {"model": NET(), "X": MOONS_X},
+                                {"model": [b for b in TMODELS if b[0] != "float32"], "X": ARRAY2D}),
+    "training.dead_after_training": case(training.dead_after_training, {"lr": 0.1, "seed": 0, "steps": 2, "width": 3,
+                                                                        "n": 10},
+                                         {"lr": SCALE, "seed": COUNT, "steps": INT, "width": INT, "n": INT}),
+    "training.damaged_layer": case(training.damaged_layer, {"seed": 0, "width": 3, "n": 10},
+                                   {"activation": CHOICE + [("tanh", "tanh")], "seed": COUNT, "bias_shift": FLOAT,
+                                    "negative_slope": FLOAT, "width": INT, "n": INT}),
+    "training.damaged_layer_run": case(training.damaged_layer_run, {"activation": "relu", "seed": 0, "steps": 2,
+                                                                    "width": 3, "n": 10},
+                                       {"activation": CHOICE, "seed": COUNT, "steps": INT, "lr": SCALE,
+                                        "bias_shift": FLOAT, "negative_slope": FLOAT, "width": INT, "n": INT}),
+    "training.default_init_dead": case(training.default_init_dead, {"seed": 0, "width": 3, "n": 10},
+                                       {"seed": COUNT, "width": INT, "n": INT}),
+    "training.sigmoid_stack_gradient": case(training.sigmoid_stack_gradient, {"depth": 2, "width": 3, "seed": 0},
+                                            {"depth": INT, "width": INT, "weight_std": HUGE, "seed": COUNT}),
+    "training.compare_activations": case(training.compare_activations,
+                                         {"names": ["tanh"], "seed": 0, "depth": 1, "width": 2, "steps": 2, "n": 10},
+                                         {"names": NAMES, "seed": COUNT, "depth": INT, "width": INT, "steps": INT,
+                                          "lr": SCALE, "n": INT}),
 }
 
 # Helpers that draw into an axes they are given (no ax=None default).
@@ -261,7 +334,7 @@ NEEDS_AX = {plotting.plot_jump, plotting.plot_piecewise, plotting.integer_ticks}
 # Public callables that take no argument a student could get wrong (records, the style switch).
 NOT_WALKED = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
               "experiments.BackwardResult", "experiments.TrainResult", "activations.Spec", "activations.Activation",
-              "plotting.use_style"}
+              "plotting.use_style", "training.ClassifierRun", "training.DeadRun"}
 
 
 # Known failures in modules owned elsewhere: (case, argument, the failing bad labels) -> reason.
