@@ -223,7 +223,9 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
         draw(ax_d, activations.autograd_grad(act, x), color="black", ls="--", lw=1.2, label="autograd")
     if jumps:
         at0 = float(act.grad(np.array([0.0]))[0])
-        plot_jump(ax_d, 0.0, at0, 1.0, color=PALETTE[5], label=f"value at 0: {at0:g}")
+        left, right = (float(v) for v in act.grad(np.array([-1e-9, 1e-9])))  # f' either side of the jump
+        other = right if at0 == left else left  # the one-sided limit f'(0) does not take
+        plot_jump(ax_d, 0.0, at0, other, color=PALETTE[5], label=f"value at 0: {at0:g}")
     if act.name == "step":
         ax_d.plot([0.0], [0.0], "o", ms=6, mfc="white", mec=PALETTE[5], mew=1.5, label="undefined at 0")
     ax_f.set_title(title)
