@@ -254,6 +254,9 @@ def scatter_classes(X, y, *, ax=None, labels: Sequence[str] = ("class 0", "class
         raise TypeError(f"labels must be a list of 1 to {len(PALETTE)} strings, one legend label per class "
                         f"0, 1, ...; got {describe(labels)}")
     s = check_number("s", s, positive=True)
+    if not np.isin(y, np.arange(len(labels))).all():  # a point of another class would silently vanish
+        raise ValueError(f"y must hold class numbers 0 to {len(labels) - 1}, one per label in labels; "
+                         f"got values {np.unique(y)[:10].tolist()}")
     ax = get_ax(ax)
     for k, label in enumerate(labels):
         pts = X[y == k]
