@@ -519,6 +519,32 @@ def test_partial_credit_and_feedback_text(tmp_path, pool):
                           "Hint: x * 2")
 
 
+def _cases_defining(rng):
+    return [Case((float(i),), {}, f"input number {i}", defining=(i == 3)) for i in range(4)]
+
+
+DEFINING = {"toy": [Part(id="9.1", title="Double", function="double", points=4, cases=_cases_defining,
+                         judge=_judge, hints=("x * 2", "twice"), exercise="toy")]}
+
+
+def test_a_failed_all_or_nothing_check_scores_the_part_zero(tmp_path, pool):
+    wrong_from_2 = "def double(x):\n    if x >= 2:\n        return x\n    return 2 * x\n"  # fails 2 and 3
+    wrong_at_2 = "def double(x):\n    if x == 2:\n        return x\n    return 2 * x\n"  # fails 2 only
+    for name, src in (("from2", wrong_from_2), ("at2", wrong_at_2)):
+        (tmp_path / name).mkdir()
+        nbformat.write(notebook((src, "ex9_1_double"), exercise="toy"), tmp_path / name / "toy.ipynb")
+    by = {r.student: r for r in grade([tmp_path], exercises=DEFINING, timeout=TIMEOUT, sandbox=pool)}
+    (p,) = by["from2"].parts  # the defining case 4 failed: nothing for the two right ones
+    assert (p.score, p.passed, p.total) == (0, 2, 4)
+    assert p.feedback == ("2 of 4 checks passed (0/4 points). The all-or-nothing check (input number 3) "
+                          "failed, so the part scores 0.\n"
+                          "First failure, case 3 of 4 (input number 2): expected twice the input, got 2.0\n"
+                          "Hint: x * 2")
+    (p,) = by["at2"].parts  # only an ordinary case failed: 3 of 4 checks, 3 of the 4 points
+    assert (p.score, p.passed, p.total) == (3.0, 3, 4)
+    assert p.feedback.startswith("3 of 4 checks passed (3/4 points).\nFirst failure, case 3 of 4 (input number 2)")
+
+
 # -- the command line -----------------------------------------------------------------
 
 
