@@ -91,12 +91,20 @@ def as_float_array(
         import torch
 
         if isinstance(value, torch.Tensor):
-            value = value.detach().cpu().numpy()
+            if value.is_complex():
+                raise TypeError(f"{name} must contain real numbers; got {describe(value)}")
+            try:
+                value = value.detach().cpu().numpy()
+            except TypeError:  # bfloat16 and the float8 types have no numpy dtype
+                raise TypeError(
+                    f"{name} is a tensor of dtype {value.dtype}, which numpy has no dtype for; "
+                    f"convert it first, e.g. {name}.float() (float32)"
+                ) from None
     except ImportError:  # pragma: no cover
         pass
     try:
         arr = np.asarray(value)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
+    except (ValueError, TypeError, OverflowError) as exc:  # ragged nested lists
         raise TypeError(f"{name} must be an array of real numbers; got {describe(value)} ({exc})") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must contain real numbers; got {describe(value)} with dtype {arr.dtype}")

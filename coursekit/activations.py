@@ -2,18 +2,25 @@
 
 Flat pairs first, as in *Deep Learning from Scratch*: ``sigmoid`` / ``sigmoid_grad``,
 ``relu`` / ``relu_grad`` ... Every numpy function takes an array of any shape and
-returns an array of the same shape; float32 stays float32, integers and bools
-become float64. ``get(name, **params)`` bundles a function, its analytic
-derivative and the matching torch function into one :class:`Activation`.
+returns an array of the same shape (a 0-d array for a number); float32 stays float32,
+float16 is computed in float32 and rounded once (as torch does), integers and bools
+become float64. ``get(name, **params)`` bundles a function, its analytic derivative and
+the matching torch function into one :class:`Activation`.
 
-Conventions at the kinks (a derivative that does not exist there) follow torch:
-ReLU'(0) = 0, LeakyReLU'(0) = negative_slope, step'(0) = 0 (see :func:`step_grad`).
+Every activation is registered once, in :data:`REGISTRY` (see :func:`register`); the
+other tables — :data:`NAMES`, :data:`PARAMS`, :data:`HIST_RANGES`, :data:`TORCH`,
+:data:`DIFFERENTIABLE`, :data:`EXPLORER_NAMES`, :data:`TITLES`, :data:`KINKED`, :func:`peak_grad`,
+:func:`saturation_bounds`, :func:`get` — are read from it.
+
+Conventions where a derivative does not exist follow torch's autograd: ReLU'(0) = 0,
+LeakyReLU'(0) = negative_slope, step'(0) = 0 (see :func:`step_grad`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,22 +28,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from coursekit._checks import as_float_array, check_choice, check_number, describe
+from coursekit._checks import as_float_array, check_choice, check_int, check_number, describe
 from coursekit.neurons import step  # one source of truth: the perceptron's step from chapter 01
-
-#: The activations :func:`get` knows, in the order chapter 03 teaches them.
-NAMES: tuple[str, ...] = ("step", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "gelu", "silu")
-
-#: The parameters each activation takes, with their defaults (torch's defaults).
-PARAMS: dict[str, dict[str, float]] = {name: {} for name in NAMES}
-PARAMS["leaky_relu"] = {"negative_slope": 0.01}
 
 #: Default threshold of :func:`saturated_fraction`: a unit is saturated where
 #: |f'(z)| < 5 % of the largest value |f'| can take.
 SATURATION_THRESHOLD = 0.05
 
 __all__ = [
-    "NAMES", "PARAMS", "SATURATION_THRESHOLD", "Activation", "get",
+    "REGISTRY", "Spec", "register", "NAMES", "PARAMS", "HIST_RANGES", "TORCH", "DIFFERENTIABLE", "TITLES", "KINKED",
+    "EXPLORER_NAMES", "SATURATION_THRESHOLD", "Activation", "get", "saturation_bounds",
     "step", "step_grad", "identity", "identity_grad", "sigmoid", "sigmoid_grad",
     "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
     "gelu", "gelu_grad", "silu", "silu_grad", "autograd_grad", "peak_grad",
@@ -45,21 +46,30 @@ __all__ = [
 ]
 
 
-def _exp_no_underflow(x: np.ndarray) -> np.ndarray:
-    """exp(x) for x <= 0, with 0 where the result would underflow (no FloatingPointError/warning).
+def _elementwise(core: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Wrap ``core(x, *params)``: check ``x``, compute float16 in float32, return x's shape and dtype.
 
-    numpy flags an underflow when exp returns a subnormal number; those results
-    are below float precision relative to the 1 they are added to, so 0 is exact enough.
+    float16 has 10 bits of mantissa and underflows below 6e-8: torch computes half-precision
+    activations in float32 and rounds the result once, and so do we (``sigmoid(-9)`` is
+    1.2e-4, not 0). Underflow to a subnormal or 0 is never an error here: it is the right
+    answer to the precision there is.
     """
-    limit = -math.log(np.finfo(x.dtype).tiny) - 1.0  # one unit of margin keeps exp(x) normal
-    out = np.zeros_like(x)
-    np.exp(x, out=out, where=~(x <= -limit))  # NaN is not <= anything: it passes through as NaN
-    return out
+
+    @functools.wraps(core)
+    def f(x, *args: Any, **kwargs: Any) -> np.ndarray:
+        x = as_float_array("x", x)
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x
+        with np.errstate(under="ignore"):
+            out = core(wide, *args, **kwargs)
+        return np.asarray(out).astype(x.dtype, copy=False).reshape(x.shape)
+
+    return f
 
 
 # --- step and identity ----------------------------------------------------------------------
 
 
+@_elementwise
 def step_grad(x) -> np.ndarray:
     """Derivative of the step function: 0 everywhere, same shape and dtype as ``x``.
 
@@ -69,78 +79,96 @@ def step_grad(x) -> np.ndarray:
     back-propagation do not use it. torch refuses instead: ``torch.heaviside``
     has no autograd formula and ``backward()`` raises a RuntimeError.
     """
-    x = as_float_array("x", x)
     return np.zeros_like(x)
 
 
+@_elementwise
 def identity(x) -> np.ndarray:
     """Identity (linear) activation: f(x) = x. Same shape and float dtype as ``x``."""
-    return as_float_array("x", x).copy()
+    return x.copy()
 
 
+@_elementwise
 def identity_grad(x) -> np.ndarray:
     """Derivative of the identity: f'(x) = 1 everywhere."""
-    return np.ones_like(as_float_array("x", x))
+    return np.ones_like(x)
 
 
 # --- sigmoid and tanh -------------------------------------------------------------------------
 
 
+@_elementwise
 def sigmoid(x) -> np.ndarray:
     """Logistic sigmoid: σ(x) = 1 / (1 + exp(−x)), in (0, 1). Same shape and float dtype as ``x``.
 
-    Stable: exp is only taken of −|x| <= 0, so it never overflows; sigmoid(±1000) = 1 / 0 exactly.
+    Stable: exp is only taken of −|x| <= 0, so it never overflows; sigmoid(±1000) = 0 and 1.
+    In the far negative tail it returns what torch returns: the tiny (subnormal) value
+    while torch's 1/(1 + exp(−x)) is finite, and exactly 0 once exp(−x) would exceed the
+    largest float (x < −88.72 in float32, x < −709.78 in float64).
     """
-    x = as_float_array("x", x)
-    e = _exp_no_underflow(-np.abs(x))  # exp(−|x|) in [0, 1]: no overflow guard
+    e = np.exp(-np.abs(x))  # exp(−|x|) in [0, 1]: no overflow guard needed
     # x >= 0: 1 / (1 + e^−x);  x < 0: e^x / (1 + e^x), the same value without exp(+|x|).
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    s = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    overflows = x < np.float64(-math.log(np.finfo(x.dtype).max))  # compared in float64: exactly exp's limit
+    return np.where(overflows, 0.0, s)  # torch's 1 / (1 + inf)
 
 
+@_elementwise
 def sigmoid_grad(x) -> np.ndarray:
     """Derivative of the sigmoid: σ'(x) = σ(x)(1 − σ(x)), largest at x = 0 where it is 0.25."""
     s = sigmoid(x)
-    return s * (1.0 - s)
+    return s * (1.0 - s)  # the formula torch's backward uses
 
 
+@_elementwise
 def tanh(x) -> np.ndarray:
     """Hyperbolic tangent: tanh(x) = (e^x − e^−x) / (e^x + e^−x) = 2σ(2x) − 1, in (−1, 1)."""
-    return np.tanh(as_float_array("x", x))
+    return np.tanh(x)
 
 
+@_elementwise
 def tanh_grad(x) -> np.ndarray:
     """Derivative of tanh: tanh'(x) = 1 − tanh(x)², largest at x = 0 where it is 1."""
-    t = tanh(x)
+    t = np.tanh(x)
     return 1.0 - t * t  # the formula torch's backward uses, so the two agree to rounding
 
 
 # --- the ReLU family ------------------------------------------------------------------------
 
 
+@_elementwise
 def relu(x) -> np.ndarray:
-    """Rectified linear unit: relu(x) = max(x, 0). Same shape and float dtype as ``x``."""
-    x = as_float_array("x", x)
-    return np.maximum(x, 0)  # maximum propagates NaN, as torch.relu does
+    """Rectified linear unit: relu(x) = max(x, 0). Same shape and float dtype as ``x``.
+
+    As in torch, NaN stays NaN and −0.0 stays −0.0 (only x < 0 is replaced by 0).
+    """
+    return np.where(x < 0, np.zeros((), x.dtype), x)
 
 
+@_elementwise
 def relu_grad(x) -> np.ndarray:
-    """Derivative of ReLU: 1 where x > 0, else 0 — including x = 0, torch's convention."""
-    x = as_float_array("x", x)
-    return (x > 0).astype(x.dtype)
+    """Derivative of ReLU: 1 where x > 0, else 0 — including x = 0, torch's convention.
+
+    At NaN it returns 1, as torch's backward does (it zeroes the gradient where x <= 0,
+    and NaN <= 0 is false).
+    """
+    return (~(x <= 0)).astype(x.dtype)
 
 
+@_elementwise
 def leaky_relu(x, negative_slope: float = 0.01) -> np.ndarray:
     """Leaky ReLU: x where x > 0, negative_slope · x elsewhere (torch's default slope 0.01)."""
-    x = as_float_array("x", x)
     a = check_number("negative_slope", negative_slope)
-    return np.where(x > 0, x, x * a).astype(x.dtype, copy=False)
+    out = x.copy()
+    np.multiply(x, a, out=out, where=~(x > 0))  # only where it is used: +inf · 0 would warn
+    return out
 
 
+@_elementwise
 def leaky_relu_grad(x, negative_slope: float = 0.01) -> np.ndarray:
-    """Derivative of leaky ReLU: 1 where x > 0, else negative_slope (also at x = 0, as torch)."""
-    x = as_float_array("x", x)
+    """Derivative of leaky ReLU: 1 where x > 0, else negative_slope (also at x = 0 and NaN, as torch)."""
     a = check_number("negative_slope", negative_slope)
-    return np.where(x > 0, 1.0, a).astype(x.dtype)
+    return np.where(x > 0, 1.0, a)
 
 
 # --- smooth ReLUs: GELU and SiLU ------------------------------------------------------------
@@ -149,39 +177,86 @@ def leaky_relu_grad(x, negative_slope: float = 0.01) -> np.ndarray:
 def _erf(x: np.ndarray) -> np.ndarray:
     # numpy has no erf, scipy is only a test dependency, and math.erf element by element
     # is ~100x slower. torch is a runtime dependency and its erf is correct to rounding,
-    # so we borrow it: from_numpy shares memory, nothing is copied for contiguous input.
-    return torch.special.erf(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+    # so we borrow it: as_tensor shares memory, nothing is copied for contiguous input.
+    return torch.special.erf(torch.as_tensor(np.ascontiguousarray(x))).numpy().reshape(x.shape)
 
 
+@_elementwise
 def gelu(x) -> np.ndarray:
     """GELU, exact form (torch's default): gelu(x) = x · Φ(x) = x · ½(1 + erf(x/√2))."""
-    x = as_float_array("x", x)
-    return (x * (0.5 * (1.0 + _erf(x * np.sqrt(0.5).astype(x.dtype))))).astype(x.dtype, copy=False)
+    return x * (0.5 * (1.0 + _erf(x * np.sqrt(0.5).astype(x.dtype))))
 
 
+@_elementwise
 def gelu_grad(x) -> np.ndarray:
     """Derivative of GELU: Φ(x) + x·φ(x), φ(x) = exp(−x²/2) / √(2π) the normal density."""
-    x = as_float_array("x", x)
     cdf = 0.5 * (1.0 + _erf(x * np.sqrt(0.5).astype(x.dtype)))
     # φ(x) underflows (and x² overflows) for large |x|: compute it only where it is not 0.
     small = np.abs(x) < 40.0
     x2 = np.zeros_like(x)
     np.square(x, out=x2, where=small)
-    pdf = _exp_no_underflow(np.where(small, -0.5 * x2, -np.inf).astype(x.dtype)) / math.sqrt(2 * math.pi)
-    return (cdf + x * pdf.astype(x.dtype)).astype(x.dtype, copy=False)
+    pdf = np.exp(np.where(small, -0.5 * x2, -np.inf).astype(x.dtype)) / math.sqrt(2 * math.pi)
+    return cdf + x * pdf.astype(x.dtype)
 
 
+@_elementwise
 def silu(x) -> np.ndarray:
     """SiLU (also called swish): silu(x) = x · σ(x)."""
-    x = as_float_array("x", x)
     return x * sigmoid(x)
 
 
+@_elementwise
 def silu_grad(x) -> np.ndarray:
     """Derivative of SiLU: σ(x) · (1 + x(1 − σ(x)))."""
-    x = as_float_array("x", x)
     s = sigmoid(x)
     return s * (1.0 + x * (1.0 - s))
+
+
+# --- the torch counterparts -----------------------------------------------------------------
+
+
+def _as_tensor(t: Any) -> torch.Tensor:
+    """Check the argument of a torch activation: a real tensor; integers become the default float."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"t must be a torch.Tensor (make one with torch.as_tensor(x)); got {describe(t)}")
+    if t.is_complex():
+        raise TypeError(f"t must be a real tensor; got {describe(t)}")
+    if not t.is_floating_point():
+        t = t.to(torch.get_default_dtype())
+    return t
+
+
+def _torch_step(t: torch.Tensor) -> torch.Tensor:
+    t = _as_tensor(t)
+    return torch.heaviside(t, torch.zeros((), dtype=t.dtype))  # value 0 at t = 0, as `step`
+
+
+def _torch_identity(t: torch.Tensor) -> torch.Tensor:
+    return _as_tensor(t)  # like nn.Identity
+
+
+def _torch_sigmoid(t: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(_as_tensor(t))
+
+
+def _torch_tanh(t: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(_as_tensor(t))
+
+
+def _torch_relu(t: torch.Tensor) -> torch.Tensor:
+    return torch.relu(_as_tensor(t))
+
+
+def _torch_leaky_relu(t: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
+    return F.leaky_relu(_as_tensor(t), negative_slope)
+
+
+def _torch_gelu(t: torch.Tensor) -> torch.Tensor:
+    return F.gelu(_as_tensor(t))
+
+
+def _torch_silu(t: torch.Tensor) -> torch.Tensor:
+    return F.silu(_as_tensor(t))
 
 
 # --- peaks of the derivatives (for the saturation threshold) --------------------------------
@@ -204,54 +279,172 @@ def _silu_peak() -> float:
     return s * (1.0 + lo * (1.0 - s))
 
 
-_PEAKS: dict[str, float] = {
-    "step": math.inf,  # a jump: the derivative is a Dirac delta, "infinitely" tall at 0
-    "identity": 1.0,
-    "sigmoid": 0.25,  # σ'(0) = ½ · ½
-    "tanh": 1.0,  # tanh'(0) = 1 − 0²
-    "relu": 1.0,
-    # gelu''(x) = φ(x)(2 − x²): the peak is at x = √2, Φ(√2) + √2·φ(√2) = ½(1 + erf 1) + e⁻¹/√π
-    "gelu": 0.5 * (1.0 + math.erf(1.0)) + math.exp(-1.0) / math.sqrt(math.pi),
-    "silu": _silu_peak(),
-}
+def _constant(value: float) -> Callable[..., float]:
+    return lambda **_: value
 
 
-def peak_grad(name: str, **params: Any) -> float:
-    """The largest value |f'(x)| takes over all x, e.g. 0.25 for the sigmoid, inf for the step."""
-    act = get(name, **params)
-    if act.name == "leaky_relu":
-        return max(1.0, abs(act.params["negative_slope"]))
-    return _PEAKS[act.name]
+# --- the registry: one entry per activation ---------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """Everything the package knows about one activation; :func:`register` adds one.
+
+    ``numpy(x, **params)`` and ``grad(x, **params)`` are the numpy function and its analytic
+    derivative, ``torch(t, **params)`` the torch function it must agree with, ``params`` the
+    parameters with torch's defaults, ``peak(**params)`` the largest |f'(x)| over all x (the
+    scale of the saturation threshold), ``hist_range`` the x-range of histograms of f's
+    outputs (the whole range of a bounded f: tanh is negative too), ``autograd`` whether
+    torch can differentiate it (the step cannot), ``title`` its name in words for figures,
+    ``kink`` whether f' jumps at 0 (ReLU, LeakyReLU: autograd then returns one side's value).
+    """
+
+    name: str
+    numpy: Callable[..., np.ndarray]
+    grad: Callable[..., np.ndarray]
+    torch: Callable[..., torch.Tensor]
+    peak: Callable[..., float]
+    hist_range: tuple[float, float]
+    params: Mapping[str, float] = field(default_factory=dict)
+    autograd: bool = True
+    title: str = ""
+    kink: bool = False
+
+
+#: name -> :class:`Spec`, in the order chapter 03 teaches them. The one table to edit.
+REGISTRY: dict[str, Spec] = {}
+
+
+def register(spec: Spec) -> Spec:
+    """Add ``spec`` to :data:`REGISTRY`; every derived table sees it at once."""
+    if not isinstance(spec, Spec):
+        raise TypeError(f"spec must be an activations.Spec; got {describe(spec)}")
+    if not spec.name.isidentifier() or spec.name in REGISTRY:
+        raise ValueError(f"spec.name must be a new identifier; got {spec.name!r} (registered: {', '.join(REGISTRY)})")
+    lo, hi = spec.hist_range
+    if not lo < hi:
+        raise ValueError(f"spec.hist_range must be (lo, hi) with lo < hi; got {spec.hist_range}")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+register(Spec("step", step, step_grad, _torch_step, _constant(math.inf),  # a jump: f' is a Dirac delta
+              (-0.1, 1.1), autograd=False, title="Step"))
+register(Spec("identity", identity, identity_grad, _torch_identity, _constant(1.0), (-4.0, 4.0), title="Identity"))
+register(Spec("sigmoid", sigmoid, sigmoid_grad, _torch_sigmoid, _constant(0.25),  # σ'(0) = ½ · ½
+              (0.0, 1.0), title="Sigmoid"))
+register(Spec("tanh", tanh, tanh_grad, _torch_tanh, _constant(1.0), (-1.0, 1.0), title="Tanh"))  # tanh'(0) = 1
+register(Spec("relu", relu, relu_grad, _torch_relu, _constant(1.0), (0.0, 4.0), title="ReLU", kink=True))
+register(Spec("leaky_relu", leaky_relu, leaky_relu_grad, _torch_leaky_relu,
+              lambda negative_slope=0.01: max(1.0, abs(negative_slope)), (-0.25, 4.0),
+              params={"negative_slope": 0.01}, title="LeakyReLU", kink=True))
+# gelu''(x) = φ(x)(2 − x²): the peak is at x = √2, Φ(√2) + √2·φ(√2) = ½(1 + erf 1) + e⁻¹/√π
+register(Spec("gelu", gelu, gelu_grad, _torch_gelu,
+              _constant(0.5 * (1.0 + math.erf(1.0)) + math.exp(-1.0) / math.sqrt(math.pi)), (-0.5, 4.0),
+              title="GELU"))
+register(Spec("silu", silu, silu_grad, _torch_silu, _constant(_silu_peak()), (-0.5, 4.0), title="SiLU (swish)"))
+
+
+class _Names(Sequence):
+    """A live, read-only tuple of registered names (optionally those passing ``keep``)."""
+
+    def __init__(self, keep: Callable[[Spec], bool] | None = None) -> None:
+        self._keep = keep
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(n for n, s in REGISTRY.items() if self._keep is None or self._keep(s))
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __eq__(self, other: object) -> bool:
+        return self._names() == (tuple(other) if isinstance(other, (tuple, list, _Names)) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+class _Column(Mapping):
+    """A live, read-only mapping name -> one field of each registered :class:`Spec`."""
+
+    def __init__(self, read: Callable[[Spec], Any]) -> None:
+        self._read = read
+
+    def __getitem__(self, name: str) -> Any:
+        return self._read(REGISTRY[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(REGISTRY)
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+#: The activations :func:`get` knows, in the order chapter 03 teaches them.
+NAMES: Sequence[str] = _Names()
+
+#: The parameters each activation takes, with their defaults (torch's defaults).
+PARAMS: Mapping[str, Mapping[str, float]] = _Column(lambda s: dict(s.params))
+
+#: Histogram x-range of each activation's outputs.
+HIST_RANGES: Mapping[str, tuple[float, float]] = _Column(lambda s: tuple(s.hist_range))
+
+#: The torch function each activation is checked against, called as ``TORCH[name](t, **params)``.
+TORCH: Mapping[str, Callable[..., torch.Tensor]] = _Column(lambda s: s.torch)
+
+#: The activations autograd can differentiate (all but the step): those a network trains with.
+DIFFERENTIABLE: Sequence[str] = _Names(lambda s: s.autograd)
+
+#: How figures name each activation, in words ("LeakyReLU", "SiLU (swish)").
+TITLES: Mapping[str, str] = _Column(lambda s: s.title or s.name)
+
+#: The activations whose derivative jumps at 0 (autograd returns one side's value there).
+KINKED: Sequence[str] = _Names(lambda s: s.kink)
+
+
+def _one_interval(spec: Spec) -> bool:
+    try:
+        _saturation_bounds(spec, SATURATION_THRESHOLD, ())
+    except ValueError:
+        return False
+    return spec.autograd
+
+
+#: The activations the live histogram explorer can offer: differentiable and saturated exactly
+#: outside one interval (:func:`saturation_bounds`), which its fast statistics need.
+EXPLORER_NAMES: Sequence[str] = _Names(_one_interval)
 
 
 # --- the lookup -----------------------------------------------------------------------------
 
 
-def _as_tensor(t: Any) -> torch.Tensor:
-    """Check the argument of a torch activation: a real tensor; integers become the default float."""
-    if not isinstance(t, torch.Tensor):
-        raise TypeError(f"t must be a torch.Tensor (make one with torch.as_tensor(x)); got {describe(t)}")
-    if t.is_complex():
-        raise TypeError(f"t must be a real tensor; got {describe(t)}")
-    if not t.is_floating_point():
-        t = t.to(torch.get_default_dtype())
-    return t
+def _spec(name: Any) -> Spec:
+    return REGISTRY[check_choice("name", name, REGISTRY)]
 
 
-def _torch_step(t: torch.Tensor) -> torch.Tensor:
-    t = _as_tensor(t)
-    return torch.heaviside(t, torch.zeros((), dtype=t.dtype))  # value 0 at t = 0, as `step`
+def _values(spec: Spec, params: Mapping[str, Any]) -> dict[str, float]:
+    for key in params:
+        if key not in spec.params:
+            valid = ", ".join(map(repr, spec.params)) if spec.params else "none"
+            raise TypeError(f"activation {spec.name!r} takes no parameter {key!r}; its parameters: {valid}")
+    return {key: check_number(key, params.get(key, default)) for key, default in spec.params.items()}
 
 
-_FUNCTIONS: dict[str, tuple[Callable, Callable, Callable]] = {
-    "step": (step, step_grad, _torch_step),
-    "identity": (identity, identity_grad, lambda t: _as_tensor(t)),  # like nn.Identity
-    "sigmoid": (sigmoid, sigmoid_grad, lambda t: torch.sigmoid(_as_tensor(t))),
-    "tanh": (tanh, tanh_grad, lambda t: torch.tanh(_as_tensor(t))),
-    "relu": (relu, relu_grad, lambda t: torch.relu(_as_tensor(t))),
-    "gelu": (gelu, gelu_grad, lambda t: F.gelu(_as_tensor(t))),
-    "silu": (silu, silu_grad, lambda t: F.silu(_as_tensor(t))),
-}
+def peak_grad(name: str, **params: Any) -> float:
+    """The largest value |f'(x)| takes over all x, e.g. 0.25 for the sigmoid, inf for the step."""
+    spec = _spec(name)
+    return float(spec.peak(**_values(spec, params)))
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: two lambdas are never "equal"
@@ -275,26 +468,63 @@ def get(name: str, **params: Any) -> Activation:
     >>> get("leaky_relu", negative_slope=0.1).numpy([-1.0, 2.0])
     array([-0.1,  2. ])
     """
-    check_choice("name", name, NAMES)
-    allowed = PARAMS[name]
-    for key in params:
-        if key not in allowed:
-            valid = ", ".join(map(repr, allowed)) if allowed else "none"
-            raise TypeError(
-                f"activation {name!r} takes no parameter {key!r}; its parameters: {valid}"
-            )
-    values = {key: check_number(key, params.get(key, default)) for key, default in allowed.items()}
-    if name == "leaky_relu":
-        a = values["negative_slope"]
-        return Activation(
-            name,
-            lambda x: leaky_relu(x, a),
-            lambda x: leaky_relu_grad(x, a),
-            lambda t: F.leaky_relu(_as_tensor(t), a),
-            values,
-        )
-    f, df, ft = _FUNCTIONS[name]
-    return Activation(name, f, df, ft, values)
+    spec = _spec(name)
+    values = _values(spec, params)
+    if not values:
+        return Activation(spec.name, spec.numpy, spec.grad, spec.torch, values)
+    return Activation(spec.name, functools.partial(spec.numpy, **values), functools.partial(spec.grad, **values),
+                      functools.partial(spec.torch, **values), values)
+
+
+@functools.cache
+def _saturation_bounds(spec: Spec, threshold: float, params: tuple) -> tuple[float, float]:
+    grad = functools.partial(spec.grad, **dict(params))
+    limit = threshold * spec.peak(**dict(params))
+
+    def saturated(z: float) -> bool:
+        return bool(abs(float(grad(z))) < limit)
+
+    grid = np.linspace(-50.0, 50.0, 100_001)  # includes 0 exactly
+    ok = np.abs(grad(grid)) >= limit
+    inside = np.flatnonzero(ok)
+    if inside.size == 0 or not np.all(ok[inside[0]:inside[-1] + 1]):
+        raise ValueError(f"name {spec.name!r}: the activation has no single unsaturated interval")
+
+    def edge(sat: float, unsat: float) -> float:
+        for _ in range(80):  # bisection: 80 halvings of 1e-3 reach float64 resolution
+            mid = 0.5 * (sat + unsat)
+            if mid in (sat, unsat):
+                break
+            if saturated(mid):
+                sat = mid
+            else:
+                unsat = mid
+        return sat
+
+    lo = -math.inf if inside[0] == 0 else edge(grid[inside[0] - 1], grid[inside[0]])
+    hi = math.inf if inside[-1] == grid.size - 1 else edge(grid[inside[-1] + 1], grid[inside[-1]])
+    return float(lo), float(hi)
+
+
+def saturation_bounds(name: str, *, threshold: float = SATURATION_THRESHOLD, **params: Any) -> tuple[float, float]:
+    """``(lo, hi)`` such that ``name`` is saturated exactly where z <= lo or z >= hi.
+
+    Saturated as in :func:`saturated_fraction`: |f'(z)| < threshold · max|f'|. About
+    (−4.36, 4.36) for the sigmoid, (−2.18, 2.18) for tanh, (0, inf) for ReLU (and LeakyReLU
+    with its default slope 0.01 < 5 %), (−inf, inf) for the identity. Found on a grid over
+    [−50, 50] and refined by bisection. Raises ValueError where the unsaturated set is not
+    one interval (GELU and SiLU, whose derivatives cross the threshold more often; the step).
+    """
+    spec = _spec(name)
+    threshold = _check_threshold(threshold)
+    return _saturation_bounds(spec, threshold, tuple(_values(spec, params).items()))
+
+
+def _check_threshold(threshold: Any) -> float:
+    threshold = check_number("threshold", threshold, positive=True)
+    if threshold > 1:
+        raise ValueError(f"threshold must be <= 1 (a fraction of the derivative's peak, 0.05 for 5 %); got {threshold}")
+    return threshold
 
 
 def autograd_grad(activation: str | Activation, x) -> np.ndarray:
@@ -323,17 +553,17 @@ def saturated_fraction(z, activation: str | Activation = "sigmoid", *,
     """
     act = activation if isinstance(activation, Activation) else get(activation, **params)
     z = as_float_array("z", z)
-    threshold = check_number("threshold", threshold, positive=True)
+    threshold = _check_threshold(threshold)
     if z.size == 0:
         raise ValueError(f"z must contain at least one value; got {describe(z)}")
     peak = peak_grad(act.name, **act.params)
     return float(np.mean(np.abs(act.grad(z)) < threshold * peak))
 
 
-def _check_batch(h) -> np.ndarray:
-    h = as_float_array("h", h, ndim=2)
+def _check_batch(h, name: str = "h") -> np.ndarray:
+    h = as_float_array(name, h, ndim=2)
     if h.shape[0] == 0 or h.shape[1] == 0:
-        raise ValueError(f"h must have at least one sample and one unit, shape (N, n_units); got {describe(h)}")
+        raise ValueError(f"{name} must have at least one sample and one unit, shape (N, n_units); got {describe(h)}")
     return h
 
 
@@ -368,12 +598,17 @@ def plot_activation(activation: str | Activation, x=None, *, axes=None, **params
     (a new 1×2 figure). For the step, which autograd cannot differentiate, only the
     analytic derivative is drawn. Returns the two axes.
     """
+    from matplotlib.axes import Axes
+
     act = activation if isinstance(activation, Activation) else get(activation, **params)
     x = np.linspace(-6.0, 6.0, 401) if x is None else as_float_array("x", x, ndim=1)
     if axes is None:
         import matplotlib.pyplot as plt
 
         _, axes = plt.subplots(1, 2, figsize=(8.0, 3.0))
+    elif (isinstance(axes, (str, bytes)) or not isinstance(axes, Sequence | np.ndarray) or len(axes) != 2
+          or not all(isinstance(ax, Axes) for ax in axes)):
+        raise TypeError(f"axes must be a pair of matplotlib Axes (ax_f, ax_d) or None; got {describe(axes)}")
     ax_f, ax_d = axes
     ax_f.plot(x, act.numpy(x), color="C0")
     args = ", ".join(f"{k}={v:g}" for k, v in act.params.items())
@@ -400,7 +635,7 @@ def slope_stats(z, negative_slope: float) -> dict[str, float]:
     (dead: they cannot learn); ``dead``: :func:`dead_fraction` of the outputs;
     ``mean_grad``: mean derivative over all entries.
     """
-    z = _check_batch(z)
+    z = _check_batch(z, "z")
     a = check_number("negative_slope", negative_slope)
     d = leaky_relu_grad(z, a)
     return {
@@ -425,6 +660,11 @@ class SlopePlot:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
+        negative_slope = check_number("negative_slope", negative_slope)
+        if (isinstance(figsize, (str, bytes)) or not isinstance(figsize, Sequence | np.ndarray) or len(figsize) != 2
+                or not all(check_number(f"figsize[{i}]", v, positive=True) for i, v in enumerate(figsize))):
+            raise TypeError(f"figsize must be a pair (width, height) in inches; got {describe(figsize)}")
+        dpi = check_int("dpi", dpi, minimum=10, maximum=1000)
         self.x = np.linspace(-4.0, 4.0, 401)
         self.fig = Figure(figsize=figsize, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.fig)
@@ -439,6 +679,8 @@ class SlopePlot:
         ax_f.legend(loc="upper left")
         self.fig.tight_layout()
         self.canvas.draw()
+        #: (width, height) of the picture in pixels
+        self.size = (int(self.canvas.get_width_height()[0]), int(self.canvas.get_width_height()[1]))
         self._background = self.canvas.copy_from_bbox(self.fig.bbox)
         self.draw(negative_slope)
 
@@ -470,13 +712,17 @@ def slope_explorer(z, negative_slope: float = 0.01):
     """
     import ipywidgets as widgets
 
-    z = _check_batch(z)
+    z = _check_batch(z, "z")
     a = check_number("negative_slope", negative_slope, minimum=0.0)
+    if a > 0.5:
+        raise ValueError(f"negative_slope must be <= 0.5, the slider's range; got {a}")
     plot = SlopePlot(a)
     slider = widgets.FloatSlider(value=a, min=0.0, max=0.5, step=0.01, description="slope",
                                  readout_format=".2f", continuous_update=True)
     stats = widgets.HTML().add_class("coursekit-stats")
-    image = widgets.Image(format="png").add_class("coursekit-plot")
+    # Shown at the figure's own pixel size: without width and height the browser stretches it.
+    width, height = plot.size
+    image = widgets.Image(format="png", width=width, height=height).add_class("coursekit-plot")
 
     def update(*_: Any) -> None:
         s = slope_stats(z, slider.value)
@@ -490,4 +736,15 @@ def slope_explorer(z, negative_slope: float = 0.01):
 
     slider.observe(update, names="value")
     update()
-    return widgets.VBox([slider, stats, image]).add_class("coursekit-explorer")
+    return _explorer_box(widgets)([slider, stats, image]).add_class("coursekit-explorer")
+
+
+@functools.cache
+def _explorer_box(widgets: Any) -> type:
+    """A VBox whose plain-text form (what a notebook shows when not run) says how to use it."""
+
+    class ExplorerBox(widgets.VBox):
+        def __repr__(self) -> str:  # ipywidgets puts repr() into the output's text/plain
+            return "live explorer: run this cell in JupyterLab"
+
+    return ExplorerBox

@@ -1,9 +1,11 @@
-"""``coursekit check``: the instructor's pre-class check.
+"""``coursekit check``: the course check, the instructor's pre-class check.
 
 Runs strict nbval (outputs compared, not ``--nbval-lax``) over every lesson
 notebook and every exercise solution, several notebooks at a time, and prints
 one row per notebook: cells, passed, failed, seconds. A failing cell is named
 with the first lines of nbval's explanation. Exit status 1 on any failure.
+On a terminal a progress bar counts the cells and notebooks done as they finish
+(nothing of it when the output goes to a file or a pipe).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +57,7 @@ def nbval_command(notebooks: list[Path], junit: Path, cell_timeout: int, rootdir
         "--nbval", "--nbval-current-env", f"--nbval-sanitize-with={SANITIZE}",
         f"--nbval-cell-timeout={cell_timeout}",
         f"--junitxml={junit}", f"--rootdir={rootdir}",
-        "-p", "no:cacheprovider", "-q",
+        "-p", "no:cacheprovider", "-v",  # -v: one line per cell as it finishes (progress)
         "-o", "addopts=", "-o", "testpaths=",  # ignore the repo's pytest defaults
     ]
 
@@ -85,7 +89,28 @@ def _classname(notebook: Path, rootdir: Path) -> str:
     return rel.replace(os.sep, ".")
 
 
-def check_group(notebooks: list[Path], *, cell_timeout: int = 300, env: dict | None = None) -> list[NotebookResult]:
+# pytest -v prints "01_neurons.ipynb::Cell 3 PASSED  [ 5%]" as each cell finishes (pytest 9
+# writes "01_neurons::ipynb::Cell 3" for a notebook given by its absolute path)
+CELL_LINE = re.compile(r"^(?P<stem>\S+?)(?:\.|::)ipynb::(?P<cell>.+?) (?P<outcome>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
+
+Progress = Callable[[Path, str], None]  # (notebook, outcome) once per finished cell
+
+
+def _run_streaming(argv: list[str], cwd: Path, env: dict | None, on_line: Callable[[str], None]):
+    """Run ``argv``, calling ``on_line`` with each line of its output as it comes; return (status, output)."""
+    env = {**(env or os.environ), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, bufsize=1)
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        on_line(line)
+    return proc.wait(), "".join(lines)
+
+
+def check_group(notebooks: list[Path], *, cell_timeout: int = 300, env: dict | None = None,
+                progress: Progress | None = None) -> list[NotebookResult]:
     """Run strict nbval on several notebooks in one pytest subprocess; summarise each per cell."""
     results = {nb: NotebookResult(nb) for nb in notebooks}
     runnable = []
@@ -101,11 +126,17 @@ def check_group(notebooks: list[Path], *, cell_timeout: int = 300, env: dict | N
     by_class = {_classname(nb, rootdir): results[nb] for nb in runnable}
     with tempfile.TemporaryDirectory(prefix="coursekit-check-") as tmp:
         junit = Path(tmp) / "junit.xml"
-        proc = subprocess.run(
-            nbval_command(runnable, junit, cell_timeout, rootdir),
-            cwd=rootdir, capture_output=True, text=True, env=env,
-        )
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-8:])
+        by_file = {os.path.relpath(nb, rootdir): nb for nb in runnable}
+
+        def on_line(line: str) -> None:
+            m = CELL_LINE.match(line)
+            file = m and m["stem"] + ".ipynb"
+            if progress is not None and file in by_file:
+                progress(by_file[file], m["outcome"])
+
+        returncode, output = _run_streaming(nbval_command(runnable, junit, cell_timeout, rootdir),
+                                            rootdir, env, on_line)
+        tail = "\n".join(output.strip().splitlines()[-8:])
         if not junit.exists():
             for nb in runnable:
                 results[nb].error = f"nbval could not run this notebook:\n{tail}"
@@ -127,7 +158,7 @@ def check_group(notebooks: list[Path], *, cell_timeout: int = 300, env: dict | N
                 result.failed += 1
                 result.failures.append((name, why))
     for nb in runnable:
-        if results[nb].cells == 0 and proc.returncode != 0:
+        if results[nb].cells == 0 and returncode != 0:
             results[nb].error = tail
     return [results[nb] for nb in notebooks]
 
@@ -159,13 +190,83 @@ def warm_matplotlib() -> None:
     subprocess.run([sys.executable, "-c", "import matplotlib.pyplot"], capture_output=True)
 
 
-def check_notebooks(notebooks: list[Path], *, jobs: int, cell_timeout: int = 300) -> list[NotebookResult]:
+def count_code_cells(path: Path) -> int:
+    """Code cells of a notebook (nbval makes one test of each); 0 when it cannot be read."""
+    try:
+        return sum(c.cell_type == "code" for c in read_notebook(path).cells)
+    except NotebookError:
+        return 0
+
+
+class ProgressBar:
+    """A tqdm bar over the cells of all notebooks, with notebooks done in its postfix.
+
+    Drawn only on a terminal (tqdm's ``disable=None``): a log file or a pipe gets nothing.
+    Thread-safe: groups of notebooks report from their own threads.
+    """
+
+    def __init__(self, notebooks: list[Path], file=None):
+        from tqdm import tqdm
+
+        self.expected = {nb: count_code_cells(nb) for nb in notebooks}
+        self.seen = dict.fromkeys(notebooks, 0)
+        self.finished: set[Path] = set()
+        self.failed = 0
+        self.lock = threading.Lock()
+        self.bar = tqdm(total=sum(self.expected.values()), unit="cell", desc="coursekit check",
+                        file=file or sys.stderr, disable=None, dynamic_ncols=True, leave=False)
+        self._postfix()
+
+    def _postfix(self) -> None:
+        text = f"{len(self.finished)}/{len(self.seen)} notebooks"
+        if self.failed:
+            text += f", {self.failed} cell(s) failed"
+        self.bar.set_postfix_str(text, refresh=False)
+
+    def cell(self, notebook: Path, outcome: str) -> None:
+        with self.lock:
+            self.seen[notebook] += 1
+            self.failed += outcome in ("FAILED", "ERROR")
+            if self.seen[notebook] >= self.expected.get(notebook, 0):
+                self.finished.add(notebook)
+            self.bar.update(1)
+            self._postfix()
+            self.bar.refresh()
+
+    def group_done(self, notebooks: list[Path]) -> None:
+        with self.lock:
+            for nb in notebooks:
+                missing = self.expected[nb] - self.seen[nb]
+                self.finished.add(nb)
+                if missing > 0:
+                    self.seen[nb] += missing
+                    self.bar.update(missing)
+            self._postfix()
+            self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def check_notebooks(notebooks: list[Path], *, jobs: int, cell_timeout: int = 300,
+                    show_progress: bool = False) -> list[NotebookResult]:
     warm_matplotlib()
     env = check_env(jobs)
     groups = split_work(notebooks, jobs)
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        done = pool.map(lambda g: check_group(g, cell_timeout=cell_timeout, env=env), groups)
-        by_path = {r.path: r for results in done for r in results}
+    bar = ProgressBar(notebooks) if show_progress else None
+
+    def one(group: list[Path]) -> list[NotebookResult]:
+        results = check_group(group, cell_timeout=cell_timeout, env=env, progress=bar.cell if bar else None)
+        if bar:
+            bar.group_done(group)
+        return results
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            by_path = {r.path: r for results in pool.map(one, groups) for r in results}
+    finally:
+        if bar:
+            bar.close()
     return [by_path[nb] for nb in notebooks]  # the table keeps course order
 
 
@@ -201,10 +302,10 @@ def run(args: argparse.Namespace) -> int:
         notebooks = lesson_notebooks(root) + solution_notebooks(root)
         if not notebooks:
             raise FileNotFoundError(f"no notebooks found under {root}/notebooks or {root}/exercises/source")
-    jobs = args.jobs or os.cpu_count() or 1
-    print(f"coursekit check: strict nbval over {len(notebooks)} notebooks, {jobs} at a time", flush=True)
+    jobs = min(args.jobs or os.cpu_count() or 1, len(notebooks))
+    print(f"coursekit check: strict nbval over {len(notebooks)} notebook(s), {jobs} at a time", flush=True)
     start = time.perf_counter()
-    results = check_notebooks(notebooks, jobs=jobs, cell_timeout=args.cell_timeout)
+    results = check_notebooks(notebooks, jobs=jobs, cell_timeout=args.cell_timeout, show_progress=True)
     total = time.perf_counter() - start
     print(format_table(results, root))
     for r in results:
@@ -220,7 +321,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("check", help="run strict nbval over every lesson and exercise solution")
+    p = sub.add_parser("check")
     p.add_argument("notebooks", nargs="*", help="notebooks to check (default: the whole course)")
     p.add_argument("-j", "--jobs", type=int, default=0, help="notebooks checked at once (default: CPU count)")
     p.add_argument("--cell-timeout", type=int, default=300, help="seconds per cell (default 300)")

@@ -92,6 +92,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("doctor", help="print versions and what to fix in this environment")
+    p = sub.add_parser("doctor")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)

@@ -2,13 +2,23 @@
 
 Weights are stored ``(out, in)`` like ``torch.nn.Linear.weight``, so
 ``fan_in = shape[1]`` and ``fan_out = shape[0]`` (times the receptive field
-``prod(shape[2:])`` for convolution kernels). Every function takes ``shape``,
-returns a *new* array (float64 unless ``dtype`` says otherwise) and draws
-random numbers only from the explicit ``rng`` (a ``numpy.random.Generator``).
+``prod(shape[2:])`` for convolution kernels). Every scheme is called as
+``f(shape, *, rng=None, ...)``: it returns a *new* array (float64 unless ``dtype``
+says otherwise) and draws random numbers only from the explicit ``rng`` (a
+``numpy.random.Generator``; the random schemes require it, the deterministic ones
+accept and ignore it, so a table of schemes needs no wrapping lambdas).
 
 =================  ==============================================  ====================================
 scheme             distribution                                    torch.nn.init call
 =================  ==============================================  ====================================
+zeros / ones       every entry 0 / 1                               zeros_(w) / ones_(w)
+constant           every entry ``value``                           constant_(w, val)
+eye                the identity matrix (2-D only)                  eye_(w)
+dirac              identity convolution kernels (3-5-D)            dirac_(w, groups)
+normal             N(mean, std²)                                   normal_(w, mean, std)
+uniform            U(a, b)                                         uniform_(w, a, b)
+trunc_normal       N(mean, std²) redrawn until inside [a, b]       trunc_normal_(w, mean, std, a, b)
+sparse             N(0, std²) with ⌈sparsity·rows⌉ zeros per col   sparse_(w, sparsity, std)
 lecun_normal       N(0, std²), std = 1/√fan_in                     kaiming_normal_(w, nonlinearity="linear")
 lecun_uniform      U(−a, a), a = √(3/fan_in)                       kaiming_uniform_(w, nonlinearity="linear")
 xavier_normal      N(0, std²), std = gain·√(2/(fan_in+fan_out))    xavier_normal_(w, gain)
@@ -19,13 +29,15 @@ orthogonal         gain · Q from the QR decomposition of N(0, 1)   orthogonal_(
 =================  ==============================================  ====================================
 
 U(−a, a) has variance a²/3, which is why every uniform bound is √3 times the
-matching normal std.
+matching normal std. Like torch, the fan-based schemes warn and return an empty
+array for a shape with a 0 in it (there is nothing to initialize).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,6 +66,10 @@ MODES = ("fan_in", "fan_out")
 
 Shape = int | Sequence[int]
 
+#: Rejection rounds of :func:`trunc_normal` before giving up; each round redraws every value
+#: still outside [a, b], so ~60 rounds already suffice for a million values.
+_MAX_ROUNDS = 10_000
+
 
 # --------------------------------------------------------------------------- checks
 
@@ -62,6 +78,8 @@ def _shape(shape: Any, *, min_dims: int = 0, scheme: str = "") -> tuple[int, ...
     """Validate ``shape`` (an int or a sequence of non-negative ints) and return it as a tuple."""
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
+    if isinstance(shape, np.ndarray) and shape.ndim == 1:
+        shape = shape.tolist()
     if not isinstance(shape, Sequence) or isinstance(shape, str):
         raise TypeError(f"shape must be a tuple of integers such as (out, in); got {describe(shape)}")
     dims = tuple(check_int(f"shape[{i}]", d, minimum=0) for i, d in enumerate(shape))
@@ -70,6 +88,8 @@ def _shape(shape: Any, *, min_dims: int = 0, scheme: str = "") -> tuple[int, ...
             f"shape must have at least {min_dims} dimensions (out, in, ...) so that {scheme} can compute "
             f"fan_in and fan_out; got shape {dims}"
         )
+    if math.prod(dims) > 2**31:
+        raise ValueError(f"shape {dims} has {math.prod(dims)} entries, more than this course ever needs (2**31)")
     return dims
 
 
@@ -83,12 +103,39 @@ def _dtype(dtype: Any) -> np.dtype:
     return dt
 
 
+def _fits(name: str, value: float, dt: np.dtype, *, spread: float = 1.0) -> None:
+    """ValueError unless ``spread`` · |value| is representable in ``dt`` (no inf weights)."""
+    if spread * abs(value) > float(np.finfo(dt).max):
+        raise ValueError(
+            f"{name} = {value:g} is too large: the weights would overflow {dt} (largest {np.finfo(dt).max:g})"
+        )
+
+
+def _mode(mode: Any) -> str:
+    if isinstance(mode, str):
+        mode = mode.lower()  # torch accepts "FAN_OUT" too
+    return check_choice("mode", mode, MODES)
+
+
+def _empty(dims: tuple[int, ...], dt: np.dtype) -> np.ndarray | None:
+    """torch's behaviour for a shape with a 0 in it: warn, return the (empty) array."""
+    if 0 not in dims:
+        return None
+    warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+    return np.zeros(dims, dtype=dt)
+
+
 def _normal(shape: tuple[int, ...], std: float, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
-    return (std * rng.standard_normal(shape)).astype(dtype, copy=False)
+    _fits("std", std, dtype, spread=40.0)  # a float64 normal sample stays within ±40 std
+    return np.asarray(std * rng.standard_normal(shape)).astype(dtype, copy=False)
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
-    return rng.uniform(low, high, size=shape).astype(dtype, copy=False)
+    _fits("a", low, dtype)
+    _fits("b", high, dtype)
+    if not math.isfinite(high - low):
+        raise ValueError(f"b - a = {high} - ({low}) overflows float64; use a narrower interval")
+    return np.asarray(rng.uniform(low, high, size=shape)).astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------- fans and gains
@@ -107,7 +154,7 @@ def fans(shape: Shape) -> tuple[int, int]:
 def _fan_for(shape: tuple[int, ...], mode: str, scheme: str) -> int:
     fan_in, fan_out = fans(shape)
     fan = fan_in if mode == "fan_in" else fan_out
-    if fan == 0:
+    if fan == 0:  # unreachable through the schemes, which return early on a zero-element shape
         raise ValueError(f"shape {shape} has {mode} = 0, so {scheme} cannot divide by it")
     return fan
 
@@ -116,7 +163,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The gain torch recommends for ``nonlinearity``: the factor that restores unit variance.
 
     linear/conv*/sigmoid 1, tanh 5/3, relu √2, leaky_relu √(2/(1+s²)) with slope s = ``param``
-    (default 0.01), selu 3/4.
+    (default 0.01), selu 3/4. Like torch, a ``param`` that is not a number raises ValueError.
     """
     nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
     if nonlinearity in ("tanh",):
@@ -124,46 +171,104 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else check_number("param", param)
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, bool) or not isinstance(param, numbers.Real):
+            raise ValueError(f"param (the negative slope of leaky_relu) must be a real number; got {describe(param)}")
+        else:
+            slope = float(param)
+            if not math.isfinite(slope):
+                raise ValueError(f"param (the negative slope of leaky_relu) must be finite; got {slope}")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4  # torch's empirical choice for self-normalizing networks
     return 1.0  # linear, conv*, sigmoid
 
 
-# --------------------------------------------------------------------------- constant schemes
+# --------------------------------------------------------------------------- deterministic schemes
 
 
-def zeros(shape: Shape, *, dtype: Any = np.float64) -> np.ndarray:
-    """All zeros (``torch.nn.init.zeros_``). Fails to break symmetry: every hidden unit stays the same."""
+def zeros(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
+    """All zeros (``torch.nn.init.zeros_``). Fails to break symmetry: every hidden unit stays the same.
+
+    ``rng`` is accepted and ignored, so every scheme is called the same way.
+    """
     return np.zeros(_shape(shape), dtype=_dtype(dtype))
 
 
-def ones(shape: Shape, *, dtype: Any = np.float64) -> np.ndarray:
-    """All ones (``torch.nn.init.ones_``). Same symmetry problem as :func:`zeros`."""
+def ones(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
+    """All ones (``torch.nn.init.ones_``). Same symmetry problem as :func:`zeros`; ``rng`` is ignored."""
     return np.ones(_shape(shape), dtype=_dtype(dtype))
 
 
-def constant(shape: Shape, value: float, *, dtype: Any = np.float64) -> np.ndarray:
-    """Every entry equal to ``value`` (``torch.nn.init.constant_``). Same symmetry problem as :func:`zeros`."""
+def constant(shape: Shape, value: float, *, rng: np.random.Generator | None = None,
+             dtype: Any = np.float64) -> np.ndarray:
+    """Every entry equal to ``value`` (``torch.nn.init.constant_(w, val)``); ``rng`` is ignored.
+
+    Same symmetry problem as :func:`zeros`.
+    """
+    dims = _shape(shape)
     value = check_number("value", value)
-    return np.full(_shape(shape), value, dtype=_dtype(dtype))
+    dt = _dtype(dtype)
+    _fits("value", value, dt)
+    return np.full(dims, value, dtype=dt)
+
+
+def eye(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
+    """The identity matrix of shape (out, in), ones on the diagonal (``torch.nn.init.eye_``).
+
+    A Linear layer initialized so passes its first min(out, in) inputs through unchanged.
+    2-D shapes only (ValueError otherwise, like torch); ``rng`` is ignored.
+    """
+    dims = _shape(shape)
+    if len(dims) != 2:
+        raise ValueError(f"shape must have exactly 2 dimensions (out, in) for eye; got shape {dims}")
+    return np.eye(*dims, dtype=_dtype(dtype))
+
+
+def dirac(shape: Shape, groups: int = 1, *, rng: np.random.Generator | None = None,
+          dtype: Any = np.float64) -> np.ndarray:
+    """Identity convolution kernels (``torch.nn.init.dirac_(w, groups)``); ``rng`` is ignored.
+
+    ``shape`` = (out, in, *kernel) with 1-3 kernel dimensions. In each of the ``groups`` blocks
+    of out/groups output channels, channel d gets a single 1 at the kernel's centre
+    (index size // 2 on every kernel axis) of input channel d, for d < min(out/groups, in):
+    the convolution copies as many input channels as it can.
+    """
+    dims = _shape(shape)
+    if len(dims) not in (3, 4, 5):
+        raise ValueError(f"shape must have 3, 4 or 5 dimensions (out, in, *kernel) for dirac; got shape {dims}")
+    groups = check_int("groups", groups, minimum=1)
+    if dims[0] % groups:
+        raise ValueError(f"shape[0] = {dims[0]} (out channels) must be divisible by groups = {groups}")
+    w = np.zeros(dims, dtype=_dtype(dtype))
+    per_group = dims[0] // groups
+    centre = tuple(k // 2 for k in dims[2:])
+    for g in range(groups):
+        for d in range(min(per_group, dims[1])):
+            w[(g * per_group + d, d, *centre)] = 1
+    return w
 
 
 # --------------------------------------------------------------------------- plain random schemes
 
 
-def normal(shape: Shape, mean: float = 0.0, std: float = 1.0, *, rng: np.random.Generator,
+def normal(shape: Shape, mean: float = 0.0, std: float = 1.0, *, rng: np.random.Generator | None = None,
            dtype: Any = np.float64) -> np.ndarray:
-    """``W ~ N(mean, std²)`` (``torch.nn.init.normal_``, defaults mean 0, std 1)."""
+    """``W ~ N(mean, std²)`` (``torch.nn.init.normal_``, defaults mean 0, std 1). ``rng`` is required."""
     dims = _shape(shape)
     mean = check_number("mean", mean)
     std = check_number("std", std, minimum=0.0)
     rng = check_rng("rng", rng)
-    return (mean + _normal(dims, std, rng, np.dtype(np.float64))).astype(_dtype(dtype), copy=False)
+    dt = _dtype(dtype)
+    _fits("mean", mean, dt)
+    _fits("std", std, dt, spread=40.0)
+    w = _normal(dims, std, rng, np.dtype(np.float64))
+    w += mean  # in place: a 0-d array stays a 0-d array (mean + w would give a numpy scalar)
+    return w.astype(dt, copy=False)
 
 
-def uniform(shape: Shape, a: float = 0.0, b: float = 1.0, *, rng: np.random.Generator,
+def uniform(shape: Shape, a: float = 0.0, b: float = 1.0, *, rng: np.random.Generator | None = None,
             dtype: Any = np.float64) -> np.ndarray:
     """``W ~ U(a, b)`` (``torch.nn.init.uniform_``, defaults a = 0, b = 1); variance (b − a)²/12."""
     dims = _shape(shape)
@@ -172,101 +277,214 @@ def uniform(shape: Shape, a: float = 0.0, b: float = 1.0, *, rng: np.random.Gene
     if b < a:
         raise ValueError(f"uniform needs a <= b (the lower bound first); got a={a}, b={b}")
     rng = check_rng("rng", rng)
-    return _uniform(dims, a, b, rng, _dtype(dtype))
+    return np.asarray(_uniform(dims, a, b, rng, _dtype(dtype)))
+
+
+def _norm_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def trunc_normal(shape: Shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, *,
+                 rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
+    """``W ~ N(mean, std²)`` truncated to [a, b] (``torch.nn.init.trunc_normal_``, same defaults).
+
+    Note that a and b are absolute bounds, not multiples of std: the default [−2, 2] with
+    std 0.02 truncates nothing. Sampled as torch 2.13 does: when [a, b] holds more than 30 % of
+    the normal's mass, values outside are redrawn from the normal; otherwise candidates are
+    drawn from U(a, b) and accepted with probability exp(−(x − mean)²/(2 std²)) relative to
+    the density's peak on [a, b]. Drawn in float64 and rounded once to ``dtype``.
+    """
+    dims = _shape(shape)
+    mean = check_number("mean", mean)
+    std = check_number("std", std, positive=True)
+    a = check_number("a", a)
+    b = check_number("b", b)
+    if not a < b:
+        raise ValueError(f"trunc_normal needs a < b (the lower bound first); got a={a}, b={b}")
+    rng = check_rng("rng", rng)
+    dt = _dtype(dtype)
+    _fits("a", a, dt)
+    _fits("b", b, dt)
+    if not math.isfinite((b - a) / std):
+        raise ValueError(f"(b - a) / std = ({b} - ({a})) / {std} overflows float64; use a narrower interval")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in trunc_normal. "
+                      "The distribution of values may be incorrect.", UserWarning, stacklevel=2)
+    n = math.prod(dims)
+    if _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std) > 0.3:
+        out = mean + std * rng.standard_normal(n)
+
+        def proposal(k: int) -> np.ndarray:
+            return mean + std * rng.standard_normal(k)
+
+        def reject(x: np.ndarray) -> np.ndarray:
+            return (x < a) | (x > b)
+    else:
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2  # the density's peak on [a, b]
+
+        def proposal(k: int) -> np.ndarray:
+            return rng.uniform(a, b, size=k)
+
+        def reject(x: np.ndarray) -> np.ndarray:
+            log_density = -0.5 * ((x - mean) / std) ** 2 - log_peak
+            return np.log(rng.random(x.size)) > log_density
+
+        out = proposal(n)
+    pending = np.flatnonzero(reject(out))
+    for _ in range(_MAX_ROUNDS):
+        if pending.size == 0:
+            break
+        out[pending] = proposal(pending.size)
+        pending = pending[reject(out[pending])]
+    else:  # pragma: no cover - needs an acceptance rate far below anything [a, b] can give
+        raise RuntimeError(f"trunc_normal: {pending.size} values still outside [a, b] after {_MAX_ROUNDS} rounds")
+    return out.reshape(dims).astype(dt, copy=False)
+
+
+def sparse(shape: Shape, sparsity: float, std: float = 0.01, *, rng: np.random.Generator | None = None,
+           dtype: Any = np.float64) -> np.ndarray:
+    """A sparse (out, in) matrix (``torch.nn.init.sparse_(w, sparsity, std)``, Martens 2010).
+
+    ``W ~ N(0, std²)``, then in every column ⌈sparsity · out⌉ entries, at rows chosen at
+    random, are set to 0. ``sparsity`` in [0, 1] is required, as in torch; std defaults to 0.01.
+    2-D shapes only.
+    """
+    dims = _shape(shape)
+    if len(dims) != 2:
+        raise ValueError(f"shape must have exactly 2 dimensions (out, in) for sparse; got shape {dims}")
+    sparsity = check_number("sparsity", sparsity, minimum=0.0)
+    if sparsity > 1:
+        raise ValueError(f"sparsity must be <= 1 (the fraction of each column set to 0); got {sparsity}")
+    std = check_number("std", std, minimum=0.0)
+    rng = check_rng("rng", rng)
+    rows, cols = dims
+    w = _normal(dims, std, rng, np.dtype(np.float64))
+    n_zeros = math.ceil(sparsity * rows)
+    for col in range(cols):
+        w[rng.permutation(rows)[:n_zeros], col] = 0.0
+    return w.astype(_dtype(dtype), copy=False)
 
 
 # --------------------------------------------------------------------------- fan-based schemes
 
 
-def lecun_normal(shape: Shape, *, rng: np.random.Generator, dtype: Any = np.float64) -> np.ndarray:
+def lecun_normal(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """LeCun normal: ``W ~ N(0, 1/fan_in)``, std = 1/√fan_in.
 
     torch has no function of this name: it is ``kaiming_normal_(w, nonlinearity="linear")``.
     """
     dims = _shape(shape, min_dims=2, scheme="lecun_normal")
     rng = check_rng("rng", rng)
+    dt = _dtype(dtype)
+    if (empty := _empty(dims, dt)) is not None:
+        return empty
     std = 1.0 / math.sqrt(_fan_for(dims, "fan_in", "lecun_normal"))
-    return _normal(dims, std, rng, _dtype(dtype))
+    return _normal(dims, std, rng, dt)
 
 
-def lecun_uniform(shape: Shape, *, rng: np.random.Generator, dtype: Any = np.float64) -> np.ndarray:
+def lecun_uniform(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """LeCun uniform: ``W ~ U(−a, a)``, a = √(3/fan_in) (variance 1/fan_in).
 
     Equals ``kaiming_uniform_(w, nonlinearity="linear")``.
     """
     dims = _shape(shape, min_dims=2, scheme="lecun_uniform")
     rng = check_rng("rng", rng)
+    dt = _dtype(dtype)
+    if (empty := _empty(dims, dt)) is not None:
+        return empty
     bound = math.sqrt(3.0 / _fan_for(dims, "fan_in", "lecun_uniform"))
-    return _uniform(dims, -bound, bound, rng, _dtype(dtype))
+    return _uniform(dims, -bound, bound, rng, dt)
 
 
 def _xavier_std(dims: tuple[int, ...], gain: float, scheme: str) -> float:
     """gain·√(2/(fan_in+fan_out)): the std both Xavier schemes share."""
     gain = check_number("gain", gain, minimum=0.0)
     fan_in, fan_out = fans(dims)
-    if fan_in + fan_out == 0:
+    if fan_in + fan_out == 0:  # unreachable through the schemes (zero-element shapes return early)
         raise ValueError(f"shape {dims} has fan_in + fan_out = 0, so {scheme} cannot divide by it")
     return gain * math.sqrt(2.0 / (fan_in + fan_out))
 
 
-def xavier_normal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator,
+def xavier_normal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator | None = None,
                   dtype: Any = np.float64) -> np.ndarray:
     """Xavier/Glorot normal: ``W ~ N(0, std²)``, std = gain·√(2/(fan_in+fan_out)).
 
     Same as ``torch.nn.init.xavier_normal_(w, gain)``. The *variance* is gain²·2/(fan_in+fan_out).
     """
     dims = _shape(shape, min_dims=2, scheme="xavier_normal")
-    std = _xavier_std(dims, gain, "xavier_normal")
+    gain = check_number("gain", gain, minimum=0.0)
     rng = check_rng("rng", rng)
-    return _normal(dims, std, rng, _dtype(dtype))
+    dt = _dtype(dtype)
+    _fits("gain", gain, dt, spread=40.0)  # std <= gain: the same bound as for a std
+    if (empty := _empty(dims, dt)) is not None:
+        return empty
+    return _normal(dims, _xavier_std(dims, gain, "xavier_normal"), rng, dt)
 
 
-def xavier_uniform(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator,
+def xavier_uniform(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator | None = None,
                    dtype: Any = np.float64) -> np.ndarray:
     """Xavier/Glorot uniform: ``W ~ U(−a, a)``, a = gain·√(6/(fan_in+fan_out)).
 
     Same as ``torch.nn.init.xavier_uniform_(w, gain)``; variance a²/3 = gain²·2/(fan_in+fan_out).
     """
     dims = _shape(shape, min_dims=2, scheme="xavier_uniform")
-    bound = math.sqrt(3.0) * _xavier_std(dims, gain, "xavier_uniform")  # U(-a, a) has variance a²/3
+    gain = check_number("gain", gain, minimum=0.0)
     rng = check_rng("rng", rng)
-    return _uniform(dims, -bound, bound, rng, _dtype(dtype))
+    dt = _dtype(dtype)
+    _fits("gain", gain, dt, spread=40.0)  # std <= gain: the same bound as for a std
+    if (empty := _empty(dims, dt)) is not None:
+        return empty
+    bound = math.sqrt(3.0) * _xavier_std(dims, gain, "xavier_uniform")  # U(-a, a) has variance a²/3
+    return _uniform(dims, -bound, bound, rng, dt)
 
 
 def _kaiming_std(dims: tuple[int, ...], a: float, mode: str, nonlinearity: str, scheme: str) -> float:
-    a = check_number("a", a)
-    mode = check_choice("mode", mode, MODES)
     gain = calculate_gain(nonlinearity, a)
     return gain / math.sqrt(_fan_for(dims, mode, scheme))
 
 
+def _kaiming_args(a: Any, mode: Any, nonlinearity: Any) -> tuple[float, str, str]:
+    a = check_number("a", a)
+    mode = _mode(mode)
+    nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
+    return a, mode, nonlinearity
+
+
 def kaiming_normal(shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
-                   rng: np.random.Generator, dtype: Any = np.float64) -> np.ndarray:
+                   rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """Kaiming/He normal: ``W ~ N(0, std²)``, std = gain/√fan (``torch.nn.init.kaiming_normal_``).
 
     ``a`` is the negative slope used when nonlinearity is "leaky_relu" (the default, with a = 0:
-    gain √2, the same as ReLU, so std = √(2/fan_in)). ``mode`` picks fan_in or fan_out.
+    gain √2, the same as ReLU, so std = √(2/fan_in)). ``mode`` picks fan_in or fan_out
+    (case-insensitive, as in torch).
     """
     dims = _shape(shape, min_dims=2, scheme="kaiming_normal")
-    std = _kaiming_std(dims, a, mode, nonlinearity, "kaiming_normal")
+    a, mode, nonlinearity = _kaiming_args(a, mode, nonlinearity)
     rng = check_rng("rng", rng)
-    return _normal(dims, std, rng, _dtype(dtype))
+    dt = _dtype(dtype)
+    if (empty := _empty(dims, dt)) is not None:
+        return empty
+    return _normal(dims, _kaiming_std(dims, a, mode, nonlinearity, "kaiming_normal"), rng, dt)
 
 
 def kaiming_uniform(shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
-                    rng: np.random.Generator, dtype: Any = np.float64) -> np.ndarray:
+                    rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """Kaiming/He uniform: ``W ~ U(−b, b)``, b = √3·gain/√fan (``torch.nn.init.kaiming_uniform_``).
 
     For ReLU (gain √2) and fan_in, b = √(6/fan_in). ``nn.Linear`` uses a = √5, which gives
     gain √(1/3) and b = 1/√fan_in.
     """
     dims = _shape(shape, min_dims=2, scheme="kaiming_uniform")
-    bound = math.sqrt(3.0) * _kaiming_std(dims, a, mode, nonlinearity, "kaiming_uniform")
+    a, mode, nonlinearity = _kaiming_args(a, mode, nonlinearity)
     rng = check_rng("rng", rng)
-    return _uniform(dims, -bound, bound, rng, _dtype(dtype))
+    dt = _dtype(dtype)
+    if (empty := _empty(dims, dt)) is not None:
+        return empty
+    bound = math.sqrt(3.0) * _kaiming_std(dims, a, mode, nonlinearity, "kaiming_uniform")
+    return _uniform(dims, -bound, bound, rng, dt)
 
 
-def orthogonal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator,
+def orthogonal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator | None = None,
                dtype: Any = np.float64) -> np.ndarray:
     """A (semi-)orthogonal matrix times ``gain`` (``torch.nn.init.orthogonal_``).
 
@@ -277,10 +495,12 @@ def orthogonal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator,
     dims = _shape(shape, min_dims=2, scheme="orthogonal")
     gain = check_number("gain", gain, minimum=0.0)
     rng = check_rng("rng", rng)
+    dt = _dtype(dtype)
+    _fits("gain", gain, dt)
     rows = dims[0]
     cols = math.prod(dims[1:])
     if rows == 0 or cols == 0:
-        return np.zeros(dims, dtype=_dtype(dtype))
+        return np.zeros(dims, dtype=dt)  # torch: a no-op, without a warning
     flat = rng.standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T  # QR of the tall matrix; transposed back below
@@ -288,30 +508,53 @@ def orthogonal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator,
     q = q * np.sign(np.diag(r))  # without this Q would be biased towards R having a positive diagonal
     if rows < cols:
         q = q.T
-    return (gain * q).reshape(dims).astype(_dtype(dtype), copy=False)
+    return (gain * q).reshape(dims).astype(dt, copy=False)
 
 
-#: Schemes callable as ``SCHEMES[name](shape, rng=rng)`` with their default arguments.
+#: Every scheme of this module by name, each callable as ``f(shape, *, rng=None, ...)``.
+INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
+    f.__name__: f
+    for f in (zeros, ones, constant, eye, dirac, normal, uniform, trunc_normal, sparse, lecun_normal,
+              lecun_uniform, xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform, orthogonal)
+}
+
+#: The torch.nn.init call that each scheme of :data:`INITIALIZERS` reproduces.
+TORCH_CALLS: dict[str, str] = {
+    "zeros": "zeros_(w)",
+    "ones": "ones_(w)",
+    "constant": "constant_(w, val)",
+    "eye": "eye_(w)",
+    "dirac": "dirac_(w, groups=1)",
+    "normal": "normal_(w, mean=0.0, std=1.0)",
+    "uniform": "uniform_(w, a=0.0, b=1.0)",
+    "trunc_normal": "trunc_normal_(w, mean=0.0, std=1.0, a=-2.0, b=2.0)",
+    "sparse": "sparse_(w, sparsity, std=0.01)",
+    "lecun_normal": 'kaiming_normal_(w, nonlinearity="linear")',
+    "lecun_uniform": 'kaiming_uniform_(w, nonlinearity="linear")',
+    "xavier_normal": "xavier_normal_(w, gain=1.0)",
+    "xavier_uniform": "xavier_uniform_(w, gain=1.0)",
+    "kaiming_normal": 'kaiming_normal_(w, a=0, mode="fan_in", nonlinearity="leaky_relu")',
+    "kaiming_uniform": 'kaiming_uniform_(w, a=0, mode="fan_in", nonlinearity="leaky_relu")',
+    "orthogonal": "orthogonal_(w, gain=1)",
+}
+
+#: The schemes that need no argument beyond ``shape`` and ``rng`` and work on any (out, in)
+#: weight: callable as ``SCHEMES[name](shape, rng=rng)``. Those that need more are left out:
+#: constant (a value), sparse (a sparsity), dirac (3-5-D kernels); so are trunc_normal and
+#: eye, which the chapter 05 experiments and the explorer do not offer.
 SCHEMES: dict[str, Callable[..., np.ndarray]] = {
-    "zeros": lambda shape, *, rng=None, dtype=np.float64: zeros(shape, dtype=dtype),
-    "ones": lambda shape, *, rng=None, dtype=np.float64: ones(shape, dtype=dtype),
-    "normal": normal,
-    "uniform": uniform,
-    "lecun_normal": lecun_normal,
-    "lecun_uniform": lecun_uniform,
-    "xavier_normal": xavier_normal,
-    "xavier_uniform": xavier_uniform,
-    "kaiming_normal": kaiming_normal,
-    "kaiming_uniform": kaiming_uniform,
-    "orthogonal": orthogonal,
+    name: INITIALIZERS[name]
+    for name in ("zeros", "ones", "normal", "uniform", "lecun_normal", "lecun_uniform", "xavier_normal",
+                 "xavier_uniform", "kaiming_normal", "kaiming_uniform", "orthogonal")
 }
 
 
 def get(name: str) -> Callable[..., np.ndarray]:
-    """The scheme called ``name`` (see :data:`SCHEMES`), to call as ``get(name)(shape, rng=rng)``."""
-    return SCHEMES[check_choice("scheme", name, SCHEMES)]
+    """The scheme called ``name`` (any of :data:`INITIALIZERS`), to call as ``get(name)(shape, rng=rng)``."""
+    return INITIALIZERS[check_choice("scheme", name, INITIALIZERS)]
 
 
-def initialize(name: str, shape: Shape, *, rng: np.random.Generator, dtype: Any = np.float64) -> np.ndarray:
+def initialize(name: str, shape: Shape, *, rng: np.random.Generator | None = None,
+               dtype: Any = np.float64) -> np.ndarray:
     """``get(name)(shape, rng=rng, dtype=dtype)``: one scheme, by name, with its default arguments."""
     return get(name)(shape, rng=rng, dtype=dtype)

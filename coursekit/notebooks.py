@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("execute", help="(authors) execute notebooks in place, in a fresh kernel")
+    p = sub.add_parser("execute")
     p.add_argument("notebooks", nargs="+")
     p.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
     p.set_defaults(func=run)

@@ -34,7 +34,7 @@ INSTALL_HINT = (
     "as root); Playwright's own browser download is not used."
 )
 
-# Flags measured to work for headless Chromium in containers (see NOTES.md).
+# Flags measured to work for headless Chromium in containers (as root, no GPU, no network).
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -110,16 +110,20 @@ def strip_outputs(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def copy_course(dest: Path, src: Path | None = None) -> Path:
-    """Copy ``notebooks/`` (data files included) to ``dest/notebooks`` and strip its notebooks' outputs.
+def copy_course(dest: Path, src: Path | None = None, exercises: Path | None = None) -> Path:
+    """Copy ``notebooks/`` (data files included) to ``dest/notebooks`` and strip its notebooks' outputs;
+    copy the student exercises ``exercises/NN_*.ipynb`` (never the solutions) to ``dest/exercises``.
 
-    ``src`` replaces the repository's notebooks folder (to try the test on a broken copy).
+    ``src`` / ``exercises`` replace the repository's folders (to try the test on a broken copy).
     """
     src = src or ROOT / "notebooks"
     target = dest / "notebooks"
     shutil.copytree(src, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     for nb in target.glob("*.ipynb"):
         strip_outputs(nb)
+    (dest / "exercises").mkdir(exist_ok=True)
+    for nb in sorted((exercises or ROOT / "exercises").glob("[0-9][0-9]_*.ipynb")):
+        shutil.copyfile(nb, dest / "exercises" / nb.name)
     return target
 
 
@@ -512,6 +516,65 @@ def _where_stuck(page, rel_path: str) -> str:
         first = c["source"].splitlines()[0] if c["source"] else ""
         what += f"; still running cell {c['index']} ({first!r})"
     return what
+
+
+# MathJax errors in a notebook panel, once JupyterLab's typesetting has settled: MathJax 3's
+# error node (its data-mjx-error attribute holds the message, its text the TeX), MathJax 2's
+# class, and the messages themselves in the rendered text.
+_MATH_JS = """
+(path) => {
+  const panel = (__FIND_PANEL__)(path);
+  if (!panel) return null;
+  const node = panel.content.node;
+  const cells = panel.content.widgets;
+  const where = (el) => {
+    for (let i = 0; i < cells.length; i++) {
+      if (cells[i].node.contains(el)) {
+        const src = cells[i].model.sharedModel.getSource();
+        return {index: i, type: cells[i].model.type, first: (src.split('\\n').find(l => l.trim()) || '').slice(0, 60)};
+      }
+    }
+    return {index: -1, type: '', first: ''};
+  };
+  const errors = [];
+  node.querySelectorAll('mjx-merror, .MathJax_Error').forEach(el => {
+    errors.push({...where(el), message: el.getAttribute('data-mjx-error') || 'Math input error',
+                 tex: (el.textContent || '').slice(0, 120)});
+  });
+  node.querySelectorAll('.jp-MarkdownOutput, .jp-RenderedMarkdown').forEach(el => {
+    for (const m of ['Math input error', 'allowed only in math mode']) {
+      if ((el.innerText || '').includes(m) && !errors.some(e => where(el).index === e.index))
+        errors.push({...where(el), message: m, tex: ''});
+    }
+  });
+  return {containers: node.querySelectorAll('mjx-container').length, errors: errors};
+}
+""".replace("__FIND_PANEL__", _FIND_PANEL_JS.strip())
+
+
+def math_errors(page, rel_path: str, settle: float = 1.5, timeout: float = 30.0) -> list[str]:
+    """MathJax errors in the open notebook ``rel_path``, each naming its cell (1-based, as cell_label).
+
+    Waits (bounded by ``timeout``) until the number of typeset formulas has not changed for
+    ``settle`` seconds: JupyterLab typesets each rendered Markdown cell asynchronously.
+    """
+    deadline = time.monotonic() + timeout
+    last, stable_since = None, time.monotonic()
+    result = page.evaluate(_MATH_JS, rel_path)
+    while time.monotonic() < deadline:
+        result = page.evaluate(_MATH_JS, rel_path)
+        if result is None:
+            return [f"{rel_path}: the notebook is no longer open"]
+        if result["containers"] != last:
+            last, stable_since = result["containers"], time.monotonic()
+        elif time.monotonic() - stable_since >= settle:
+            break
+        time.sleep(0.25)
+    return [
+        f"cell {e['index'] + 1} ({e['type']} {e['first']!r}): MathJax error {e['message']!r}"
+        + (f" in {e['tex']!r}" if e["tex"] else "")
+        for e in (result or {}).get("errors", [])
+    ]
 
 
 def explorer_sliders(page) -> list[dict]:

@@ -399,3 +399,97 @@ def test_slope_plot_redraws_only_its_curves():
     assert plot.png() == first  # the background is restored, not drawn over
     with pytest.raises(TypeError, match="negative_slope must be a real number"):
         plot.draw("0.3")
+
+
+# --- torch parity at the edges ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype,lo,hi", [(np.float32, -110.0, -80.0), (np.float64, -760.0, -700.0)])
+@pytest.mark.parametrize("name", ["sigmoid", "silu"])
+def test_far_negative_tail_matches_torch(name, dtype, lo, hi):
+    # where torch's 1/(1 + exp(−x)) is still finite the value is tiny but not 0, and beyond it is 0
+    x = np.linspace(lo, hi, 6001).astype(dtype)
+    act = A.get(name)
+    t = torch.from_numpy(x.copy()).requires_grad_()
+    want = act.torch(t)
+    want.sum().backward()
+    tiny = np.finfo(dtype).smallest_subnormal
+    for got, ref in [(act.numpy(x), want.detach().numpy()), (act.grad(x), t.grad.numpy())]:
+        np.testing.assert_array_equal(got == 0, ref == 0)
+        bound = 300 * np.finfo(dtype).eps * np.abs(ref) + 4 * (1 + np.abs(x)) * tiny
+        assert np.all(np.abs(got - ref) <= bound)
+    assert (act.numpy(x) != 0).any() and (act.numpy(x) == 0).any()  # the grid spans both sides
+
+
+@pytest.mark.parametrize("name", A.NAMES)
+def test_float16_is_computed_in_float32_and_rounded_once(name):
+    x = np.linspace(-20, 20, 4001).astype(np.float16)
+    act = A.get(name)
+    got = act.numpy(x)
+    assert got.dtype == np.float16
+    want = act.torch(torch.from_numpy(x.copy())).numpy()  # torch rounds its float32 result once
+    bound = 2**-10 * np.abs(want.astype(np.float64)) + 6e-8  # one float16 step, or its smallest subnormal
+    if name == "gelu":  # 1 + erf(x/√2) cancels for x < −2 in float32, in torch's formula as in ours
+        bound = bound + 8 * np.finfo(np.float32).eps * np.abs(x.astype(np.float64))
+    assert np.all(np.abs(got.astype(np.float64) - want) <= bound)
+    exact = act.numpy(x.astype(np.float32)).astype(np.float16)  # our float32 result, rounded once
+    np.testing.assert_array_equal(got, exact)
+    if name == "sigmoid":
+        assert got[np.searchsorted(x, -9.0)] == pytest.approx(1.234e-4, rel=1e-3)  # not 0
+
+
+@pytest.mark.parametrize("name", A.NAMES)
+def test_numbers_and_0d_arrays_keep_shape(name):
+    act = A.get(name)
+    for x in (1.5, np.float32(1.5), np.array(1.5), -2):
+        for f in (act.numpy, act.grad):
+            y = f(x)
+            assert np.shape(y) == (), (name, x, y)
+            # the step comes from coursekit.neurons, which returns a numpy scalar for a number
+            assert isinstance(y, np.ndarray) or f is act.numpy and name == "step", (name, x, y)
+
+
+def test_relu_conventions_at_minus_zero_and_nan_are_torchs():
+    x = np.array([np.nan, -0.0, 0.0, -1.0, 2.0])
+    t = torch.from_numpy(x.copy()).requires_grad_()
+    y = torch.relu(t)
+    y.sum().backward()
+    got = A.relu(x)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(y.detach().numpy()))
+    np.testing.assert_array_equal(got, y.detach().numpy())  # NaN == NaN for assert_array_equal
+    np.testing.assert_array_equal(A.relu_grad(x), t.grad.numpy())  # relu'(NaN) = 1 in torch
+    t2 = torch.from_numpy(x.copy()).requires_grad_()
+    F.leaky_relu(t2, 0.2).sum().backward()
+    np.testing.assert_array_equal(A.leaky_relu_grad(x, 0.2), t2.grad.numpy())
+
+
+def test_bfloat16_tensors_get_an_error_naming_the_argument():
+    t = torch.ones(3, dtype=torch.bfloat16)
+    for f in (A.sigmoid, A.relu_grad, A.gelu, A.dead_fraction):
+        with pytest.raises(TypeError, match=r"(x|h) is a tensor of dtype torch.bfloat16.*\.float\(\)"):
+            f(t.reshape(1, 3) if f is A.dead_fraction else t)
+    assert A.get("sigmoid").torch(t).dtype == torch.bfloat16  # the torch side takes it as it is
+
+
+def test_slope_explorer_image_size_and_text_fallback():
+    z = np.array([[-1.0, 2.0, -3.0], [-2.0, -1.0, -0.5]])
+    box = A.slope_explorer(z)
+    image = next(w for w in box.children if "coursekit-plot" in w._dom_classes)
+    import io
+
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(image.value))
+    assert (int(image.width), int(image.height)) == picture.size  # shown at its own pixel size
+    assert box._repr_mimebundle_()["text/plain"] == "live explorer: run this cell in JupyterLab"
+    with pytest.raises(ValueError, match="negative_slope must be <= 0.5"):
+        A.slope_explorer(z, 0.7)
+
+
+def test_slope_stats_and_plot_name_their_arguments():
+    with pytest.raises(ValueError, match="z must be 2-D"):
+        A.slope_stats(np.ones(3), 0.1)
+    with pytest.raises(TypeError, match="axes must be a pair of matplotlib Axes"):
+        A.plot_activation("relu", axes=123)
+    with pytest.raises(TypeError, match="axes must be a pair"):
+        A.plot_activation("relu", axes="ab")

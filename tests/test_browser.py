@@ -5,7 +5,8 @@ copy of ``notebooks/`` with the stored outputs stripped; one Chromium page
 opens each lesson notebook, runs all cells, and checks what a student would
 see: no error output (except in cells tagged ``raises-exception``), every cell
 executed, every widget rendered (no "Loading widget..." or "Error displaying
-widget" left). Moving a slider of each ``.coursekit-explorer`` must change its
+widget" left), no MathJax error in any formula. Each student exercise notebook is
+opened too (not run: its stubs raise on purpose) and its math must typeset cleanly. Moving a slider of each ``.coursekit-explorer`` must change its
 picture (``.coursekit-plot``) and its statistics (``.coursekit-stats``);
 chapters 05 and 06 move their weight-scale and temperature sliders.
 
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.browser
 # (used to see the test fail on a deliberately broken copy).
 SOURCE = Path(os.environ.get("COURSEKIT_BROWSER_NOTEBOOKS", bs.ROOT / "notebooks")).resolve()
 LESSONS = sorted(SOURCE.glob("[0-9][0-9]_*.ipynb"))
+EXERCISE_SOURCE = Path(os.environ.get("COURSEKIT_BROWSER_EXERCISES", bs.ROOT / "exercises")).resolve()
+EXERCISES = sorted(EXERCISE_SOURCE.glob("[0-9][0-9]_*.ipynb"))
 RUN_TIMEOUT = float(os.environ.get("COURSEKIT_BROWSER_TIMEOUT", "240"))
 # Lab extensions to disable (comma-separated), e.g. @jupyter-widgets/jupyterlab-manager
 # to see the test catch widgets that do not render.
@@ -76,7 +79,7 @@ def lab(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("jupyterlab")
     course = workdir / "course"
     course.mkdir()
-    bs.copy_course(course, src=SOURCE)
+    bs.copy_course(course, src=SOURCE, exercises=EXERCISE_SOURCE)
     artifacts = bs.ARTIFACTS
     artifacts.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -193,6 +196,7 @@ def test_lesson_runs_in_jupyterlab(lab, notebook: Path):
     try:
         report = bs.run_all(page, rel, timeout=RUN_TIMEOUT)
         problems += report.problems()
+        problems += bs.math_errors(page, rel)
         # A widget the stored notebook shows must come back live (not silently vanish).
         live = {c["index"]: c for c in report.code_cells}
         for i, n in _stored_widgets(notebook).items():
@@ -221,6 +225,17 @@ def test_lesson_runs_in_jupyterlab(lab, notebook: Path):
         "explorers": report.summary["explorers"], "moved": moved, "problems": problems,
     }
     assert not problems, f"{line}\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+@pytest.mark.parametrize("notebook", EXERCISES, ids=[f"exercise-{p.stem}" for p in EXERCISES])
+def test_exercise_math_renders_in_jupyterlab(lab, notebook: Path):
+    rel = f"exercises/{notebook.name}"
+    bs.open_notebook(lab.page, rel)
+    try:
+        problems = bs.math_errors(lab.page, rel)
+    finally:
+        _screenshot_and_close(lab.page, rel, lab.artifacts / f"exercise-{notebook.stem}.png")
+    assert not problems, f"{rel}:\n" + "\n".join(f"  - {p}" for p in problems)
 
 
 # A control notebook, written into the served folder at test time: proves the
@@ -253,11 +268,13 @@ widgets.VBox([scale, plot, stats]).add_class("coursekit-explorer")
 
 def test_harness_catches_an_error_but_not_a_warning_or_a_tagged_cell(lab):
     import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.cells = [
+        new_markdown_cell("Fine: $\\sigma(x) = 1/(1+e^{-x})$ and $$\\text{slope } a = 0.01$$"),
+        new_markdown_cell("Broken: $$\\text{ PyTorch's `negative_slope`}$$"),
         new_code_cell("import warnings\nwarnings.warn('only a warning')  # stderr, not an error"),
         new_code_cell("raise ValueError('on purpose')", metadata={"tags": ["raises-exception"]}),
         new_code_cell(_EXPLORER),
@@ -270,12 +287,16 @@ def test_harness_catches_an_error_but_not_a_warning_or_a_tagged_cell(lab):
     bs.open_notebook(lab.page, rel)
     try:
         report = bs.run_all(lab.page, rel, timeout=RUN_TIMEOUT)
+        math = bs.math_errors(lab.page, rel)
         moved, slider_problems = _check_explorers(lab.page, "00")
     finally:
         _screenshot_and_close(lab.page, rel, lab.artifacts / "00_control.png")
     problems = report.problems()
     assert len(problems) == 2, problems
-    assert problems[0].startswith("cell 4 ('1 / 0'): ZeroDivisionError"), problems
-    assert "cell 5" in problems[1] and "never ran" in problems[1], problems
+    assert problems[0].startswith("cell 6 ('1 / 0'): ZeroDivisionError"), problems
+    assert "cell 7" in problems[1] and "never ran" in problems[1], problems
+    # the math check names the broken Markdown cell, and only that one
+    assert len(math) == 1 and math[0].startswith("cell 2 (markdown ") and "Broken:" in math[0], math
+    assert "allowed only in math mode" in math[0], math
     assert sum(c["renderedWidgets"] for c in report.code_cells) == 1
     assert not slider_problems and len(moved) == 1, (moved, slider_problems)

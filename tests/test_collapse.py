@@ -170,3 +170,114 @@ def test_other_errors():
         collapse_weights([np.ones((4, 3)), np.ones((2, 5))])
     with pytest.raises(ValueError, match="one entry per layer"):
         collapse_weights([np.ones((4, 3))], [None, None])
+
+
+# --------------------------------------------------------------------------- reused modules, custom forwards, hooks, complex
+
+
+def assert_same_function(model, one, n_in, dtype=torch.float64):
+    x = torch.randn(64, n_in, dtype=dtype)
+    with torch.no_grad():
+        y, y1 = model(x), one(x)
+    assert float((y - y1).abs().max()) <= tolerance(dtype, y), float((y - y1).abs().max())
+
+
+def test_a_module_used_twice_is_folded_twice():
+    torch.manual_seed(7)
+    lin, m = nn.Linear(4, 4, dtype=torch.float64), nn.Linear(4, 4, dtype=torch.float64)
+    inner = nn.Sequential(nn.Linear(4, 4, dtype=torch.float64), lin)
+    for model, n_layers in [(nn.Sequential(*[lin] * 5), 5), (nn.Sequential(lin, lin), 2), (nn.Sequential(lin, m, lin), 3),
+                            (nn.Sequential(inner, inner), 4), (nn.Sequential(inner, lin, nn.Identity(), inner), 5)]:
+        assert len(linear_layers(model)) == n_layers
+        one = collapse_linear(model)
+        assert_same_function(model, one, 4)
+    one = collapse_linear(nn.Sequential(lin, lin))  # the formula: weight W², bias W b + b
+    with torch.no_grad():
+        torch.testing.assert_close(one.weight, lin.weight @ lin.weight)
+        torch.testing.assert_close(one.bias, lin.weight @ lin.bias + lin.bias)
+    assert rank_bound(nn.Sequential(nn.Linear(4, 2), nn.Linear(2, 4), nn.Linear(4, 2))) == 2
+
+
+def test_random_stacks_with_reused_and_nested_modules(rng):
+    torch.manual_seed(8)
+    for _ in range(60):
+        width = int(rng.integers(1, 7))
+        pool = [nn.Linear(width, width, bias=bool(rng.integers(2)), dtype=torch.float64) for _ in range(3)]
+        pool.append(nn.Identity())
+        entries = [pool[int(i)] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 7)))]
+        if rng.integers(2):  # the same sub-Sequential, reused
+            sub = nn.Sequential(*[pool[int(i)] for i in rng.integers(0, len(pool), size=2)])
+            entries = entries + [sub, pool[0], sub]
+        model = nn.Sequential(*entries)
+        if not any(isinstance(m, nn.Linear) for m in model.modules()):
+            continue
+        assert_same_function(model, collapse_linear(model), width)
+
+
+class Residual(nn.Sequential):
+    def forward(self, x):
+        return x + super().forward(x)
+
+
+class Scaled(nn.Linear):
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+class Renamed(nn.Linear):  # a subclass that keeps Linear.forward: fine
+    pass
+
+
+def test_custom_forwards_are_refused_with_the_module():
+    with pytest.raises(ValueError, match=r"module 1 \(Residual\) cannot be collapsed: it overrides Sequential.forward"):
+        collapse_linear(nn.Sequential(nn.Linear(3, 3), Residual(nn.Linear(3, 3))))
+    with pytest.raises(ValueError, match=r"module model \(Residual\) .*overrides Sequential.forward"):
+        collapse_linear(Residual(nn.Linear(3, 3)))
+    with pytest.raises(ValueError, match=r"module 0\.1 \(Scaled\) .*overrides Linear.forward"):
+        collapse_linear(nn.Sequential(nn.Sequential(nn.Linear(3, 3), Scaled(3, 3))))
+    patched = nn.Linear(3, 3)
+    patched.forward = lambda x: x  # an instance attribute wins over the class's forward
+    with pytest.raises(ValueError, match=r"module 0 \(Linear\) .*overrides Linear.forward"):
+        collapse_linear(nn.Sequential(patched))
+    model = nn.Sequential(Renamed(3, 2, dtype=torch.float64), nn.Linear(2, 2, dtype=torch.float64))
+    assert_same_function(model, collapse_linear(model), 3)
+
+
+def test_hooks_are_refused_with_the_module():
+    lin = nn.Linear(3, 3)
+    handle = lin.register_forward_hook(lambda mod, inp, out: out * 0)
+    with pytest.raises(ValueError, match=r"module 1 \(Linear\) cannot be collapsed: it has a forward hook"):
+        collapse_linear(nn.Sequential(nn.Linear(3, 3), lin))
+    handle.remove()
+    collapse_linear(nn.Sequential(nn.Linear(3, 3), lin))  # fine once removed
+    inner = nn.Sequential(nn.Linear(3, 3))
+    handle = inner.register_forward_pre_hook(lambda mod, inp: (inp[0] * 2,))
+    with pytest.raises(ValueError, match=r"module 0 \(Sequential\) .*forward pre-hook"):
+        collapse_linear(nn.Sequential(inner))
+    handle.remove()
+    model = nn.Sequential(nn.Linear(3, 3))
+    handle = model.register_forward_hook(lambda mod, inp, out: out + 1)
+    with pytest.raises(ValueError, match=r"module model \(Sequential\) .*forward hook"):
+        collapse_linear(model)
+    handle.remove()
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda mod, inp, out: out)
+    try:
+        with pytest.raises(ValueError, match="global forward hook"):
+            collapse_linear(nn.Sequential(nn.Linear(3, 3)))
+    finally:
+        handle.remove()
+    collapse_linear(nn.Sequential(nn.Linear(3, 3)))
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+def test_complex_layers_fold_correctly(dtype):
+    torch.manual_seed(9)
+    lin = nn.Linear(3, 4, dtype=dtype)
+    model = nn.Sequential(nn.Linear(2, 3, dtype=dtype), lin, nn.Linear(4, 4, bias=False, dtype=dtype), nn.Linear(4, 2, dtype=dtype))
+    one = collapse_linear(model)
+    assert one.weight.dtype == dtype and one.weight.imag.abs().sum() > 0
+    x = torch.randn(16, 2, dtype=dtype)
+    with torch.no_grad():
+        y, y1 = model(x), one(x)
+    eps = torch.finfo(torch.float32 if dtype == torch.complex64 else torch.float64).eps
+    assert float((y - y1).abs().max()) <= 500 * eps * (1 + float(y.abs().max()))

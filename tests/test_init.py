@@ -8,6 +8,7 @@ not reject at p = 1e-4.
 
 import inspect
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -150,8 +151,11 @@ def test_calculate_gain_values_and_slopes():
         )
     with pytest.raises(ValueError, match="unknown nonlinearity 'swish'.*'relu'"):
         I.calculate_gain("swish")
-    with pytest.raises(TypeError, match="param"):
-        I.calculate_gain("leaky_relu", "0.1")
+    for bad in ("0.1", True, [1], {"a": "b"}):  # torch raises ValueError for these too
+        with pytest.raises(ValueError, match="param"):
+            I.calculate_gain("leaky_relu", bad)
+        with pytest.raises(ValueError):
+            torch.nn.init.calculate_gain("leaky_relu", bad)
 
 
 def test_kaiming_defaults_match_torch():
@@ -245,8 +249,51 @@ def test_bad_input_names_the_argument():
         I.zeros((3, -1))
     with pytest.raises(ValueError, match="a <= b"):
         I.uniform((3,), a=1.0, b=0.0, rng=rng)
-    with pytest.raises(ValueError, match="fan_in = 0"):
-        I.kaiming_normal((3, 0), rng=rng)
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 5), (0, 0), (4, 0, 3)])
+@pytest.mark.parametrize("name", ["lecun_normal", "lecun_uniform", "xavier_normal", "xavier_uniform",
+                                  "kaiming_normal", "kaiming_uniform"])
+def test_zero_element_shapes_warn_and_return_like_torch(name, shape):
+    with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+        w = I.get(name)(shape, rng=np.random.default_rng(0))
+    assert w.shape == shape and w.dtype == np.float64
+    if name.startswith("kaiming"):  # torch warns the same (its xavier_ divides by zero for (0, 0))
+        with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+            getattr(torch.nn.init, name + "_")(torch.empty(shape))
+
+
+def test_mode_is_case_insensitive_like_torch():
+    for mode in ("FAN_OUT", "Fan_Out"):
+        w = I.kaiming_normal((40, 500), mode=mode, rng=np.random.default_rng(0))
+        torch.nn.init.kaiming_normal_(torch.empty(40, 500), mode=mode)  # torch accepts it too
+        assert w.std() == pytest.approx(math.sqrt(2 / 40), rel=0.03)  # fan_out = 40, not fan_in = 500
+
+
+def test_zero_dim_shape_gives_0d_arrays():
+    rng = np.random.default_rng(0)
+    for f in (I.normal, I.uniform, I.trunc_normal, I.zeros, I.ones):
+        w = f((), rng=rng)
+        assert isinstance(w, np.ndarray) and w.shape == () and w.dtype == np.float64, f
+    assert isinstance(I.normal((), mean=3.0, rng=rng), np.ndarray)
+
+
+def test_every_scheme_takes_rng_keyword_and_constant_ones_ignore_it():
+    for name, f in I.INITIALIZERS.items():
+        p = inspect.signature(f).parameters
+        assert list(p)[0] == "shape", name
+        assert p["rng"].kind is inspect.Parameter.KEYWORD_ONLY and p["rng"].default is None, name
+        assert p["dtype"].kind is inspect.Parameter.KEYWORD_ONLY, name
+    for name in ("zeros", "ones", "eye"):
+        a = I.INITIALIZERS[name]((3, 4), rng=np.random.default_rng(0))
+        b = I.INITIALIZERS[name]((3, 4))
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(I.constant((2, 2), 0.5, rng=np.random.default_rng(1)), np.full((2, 2), 0.5))
+    np.testing.assert_array_equal(I.dirac((2, 2, 3), rng=np.random.default_rng(1)), I.dirac((2, 2, 3)))
+    assert set(I.SCHEMES) <= set(I.INITIALIZERS) and set(I.TORCH_CALLS) == set(I.INITIALIZERS)
+    for name, call in I.TORCH_CALLS.items():  # each names a real torch.nn.init function
+        fn = call.split("(")[0]
+        assert callable(getattr(torch.nn.init, fn)), (name, fn)
 
 
 def test_initialize_by_name():
@@ -256,3 +303,119 @@ def test_initialize_by_name():
                               "xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform",
                               "orthogonal"}
     assert np.all(I.initialize("zeros", (2, 2), rng=np.random.default_rng(0)) == 0)
+
+
+# --------------------------------------------------------------------------- the four schemes added for torch parity
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (1, 7), (0, 3)])
+def test_eye_equals_torch(shape):
+    t = torch.empty(shape, dtype=torch.float64)
+    torch.nn.init.eye_(t)
+    np.testing.assert_array_equal(I.eye(shape), t.numpy())
+    assert I.eye(shape, dtype=np.float32).dtype == np.float32
+
+
+@pytest.mark.parametrize("shape,groups", [((4, 3, 5), 1), ((6, 2, 3, 3), 2), ((9, 3, 2, 4), 3),
+                                          ((3, 5, 3, 3, 3), 1), ((6, 1, 4), 3), ((2, 4, 1, 1), 1)])
+def test_dirac_equals_torch(shape, groups):
+    t = torch.randn(shape, dtype=torch.float64)  # dirac_ overwrites every entry
+    torch.nn.init.dirac_(t, groups)
+    np.testing.assert_array_equal(I.dirac(shape, groups), t.numpy())
+
+
+def test_eye_and_dirac_refuse_what_torch_refuses():
+    for shape in [(3,), (2, 3, 4)]:
+        with pytest.raises(ValueError, match="exactly 2 dimensions"):
+            I.eye(shape)
+    for shape in [(3,), (3, 3), (1, 1, 1, 1, 1, 1)]:
+        with pytest.raises(ValueError, match="3, 4 or 5 dimensions"):
+            I.dirac(shape)
+    with pytest.raises(ValueError, match="divisible by groups"):
+        I.dirac((5, 2, 3), groups=2)
+    with pytest.raises(ValueError):
+        torch.nn.init.dirac_(torch.empty(5, 2, 3), groups=2)
+
+
+@pytest.mark.parametrize("mean,std,a,b", [(0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -2.0, 2.0), (0.5, 2.0, -1.0, 0.0),
+                                          (0.0, 1.0, 2.0, 3.0), (1.0, 0.5, 1.5, 4.0)])
+def test_trunc_normal_matches_torch(mean, std, a, b):
+    n = 20_000
+    ours = I.trunc_normal(n, mean, std, a, b, rng=np.random.default_rng(11))
+    assert ours.min() >= a and ours.max() <= b
+    # the distribution the docs name (scipy's truncnorm takes standardized bounds) ...
+    z = (ours - mean) / std
+    assert stats.kstest(z, "truncnorm", args=((a - mean) / std, (b - mean) / std)).pvalue > 1e-4
+    # ... and the same as torch's sample
+    assert_same_distribution(ours, torch_sample(torch.nn.init.trunc_normal_, (n,), seed=11,
+                                                mean=mean, std=std, a=a, b=b))
+
+
+def test_trunc_normal_defaults_and_dtypes_like_torch():
+    ours = inspect.signature(I.trunc_normal).parameters
+    theirs = inspect.signature(torch.nn.init.trunc_normal_).parameters
+    for p in ("mean", "std", "a", "b"):
+        assert ours[p].default == theirs[p].default
+    w = I.trunc_normal((100, 100), rng=np.random.default_rng(0), dtype=np.float16)
+    assert w.dtype == np.float16 and w.min() >= -2 and w.max() <= 2
+    assert np.unique(w).size > 3000  # rounded once from float64: no coarse float16 steps
+    with pytest.raises(ValueError, match="a < b"):
+        I.trunc_normal(3, a=1.0, b=1.0, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="std must be > 0"):
+        I.trunc_normal(3, std=0.0, rng=np.random.default_rng(0))
+    with pytest.warns(UserWarning, match="more than 2 std"):
+        I.trunc_normal(10, mean=10.0, a=-1.0, b=1.0, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("shape,sparsity,std", [((40, 30), 0.1, 0.01), ((200, 50), 0.5, 0.3), ((7, 9), 1.0, 0.01),
+                                                ((10, 5), 0.0, 1.0)])
+def test_sparse_matches_torch(shape, sparsity, std):
+    rows, cols = shape
+    ours = I.sparse(shape, sparsity, std, rng=np.random.default_rng(5))
+    torch.manual_seed(5)
+    theirs = torch.nn.init.sparse_(torch.empty(shape, dtype=torch.float64), sparsity, std).numpy()
+    n_zeros = math.ceil(sparsity * rows)
+    # exactly ⌈sparsity·rows⌉ zeros in every column (a N(0, std²) draw is never exactly 0)
+    np.testing.assert_array_equal((ours == 0).sum(axis=0), np.full(cols, n_zeros))
+    np.testing.assert_array_equal((theirs == 0).sum(axis=0), np.full(cols, n_zeros))
+    if n_zeros < rows:
+        nonzero = ours[ours != 0]
+        assert stats.kstest(nonzero, "norm", args=(0, std)).pvalue > 1e-4
+        assert_same_distribution(nonzero, theirs[theirs != 0])
+    # zeros at random rows: over many columns every row is hit about equally
+    if 0 < n_zeros < rows and cols >= 50:
+        hits = (ours == 0).sum(axis=1)
+        assert stats.chisquare(hits).pvalue > 1e-4
+
+
+def test_sparse_refuses_what_torch_refuses():
+    rng = np.random.default_rng(0)
+    for shape in [(5,), (2, 3, 4)]:
+        with pytest.raises(ValueError, match="exactly 2 dimensions"):
+            I.sparse(shape, 0.1, rng=rng)
+        with pytest.raises(ValueError):
+            torch.nn.init.sparse_(torch.empty(shape), 0.1)
+    with pytest.raises(TypeError, match="sparsity"):
+        I.sparse((3, 3), "0.1", rng=rng)
+    with pytest.raises(ValueError, match="sparsity must be <= 1"):
+        I.sparse((3, 3), 1.5, rng=rng)
+    with pytest.raises(TypeError, match="rng"):
+        I.sparse((3, 3), 0.1)
+
+
+def test_every_scheme_returns_an_empty_array_for_a_zero_element_shape():
+    extra = {"constant": {"value": 0.5}, "sparse": {"sparsity": 0.5}}
+    # not (0, 0): torch's xavier_ divides by fan_in + fan_out = 0 there (coursekit warns and returns)
+    shapes = {"dirac": [(0, 2, 3), (2, 0, 3)], "eye": [(0, 3), (3, 0)], "sparse": [(0, 3), (3, 0)]}
+    for name, f in I.INITIALIZERS.items():
+        for shape in shapes.get(name, [(0, 3), (3, 0), (2, 0, 4)]):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # the fan-based ones warn, as torch's kaiming_ does
+                w = f(shape, rng=np.random.default_rng(0), **extra.get(name, {}))
+            assert w.shape == shape and w.dtype == np.float64, (name, shape)
+            t = torch.empty(shape, dtype=torch.float64)
+            torch_fn = getattr(torch.nn.init, I.TORCH_CALLS[name].split("(")[0])
+            args = {"constant": (0.5,), "sparse": (0.5,)}.get(name, ())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                torch_fn(t, *args)  # torch accepts the same shape

@@ -62,7 +62,7 @@ def test_lesson_follows_the_course_skeleton(path):
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
 def test_lesson_keeps_no_private_copy_of_an_activation(path):
-    # STYLE.md: a notebook may derive a function, but then checks it against coursekit and uses
+    # A notebook may derive a function, but then checks it against coursekit and uses
     # coursekit. A notebook re-defining sigmoid/relu without ever comparing is a private copy.
     nb = nbformat.read(path, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")

@@ -1,0 +1,114 @@
+"""One activation registry: an activation added in one place shows up in every table derived from it.
+
+The dummy is softsign, f(x) = x / (1 + |x|), f'(x) = 1 / (1 + |x|)², torch's F.softsign: it is
+saturated where f' < 5 % of its peak 1, i.e. |x| > √20 − 1, exactly outside one interval.
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from coursekit import activations as A
+from coursekit import experiments as E
+from coursekit import plotting as P
+from coursekit import widgets as W
+
+
+def softsign(x):
+    x = np.asarray(x, dtype=np.float64)
+    return x / (1 + np.abs(x))
+
+
+def softsign_grad(x):
+    x = np.asarray(x, dtype=np.float64)
+    return 1 / (1 + np.abs(x)) ** 2
+
+
+@pytest.fixture
+def with_softsign(monkeypatch):
+    monkeypatch.setattr(A, "REGISTRY", dict(A.REGISTRY))  # restored after the test
+    A.register(A.Spec("softsign", softsign, softsign_grad, lambda t: F.softsign(A._as_tensor(t)),
+                      lambda: 1.0, (-1.0, 1.0), title="Softsign"))
+    return "softsign"
+
+
+def test_a_registered_activation_is_in_every_table(with_softsign):
+    name = with_softsign
+    assert A.NAMES[-1] == name and name in A.NAMES and len(A.NAMES) == 9
+    assert A.PARAMS[name] == {}
+    assert A.HIST_RANGES[name] == (-1.0, 1.0)
+    assert name in A.DIFFERENTIABLE and name in A.EXPLORER_NAMES and name not in A.KINKED
+    assert A.TITLES[name] == "Softsign"
+    x = np.linspace(-5, 5, 101)
+    np.testing.assert_allclose(A.TORCH[name](torch.from_numpy(x)).numpy(), softsign(x), rtol=1e-15)
+    act = A.get(name)
+    assert act.name == name and act.numpy is softsign
+    np.testing.assert_allclose(A.autograd_grad(act, x), softsign_grad(x), rtol=1e-14)
+    assert A.peak_grad(name) == 1.0
+    lo, hi = A.saturation_bounds(name)
+    assert hi == pytest.approx(math.sqrt(20) - 1, abs=1e-9) and lo == pytest.approx(-hi, abs=1e-9)
+    assert A.saturated_fraction([0.0, 1.0, 4.0, -10.0], name) == 0.5
+    ax_f, ax_d = A.plot_activation(name)
+    assert len(ax_d.lines) == 2  # analytic and autograd
+    plt.close("all")
+    with pytest.raises(ValueError, match="valid choices: .*'softsign'"):
+        A.get("nope")
+
+
+def test_the_tables_are_gone_with_the_entry():
+    assert "softsign" not in A.NAMES and "softsign" not in A.HIST_RANGES  # the fixture restored it
+
+
+def test_register_refuses_bad_entries():
+    spec = A.REGISTRY["tanh"]
+    with pytest.raises(ValueError, match="new identifier"):
+        A.register(spec)  # already there
+    with pytest.raises(TypeError, match="spec must be an activations.Spec"):
+        A.register("tanh")
+    with pytest.raises(ValueError, match="hist_range"):
+        A.register(A.Spec("flat", softsign, softsign_grad, F.softsign, lambda: 1.0, (1.0, -1.0)))
+
+
+def test_derived_tables_equal_what_the_chapters_use_today():
+    # the values the explorer and experiments keep in their own tables, so that they can read ours
+    assert dict(A.HIST_RANGES) == {"step": (-0.1, 1.1), **W.HIST_RANGES}
+    assert set(A.DIFFERENTIABLE) == set(E.ACTIVATIONS)
+    assert set(A.EXPLORER_NAMES) == set(W.HistogramExplorer.ACTIVATIONS)
+    for name in A.EXPLORER_NAMES:
+        assert A.saturation_bounds(name) == E.saturation_bounds(name)
+    for name in ("gelu", "silu", "step"):
+        with pytest.raises(ValueError, match="has no single unsaturated interval"):
+            A.saturation_bounds(name)
+    assert A.saturation_bounds("leaky_relu", negative_slope=0.1) == (-math.inf, math.inf)  # 0.1 > 5 %
+    assert A.PARAMS == {n: ({"negative_slope": 0.01} if n == "leaky_relu" else {}) for n in A.NAMES}
+    assert dict(A.TITLES) == P.ACTIVATION_TITLES
+    assert A.KINKED == ("relu", "leaky_relu")
+
+
+OWNER_H4 = "owner: H4 — {file} keeps its own {table}; read it from coursekit.activations' registry"
+OWNER_H3 = "owner: H3 — plotting.py keeps its own {table}; read it from coursekit.activations' registry"
+
+
+@pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="experiments.py", table="ACTIVATIONS"))
+def test_experiments_accept_a_registered_activation(with_softsign):
+    assert "softsign" in E.ACTIVATIONS
+    E.saturation_bounds("softsign")
+
+
+@pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="widgets.py", table="HIST_RANGES"))
+def test_widgets_hist_range_of_a_registered_activation(with_softsign):
+    assert W.hist_range("softsign") == (-1.0, 1.0)
+
+
+@pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="widgets.py", table="HistogramExplorer.ACTIVATIONS"))
+def test_explorer_offers_a_registered_activation(with_softsign):
+    assert "softsign" in W.HistogramExplorer.ACTIVATIONS
+
+
+@pytest.mark.xfail(strict=True, reason=OWNER_H3.format(table="ACTIVATION_TITLES"))
+def test_plotting_titles_a_registered_activation(with_softsign):
+    assert P.activation_title("softsign") == "Softsign"
