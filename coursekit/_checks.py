@@ -128,3 +128,25 @@ def check_rng(name: str, rng: Any) -> np.random.Generator:
             f"got {describe(rng)}"
         )
     return rng
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is True or False (numpy's bool too); else TypeError.
+
+    A flag is never taken by truthiness: ``bias="no"`` would count as True.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {describe(value)}")
+    return bool(value)
+
+
+def check_ax(name: str, ax: Any, *, optional: bool = True):
+    """Return ``ax`` if it is a matplotlib Axes (or None when ``optional``); else TypeError."""
+    from matplotlib.axes import Axes
+
+    if ax is None and optional:
+        return None
+    if not isinstance(ax, Axes):
+        allowed = "a matplotlib Axes (e.g. from plt.subplots()) or None" if optional else "a matplotlib Axes"
+        raise TypeError(f"{name} must be {allowed}; got {describe(ax)}")
+    return ax

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coursekit._checks import as_float_array, check_int, describe
+from coursekit._checks import as_float_array, check_ax, check_bool, check_int, describe
 
 Activation = Callable[[np.ndarray], np.ndarray]
 
@@ -79,6 +79,7 @@ def dense_forward(
     ``[h_0 = X, h_1, ..., h_L]`` of every layer's output instead.
     """
     Ws, bs = _check_layers(weights, biases)
+    return_all = check_bool("return_all", return_all)
     _check_activation("activation", activation)
     _check_activation("output_activation", output_activation)
     X = as_float_array("X", X, ndim=(1, 2))
@@ -103,6 +104,7 @@ def layer_params(n_in: int, n_out: int, bias: bool = True) -> int:
     """Number of parameters of one dense layer: ``n_in * n_out`` weights (+ ``n_out`` biases)."""
     n_in = check_int("n_in", n_in, minimum=1)
     n_out = check_int("n_out", n_out, minimum=1)
+    bias = check_bool("bias", bias)
     return n_in * n_out + (n_out if bias else 0)
 
 
@@ -112,6 +114,7 @@ def count_params(layer_sizes: Sequence[int], bias: bool = True) -> int:
     ``sum_k n_{k-1} * n_k (+ n_k)``: the input layer only holds the data, so it has none.
     """
     sizes = _check_sizes(layer_sizes)
+    bias = check_bool("bias", bias)
     return sum(layer_params(a, b, bias) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
 
@@ -146,6 +149,7 @@ def draw_network(layer_sizes: Sequence[int], ax=None, *, title: str | None = Non
     from coursekit.plotting import PALETTE, get_ax
 
     sizes = _check_sizes(layer_sizes, maximum=MAX_DRAWN_WIDTH)
+    check_ax("ax", ax)
     ax = get_ax(ax, figsize=(1.5 * len(sizes) + 1, 3.0))
     top = max(sizes)
     # Centre each layer vertically so narrow layers sit in the middle of wide ones.

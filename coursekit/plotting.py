@@ -6,12 +6,22 @@ the axes, with labels, a title and a legend where they help.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 from cycler import cycler
+
+from coursekit import activations
+from coursekit._checks import (
+    as_float_array,
+    check_ax,
+    check_bool,
+    check_choice,
+    check_number,
+    describe,
+)
 
 #: Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008), in the
 #: order the course uses it: classes and curves are told apart by these colours
@@ -56,13 +66,38 @@ def use_style() -> None:
 
 
 def get_ax(ax=None, figsize: tuple[float, float] | None = None):
-    """Return ``ax``, or the axes of a new figure when ``ax`` is None."""
-    if ax is not None:
+    """Return ``ax``, or the axes of a new figure when ``ax`` is None.
+
+    ``figsize``: (width, height) in inches of the new figure, or None for the style's default.
+    """
+    if check_ax("ax", ax) is not None:
         return ax
+    figsize = _check_figsize(figsize)
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots(figsize=figsize)
     return ax
+
+
+def _check_figsize(figsize) -> tuple[float, float] | None:
+    if figsize is None:
+        return None
+    if isinstance(figsize, (str, bytes)) or not isinstance(figsize, Sequence | np.ndarray) or len(figsize) != 2:
+        raise TypeError(f"figsize must be a pair (width, height) in inches or None; got {describe(figsize)}")
+    return (check_number("figsize[0]", figsize[0], positive=True), check_number("figsize[1]", figsize[1], positive=True))
+
+
+def _check_curves(name: str, curves, n: int | None = None) -> dict[str, np.ndarray]:
+    """``curves``: a dict label -> 1-D values (``n`` of them when given), checked entry by entry."""
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"{name} must be a dict mapping a legend label to its values; got {describe(curves)}")
+    out = {}
+    for label, values in curves.items():
+        arr = as_float_array(f"{name}[{label!r}]", values, ndim=1)
+        if n is not None and arr.shape[0] != n:
+            raise ValueError(f"{name}[{label!r}] has {arr.shape[0]} values but x has {n}: they must match")
+        out[label] = arr
+    return out
 
 
 def plot_function(x, ys: dict[str, Any], *, ax=None, title: str | None = None,
@@ -72,11 +107,15 @@ def plot_function(x, ys: dict[str, Any], *, ax=None, title: str | None = None,
     ``styles`` optionally maps a label to a matplotlib format string ("--", ":").
     Returns the axes.
     """
-    ax = get_ax(ax)
-    x = np.asarray(x)
+    x = as_float_array("x", x, ndim=1)
+    ys = _check_curves("ys", ys, x.shape[0])
+    if styles is not None and not isinstance(styles, Mapping):
+        raise TypeError(f"styles must be a dict mapping a label to a format string like '--', or None; "
+                        f"got {describe(styles)}")
     styles = styles or {}
+    ax = get_ax(ax)
     for label, y in ys.items():
-        ax.plot(x, np.asarray(y), styles.get(label, "-"), label=label)
+        ax.plot(x, y, styles.get(label, "-"), label=label)
     ax.set_xlabel(xlabel)
     if ylabel:
         ax.set_ylabel(ylabel)
@@ -89,11 +128,9 @@ def plot_function(x, ys: dict[str, Any], *, ax=None, title: str | None = None,
 
 # --- words, not code names ---------------------------------------------------------------------
 
-#: How figures name each activation (``coursekit.activations`` names -> words).
-ACTIVATION_TITLES: dict[str, str] = {
-    "step": "Step", "identity": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
-    "leaky_relu": "LeakyReLU", "gelu": "GELU", "silu": "SiLU (swish)",
-}
+#: How figures name each activation (``coursekit.activations`` names -> words): the registry's
+#: own live table, so an activation registered there is titled here too.
+ACTIVATION_TITLES: Mapping[str, str] = activations.TITLES
 
 #: Line styles that, with the palette, tell up to eight curves apart in black and white too.
 LINESTYLES: tuple = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (3, 1, 1, 1, 1, 1)), "-")
@@ -104,8 +141,6 @@ MARKERS: tuple[str, ...] = ("o", "^", "s", "D")
 
 def activation_title(name: str, **params: Any) -> str:
     """A figure title in words: ``activation_title("leaky_relu", negative_slope=0.1)`` -> "LeakyReLU, slope 0.1"."""
-    from coursekit._checks import check_choice
-
     name = check_choice("name", name, list(ACTIVATION_TITLES))
     title = ACTIVATION_TITLES[name]
     if "negative_slope" in params:
@@ -122,6 +157,10 @@ def plot_jump(ax, x0: float, value: float, other: float, *, color=None, label: s
     Returns the axes. The curve itself should be drawn in two pieces that stop at ``x0``
     (see :func:`plot_piecewise`), so no vertical line pretends the function takes the values between.
     """
+    check_ax("ax", ax, optional=False)
+    x0 = check_number("x0", x0)
+    value = check_number("value", value)
+    other = check_number("other", other)
     color = color or PALETTE[0]
     ax.plot([x0], [other], "o", ms=6, mfc="white", mec=color, mew=1.5, zorder=4)
     ax.plot([x0], [value], "o", ms=6, color=color, zorder=5, label=label)
@@ -130,8 +169,12 @@ def plot_jump(ax, x0: float, value: float, other: float, *, color=None, label: s
 
 def plot_piecewise(ax, x, y, *, jump_at: float = 0.0, color=None, **kwargs):
     """Plot y(x) as two pieces, left of and right of ``jump_at`` (excluded), without the vertical joint."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    check_ax("ax", ax, optional=False)
+    x = as_float_array("x", x, ndim=1)
+    y = as_float_array("y", y, ndim=1)
+    if y.shape != x.shape:
+        raise ValueError(f"y must have one value per x: x has shape {x.shape}, y has shape {y.shape}")
+    jump_at = check_number("jump_at", jump_at)
     left, right = x < jump_at, x > jump_at
     line = ax.plot(x[left], y[left], color=color, **kwargs)[0]
     kwargs.pop("label", None)
@@ -152,14 +195,17 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
     a filled dot marks the value at 0 (autograd's convention), an open dot the other limit.
     ``axes``: a pair of axes or None (a new 1×2 figure). Returns the two axes.
     """
-    from coursekit import activations
+    from matplotlib.axes import Axes
 
     act = activations.get(activation, **params)
-    x = np.linspace(-6.0, 6.0, 401) if x is None else np.asarray(x, dtype=float)
+    x = np.linspace(-6.0, 6.0, 401) if x is None else as_float_array("x", x, ndim=1)
     if axes is None:
         import matplotlib.pyplot as plt
 
         _, axes = plt.subplots(1, 2, figsize=(8.0, 3.0))
+    elif (isinstance(axes, (str, bytes)) or not isinstance(axes, Sequence | np.ndarray) or len(axes) != 2
+          or not all(isinstance(ax, Axes) for ax in axes)):
+        raise TypeError(f"axes must be a pair of matplotlib Axes (ax_f, ax_d) or None; got {describe(axes)}")
     ax_f, ax_d = axes
     title = activation_title(act.name, **act.params)
     f, d = act.numpy(x), act.grad(x)
@@ -170,14 +216,16 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
         ax_f.legend(loc="upper left")
     else:
         ax_f.plot(x, f, color=c_f)
-    jumps = act.name in ("relu", "leaky_relu")
+    jumps = act.name in activations.KINKED
     draw = (lambda ax, y, **kw: plot_piecewise(ax, x, y, **kw)) if jumps else (lambda ax, y, **kw: ax.plot(x, y, **kw))
     draw(ax_d, d, color=c_d, lw=3.5, alpha=0.6, label="analytic")
     if act.name != "step":  # torch.heaviside has no autograd formula
         draw(ax_d, activations.autograd_grad(act, x), color="black", ls="--", lw=1.2, label="autograd")
     if jumps:
         at0 = float(act.grad(np.array([0.0]))[0])
-        plot_jump(ax_d, 0.0, at0, 1.0, color=PALETTE[5], label=f"value at 0: {at0:g}")
+        left, right = (float(v) for v in act.grad(np.array([-1e-9, 1e-9])))  # f' either side of the jump
+        other = right if at0 == left else left  # the one-sided limit f'(0) does not take
+        plot_jump(ax_d, 0.0, at0, other, color=PALETTE[5], label=f"value at 0: {at0:g}")
     if act.name == "step":
         ax_d.plot([0.0], [0.0], "o", ms=6, mfc="white", mec=PALETTE[5], mew=1.5, label="undefined at 0")
     ax_f.set_title(title)
@@ -197,11 +245,19 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
 
 def scatter_classes(X, y, *, ax=None, labels: Sequence[str] = ("class 0", "class 1"), s: float = 28):
     """Scatter the rows of ``X`` (N, 2), class ``y`` (N,) told apart by marker *and* colour, with a legend."""
-    ax = get_ax(ax)
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y)
-    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (X.shape[0],):
+    X = as_float_array("X", X, ndim=2)
+    y = as_float_array("y", y, ndim=1)
+    if X.shape[1] != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must have shape (N, 2) and y shape (N,); got {X.shape} and {y.shape}")
+    if (isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence)
+            or not 1 <= len(labels) <= len(PALETTE) or not all(isinstance(lab, str) for lab in labels)):
+        raise TypeError(f"labels must be a list of 1 to {len(PALETTE)} strings, one legend label per class "
+                        f"0, 1, ...; got {describe(labels)}")
+    s = check_number("s", s, positive=True)
+    if not np.isin(y, np.arange(len(labels))).all():  # a point of another class would silently vanish
+        raise ValueError(f"y must hold class numbers 0 to {len(labels) - 1}, one per label in labels; "
+                         f"got values {np.unique(y)[:10].tolist()}")
+    ax = get_ax(ax)
     for k, label in enumerate(labels):
         pts = X[y == k]
         ax.scatter(pts[:, 0], pts[:, 1], s=s, marker=MARKERS[k % len(MARKERS)], color=PALETTE[k],
@@ -221,9 +277,16 @@ def plot_decision_regions(g1, g2, p, X, y, *, ax=None, title: str | None = None,
     """
     from matplotlib.colors import ListedColormap
 
+    g1 = as_float_array("g1", g1, ndim=2)
+    g2 = as_float_array("g2", g2, ndim=2)
+    p = as_float_array("p", p, ndim=2)
+    if not g1.shape == g2.shape == p.shape:
+        raise ValueError(f"g1, g2 and p must be grids of one shape (as np.meshgrid makes them); "
+                         f"got {g1.shape}, {g2.shape} and {p.shape}")
+    check_ax("ax", ax)
     ax = get_ax(ax, figsize=(4.0, 3.6))
     light = ListedColormap(["#cfe3f1", "#f7e2b5"])  # light blue / light orange: classes 0 / 1
-    ax.contourf(g1, g2, (np.asarray(p) > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=light)
+    ax.contourf(g1, g2, (p > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=light)
     ax.contour(g1, g2, p, levels=[0.5], colors="black", linewidths=1.2)
     scatter_classes(X, y, ax=ax, labels=labels)
     # the legend goes below the panel, where it hides neither points nor boundary
@@ -239,9 +302,10 @@ def plot_decision_regions(g1, g2, p, X, y, *, ax=None, title: str | None = None,
 def plot_losses(histories: dict[str, Any], *, ax=None, title: str | None = None, log: bool = True,
                 xlabel: str = "gradient-descent step", ylabel: str = "training loss"):
     """One curve per entry of ``histories`` (label -> losses per step), told apart by colour and line style."""
+    histories = _check_curves("histories", histories)
+    log = check_bool("log", log)
     ax = get_ax(ax)
     for k, (label, losses) in enumerate(histories.items()):
-        losses = np.asarray(losses, dtype=float)
         ax.plot(np.arange(1, losses.size + 1), losses, color=PALETTE[k % len(PALETTE)],
                 ls=LINESTYLES[k % len(LINESTYLES)], label=label)
     if log:
@@ -258,5 +322,7 @@ def integer_ticks(ax, axis: str = "y"):
     """Put ticks on whole numbers only, for axes that show counts. Returns the axes."""
     from matplotlib.ticker import MaxNLocator
 
+    check_ax("ax", ax, optional=False)
+    axis = check_choice("axis", axis, ("x", "y"))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
     return ax

@@ -36,6 +36,12 @@ ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "gelu", "sil
 #: Every model and tensor here is float64, like the numpy arrays of the chapters.
 DTYPE = torch.float64
 
+#: Largest layer :func:`linear_layer` builds (weights, float64: 800 MB), and widest layer elsewhere.
+MAX_LAYER_PARAMS = 10**8
+MAX_WIDTH = 10_000
+#: Most samples a data set or a fit made here has.
+MAX_SAMPLES = 1_000_000
+
 
 # --- data, made in code -----------------------------------------------------------------------
 
@@ -47,7 +53,7 @@ def make_xor(n_per_corner: int = 25, noise: float = 0.15, *, rng: np.random.Gene
     ``noise`` is the standard deviation of the Gaussian jitter around each corner.
     """
     n = check_int("n_per_corner", n_per_corner, minimum=1, maximum=100_000)
-    noise = check_number("noise", noise, minimum=0.0)
+    noise = _check_spread("noise", check_number("noise", noise, minimum=0.0))
     rng = check_rng("rng", rng)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     labels = np.array([0, 1, 1, 0], dtype=float)
@@ -62,7 +68,7 @@ def make_moons(n: int = 200, noise: float = 0.15, *, rng: np.random.Generator):
     plus Gaussian noise of standard deviation ``noise``. Returns ``X`` (n, 2), ``y`` (n,).
     """
     n = check_int("n", n, minimum=2, maximum=1_000_000)
-    noise = check_number("noise", noise, minimum=0.0)
+    noise = _check_spread("noise", check_number("noise", noise, minimum=0.0))
     rng = check_rng("rng", rng)
     n0 = n // 2
     t = rng.uniform(0.0, np.pi, size=n)
@@ -74,6 +80,14 @@ def make_moons(n: int = 200, noise: float = 0.15, *, rng: np.random.Generator):
     X = X + noise * rng.normal(size=(n, 2))
     y = (np.arange(n) >= n0).astype(float)
     return X, y
+
+
+def _check_spread(name: str, value: float, spread: float = 40.0) -> float:
+    """ValueError unless ``spread`` · |value| is finite in float64: Gaussian draws never reach 40 sd."""
+    if spread * abs(value) > float(np.finfo(np.float64).max):
+        raise ValueError(f"{name} = {value:g} is too large: the numbers drawn with it would overflow float64 "
+                         f"(largest {np.finfo(np.float64).max:g})")
+    return value
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -89,6 +103,47 @@ def _activation_module(name: str, negative_slope: float) -> nn.Module:
     return modules[name]()
 
 
+def _check_generator(generator) -> torch.Generator:
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator (make one with torch.Generator().manual_seed(seed)); "
+            f"got {describe(generator)}"
+        )
+    return generator
+
+
+def _check_widths(name: str, widths, *, minimum_length: int = 0) -> list[int]:
+    """A list of layer widths, each an integer in [1, MAX_WIDTH]."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < minimum_length:
+        at_least = f"at least {minimum_length} " if minimum_length else ""
+        raise TypeError(f"{name} must be a list of {at_least}layer widths like [8, 8]; got {describe(widths)}")
+    return [check_int(f"{name}[{k}]", n, minimum=1, maximum=MAX_WIDTH) for k, n in enumerate(widths)]
+
+
+def _check_model(model, *, first_linear: bool = False) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (e.g. from coursekit.training.mlp); got {describe(model)}")
+    if first_linear and not (isinstance(model, nn.Sequential) and len(model) > 0 and isinstance(model[0], nn.Linear)):
+        raise TypeError(f"model must be an nn.Sequential whose first layer is an nn.Linear (as mlp builds it); "
+                        f"got {type(model).__name__}")
+    return model
+
+
+def _forward(model: nn.Module, Xt: torch.Tensor) -> torch.Tensor:
+    """``model(Xt)`` with a message naming the model when it cannot take ``Xt``; one output per row."""
+    try:
+        out = model(Xt)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"model cannot take X of shape {tuple(Xt.shape)} (float64): {exc}. Models here take "
+            "(N, n_in) float64 batches, as coursekit.training.mlp builds them"
+        ) from None
+    if not isinstance(out, torch.Tensor) or out.shape not in ((Xt.shape[0], 1), (Xt.shape[0],)):
+        raise ValueError(f"model must return one value per row of X, shape ({Xt.shape[0]}, 1); got "
+                         f"{describe(out)}")
+    return out.reshape(Xt.shape[0], 1)
+
+
 def linear_layer(n_in: int, n_out: int, *, generator: torch.Generator) -> nn.Linear:
     """An ``nn.Linear(n_in, n_out)`` in float64 with PyTorch's default init drawn from ``generator``.
 
@@ -97,8 +152,10 @@ def linear_layer(n_in: int, n_out: int, *, generator: torch.Generator) -> nn.Lin
     """
     n_in = check_int("n_in", n_in, minimum=1)
     n_out = check_int("n_out", n_out, minimum=1)
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator; got {describe(generator)}")
+    if n_in * n_out > MAX_LAYER_PARAMS:
+        raise ValueError(f"n_in * n_out = {n_in * n_out} weights is too many (at most {MAX_LAYER_PARAMS:.0e} here); "
+                         f"got n_in={n_in}, n_out={n_out}")
+    _check_generator(generator)
     layer = nn.Linear(n_in, n_out, dtype=DTYPE)
     bound = 1.0 / math.sqrt(n_in)
     with torch.no_grad():
@@ -114,11 +171,10 @@ def mlp(sizes: Sequence[int], activation: str = "relu", *, generator: torch.Gene
     ``activation`` (one of :data:`ACTIVATIONS`) follows every layer but the last, whose
     output is left raw (a logit for classification, a value for regression).
     """
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-        raise TypeError(f"sizes must be a list of at least 2 widths like [2, 8, 1]; got {describe(sizes)}")
-    sizes = [check_int(f"sizes[{k}]", n, minimum=1) for k, n in enumerate(sizes)]
+    sizes = _check_widths("sizes", sizes, minimum_length=2)
     activation = check_choice("activation", activation, ACTIVATIONS)
     negative_slope = check_number("negative_slope", negative_slope)
+    _check_generator(generator)
     layers: list[nn.Module] = []
     for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(linear_layer(a, b, generator=generator))
@@ -146,19 +202,23 @@ def gradient_descent(model: nn.Module, X, y, *, steps: int, lr: float, loss: str
     then ``p -= lr * p.grad`` for every parameter. A run whose loss becomes NaN or inf
     stops there; the returned array (length ``steps``) holds NaN for the missing steps.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {describe(model)}")
+    model = _check_model(model)
     steps = check_int("steps", steps, minimum=1, maximum=1_000_000)
     lr = check_number("lr", lr, positive=True)
     loss = check_choice("loss", loss, ("bce", "mse"))
     Xt, yt = _as_tensor_xy(X, y)
     if loss == "bce" and not torch.all((yt == 0) | (yt == 1)):
         raise ValueError("y must contain only 0 and 1 for loss='bce'")
+    if yt.shape[1] != 1:
+        raise ValueError(f"y must hold one target per row of X, shape (N,) or (N, 1); got shape {tuple(yt.shape)}")
     loss_fn = nn.BCEWithLogitsLoss() if loss == "bce" else nn.MSELoss()
-    params = list(model.parameters())
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters: gradient descent has nothing to update")
+    _forward(model, Xt)  # a model that cannot take X fails here, with its name, not inside the loop
     history = np.full(steps, np.nan)
     for step in range(steps):
-        value = loss_fn(model(Xt), yt)
+        value = loss_fn(model(Xt).reshape(yt.shape), yt)
         if not torch.isfinite(value):
             break  # diverged: further steps would only spread NaN
         history[step] = value.item()
@@ -167,21 +227,26 @@ def gradient_descent(model: nn.Module, X, y, *, steps: int, lr: float, loss: str
         value.backward()
         with torch.no_grad():
             for p in params:
-                p -= lr * p.grad
+                if p.grad is not None:  # a parameter the output does not depend on
+                    p -= lr * p.grad
     return history
 
 
 def predict_proba(model: nn.Module, X) -> np.ndarray:
     """sigmoid(model(X)): the probability of class 1 for each row of ``X`` (N, 2); shape (N,)."""
+    model = _check_model(model)
     X = as_float_array("X", X, ndim=2)
     with torch.no_grad():
-        return torch.sigmoid(model(torch.as_tensor(X, dtype=DTYPE))).numpy().ravel()
+        return torch.sigmoid(_forward(model, torch.as_tensor(X, dtype=DTYPE))).numpy().ravel()
 
 
 def accuracy(model: nn.Module, X, y) -> float:
     """Fraction of rows of ``X`` whose predicted class (probability > 0.5) equals ``y``."""
     y = as_float_array("y", y, ndim=1)
-    return float(np.mean((predict_proba(model, X) > 0.5) == (y == 1)))
+    p = predict_proba(model, X)
+    if p.shape != y.shape:
+        raise ValueError(f"X has {p.shape[0]} rows but y has {y.shape[0]} labels: they must match")
+    return float(np.mean((p > 0.5) == (y == 1)))
 
 
 def decision_grid(model: nn.Module, X, *, n: int = 200, margin: float = 0.5):
@@ -190,7 +255,10 @@ def decision_grid(model: nn.Module, X, *, n: int = 200, margin: float = 0.5):
     Returns ``(g1, g2, p)``, three (n, n) arrays as ``np.meshgrid`` makes them; draw with
     :func:`coursekit.plotting.plot_decision_regions`.
     """
+    model = _check_model(model)
     X = as_float_array("X", X, ndim=2)
+    if X.shape[0] == 0 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2) with N >= 1 (points in the plane); got shape {X.shape}")
     n = check_int("n", n, minimum=2, maximum=2000)
     margin = check_number("margin", margin, minimum=0.0)
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
@@ -216,6 +284,7 @@ def train_classifier(X, y, hidden: Sequence[int], *, activation: str = "tanh", s
     """
     seed = check_int("seed", seed, minimum=0)
     X = as_float_array("X", X, ndim=2)
+    hidden = _check_widths("hidden", hidden)
     generator = torch.Generator().manual_seed(seed)
     model = mlp([X.shape[1], *hidden, 1], activation, generator=generator)
     losses = gradient_descent(model, X, y, steps=steps, lr=lr, loss="bce")
@@ -242,7 +311,8 @@ def fit_curve(width: int, *, seed: int, steps: int = 1500, lr: float = 0.02, n: 
     seed = check_int("seed", seed, minimum=0)
     steps = check_int("steps", steps, minimum=1, maximum=100_000)
     lr = check_number("lr", lr, positive=True)
-    x = np.linspace(-3.0, 3.0, check_int("n", n, minimum=2))
+    x = np.linspace(-3.0, 3.0, check_int("n", n, minimum=2, maximum=MAX_SAMPLES))
+    activation = check_choice("activation", activation, ACTIVATIONS)
     generator = torch.Generator().manual_seed(seed)
     sizes = [1, 1] if width == 0 else [1, width, 1]
     model = mlp(sizes, activation, generator=generator)
@@ -273,9 +343,13 @@ def dead_units(model: nn.Sequential, X) -> np.ndarray:
     Returns a boolean array (n_hidden,). A dead ReLU unit outputs 0 and receives gradient 0
     from every sample of ``X``.
     """
+    model = _check_model(model, first_linear=True)
     Xt = torch.as_tensor(as_float_array("X", X, ndim=2), dtype=DTYPE)
+    if Xt.shape[1] != model[0].in_features:
+        raise ValueError(f"X has {Xt.shape[1]} columns but the model's first layer takes {model[0].in_features} "
+                         f"inputs; got X of shape {tuple(Xt.shape)}")
     with torch.no_grad():
-        z = model[0](Xt).numpy()  # (N, n_hidden)
+        z = model[0](Xt.to(model[0].weight.dtype)).numpy()  # (N, n_hidden)
     return np.all(z <= 0, axis=0)
 
 
@@ -317,8 +391,10 @@ def dead_after_training(lr: float, *, seed: int, steps: int = 300, width: int = 
     descent, PyTorch's default init. Dead units are measured on the training inputs.
     """
     lr = check_number("lr", lr, positive=True)
+    steps = check_int("steps", steps, minimum=1, maximum=1_000_000)
+    width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
     generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    X, y = _regression_task(check_int("n", n, minimum=1), generator)
+    X, y = _regression_task(check_int("n", n, minimum=1, maximum=MAX_SAMPLES), generator)
     model = mlp([2, width, 1], "relu", generator=generator)
     return _run_dead(model, X.numpy(), y.numpy(), steps=steps, lr=lr)
 
@@ -334,8 +410,9 @@ def damaged_layer(activation: str = "relu", *, seed: int, bias_shift: float = -2
     """
     activation = check_choice("activation", activation, ("relu", "leaky_relu"))
     bias_shift = check_number("bias_shift", bias_shift)
+    width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
     generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    X, y = _regression_task(check_int("n", n, minimum=1), generator)
+    X, y = _regression_task(check_int("n", n, minimum=1, maximum=MAX_SAMPLES), generator)
     model = mlp([2, width, 1], activation, generator=generator, negative_slope=negative_slope)
     with torch.no_grad():
         model[0].bias += bias_shift
@@ -350,6 +427,8 @@ def damaged_layer_run(activation: str, *, seed: int, steps: int = 2000, lr: floa
     ``steps`` steps of gradient descent at learning rate ``lr`` fit y = sin(x1) + x2/2 (MSE).
     ``revived`` counts the units dead at the start that are active on some input at the end.
     """
+    steps = check_int("steps", steps, minimum=1, maximum=1_000_000)
+    lr = check_number("lr", lr, positive=True)
     model, X, y = damaged_layer(activation, seed=seed, bias_shift=bias_shift,
                                 negative_slope=negative_slope, width=width, n=n)
     return _run_dead(model, X, y, steps=steps, lr=lr)
@@ -362,8 +441,9 @@ def default_init_dead(*, seed: int, width: int = 64, n: int = 512):
     i.e. ``b ≤ −max_i w·x_i``. Returns ``(dead, b, reach)``, three (width,) arrays:
     the dead mask, the biases and ``reach = max_i w·x_i``, so dead == (b + reach ≤ 0).
     """
+    width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
     generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    X = torch.randn(check_int("n", n, minimum=1), 2, generator=generator, dtype=DTYPE)
+    X = torch.randn(check_int("n", n, minimum=1, maximum=MAX_SAMPLES), 2, generator=generator, dtype=DTYPE)
     layer = linear_layer(2, width, generator=generator)
     with torch.no_grad():
         reach = (X @ layer.weight.T).max(dim=0).values.numpy()  # (width,)
@@ -384,7 +464,7 @@ def sigmoid_stack_gradient(depth: int = 5, width: int = 100, weight_std: float =
     """
     depth = check_int("depth", depth, minimum=1, maximum=100)
     width = check_int("width", width, minimum=1, maximum=2000)
-    weight_std = check_number("weight_std", weight_std, positive=True)
+    weight_std = _check_spread("weight_std", check_number("weight_std", weight_std, positive=True), 40.0 * width)
     generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     h = torch.randn(width, generator=generator, dtype=DTYPE)
     J = torch.eye(width, dtype=DTYPE)
@@ -410,8 +490,15 @@ def compare_activations(names: Sequence[str], *, seed: int, depth: int = 4, widt
     Same data, same seed for the weights, same steps and learning rate for all; only
     the activation differs. Returns ``{name: ClassifierRun}``.
     """
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence) or len(names) == 0:
+        raise TypeError(f"names must be a non-empty list of activation names like ['relu', 'tanh']; "
+                        f"got {describe(names)}")
+    names = [check_choice(f"names[{k}]", name, ACTIVATIONS) for k, name in enumerate(names)]
     seed = check_int("seed", seed, minimum=0)
     depth = check_int("depth", depth, minimum=1, maximum=50)
+    width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
+    steps = check_int("steps", steps, minimum=1, maximum=1_000_000)
+    lr = check_number("lr", lr, positive=True)
     X, y = make_moons(n, 0.15, rng=np.random.default_rng(seed))
     return {name: train_classifier(X, y, [width] * depth, activation=name, steps=steps, lr=lr, seed=seed)
             for name in names}

@@ -25,10 +25,20 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from coursekit import activations, collapse, dense, experiments, init, neurons, plotting, softmax  # noqa: E402
+from coursekit import (  # noqa: E402
+    activations,
+    collapse,
+    dense,
+    experiments,
+    init,
+    neurons,
+    plotting,
+    softmax,
+    training,
+)
 
 MODULES = {"neurons": neurons, "dense": dense, "activations": activations, "collapse": collapse, "init": init,
-           "softmax": softmax, "experiments": experiments, "plotting": plotting}
+           "softmax": softmax, "experiments": experiments, "plotting": plotting, "training": training}
 
 
 def R():
@@ -41,6 +51,14 @@ ZS = experiments.forward(X43, W33, "sigmoid")[0]
 MOONS_X, MOONS_Y = experiments.make_moons(20, rng=np.random.default_rng(1))
 STATS = [experiments.layer_stats(np.ones((4, 3)), np.ones((4, 3)))]
 MODEL = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
+def G():
+    return torch.Generator().manual_seed(0)
+
+
+def NET():
+    return training.mlp([2, 3, 1], "tanh", generator=G())
+
+
 GRID = (*np.meshgrid(np.linspace(-2, 2, 5), np.linspace(-2, 2, 5)), np.linspace(0, 1, 25).reshape(5, 5))
 
 # --------------------------------------------------------------------------- bad values by kind
@@ -71,6 +89,12 @@ SIZES = [("None", None), ("str", "16"), ("int", 16), ("strs", [16, "a"]), ("floa
 CALLABLE_OR_NONE = [("str", "relu"), ("int", 3)]
 DTYPE = [("int", np.int64), ("str", "abc"), ("complex", np.complex128)]
 FIGSIZE = [("str", "big"), ("one", (3.0,)), ("negative", (-1.0, 2.0)), ("strs", ("a", "b"))]
+GENERATOR = [("None", None), ("int", 42), ("numpy", np.random.default_rng(0))]
+# models with the wrong kind, input width, output width or dtype, or nothing to train
+TMODELS = [("None", None), ("str", "model"), ("list", [nn.Linear(2, 1)]),
+           ("3 inputs", nn.Linear(3, 1, dtype=torch.float64)), ("2 outputs", nn.Linear(2, 2, dtype=torch.float64)),
+           ("float32", nn.Linear(2, 1))]
+NAMES = [("None", None), ("str", "relu"), ("empty", []), ("unknown", ["nope"]), ("int", 3), ("ints", [1])]
 INIT = [("unknown", "nope"), ("list", ["normal"]), ("negative", -1.0), ("nan", math.nan)]  # a scheme name or a std
 
 
@@ -239,7 +263,8 @@ CASES = {
                                      {"activation": CHOICE, "x": ARRAY_OR_NONE + [("2d", np.ones((2, 2)))],
                                       "axes": AXES}, alias={"activation": "name"}),
     "plotting.scatter_classes": case(plotting.scatter_classes, {"X": MOONS_X, "y": MOONS_Y},
-                                     {"X": ARRAY2D, "y": ARRAY, "ax": AXES, "labels": [("None", None), ("int", 3)],
+                                     {"X": ARRAY2D, "y": ARRAY + [("class 2", np.full(20, 2.0))], "ax": AXES,
+                                      "labels": [("None", None), ("int", 3), ("str", "class 0")],
                                       "s": FLOAT}),
     "plotting.plot_decision_regions": case(plotting.plot_decision_regions,
                                            {"g1": GRID[0], "g2": GRID[1], "p": GRID[2], "X": MOONS_X, "y": MOONS_Y},
@@ -253,6 +278,55 @@ CASES = {
     "plotting.plot_function": case(plotting.plot_function, {"x": [0.0, 1.0], "ys": {"y": [0.0, 1.0]}},
                                    {"x": ARRAY, "ys": [("None", None), ("list", [1.0, 2.0]), ("short", {"y": [1.0]})],
                                     "ax": AXES, "styles": [("str", "--"), ("int", 3)]}),
+    # training (H3)
+    "training.make_xor": case(training.make_xor, {"n_per_corner": 2, "rng": R()},
+                              {"n_per_corner": INT, "noise": HUGE, "rng": RNG}),
+    "training.make_moons": case(training.make_moons, {"n": 10, "rng": R()}, {"n": INT, "noise": HUGE, "rng": RNG}),
+    "training.linear_layer": case(training.linear_layer, {"n_in": 2, "n_out": 3, "generator": G()},
+                                  {"n_in": INT, "n_out": INT, "generator": GENERATOR}),
+    "training.mlp": case(training.mlp, {"sizes": [2, 3, 1], "generator": G()},
+                         {"sizes": SIZES + [("huge", [2, 10**6, 1])], "activation": CHOICE, "generator": GENERATOR,
+                          "negative_slope": FLOAT}),
+    "training.gradient_descent": case(training.gradient_descent, {"model": NET(), "X": MOONS_X, "y": MOONS_Y,
+                                                                  "steps": 2, "lr": 0.1},
+                                      {"model": TMODELS + [("no parameters", nn.Identity())], "X": ARRAY2D,
+                                       "y": ARRAY + [("short", MOONS_Y[:3]), ("not 0/1", MOONS_Y + 0.5)],
+                                       "steps": INT, "lr": SCALE, "loss": CHOICE}),
+    "training.predict_proba": case(training.predict_proba, {"model": NET(), "X": MOONS_X},
+                                   {"model": TMODELS, "X": ARRAY2D}),
+    "training.accuracy": case(training.accuracy, {"model": NET(), "X": MOONS_X, "y": MOONS_Y},
+                              {"model": TMODELS, "X": ARRAY2D, "y": ARRAY + [("short", MOONS_Y[:3])]}),
+    "training.decision_grid": case(training.decision_grid, {"model": NET(), "X": MOONS_X, "n": 5},
+                                   {"model": TMODELS, "X": ARRAY2D + [("3 columns", np.ones((4, 3)))], "n": INT,
+                                    "margin": SCALE}),
+    "training.train_classifier": case(training.train_classifier, {"X": MOONS_X, "y": MOONS_Y, "hidden": [3],
+                                                                  "steps": 2, "seed": 0},
+                                      {"X": ARRAY2D, "y": ARRAY, "hidden": SIZES, "activation": CHOICE, "steps": INT,
+                                       "lr": SCALE, "seed": COUNT}),
+    "training.curve_target": case(training.curve_target, {"x": [0.5, -1.0]}, {"x": ARRAY}),
+    "training.fit_curve": case(training.fit_curve, {"width": 2, "seed": 0, "steps": 2, "n": 10},
+                               {"width": INT, "seed": COUNT, "steps": INT, "lr": SCALE, "n": INT,
+                                "activation": CHOICE}),
+    "training.dead_units": case(training.dead_units, {"model": NET(), "X": MOONS_X},
+                                {"model": [b for b in TMODELS if b[0] != "float32"], "X": ARRAY2D}),
+    "training.dead_after_training": case(training.dead_after_training, {"lr": 0.1, "seed": 0, "steps": 2, "width": 3,
+                                                                        "n": 10},
+                                         {"lr": SCALE, "seed": COUNT, "steps": INT, "width": INT, "n": INT}),
+    "training.damaged_layer": case(training.damaged_layer, {"seed": 0, "width": 3, "n": 10},
+                                   {"activation": CHOICE + [("tanh", "tanh")], "seed": COUNT, "bias_shift": FLOAT,
+                                    "negative_slope": FLOAT, "width": INT, "n": INT}),
+    "training.damaged_layer_run": case(training.damaged_layer_run, {"activation": "relu", "seed": 0, "steps": 2,
+                                                                    "width": 3, "n": 10},
+                                       {"activation": CHOICE, "seed": COUNT, "steps": INT, "lr": SCALE,
+                                        "bias_shift": FLOAT, "negative_slope": FLOAT, "width": INT, "n": INT}),
+    "training.default_init_dead": case(training.default_init_dead, {"seed": 0, "width": 3, "n": 10},
+                                       {"seed": COUNT, "width": INT, "n": INT}),
+    "training.sigmoid_stack_gradient": case(training.sigmoid_stack_gradient, {"depth": 2, "width": 3, "seed": 0},
+                                            {"depth": INT, "width": INT, "weight_std": HUGE, "seed": COUNT}),
+    "training.compare_activations": case(training.compare_activations,
+                                         {"names": ["tanh"], "seed": 0, "depth": 1, "width": 2, "steps": 2, "n": 10},
+                                         {"names": NAMES, "seed": COUNT, "depth": INT, "width": INT, "steps": INT,
+                                          "lr": SCALE, "n": INT}),
 }
 
 # Helpers that draw into an axes they are given (no ax=None default).
@@ -261,32 +335,13 @@ NEEDS_AX = {plotting.plot_jump, plotting.plot_piecewise, plotting.integer_ticks}
 # Public callables that take no argument a student could get wrong (records, the style switch).
 NOT_WALKED = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
               "experiments.BackwardResult", "experiments.TrainResult", "activations.Spec", "activations.Activation",
-              "plotting.use_style"}
+              "plotting.use_style", "training.ClassifierRun", "training.DeadRun"}
 
 
 # Known failures in modules owned elsewhere: (case, argument, the failing bad labels) -> reason.
 H3, H4 = "owner: H3 (neurons.py, dense.py, plotting.py)", "owner: H4 (softmax.py, experiments.py)"
 BF16 = f"{H4} — a bfloat16 tensor reaches torch's 'Got unsupported ScalarType BFloat16' (_to_numpy calls .numpy())"
 XFAIL: dict[tuple[str, str, str], str] = {
-    ("neurons.plot_decision_boundary", "b", "None str list bool nan inf"): f"{H3} — b is not checked: None/str fail inside numpy, "
-                                                  "True/[0.1]/nan/inf are drawn",
-    ("neurons.plot_decision_boundary", "ax", "int str"): f"{H3} — ax is not checked: AttributeError 'int' object has no "
-                                                   "attribute 'contourf'",
-    ("dense.dense_forward", "return_all", "str None int list"): f"{H3} — return_all='no'/None/2/[True] taken by truthiness",
-    ("dense.layer_params", "bias", "str None int list"): f"{H3} — bias='no' counts as True (truthiness), None as False",
-    ("dense.count_params", "bias", "str None int list"): f"{H3} — bias='no' counts as True (truthiness), None as False",
-    ("dense.draw_network", "ax", "int str"): f"{H3} — draw_network(ax='x'): AttributeError 'str' object has no "
-                                       "attribute 'add_collection'",
-    ("plotting.get_ax", "ax", "int str"): f"{H3} — get_ax returns any ax it is given (123, 'x') unchecked",
-    ("plotting.get_ax", "figsize", "str one negative strs"): f"{H3} — figsize unchecked: matplotlib's 'Invalid unit', 'figure size must "
-                                         "be positive finite', ufunc 'isfinite' errors",
-    ("plotting.plot_function", "x", "None str dict object strings ragged complex bf16"): f"{H3} — x unchecked: matplotlib's 'x and y must have same first "
-                                          "dimension', unhashable dict, strings plotted as categories",
-    ("plotting.plot_function", "ys", "None list short"): f"{H3} — ys unchecked: AttributeError 'NoneType' object has no "
-                                           "attribute 'items'",
-    ("plotting.plot_function", "ax", "int str"): f"{H3} — ax unchecked: AttributeError 'int' object has no attribute 'plot'",
-    ("plotting.plot_function", "styles", "str int"): f"{H3} — styles unchecked: AttributeError 'str' object has no "
-                                               "attribute 'get'",
     **{(f"softmax.{f}", arg, "bf16"): BF16 for f, arg in [("softmax", "z"), ("log_softmax", "z"),
                                                           ("naive_softmax", "z"), ("softmax_jacobian", "z"),
                                                           ("one_hot", "targets"), ("cross_entropy", "logits"),
@@ -318,30 +373,6 @@ XFAIL: dict[tuple[str, str, str], str] = {
                                                      "is not iterable",
     ("experiments.histogram_frame", "value_range", "None one"): f"{H4} — value_range=None / (1.0,): 'not subscriptable', "
                                                          "IndexError",
-    ("plotting.plot_jump", "ax", "int str"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
-    ("plotting.plot_jump", "x0", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
-    ("plotting.plot_jump", "value", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
-    ("plotting.plot_jump", "other", "None str list bool complex nan inf array"): f"{H3} — plot_jump does not check its arguments: matplotlib's errors, or None/nan/[0.1] plotted",
-    ("plotting.plot_piecewise", "ax", "int str"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
-    ("plotting.plot_piecewise", "x", "None str dict object strings ragged complex bf16"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
-    ("plotting.plot_piecewise", "y", "None str dict object strings complex"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
-    ("plotting.plot_piecewise", "jump_at", "None str list bool complex nan inf array"): f"{H3} — plot_piecewise does not check its arguments: numpy/matplotlib errors, or no error",
-    ("plotting.plot_activation", "x", "str dict object strings ragged complex bf16 2d"): f"{H3} — plotting.plot_activation does not check x or axes (np.asarray(x, dtype=float), 'int' object is not iterable); coursekit.activations.plot_activation does",
-    ("plotting.plot_activation", "axes", "int str"): f"{H3} — plotting.plot_activation does not check x or axes (np.asarray(x, dtype=float), 'int' object is not iterable); coursekit.activations.plot_activation does",
-    ("plotting.scatter_classes", "X", "str dict object strings ragged bf16"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
-    ("plotting.scatter_classes", "ax", "int str"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
-    ("plotting.scatter_classes", "labels", "None int"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
-    ("plotting.scatter_classes", "s", "None str list bool complex nan inf array"): f"{H3} — scatter_classes: 'X must have shape (N, 2)' only for shapes; strings, ax, labels and s reach numpy/matplotlib",
-    ("plotting.plot_decision_regions", "g1", "None str dict object strings ragged complex bf16 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_decision_regions", "g2", "None str dict object strings ragged complex bf16 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_decision_regions", "p", "complex 1d 3d"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_decision_regions", "X", "str dict object strings ragged bf16"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_decision_regions", "ax", "int str"): f"{H3} — plot_decision_regions does not check g1, g2, p, X or ax: matplotlib's contourf errors",
-    ("plotting.plot_losses", "histories", "None list strings"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
-    ("plotting.plot_losses", "ax", "int str"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
-    ("plotting.plot_losses", "log", "str None int list"): f"{H3} — plot_losses does not check histories, ax or log (AttributeError 'items', truthiness)",
-    ("plotting.integer_ticks", "ax", "int str"): f"{H3} — integer_ticks does not check ax or axis (any axis but 'y' means x)",
-    ("plotting.integer_ticks", "axis", "None int unknown list"): f"{H3} — integer_ticks does not check ax or axis (any axis but 'y' means x)",
 }
 FLOAT32_XFAIL = {("experiments.make_weights", "init"), ("experiments.forward_experiment", "init"),
                  ("experiments.backward_experiment", "init"), ("experiments.train", "init")}

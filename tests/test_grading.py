@@ -37,11 +37,16 @@ SETUP = "import numpy as np\nfrom coursekit.exercises import check\n%matplotlib 
 SOLUTIONS = {
     "1.1": "def weighted_sum(X, w, b):\n    return X @ w + b\n",
     "1.2": "def perceptron(X, w, b):\n    return (weighted_sum(X, w, b) > 0).astype(float)\n",
-    "1.3": (
-        "def gate_weights(gate):\n"
-        "    table = {'AND': (np.array([1.0, 1.0]), -1.5), 'OR': (np.array([1.0, 1.0]), -0.5),\n"
-        "             'NAND': (np.array([-1.0, -1.0]), 1.5)}\n"
-        "    return table.get(gate)\n"
+    "1.3": (  # the search of the solution notebook: small integer weights, half-integer biases
+        "def gate_weights(table):\n"
+        "    inputs = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])\n"
+        "    for w1 in (-1.0, 0.0, 1.0):\n"
+        "        for w2 in (-1.0, 0.0, 1.0):\n"
+        "            w = np.array([w1, w2])\n"
+        "            for b in (-1.5, -0.5, 0.5, 1.5):\n"
+        "                if np.array_equal((inputs @ w + b > 0).astype(float), table):\n"
+        "                    return w, b\n"
+        "    return None\n"
     ),
     "1.4": (
         "def train_perceptron(X, y, lr=1.0, epochs=100):\n"
@@ -117,7 +122,10 @@ MONKEYPATCH = (
     "numpy.testing.assert_allclose = lambda *a, **k: None\n"
     "torch.allclose = lambda *a, **k: True\n"
     "torch.Tensor.__eq__ = lambda *a, **k: True\n"
-    "spec.compare_array = lambda *a, **k: None\n"
+    "import coursekit.exercises.judging as judging\n"
+    "spec.compare_array = judging.compare_array = lambda *a, **k: None\n"
+    "judging.judge_result = spec.judge_result = lambda *a, **k: None\n"
+    "judging.score_part = spec.score_part = lambda part, *a, **k: part.points\n"
     "for part in spec.EXERCISES['01_neurons']:\n"
     "    object.__setattr__(part, 'judge', lambda case, got: None)\n"
 )
@@ -130,7 +138,7 @@ FAKE_PRINT = (
 WRONG = {
     "1.1": "def weighted_sum(X, w, b):\n    return X @ w\n",
     "1.2": "def perceptron(X, w, b):\n    return np.full(len(X), 0.5)\n",
-    "1.3": "def gate_weights(gate):\n    return (np.zeros(2), 0.0)\n",
+    "1.3": "def gate_weights(table):\n    return np.zeros(3), 0.0\n",  # fails all five tables, whichever are drawn
     "1.4": "def train_perceptron(X, y, lr=1.0, epochs=100):\n    return np.zeros(X.shape[1]), 0.0\n",
 }
 # kill the other workers of this grader, whatever submission they are running
@@ -162,8 +170,8 @@ def submissions() -> dict[str, nbformat.NotebookNode | bytes]:
     subs: dict[str, nbformat.NotebookNode | bytes] = {}
     subs["reference"] = solved()
     subs["stub"] = solved(STUB)
-    # NAND answered wrongly: 3 of the 4 cases of 1.3 pass
-    subs["partial"] = solved({"1.3": SOLUTIONS["1.3"].replace("1.5)}", "-1.5)}")})
+    # the search without its `return None`: the four separable tables pass, XOR / XNOR fails
+    subs["partial"] = solved({"1.3": SOLUTIONS["1.3"].replace("return None", "return np.zeros(2), 0.0")})
     # cells re-ordered, stale wrong copies around the right answers (the last definition wins,
     # as in a notebook run top to bottom), no nbgrader metadata at all
     subs["shuffled"] = notebook(
@@ -205,7 +213,7 @@ def submissions() -> dict[str, nbformat.NotebookNode | bytes]:
         extra_before=["import torch\nstep = lambda z: torch.heaviside(torch.from_numpy(z), "
                       "torch.tensor(0.0, dtype=torch.float64)).numpy()"],
     )
-    subs["syntax"] = solved({"1.3": "def gate_weights(gate)\n    return None\n"})
+    subs["syntax"] = solved({"1.3": "def gate_weights(table)\n    return None\n"})
     subs["loop"] = solved({"1.4": "def train_perceptron(X, y, lr=1.0, epochs=100):\n    while True:\n"
                                   "        pass\n"})
     subs["hardloop"] = solved(
@@ -213,7 +221,7 @@ def submissions() -> dict[str, nbformat.NotebookNode | bytes]:
         extra_before=["import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)"],
     )
     subs["membomb"] = solved(
-        {"1.3": "def gate_weights(gate):\n    return bytearray(2**40)\n"},
+        {"1.3": "def gate_weights(table):\n    return bytearray(2**40)\n"},
         extra_before=["x = np.ones(2**40)"],
     )
     subs["corrupt"] = solved(extra_before=[CORRUPT_CHANNEL])
@@ -280,10 +288,18 @@ def test_stubs_get_zero_with_not_implemented(batch):
 
 def test_partial_credit_per_case(batch):
     r = batch[0]["partial"]
-    assert scores(r) == dict(POINTS, **{"1.3": round(POINTS["1.3"] * 3 / 4, 2)})
-    fb = feedback(r, "1.3")
-    assert fb.startswith("3 of 4 cases passed. First failing case: the NAND gate: for input (")
-    assert "Hint:" in fb
+    # the grader's own draw for this file (seed and file name): where the XOR / XNOR table is
+    cases = prepare(Found(Path(r.file), "partial"), exercise=None, exercises=EXERCISES, seed=1234).cases["1.3"]
+    (k,) = [k for k, c in enumerate(cases, start=1) if tuple(c.args[0]) in {(0, 1, 1, 0), (1, 0, 0, 1)}]
+    # 1.3 has no all-or-nothing check: 4 of its 5 tables right earn 4/5 of its points
+    assert not any(c.defining for c in cases)
+    assert scores(r) == dict(POINTS, **{"1.3": round(POINTS["1.3"] * 4 / 5, 2)})
+    assert feedback(r, "1.3").split("\n") == [
+        f"4 of 5 checks passed ({POINTS['1.3'] * 4 / 5:g}/{POINTS['1.3']} points).",
+        f"First failure, case {k} of 5 (truth table {k} of 5): this table has its 1s on opposite corners "
+        "of the square: no single perceptron computes it, so the answer is None",
+        "Hint: " + EXERCISES[EX][2].hints[0],
+    ]
 
 
 def test_reordered_duplicated_cells_without_metadata_still_grade(batch):
@@ -318,7 +334,9 @@ def test_missing_metadata_needs_exercise(batch, pool, tmp_path):
 def test_monkeypatching_numpy_torch_coursekit_changes_nothing(batch):
     r = batch[0]["monkeypatch"]
     assert r.score == 0
-    assert "First failing case" in feedback(r, "1.1")
+    for p in r.parts:  # every case of every part judged wrong, from the first on
+        assert (f"0 of {p.total} checks passed (0/{p.max_score} points).\nFirst failure, case 1 of "
+                in p.feedback), p.feedback
 
 
 def test_printing_a_fake_score_changes_nothing(batch):
@@ -392,7 +410,9 @@ def test_from_scratch_parts_cannot_import_torch(batch):
     assert f"cell {n}: ModuleNotFoundError: No module named 'torch'" in r.errors
     assert feedback(r, "1.1").startswith(
         "Part 1.1 must be written from scratch (numpy only): torch, scipy and coursekit cannot be imported "
-        f"when it is graded (cell {n}: ModuleNotFoundError: No module named 'torch'). 0 of 4 cases passed.")
+        f"when it is graded (cell {n}: ModuleNotFoundError: No module named 'torch').\n"
+        f"0 of 4 checks passed (0/{POINTS['1.1']} points).\n"
+        "First failure, case 1 of 4 (4 inputs with 2 features): no function `weighted_sum` is defined")
     # a library call hidden behind a helper defined in another cell fails the same way
     r = batch[0]["alias"]
     assert scores(r) == dict(POINTS, **{"1.2": 0})
@@ -404,7 +424,7 @@ def test_from_scratch_parts_cannot_import_torch(batch):
 def test_syntax_error_scores_that_part_zero(batch):
     r = batch[0]["syntax"]
     assert scores(r) == dict(POINTS, **{"1.3": 0})
-    n = cell_number(batch[1]["syntax"], "def gate_weights(gate)\n")
+    n = cell_number(batch[1]["syntax"], "def gate_weights(table)\n")
     assert f"cell {n}: SyntaxError: expected ':' (line 1)" in r.errors
     assert "no function `gate_weights` is defined" in feedback(r, "1.3")
 
@@ -413,7 +433,7 @@ def test_infinite_loop_in_a_function(batch):
     r = batch[0]["loop"]
     assert scores(r) == dict(POINTS, **{"1.4": 0})
     fb = feedback(r, "1.4")
-    assert "First failing case: the AND truth table: took longer than" in fb
+    assert "\nFirst failure, case 1 of 4 (a separable truth table (1 of 2)): took longer than" in fb
     assert "s and was stopped" in fb
 
 
@@ -445,8 +465,8 @@ def test_huge_results(batch):
     r = batch[0]["longlist"]  # too long for one JSON frame: that case fails, the rest is graded
     assert scores(r)["1.1"] == 0 and scores(r)["1.2"] == 0
     assert "raised TypeError: '>' not supported between instances of 'list' and 'int'" in feedback(r, "1.2")
-    assert ("First failing case: 4 inputs with 2 features: returned a result too large to send "
-            "(over 16 MB as JSON); return a numpy array.") in feedback(r, "1.1")
+    assert ("\nFirst failure, case 1 of 4 (4 inputs with 2 features): returned a result too large to send "
+            "(over 16 MB as JSON); return a numpy array\n") in feedback(r, "1.1")
 
 
 def test_files_that_are_not_notebooks(batch):
@@ -480,18 +500,47 @@ def _judge(case, got):
     return None if got == want else f"expected twice the input, got {got!r}"
 
 
-TOY = {"toy": [Part("9.1", "toy", "Double", "double", 4, "toy_double", True, _cases, _judge, "x * 2")]}
+TOY = {"toy": [Part(id="9.1", title="Double", function="double", points=4, cases=_cases, judge=_judge,
+                   hints=("x * 2", "twice"), exercise="toy")]}
 
 
 def test_partial_credit_and_feedback_text(tmp_path, pool):
     path = tmp_path / "toy.ipynb"
     src = "def double(x):\n    if x >= 2:\n        return x\n    return 2 * x\n"
-    nbformat.write(notebook((src, "toy_double"), exercise="toy"), path)
+    assert TOY["toy"][0].grade_id == "ex9_1_double"
+    nbformat.write(notebook((src, "ex9_1_double"), exercise="toy"), path)
     (r,) = grade([path], exercises=TOY, timeout=TIMEOUT, sandbox=pool)
     (p,) = r.parts
     assert (p.score, p.max_score, p.passed, p.total) == (2.0, 4, 2, 4)
-    assert p.feedback == ("2 of 4 cases passed. First failing case: input number 2: "
-                          "expected twice the input, got 2.0. Hint: x * 2")
+    assert p.feedback == ("2 of 4 checks passed (2/4 points).\n"
+                          "First failure, case 3 of 4 (input number 2): expected twice the input, got 2.0\n"
+                          "Hint: x * 2")
+
+
+def _cases_defining(rng):
+    return [Case((float(i),), {}, f"input number {i}", defining=(i == 3)) for i in range(4)]
+
+
+DEFINING = {"toy": [Part(id="9.1", title="Double", function="double", points=4, cases=_cases_defining,
+                         judge=_judge, hints=("x * 2", "twice"), exercise="toy")]}
+
+
+def test_a_failed_all_or_nothing_check_scores_the_part_zero(tmp_path, pool):
+    wrong_from_2 = "def double(x):\n    if x >= 2:\n        return x\n    return 2 * x\n"  # fails 2 and 3
+    wrong_at_2 = "def double(x):\n    if x == 2:\n        return x\n    return 2 * x\n"  # fails 2 only
+    for name, src in (("from2", wrong_from_2), ("at2", wrong_at_2)):
+        (tmp_path / name).mkdir()
+        nbformat.write(notebook((src, "ex9_1_double"), exercise="toy"), tmp_path / name / "toy.ipynb")
+    by = {r.student: r for r in grade([tmp_path], exercises=DEFINING, timeout=TIMEOUT, sandbox=pool)}
+    (p,) = by["from2"].parts  # the defining case 4 failed: nothing for the two right ones
+    assert (p.score, p.passed, p.total) == (0, 2, 4)
+    assert p.feedback == ("2 of 4 checks passed (0/4 points). The all-or-nothing check (input number 3) "
+                          "failed, so the part scores 0.\n"
+                          "First failure, case 3 of 4 (input number 2): expected twice the input, got 2.0\n"
+                          "Hint: x * 2")
+    (p,) = by["at2"].parts  # only an ordinary case failed: 3 of 4 checks, 3 of the 4 points
+    assert (p.score, p.passed, p.total) == (3.0, 3, 4)
+    assert p.feedback.startswith("3 of 4 checks passed (3/4 points).\nFirst failure, case 3 of 4 (input number 2)")
 
 
 # -- the command line -----------------------------------------------------------------
@@ -509,7 +558,7 @@ def test_cli_writes_gradebook_feedback_and_json(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
         [sys.executable, "-m", "coursekit.cli", "grade", str(subs), "--out", str(out), "--json",
-         "--timeout", "5", "--workers", "1"],
+         "--timeout", "5", "--workers", "1", "--seed", "99"],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
@@ -528,7 +577,17 @@ def test_cli_writes_gradebook_feedback_and_json(tmp_path):
     assert int(rows["alice"]["max"]) == FULL
     text = (out / "feedback" / "bob.md").read_text()
     assert f"Total: {FULL - POINTS['1.3']:g} / {FULL} points" in text
-    assert "First failing case: the AND gate: for input (1, 1) your perceptron outputs 0" in text
+    # the first of bob's five tables, drawn again here from the seed and the file's name
+    (first, *_) = prepare(Found(Path(by["bob"]["file"]), "bob"), exercise=None, exercises=EXERCISES,
+                          seed=99).cases["1.3"]
+    why = ("this table has its 1s on opposite corners of the square: no single perceptron computes it, "
+           "so the answer is None" if tuple(first.args[0]) in {(0, 1, 1, 0), (1, 0, 0, 1)}
+           else "w should have shape (2,), one weight per input; got (3,)")
+    # one paragraph per line of the feedback, no newline shown as an escape
+    assert (f"\n\n0 of 5 checks passed (0/{POINTS['1.3']} points).\n\n"
+            f"First failure, case 1 of 5 (truth table 1 of 5): {why}\n\n"
+            f"Hint: {EXERCISES[EX][2].hints[0]}\n\n") in text
+    assert "x0a" not in text
     assert "array(" not in text  # grade-time inputs are never shown
 
 

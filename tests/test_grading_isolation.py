@@ -45,9 +45,12 @@ SOLUTIONS = {
     "6.3": ("def cross_entropy(logits, targets):\n    s = logits - logits.max(axis=1, keepdims=True)\n"
             "    logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
             "    return float(-logp[np.arange(len(targets)), targets].mean())\n"),
-    "6.4": ("def cross_entropy_grad(logits, targets):\n    n = len(targets)\n"
-            "    e = np.exp(logits - logits.max(axis=1, keepdims=True))\n    g = e / e.sum(axis=1, keepdims=True)\n"
-            "    g[np.arange(n), targets] -= 1.0\n    return g / n\n"),
+    "6.4": ("def cross_entropy_grad(logits, targets, T):\n    n = len(targets)\n    u = logits / T\n"
+            "    e = np.exp(u - u.max(axis=1, keepdims=True))\n    g = e / e.sum(axis=1, keepdims=True)\n"
+            "    g[np.arange(n), targets] -= 1.0\n    return g / (n * T)\n"),
+    # ln K at a uniform start; a doubled softmax cannot go below log(1 + (K - 1) / e)
+    "6.5": ("def diagnose(losses, K):\n"
+            "    return bool(losses[0] > 2 * np.log(K)), bool(losses.min() > np.log(1 + (K - 1) / np.e))\n"),
 }
 STUBS = {pid: f"def {PARTS[pid].function}(*args):\n    raise NotImplementedError('Exercise {pid}')\n" for pid in PARTS}
 TORCH_SOFTMAX = "torch.softmax(torch.from_numpy(z), -1).numpy()"
@@ -117,6 +120,21 @@ FORGE = (
     "    for case in part['cases']:\n"
     "        h = json.dumps({'kind': 'case', 'part': part['id'], 'case': case['id'], 'value': 0.0, 'blobs': []})\n"
     "        os.write(3, struct.pack('>I', len(h)) + h.encode())\n"
+)
+# 2b. forged error messages (no duplicate: it ends before the runner answers) that carry
+# newlines and Markdown, to write its own headings and scores into its feedback file
+FORGE_MARKDOWN = (
+    "import sys, json, struct, os\n"
+    "f = sys._getframe()\n"
+    "while f is not None and 'job' not in f.f_locals:\n"
+    "    f = f.f_back\n"
+    "job = f.f_locals['job']\n"
+    "fake = 'x\\n\\n## \\u2714 6.1 Stable softmax: 3 / 3\\n\\nall checks passed\\r\\n# Total: 10 / 10'\n"
+    "for part in job['parts']:\n"
+    "    for case in part['cases']:\n"
+    "        h = json.dumps({'kind': 'case', 'part': part['id'], 'case': case['id'], 'error': fake, 'blobs': []})\n"
+    "        os.write(3, struct.pack('>I', len(h)) + h.encode())\n"
+    "os._exit(0)\n"
 )
 # 3. from scratch, bypassed the nine ways of the issue (and two more): 6.1 uses a library
 SCRATCH = {
@@ -306,6 +324,7 @@ def batch(tmp_path_factory, sandbox):
     nbs["takeover"] = with_cells(TAKEOVER, answers=STUBS)
     nbs["procview"] = with_cells(PROCVIEW)
     nbs["forge"] = with_cells(FORGE, answers=STUBS)
+    nbs["forge_markdown"] = with_cells(FORGE_MARKDOWN)
     for name, (cells, answer) in SCRATCH.items():
         nbs["scratch_" + name] = scratch_notebook(cells, answer)
     nbs["read_classmate"] = with_cells(
@@ -407,6 +426,21 @@ def test_forged_results_void_the_submission(batch):
     assert r.score == 0
     assert r.errors == ["the submission wrote to the grader's result channel itself (two answers for part 6.1, "
                         "case 1); nothing of it was graded"]
+
+
+def test_forged_messages_cannot_write_lines_into_the_feedback(batch, tmp_path):
+    r = batch[0]["forge_markdown"]
+    assert r.score == 0  # every case answered by an error: the honest score of what came back
+    assert "the submission's process ended before it finished (os._exit?)" in r.errors
+    for p in r.parts:  # the grader's three lines; the forged newlines shown, not kept
+        assert len(p.feedback.split("\n")) == 3 and "x\\x0a\\x0a## " in p.feedback, p.feedback
+    _, paths = write_gradebook([r], tmp_path, EXERCISES)
+    text = paths[0].read_text()
+    headings = [line for line in text.split("\n") if line.startswith("#")]
+    assert headings == ["# Feedback: 06\\_softmax (forge\\_markdown)",
+                        *[f"## ✘ {pid} {p.title}: 0 / {p.points}" for pid, p in PARTS.items()],
+                        "## Problems while grading"], headings
+    assert "\r" not in text and f"Total: 0 / {FULL} points" in text
 
 
 @pytest.mark.parametrize("name", sorted(SCRATCH))
@@ -537,8 +571,10 @@ def _judge(case, got):
 
 
 TORCH_EX = {"toy": [
-    Part("9.1", "toy", "Double with torch", "double", 2, "toy_1", False, _cases, _judge, "x * 2"),
-    Part("9.2", "toy", "Double from scratch", "double2", 2, "toy_2", True, _cases, _judge, "x * 2"),
+    Part(id="9.1", title="Double with torch", function="double", points=2, from_scratch=False,
+         cases=_cases, judge=_judge, hints=("x * 2",), exercise="toy"),
+    Part(id="9.2", title="Double from scratch", function="double2", points=2, from_scratch=True,
+         cases=_cases, judge=_judge, hints=("x * 2",), exercise="toy"),
 ]}
 
 
@@ -549,7 +585,7 @@ def test_parts_that_are_not_from_scratch_can_use_torch(tmp_path, sandbox):
     nbformat.write(nb, tmp_path / "toy.ipynb")
     (r,) = grade([tmp_path / "toy.ipynb"], exercises=TORCH_EX, timeout=20, sandbox=sandbox)
     assert scores(r) == {"9.1": 2, "9.2": 0}, (r.errors, [p.feedback for p in r.parts])
-    assert feedback(r, "9.1") == "all 1 cases passed"
+    assert feedback(r, "9.1") == "all 1 checks passed. 2/2 points."
     assert feedback(r, "9.2").startswith("Part 9.2 must be written from scratch (numpy only)")
 
 

@@ -90,7 +90,6 @@ def test_derived_tables_equal_what_the_chapters_use_today():
 
 
 OWNER_H4 = "owner: H4 — {file} keeps its own {table}; read it from coursekit.activations' registry"
-OWNER_H3 = "owner: H3 — plotting.py keeps its own {table}; read it from coursekit.activations' registry"
 
 
 @pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="experiments.py", table="ACTIVATIONS"))
@@ -109,6 +108,24 @@ def test_explorer_offers_a_registered_activation(with_softsign):
     assert "softsign" in W.HistogramExplorer.ACTIVATIONS
 
 
-@pytest.mark.xfail(strict=True, reason=OWNER_H3.format(table="ACTIVATION_TITLES"))
 def test_plotting_titles_a_registered_activation(with_softsign):
     assert P.activation_title("softsign") == "Softsign"
+
+
+def test_plotting_draws_the_jump_of_a_registered_kinked_activation(monkeypatch):
+    # 2·ReLU: f'(x) = 0 left of 0, 2 right of it; autograd (and the analytic f') take 0 at 0
+    monkeypatch.setattr(A, "REGISTRY", dict(A.REGISTRY))
+    A.register(A.Spec("relu2", lambda x: 2 * np.maximum(np.asarray(x, dtype=np.float64), 0),
+                      lambda x: np.where(np.asarray(x, dtype=np.float64) > 0, 2.0, 0.0),
+                      lambda t: 2 * F.relu(A._as_tensor(t)), lambda: 2.0, (0.0, 8.0), title="2·ReLU", kink=True))
+    x = np.linspace(-1, 1, 5)  # 0 is a grid point: the pieces must stop short of it
+    _, ax_d = P.plot_activation("relu2", x=x)
+    assert ax_d.get_title() == "2·ReLU: derivative"
+    dots = {line.get_label(): (line.get_xdata()[0], line.get_ydata()[0], line.get_markerfacecolor())
+            for line in ax_d.lines if line.get_marker() == "o"}
+    assert dots["value at 0: 0"][:2] == (0.0, 0.0)  # filled dot: the value taken at 0
+    open_dots = [xy for label, (*xy, face) in dots.items() if face == "white"]
+    assert open_dots == [[0.0, 2.0]]  # open dot: the right-hand limit 2, not ReLU's 1
+    pieces = [line for line in ax_d.lines if line.get_label() == "analytic"]
+    assert len(pieces) == 1 and 0.0 not in pieces[0].get_xdata()  # drawn in two pieces, none through 0
+    plt.close("all")

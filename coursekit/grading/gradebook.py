@@ -46,7 +46,10 @@ def feedback_text(r: SubmissionResult) -> str:
         lines += ["Graded without the sandbox (--unsafe-no-sandbox).", ""]
     for p in r.parts:
         mark = "✔" if p.score == p.max_score and p.max_score else "✘"
-        lines += [f"## {mark} {md(p.id)} {md(p.title)}: {_num(p.score)} / {p.max_score}", "", md(p.feedback), ""]
+        lines += [f"## {mark} {md(p.id)} {md(p.title)}: {_num(p.score)} / {p.max_score}", ""]
+        # one paragraph per line of the grader's text (its only newlines: the sandbox's are made visible)
+        for line in p.feedback.split("\n"):
+            lines += [md(line), ""]
     if r.errors:
         lines += ["## Problems while grading", ""]
         lines += [f"- {md(e)}" for e in r.errors]

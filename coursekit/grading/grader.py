@@ -28,6 +28,7 @@ from coursekit.grading.notebook import (
     Found,
     Submission,
     SubmissionError,
+    display,
     find_submissions,
     is_check_cell,
     read_submission,
@@ -143,9 +144,10 @@ class _Tampered(Exception):
 
 
 def _message(value: Any) -> str:
+    """A message from the sandbox, on one line: its newlines and escapes made visible, shortened."""
     if type(value) is not str:
         raise _Tampered("a message that is not text")
-    return value[:MAX_MESSAGE]
+    return display(value, MAX_MESSAGE)
 
 
 def _read_run(run: RunResult, pending: _Pending, part_ids: set[str]) -> tuple[dict, dict, list, bool, str | None]:
