@@ -153,10 +153,12 @@ def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.r
     for _ in range(depth):
         W = np.asarray(scheme((width, fan_in), rng=rng), dtype=np.float64)
         if scale != 1.0:
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"):
                 W = scale * W
-            if not np.isfinite(W).all():
-                raise ValueError(f"scale={scale:g} makes the weights overflow float64; use a smaller scale")
+                finite = np.isfinite(W).all() and np.isfinite(np.sum(W * W))  # Var(z) sums squares
+            if not finite:
+                raise ValueError(f"scale={scale:g} makes the weights (or their squares, in every variance) "
+                                 "overflow float64; use a smaller scale")
         weights.append(W)
         fan_in = width
     return weights
