@@ -596,12 +596,18 @@ def plot_activation(activation: str | Activation, x=None, *, axes=None, **params
 
     ``x`` (1-D) defaults to 401 points on [−6, 6]; ``axes`` is a pair of axes or None
     (a new 1×2 figure). For the step, which autograd cannot differentiate, only the
-    analytic derivative is drawn. Returns the two axes.
+    analytic derivative is drawn. Returns the two axes. Titled in words and with the
+    y-limits of :func:`coursekit.plotting.plot_activation` (a flat derivative such as the
+    identity's is not zoomed to 0.96–1.04), which also draws the jumps of kinked ones.
     """
     from matplotlib.axes import Axes
 
+    from coursekit.plotting import _padded_limits, activation_title  # plotting imports this module
+
     act = activation if isinstance(activation, Activation) else get(activation, **params)
     x = np.linspace(-6.0, 6.0, 401) if x is None else as_float_array("x", x, ndim=1)
+    if x.size == 0:
+        raise ValueError("x must hold at least one point to draw; got an empty array")
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -610,17 +616,20 @@ def plot_activation(activation: str | Activation, x=None, *, axes=None, **params
           or not all(isinstance(ax, Axes) for ax in axes)):
         raise TypeError(f"axes must be a pair of matplotlib Axes (ax_f, ax_d) or None; got {describe(axes)}")
     ax_f, ax_d = axes
-    ax_f.plot(x, act.numpy(x), color="C0")
-    args = ", ".join(f"{k}={v:g}" for k, v in act.params.items())
-    ax_f.set_title(f"{act.name}({args})" if args else act.name)
+    f, d = act.numpy(x), act.grad(x)
+    title = activation_title(act.name, **act.params)
+    ax_f.plot(x, f, color="C0")
+    ax_f.set_title(title)
     ax_f.set_xlabel("x")
     ax_f.set_ylabel("f(x)")
-    ax_d.plot(x, act.grad(x), color="C1", lw=3, alpha=0.6, label="analytic")
+    ax_f.set_ylim(*_padded_limits(float(f.min()), float(f.max())))
+    ax_d.plot(x, d, color="C1", lw=3, alpha=0.6, label="analytic")
     if act.name != "step":
         ax_d.plot(x, autograd_grad(act, x), "k--", lw=1.2, label="autograd")
-    ax_d.set_title("derivative: analytic and autograd" if act.name != "step" else "derivative (analytic)")
+    ax_d.set_title(f"{title}: derivative")
     ax_d.set_xlabel("x")
     ax_d.set_ylabel("f'(x)")
+    ax_d.set_ylim(*_padded_limits(min(0.0, float(d.min())), max(1.0, float(d.max()))))
     ax_d.legend()
     return axes
 

@@ -32,8 +32,9 @@ from coursekit._checks import (
     describe,
 )
 
-#: Activations the experiments accept (the step is left out: its gradient is 0 everywhere).
-ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "gelu", "silu")
+#: Activations the experiments accept: the registry's differentiable ones (the step is left out:
+#: its gradient is 0 everywhere). A live view, so an activation registered later is in it too.
+ACTIVATIONS: Sequence[str] = acts.DIFFERENTIABLE
 
 InitSpec = str | float | Callable[..., np.ndarray]
 
@@ -136,7 +137,12 @@ def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.r
     scale = check_number("scale", scale, minimum=0.0)
     rng = check_rng("rng", rng)
     if isinstance(init, str):
-        scheme = ckinit.get(init)
+        if init not in ckinit.SCHEMES:  # also those of init.get that need more than (shape, rng)
+            needs = (f" ({init!r} needs more arguments: pass a function f(shape, rng=rng))"
+                     if init in ckinit.INITIALIZERS else "")
+            raise ValueError(f"unknown scheme {init!r} for init{needs}; valid choices: "
+                             f"{', '.join(map(repr, ckinit.SCHEMES))}")
+        scheme = ckinit.SCHEMES[init]
     elif callable(init):
         scheme = init
     elif _is_real(init):  # int, float and numpy scalars such as np.float32
@@ -375,7 +381,12 @@ def backward_factor(activation: str, *, fan_out: int, weight_std: float, z_var: 
     """
     fan_out = check_int("fan_out", fan_out, minimum=1)
     weight_std = check_number("weight_std", weight_std, minimum=0.0)
-    return fan_out * weight_std**2 * slope_second_moment(activation, z_var)
+    z_var = check_number("z_var", z_var, minimum=0.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # numpy floats: inf on overflow (python's ** raises)
+        factor = float(np.float64(fan_out) * np.float64(weight_std) ** 2 * slope_second_moment(activation, z_var))
+    if not math.isfinite(factor):
+        raise ValueError(f"weight_std={weight_std:g} makes the factor fan_out · weight_std² · E[f'²] overflow float64")
+    return factor
 
 
 def variance_recursion(*, depth: int = 5, width: int = 100, weight_std: float = 1.0,
@@ -503,42 +514,11 @@ def saturation_bounds(activation: str) -> tuple[float, float]:
     """``(lo, hi)`` such that f is saturated exactly where z <= lo or z >= hi.
 
     Derived from ``coursekit.activations``' derivative and 5 % threshold, not re-typed:
-    about (−4.38, 4.38) for the sigmoid, (−2.18, 2.18) for tanh, (0, inf) for ReLU,
+    about (−4.36, 4.36) for the sigmoid, (−2.18, 2.18) for tanh, (0, inf) for ReLU,
     (−inf, inf) for the identity. Raises ValueError where the unsaturated set is not one
     interval (GELU, SiLU): use ``coursekit.activations.saturated_fraction`` for those.
     """
-    return _saturation_bounds(check_choice("activation", activation, ACTIVATIONS))
-
-
-@functools.cache
-def _saturation_bounds(activation: str) -> tuple[float, float]:
-    act = _activation(activation)
-    peak = acts.peak_grad(act.name, **act.params)
-    threshold = acts.SATURATION_THRESHOLD * peak
-
-    def saturated(z: float) -> bool:
-        return bool(abs(act.grad(np.array([z]))[0]) < threshold)
-
-    grid = np.linspace(-50.0, 50.0, 100_001)  # includes 0 exactly
-    ok = np.abs(act.grad(grid)) >= threshold
-    inside = np.flatnonzero(ok)
-    if inside.size == 0 or not np.all(ok[inside[0]:inside[-1] + 1]):
-        raise ValueError(f"activation {activation!r} has no single unsaturated interval")
-
-    def edge(sat: float, unsat: float) -> float:
-        for _ in range(80):  # bisection: 80 halvings of 1e-3 reach float64 resolution
-            mid = 0.5 * (sat + unsat)
-            if mid in (sat, unsat):
-                break
-            if saturated(mid):
-                sat = mid
-            else:
-                unsat = mid
-        return sat
-
-    lo = -math.inf if inside[0] == 0 else edge(grid[inside[0] - 1], grid[inside[0]])
-    hi = math.inf if inside[-1] == grid.size - 1 else edge(grid[inside[-1] + 1], grid[inside[-1]])
-    return float(lo), float(hi)
+    return acts.saturation_bounds(check_choice("activation", activation, ACTIVATIONS))
 
 
 @contextlib.contextmanager
@@ -833,6 +813,18 @@ def from_weights(weights: Sequence[np.ndarray]) -> Callable[..., np.ndarray]:
     return init
 
 
+def _logits(net: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """net(X), or a ValueError naming net where a net for other inputs fails deep inside torch."""
+    try:
+        out = net(X)
+    except RuntimeError as exc:  # another input width or dtype
+        raise ValueError(f"net cannot take X of shape {tuple(X.shape)} as float32: {exc}") from None
+    if not isinstance(out, torch.Tensor) or out.shape != y.shape:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else describe(out)
+        raise ValueError(f"net must return logits of shape {tuple(y.shape)} (one per row of X); got {got}")
+    return out
+
+
 def fit_binary(net: torch.nn.Module, X, y, *, steps: int = 1000, lr: float = 0.01) -> tuple[float, float]:
     """Train ``net`` (logits out, shape (N, 1)) with Adam on ``BCEWithLogitsLoss``; return (final loss, accuracy).
 
@@ -843,8 +835,12 @@ def fit_binary(net: torch.nn.Module, X, y, *, steps: int = 1000, lr: float = 0.0
     y = torch.as_tensor(as_float_array("y", y, ndim=2), dtype=torch.float32)
     if y.shape != (X.shape[0], 1):
         raise ValueError(f"y must have shape ({X.shape[0]}, 1), one 0/1 label per row of X; got {tuple(y.shape)}")
+    if not torch.all((y == 0) | (y == 1)):
+        raise ValueError("y must contain only 0 and 1 (binary labels)")
     if not isinstance(net, torch.nn.Module):
         raise TypeError(f"net must be a torch.nn.Module; got {describe(net)}")
+    if not any(p.requires_grad for p in net.parameters()):
+        raise ValueError(f"net has no trainable parameters; got {describe(net)}")
     steps = check_int("steps", steps, minimum=0)
     lr = check_number("lr", lr, positive=True)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
@@ -852,11 +848,11 @@ def fit_binary(net: torch.nn.Module, X, y, *, steps: int = 1000, lr: float = 0.0
     with _one_torch_thread():
         for _ in range(steps):
             optimizer.zero_grad()
-            loss = loss_fn(net(X), y)
+            loss = loss_fn(_logits(net, X, y), y)
             loss.backward()
             optimizer.step()
         with torch.no_grad():
-            logits = net(X)
+            logits = _logits(net, X, y)
             loss = loss_fn(logits, y).item()
             acc = ((logits > 0).float() == y).float().mean().item()
     return loss, acc

@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from coursekit._checks import as_float_array, check_int, check_number, check_rng, describe
+from coursekit._checks import (
+    as_float_array,
+    check_bool,
+    check_int,
+    check_number,
+    check_rng,
+    describe,
+)
 
 __all__ = [
     "softmax",
@@ -149,25 +156,25 @@ def softmax_jacobian(z: Any) -> np.ndarray:
     return p[..., :, None] * (np.eye(p.shape[-1], dtype=p.dtype) - p[..., None, :])  # p_i (δ_ij - p_j)
 
 
-def _check_targets(targets: Any, n: int, k: int) -> np.ndarray:
-    """``targets`` as an int64 array of shape (n,) with values in [0, k), or a clear error (n = -1: the caller saw targets are not 1-D)."""
+def _check_targets(targets: Any, n: int, k: int, name: str = "targets", rows: str = "logits") -> np.ndarray:
+    """``targets`` (called ``name``) as an int64 array of shape (n,) with values in [0, k), or a clear error (n = -1: the caller saw targets are not 1-D)."""
     targets = _to_numpy(targets)
     try:
         t = np.asarray(targets)
     except (ValueError, TypeError) as exc:
-        raise TypeError(f"targets must be an array of integer class indices; got {describe(targets)} ({exc})") from None
+        raise TypeError(f"{name} must be an array of integer class indices; got {describe(targets)} ({exc})") from None
     if t.dtype.kind not in "iu":  # bool ("b") is refused too: True/False are not class indices
         hint = ""
         if t.dtype.kind == "f":
             hint = (" (not probabilities or one-hot rows; "
-                    "convert whole-number floats with targets.astype(np.int64))")
-        raise TypeError(f"targets must be integer class indices{hint}; got {describe(t)}")
+                    f"convert whole-number floats with {name}.astype(np.int64))")
+        raise TypeError(f"{name} must be integer class indices{hint}; got {describe(t)}")
     if t.shape != (n,):
-        want = f"({n},), one class index per row of logits" if n >= 0 else "(N,), a 1-D array"
-        raise ValueError(f"targets must have shape {want}; got {describe(t)}")
+        want = f"({n},), one class index per row of {rows}" if n >= 0 else "(N,), a 1-D array"
+        raise ValueError(f"{name} must have shape {want}; got {describe(t)}")
     if n and (t.min() < 0 or t.max() >= k):
         bad = t[(t < 0) | (t >= k)]
-        raise ValueError(f"targets must be class indices in [0, {k - 1}] for {k} classes; "
+        raise ValueError(f"{name} must be class indices in [0, {k - 1}] for {k} classes; "
                          f"got {bad.size} out of range, e.g. {int(bad[0])}")
     return t.astype(np.int64, copy=False)
 
@@ -257,14 +264,21 @@ def kl_divergence(p: Any, q: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- section 8: a classifier trained two ways
 
 
+_MAX_CLASSES = 100_000  # a (2, K) weight matrix and (N, K) logits stay small
+_MAX_POINTS = 10_000_000
+
+
 def make_blobs(num_classes: int = 10, n_per_class: int = 100, *, radius: float = 6.0,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``num_classes`` unit-variance Gaussian blobs with centres evenly on a circle of ``radius``.
 
     Returns X (num_classes · n_per_class, 2) and y (N,) int64 class indices, class by class.
     """
-    num_classes = check_int("num_classes", num_classes, minimum=1)
-    n_per_class = check_int("n_per_class", n_per_class, minimum=1)
+    num_classes = check_int("num_classes", num_classes, minimum=1, maximum=_MAX_CLASSES)
+    n_per_class = check_int("n_per_class", n_per_class, minimum=1, maximum=_MAX_POINTS)
+    if num_classes * n_per_class > _MAX_POINTS:
+        raise ValueError(f"num_classes · n_per_class must be <= {_MAX_POINTS:,} points; got "
+                         f"{num_classes} · {n_per_class}")
     radius = check_number("radius", radius, minimum=0.0)
     rng = check_rng("rng", rng)
     angles = 2 * np.pi * np.arange(num_classes) / num_classes
@@ -284,8 +298,14 @@ def train_linear_classifier(X: Any, y: Any, *, softmax_first: bool = False, step
     import torch
 
     X = torch.tensor(as_float_array("X", X, ndim=2), dtype=torch.float32)
-    t = torch.from_numpy(_check_targets(y, X.shape[0], np.iinfo(np.int64).max))
+    t = torch.from_numpy(_check_targets(y, X.shape[0], np.iinfo(np.int64).max, "y", "X"))
+    softmax_first = check_bool("softmax_first", softmax_first)
+    if t.numel() == 0:
+        raise ValueError(f"X must hold at least one row (the loss is a mean over rows); got {tuple(X.shape)}")
     k = int(t.max()) + 1
+    if k > _MAX_CLASSES:
+        raise ValueError(f"y holds class index {k - 1}: the classifier would need {k:,} outputs "
+                         f"(at most {_MAX_CLASSES:,})")
     steps = check_int("steps", steps, minimum=1)
     lr = check_number("lr", lr, positive=True)
     torch.manual_seed(check_int("seed", seed, minimum=0))

@@ -24,10 +24,12 @@ import functools
 import math
 import struct
 import zlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from coursekit import activations as acts
 from coursekit import experiments as ex
 from coursekit import init as ckinit
 from coursekit._checks import check_choice, check_int, check_number
@@ -35,15 +37,7 @@ from coursekit.plotting import PALETTE
 
 #: Histogram x-range per activation: the whole output range of bounded activations (tanh is
 #: negative too), a fixed window for unbounded ones (values beyond it land in the edge bins).
-HIST_RANGES: dict[str, tuple[float, float]] = {
-    "sigmoid": (0.0, 1.0),
-    "tanh": (-1.0, 1.0),
-    "relu": (0.0, 4.0),
-    "leaky_relu": (-0.25, 4.0),
-    "identity": (-4.0, 4.0),
-    "gelu": (-0.5, 4.0),
-    "silu": (-0.5, 4.0),
-}
+HIST_RANGES: Mapping[str, tuple[float, float]] = acts.HIST_RANGES  # the registry's, a live view
 
 #: y-axis ticks: fraction of the layer's values per bin, on a square-root axis so that both a
 #: spike and a spread-out histogram stay visible. The axis ends at :data:`Y_MAX`: a bin holding
@@ -400,7 +394,7 @@ class HistogramExplorer:
     widgets, and ``presets`` holds buttons that set exact scales (:data:`SCALE_PRESETS`).
     """
 
-    ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+    ACTIVATIONS: Sequence[str] = acts.EXPLORER_NAMES  # the registry's: one unsaturated interval each
     WIDTHS = (10, 25, 50, 100, 200, 400)
     MAX_DEPTH = 10
     LOG10_SCALE_RANGE = (-3.0, 1.0)  # weight scale 0.001 … 10

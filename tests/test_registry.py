@@ -89,21 +89,15 @@ def test_derived_tables_equal_what_the_chapters_use_today():
     assert A.KINKED == ("relu", "leaky_relu")
 
 
-OWNER_H4 = "owner: H4 — {file} keeps its own {table}; read it from coursekit.activations' registry"
-
-
-@pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="experiments.py", table="ACTIVATIONS"))
 def test_experiments_accept_a_registered_activation(with_softsign):
     assert "softsign" in E.ACTIVATIONS
     E.saturation_bounds("softsign")
 
 
-@pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="widgets.py", table="HIST_RANGES"))
 def test_widgets_hist_range_of_a_registered_activation(with_softsign):
     assert W.hist_range("softsign") == (-1.0, 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=OWNER_H4.format(file="widgets.py", table="HistogramExplorer.ACTIVATIONS"))
 def test_explorer_offers_a_registered_activation(with_softsign):
     assert "softsign" in W.HistogramExplorer.ACTIVATIONS
 
@@ -128,4 +122,28 @@ def test_plotting_draws_the_jump_of_a_registered_kinked_activation(monkeypatch):
     assert open_dots == [[0.0, 2.0]]  # open dot: the right-hand limit 2, not ReLU's 1
     pieces = [line for line in ax_d.lines if line.get_label() == "analytic"]
     assert len(pieces) == 1 and 0.0 not in pieces[0].get_xdata()  # drawn in two pieces, none through 0
+    plt.close("all")
+
+
+@pytest.mark.parametrize("name,params", [(n, {}) for n in A.NAMES] + [("leaky_relu", {"negative_slope": 0.1})])
+def test_activations_plot_titles_and_limits_like_plotting(name, params):
+    # the chapter 03 figure (coursekit.plotting) and the older activations.plot_activation agree
+    a_f, a_d = A.plot_activation(name, **params)
+    p_f, p_d = P.plot_activation(name, **params)
+    assert a_f.get_title() == p_f.get_title()
+    assert a_d.get_title() == p_d.get_title() == f"{a_f.get_title()}: derivative"
+    assert a_f.get_ylim() == pytest.approx(p_f.get_ylim()) and a_d.get_ylim() == pytest.approx(p_d.get_ylim())
+    plt.close("all")
+
+
+def test_activations_plot_names_in_words_and_does_not_zoom_a_flat_derivative():
+    ax_f, ax_d = A.plot_activation("leaky_relu", negative_slope=0.1)
+    assert ax_f.get_title() == "LeakyReLU, slope 0.1" and "leaky_relu" not in ax_d.get_title()
+    _, ax_d = A.plot_activation("identity")  # f' = 1 everywhere: the axis still shows 0 to 1, padded by 10 %
+    assert ax_d.get_ylim() == pytest.approx((-0.1, 1.1))
+    ax_f, ax_d = A.plot_activation("sigmoid", x=np.linspace(-6, 6, 101))
+    lo, hi = ax_d.get_ylim()  # f' peaks at 1/4, but the axis keeps 0 … 1 in view
+    assert lo == pytest.approx(-0.1) and hi == pytest.approx(1.1)
+    lo, hi = ax_f.get_ylim()  # sigmoid(±6) = 0.0025, 0.9975; span < 1 is padded as 1
+    assert lo == pytest.approx(1 / (1 + math.exp(6)) - 0.1) and hi == pytest.approx(1 / (1 + math.exp(-6)) + 0.1)
     plt.close("all")
