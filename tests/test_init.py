@@ -1,7 +1,7 @@
 """coursekit.init against torch.nn.init: same formulas, same defaults, same distributions.
 
 Random schemes are compared statistically: the sample std must lie within a 6-sigma band of
-the std the published formula gives (written out here from COURSE.md, not taken from the
+the std the published formula gives (written out here by hand, not taken from the
 code), and a two-sample KS test between a seeded numpy sample and a seeded torch sample must
 not reject at p = 1e-4.
 """
