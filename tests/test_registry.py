@@ -91,7 +91,23 @@ def test_derived_tables_equal_what_the_chapters_use_today():
 
 def test_experiments_accept_a_registered_activation(with_softsign):
     assert "softsign" in E.ACTIVATIONS
-    E.saturation_bounds("softsign")
+    lo, hi = E.saturation_bounds("softsign")
+    assert hi == pytest.approx(math.sqrt(20) - 1, abs=1e-9) and lo == pytest.approx(-hi, abs=1e-9)
+    r = E.forward_experiment(depth=2, width=8, n_samples=20, activation="softsign", seed=3)
+    for z, h in zip(r.pre_activations, r.activations, strict=True):
+        np.testing.assert_allclose(h, softsign(z), rtol=1e-15)
+    # E[f'(z)²] for z ~ N(0, 1), against a Monte-Carlo mean over 10⁶ draws (f'² <= 1: std error < 1e-3)
+    z = np.random.default_rng(0).standard_normal(1_000_000)
+    assert E.slope_second_moment("softsign") == pytest.approx(np.mean(softsign_grad(z) ** 2), abs=2e-3)
+    # a wide z (var 10⁴, the saturated regime): E[σ'(z)²] ≈ φ(0)/sd · ∫σ'² = 0.3989 / 100 / 6 ≈ 6.65e-4
+    # (Monte Carlo: σ'² <= 1/16, so the std error over 10⁶ draws is below 1e-5)
+    assert E.slope_second_moment("sigmoid", 1e4) == pytest.approx(np.mean(A.sigmoid_grad(100 * z) ** 2), rel=0.05)
+    assert E.slope_second_moment("sigmoid", 1e4) == pytest.approx(1 / math.sqrt(2 * math.pi) / 600, rel=1e-3)
+    _, second = E._gauss_moments("tanh", 1e4)  # E[tanh(z)²] = 1 − E[1 − tanh²] ≈ 1 − φ(0)/sd · 2
+    assert second == pytest.approx(1 - 2 / math.sqrt(2 * math.pi) / 100, rel=1e-4)
+    run = E.train_deep(*E.make_moons(40, rng=np.random.default_rng(0)), depth=2, width=4, activation="softsign",
+                       init="xavier_normal", steps=3)
+    assert len(run.losses) == 4 and all(math.isfinite(v) for v in run.losses)
 
 
 def test_widgets_hist_range_of_a_registered_activation(with_softsign):
@@ -100,6 +116,13 @@ def test_widgets_hist_range_of_a_registered_activation(with_softsign):
 
 def test_explorer_offers_a_registered_activation(with_softsign):
     assert "softsign" in W.HistogramExplorer.ACTIVATIONS
+    explorer = W.HistogramExplorer(depth=2, width=10, n_samples=50, activation="softsign", seed=1)
+    assert "softsign" in explorer.controls["activation"].options
+    _, stats = explorer.frame()
+    ref = E.forward_experiment(depth=2, width=10, n_samples=50, activation="softsign", init="normal", seed=1)
+    for got, want in zip(stats, ref.stats, strict=True):  # the explorer computes in float32
+        assert got.std == pytest.approx(want.std, rel=1e-4)
+        assert got.saturated == pytest.approx(want.saturated, abs=1 / 500 + 1e-9)  # one value of 500 may flip
 
 
 def test_plotting_titles_a_registered_activation(with_softsign):
