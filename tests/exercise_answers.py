@@ -106,7 +106,7 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
         ("variance used as the std (partial: only the rng check passes)",
          "def kaiming_normal(fan_in, fan_out, rng, mode='fan_in', gain=2**0.5):\n"
          "    fan = fan_in if mode == 'fan_in' else fan_out\n"
-         "    return rng.normal(0, gain**2 / fan, size=(fan_out, fan_in))\n", 3 / 5),
+         "    return rng.normal(0, gain**2 / fan, size=(fan_out, fan_in))\n", 2 / 5),
     ],
     "5.3": [
         ("stub", stub("layer_stats", "5.3", "X, weights, activation"), 0),
@@ -119,6 +119,24 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
         ("stub", stub("tanh_std", "5.4", "fan_in"), 0),
         ("LeCun's 1/sqrt(fan_in)", "def tanh_std(fan_in):\n    return 1 / np.sqrt(fan_in)\n", 0),
         ("the gain itself", "def tanh_std(fan_in):\n    return 5 / 3\n", 0),
+    ],
+    "5.5": [
+        ("stub", stub("distinct_units", "5.5", "W1, b1, W2, b2, X, y, lr, steps"), 0),
+        ("the width (symmetry ignored)", "def distinct_units(W1, b1, W2, b2, X, y, lr, steps):\n"
+         "    return W1.shape[0]\n", 0),
+        ("rows of W1 counted before training (hint 2 with the training left out; partial: 5 of 6)",
+         "def distinct_units(W1, b1, W2, b2, X, y, lr, steps):\n"
+         "    rows = []\n    for row in W1:\n"
+         "        if not any(np.max(np.abs(row - r)) <= 1e-8 for r in rows):\n            rows.append(row)\n"
+         "    return len(rows)\n", 2 * 5 / 6),
+        ("the hint pasted as the answer", "def distinct_units(W1, b1, W2, b2, X, y, lr, steps):\n"
+         "    return ('Two hidden units with the same incoming weights and bias compute the same activation; '\n"
+         "            'units that differ anywhere drift apart once training starts')\n", 0),
+        ("reasoning instead of training: whole units (incoming, bias, outgoing) compared at the start",
+         "def distinct_units(W1, b1, W2, b2, X, y, lr, steps):\n"
+         "    units = np.hstack([W1, b1[:, None], W2.T])\n    kept = []\n    for u in units:\n"
+         "        if not any(np.max(np.abs(u - v)) <= 1e-8 for v in kept):\n            kept.append(u)\n"
+         "    return len(kept)\n", FULL),
     ],
     "6.1": [
         ("stub", stub("softmax", "6.1", "z"), 0),

@@ -185,6 +185,7 @@ WRONG_WORDS = {  # part -> [(index in the shared answer set, words the first fai
     "5.2": [(1, "not drawn from the rng argument"), (2, "variance")],
     "5.3": [(1, "before the activation")],
     "5.4": [(1, "too small"), (2, "too large")],
+    "5.5": [(1, "that is the width"), (2, "before training"), (3, "returned a string")],
     "6.1": [(1, "NaN"), (2, "`torch`"), (3, "NaN")],
     "6.2": [(1, "-inf")],
     "6.3": [(1, "epsilon of 1e-07 inside the log"), (2, "sum over the batch")],
@@ -224,7 +225,7 @@ def test_wrong_answer_gets_specific_feedback_and_the_rule_s_score(part_id, index
     assert "Traceback" not in result.message and "coursekit/" not in result.message
 
 
-@pytest.mark.parametrize("part_id", ["3.1", "5.2", "6.1", "6.2"])
+@pytest.mark.parametrize("part_id", ["3.1", "5.2", "5.5", "6.1", "6.2"])
 def test_defining_property_is_all_or_nothing(part_id):
     """The transcription bug each of these parts exists to catch scores 0, whatever else it gets right."""
     part = get_part(part_id)
@@ -654,3 +655,43 @@ def test_cross_entropy_judge_knows_ln_k():
     k = case.args[0].shape[1]
     assert part.judge(case, math.log(k)) is None
     assert part.judge(case, math.log(k) + 1e-3) is not None
+
+
+def test_symmetry_cases_have_the_answers_the_lesson_says_and_clear_margins():
+    """5.5 on 20 seeds: units that start identical stay identical (to far below the 1e-8 tolerance), units that
+    differ anywhere end up far apart; torch's autograd training is the judge, so check the kinds' answers."""
+    from coursekit.exercises.parts import ex05
+
+    part = get_part("5.5")
+    for seed in range(20):
+        for case in part.cases(np.random.default_rng(seed)):
+            W1, b1, W2 = case.args[0], case.args[1], case.args[2]
+            trained = ex05._trained_w1(case)
+            gaps = np.max(np.abs(trained[:, None, :] - trained[None, :, :]), axis=2)[np.triu_indices(len(W1), 1)]
+            assert np.all((gaps < 1e-10) | (gaps > 1e-6)), (seed, case.label, gaps.min())
+            units = np.hstack([W1, b1[:, None], W2.T])  # whole units at the start: exact copies or not
+            copies = len({tuple(u) for u in units})
+            answer = ex05._count_rows(trained)
+            assert answer == copies, (seed, case.label)
+            if "constant init: every" in case.label or case.label == "zero init":
+                assert answer == 1 and case.defining == ("constant" in case.label)
+            elif "in groups" in case.label:
+                assert 2 <= answer <= len(W1) // 2
+            else:
+                assert answer == len(W1), (seed, case.label)
+                if "constant first layer" in case.label:
+                    assert ex05._count_rows(W1) == 1  # W1 alone looks symmetric; W2 breaks the tie
+
+
+def test_symmetry_case_uses_nn_linear_s_default_init():
+    """The case labelled nn.Linear's default draws what torch draws: U(±1/√fan_in) for weights and biases."""
+    import torch
+
+    layer = torch.nn.Linear(400, 300, dtype=torch.float64)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    bound = 1 / math.sqrt(400)
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound and np.abs(w).max() > bound * (1 - 1e-3)
+    assert abs(w.std() / (bound / math.sqrt(3)) - 1) < 8 * 0.45 / math.sqrt(w.size)
+    case = next(c for c in get_part("5.5").cases(np.random.default_rng(PUBLIC_SEED)) if "nn.Linear" in c.label)
+    W1, b1 = case.args[0], case.args[1]
+    assert np.abs(W1).max() <= 1 / math.sqrt(W1.shape[1]) and np.abs(b1).max() <= 1 / math.sqrt(W1.shape[1])

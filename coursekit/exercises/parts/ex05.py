@@ -1,4 +1,4 @@
-"""Exercise 05 · Parameter initialization: Xavier and He from the given rng, layer statistics, tanh's scale.
+"""Exercise 05 · Parameter initialization: Xavier and He from the given rng, layer statistics, tanh's scale, symmetry.
 
 Random answers are judged statistically (bands of 8 standard errors), never
 seed-exact, except for the one property that is exact: weights drawn from
@@ -226,6 +226,92 @@ def _judge_5_4(case: Case, got: Any) -> str | None:
     return None
 
 
+UNIT_TOL = 1e-8  # two rows of W1 are the same unit when every entry agrees within this
+
+
+def _count_rows(W: np.ndarray, tol: float = UNIT_TOL) -> int:
+    """The number of distinct rows of W, two rows being equal when every entry agrees within ``tol``."""
+    reps: list[np.ndarray] = []
+    for row in W:
+        if not any(float(np.max(np.abs(row - r))) <= tol for r in reps):
+            reps.append(row)
+    return len(reps)
+
+
+def _trained_w1(case: Case) -> np.ndarray:
+    """W1 after ``steps`` full-batch gradient-descent steps on the MSE, computed with torch's autograd."""
+    torch = torch_module()
+    W1, b1, W2, b2, X, y, lr, steps = case.args
+    params = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (W1, b1, W2, b2)]
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(steps):
+        w1, c1, w2, c2 = params
+        loss = ((torch.tanh(Xt @ w1.T + c1) @ w2.T + c2 - yt) ** 2).mean()
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            params = [(p - lr * g).requires_grad_(True) for p, g in zip(params, grads, strict=True)]
+    return params[0].detach().numpy()
+
+
+def _cases_5_5(rng: np.random.Generator) -> list[Case]:
+    cases = []
+
+    def shapes():
+        return int(rng.integers(2, 6)), int(rng.integers(6, 13)), int(rng.integers(1, 3)), int(rng.integers(20, 41))
+
+    def add(W1, b1, W2, b2, N, d, k, label, defining=False):
+        X = rng.normal(size=(N, d))
+        y = rng.normal(size=(N, k))
+        lr, steps = float(rng.uniform(0.05, 0.3)), int(rng.integers(50, 151))
+        cases.append(Case((W1, b1, W2, b2, X, y, lr, steps), {}, label, defining))
+
+    d, H, k, N = shapes()
+    c = rng.uniform(0.2, 0.8, size=3)
+    add(np.full((H, d), c[0]), np.full(H, c[1]), np.full((k, H), c[2]), np.zeros(k), N, d, k,
+        "constant init: every weight of a layer equal", True)
+    d, H, k, N = shapes()
+    add(np.zeros((H, d)), np.zeros(H), np.zeros((k, H)), np.zeros(k), N, d, k, "zero init")
+    d, H, k, N = shapes()
+    add(np.full((H, d), c[0]), np.full(H, c[1]), rng.normal(size=(k, H)) / math.sqrt(H), np.zeros(k), N, d, k,
+        "constant first layer, random second layer")
+    d, H, k, N = shapes()
+    add(np.full((H, d), c[0]) + 1e-4 * rng.normal(size=(H, d)), np.full(H, c[1]),
+        np.full((k, H), c[2]) + 1e-4 * rng.normal(size=(k, H)), np.zeros(k), N, d, k,
+        "constant init plus noise of size 1e-4")
+    d, H, k, N = shapes()
+    add(rng.uniform(-1, 1, size=(H, d)) / math.sqrt(d), rng.uniform(-1, 1, size=H) / math.sqrt(d),
+        rng.uniform(-1, 1, size=(k, H)) / math.sqrt(H), rng.uniform(-1, 1, size=k) / math.sqrt(H), N, d, k,
+        "nn.Linear's default init, U(±1/√fan_in)")
+    d, H, k, N = shapes()
+    groups = int(rng.integers(2, H // 2 + 1))
+    member = np.concatenate([np.arange(groups), rng.integers(0, groups, size=H - groups)])
+    member = member[rng.permutation(H)]  # every group has at least one unit, in any order
+    add(rng.normal(size=(groups, d))[member] / math.sqrt(d), rng.normal(size=groups)[member] * 0.1,
+        (rng.normal(size=(k, groups)) / math.sqrt(H))[:, member], np.zeros(k), N, d, k,
+        "random init, but units copied in groups")
+    return cases
+
+
+def _judge_5_5(case: Case, got: Any) -> str | None:
+    value, msg = as_number(got, "the number of distinct units")
+    if msg:
+        return msg
+    if not (math.isfinite(value) and float(value).is_integer()):
+        return f"the number of distinct units should be a whole number; got {fmt(value)}"
+    W1 = case.args[0]
+    width = W1.shape[0]
+    expected = _count_rows(_trained_w1(case))
+    if int(value) == expected:
+        return None
+    msg = f"after training there are {expected} distinct hidden units, you said {fmt(value)}"
+    if int(value) == width and expected < width:
+        msg += (" (that is the width: units that start identical, in every weight that touches them, "
+                "receive identical updates)")
+    elif int(value) == _count_rows(W1) and expected != int(value):
+        msg += " (that is how many distinct rows W1 has before training)"
+    return msg
+
+
 PARTS = [
     Part(id="5.1", title="Xavier uniform initializer", function="xavier_uniform", points=2,
          cases=_cases_5_1, judge=_judge_5_1,
@@ -234,7 +320,7 @@ PARTS = [
                 "you are given.",
                 "Find a from the target variance 2·gain²/(fan_in + fan_out), then draw an array of shape "
                 "(fan_out, fan_in) uniformly in [−a, a] with one call on rng.")),
-    Part(id="5.2", title="He (Kaiming) normal initializer", function="kaiming_normal", points=3,
+    Part(id="5.2", title="He (Kaiming) normal initializer", function="kaiming_normal", points=2,
          cases=_cases_5_2, judge=_judge_5_2,
          hints=("He init chooses the variance gain²/fan so that ReLU layers keep the signal's scale; mode "
                 "decides which fan. The normal distribution takes a standard deviation, not a variance, and "
@@ -247,7 +333,7 @@ PARTS = [
                 "activation, the mean and the std over all entries of that layer's output.",
                 "One row per layer, [mean, std], measured after the activation, with numpy's default "
                 "population std (ddof = 0); weights are stored (out, in).")),
-    Part(id="5.4", title="A scale that keeps tanh alive", function="tanh_std", points=3,
+    Part(id="5.4", title="A scale that keeps tanh alive", function="tanh_std", points=2,
          cases=_cases_5_4, judge=_judge_5_4,
          hints=("Too small a weight scale and tanh is almost linear, so the signal shrinks layer after layer; "
                 "too large and the units saturate at ±1. The right scale depends on the width: the sum over "
@@ -255,4 +341,13 @@ PARTS = [
                 "Think of a gain divided by √fan_in and find the gain by experiment: run the 10-layer stack "
                 "yourself for a few gains and watch the std of the last layers (the chapter's table of gains "
                 "helps).")),
+    Part(id="5.5", title="Symmetry: how many hidden units survive", function="distinct_units", points=2,
+         cases=_cases_5_5, judge=_judge_5_5,
+         hints=("Two hidden units with the same incoming weights and bias compute the same activation; if they "
+                "also have the same outgoing weights, the loss treats them alike and gradient descent gives them "
+                "the same update, step after step. Units that differ anywhere, even only in their outgoing "
+                "weights or by a tiny amount, drift apart once training starts.",
+                "Train first, then count: run full-batch gradient descent on the mean squared error over all "
+                "entries for the given number of steps, updating all four parameters at every step, and only "
+                "then compare the rows of the first weight matrix, entry by entry, to within 1e-8.")),
 ]
