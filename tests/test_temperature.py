@@ -9,16 +9,15 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from coursekit.temperature import (
+from coursekit.softmax import softmax_temperature, temperature_stats
+from coursekit.widgets.temperature import (
     DEFAULT_LOGITS,
     T_MAX,
     T_MIN,
     TemperatureExplorer,
     draw_temperature,
     render_png,
-    softmax_temperature,
     temperature_explorer,
-    temperature_stats,
 )
 
 
