@@ -122,3 +122,38 @@ def test_widgets_package_keeps_its_public_names():
     assert plot_layer_histograms.__module__ == "coursekit.widgets.histogram"
     assert slope_explorer.__module__ == "coursekit.widgets.slope"
     assert temperature_explorer.__module__ == "coursekit.widgets.temperature"
+
+
+def _explorers():
+    import numpy as np
+
+    from coursekit import widgets
+
+    z = np.array([[-1.0, 2.0, -3.0], [-2.0, -1.0, -0.5]])
+    return {
+        "histogram": (widgets.HistogramExplorer(depth=2, width=10, n_samples=50), "scale", 0.5),
+        "slope": (widgets.slope_explorer(z), "slope", 0.3),
+        "temperature": (widgets.temperature_explorer(), "temperature", 2.0),
+    }
+
+
+def test_every_explorer_has_the_same_small_interface():
+    """``controls`` (name -> widget), ``widget`` (the box, with the shared CSS classes) and a pure frame function."""
+    import ipywidgets
+
+    from coursekit import widgets
+
+    for name, (explorer, control, value) in _explorers().items():
+        assert explorer.controls and all(isinstance(c, ipywidgets.Widget) for c in explorer.controls.values()), name
+        box = explorer.widget
+        assert isinstance(box, ipywidgets.VBox) and widgets.EXPLORER_CLASS in box._dom_classes, name
+        parts = [w for w in box.children if isinstance(w, ipywidgets.DOMWidget)]
+        stats = next(w for w in parts if widgets.STATS_CLASS in w._dom_classes)
+        image = next(w for w in parts if widgets.PLOT_CLASS in w._dom_classes)
+        assert image.value[:8] == b"\x89PNG\r\n\x1a\n", name
+        shown = (stats.value, image.value)
+        # the frame function computes without drawing: calling it changes nothing shown
+        frame = explorer.frame() if name == "histogram" else explorer.frame(value)
+        assert frame is not None and (stats.value, image.value) == shown, name
+        explorer.controls[control].value = value  # a move redraws synchronously
+        assert (stats.value, image.value) != shown, name
