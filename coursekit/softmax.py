@@ -306,6 +306,11 @@ def temperature_stats(logits: Any, temperature: float) -> dict[str, Any]:
     Returns ``temperature``, ``probs`` (K,), ``max_prob``, ``argmax``, ``entropy`` in nats
     (H = -sum p log p, between 0 and ln K, :func:`entropy`) and ``entropy_fraction`` = H / ln K
     (0: one-hot, 1: uniform).
+
+    Integer logits are accepted here (and by the explorer), unlike :func:`softmax_temperature`:
+    the one rule is that a function whose output keeps the input's dtype refuses integers
+    (int in, float64 out would break that promise), while one that always returns float64
+    converts them.
     """
     z = _check_class_logits(logits)
     temperature = check_number("temperature", temperature, positive=True)
