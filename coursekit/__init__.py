@@ -8,10 +8,9 @@ Divided by concept, not by chapter (see README):
 - ``coursekit.collapse``     collapsing linear stacks into one layer (ch. 04)
 - ``coursekit.init``         numpy initializers matching ``torch.nn.init`` (ch. 05)
 - ``coursekit.experiments``  the activation-statistics experiments (ch. 05)
-- ``coursekit.softmax``      softmax, log-softmax, cross-entropy (ch. 06)
-- ``coursekit.temperature``  softmax temperature: figure and slider explorer (ch. 06)
+- ``coursekit.softmax``      softmax, log-softmax, cross-entropy, temperature (ch. 06)
 - ``coursekit.plotting``     the course's figure style and plot helpers
-- ``coursekit.widgets``      live ipywidgets explorers
+- ``coursekit.widgets``      live ipywidgets explorers (histogram, slope, temperature), above the math
 - ``coursekit.exercises``    exercise specs, instant feedback, student copies
 - ``coursekit.grading``      safe batch grading of submissions
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from coursekit._checks import as_float_array, check_choice, check_int, check_number, describe
+from coursekit._checks import as_float_array, check_choice, check_number, describe
 from coursekit.neurons import step  # one source of truth: the perceptron's step from chapter 01
 
 #: Default threshold of :func:`saturated_fraction`: a unit is saturated where
@@ -42,7 +42,7 @@ __all__ = [
     "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
     "gelu", "gelu_grad", "silu", "silu_grad", "autograd_grad", "peak_grad",
     "saturated_fraction", "dead_fraction", "zero_fraction",
-    "plot_activation", "slope_explorer", "slope_stats", "SlopePlot",
+    "plot_activation", "slope_stats",
 ]
 
 
@@ -634,7 +634,7 @@ def plot_activation(activation: str | Activation, x=None, *, axes=None, **params
     return axes
 
 
-# --- the LeakyReLU slope explorer -----------------------------------------------------------
+# --- the LeakyReLU slope explorer's numbers (the explorer: coursekit.widgets.slope) ------------
 
 
 def slope_stats(z, negative_slope: float) -> dict[str, float]:
@@ -653,107 +653,3 @@ def slope_stats(z, negative_slope: float) -> dict[str, float]:
         "zero_grad_units": float(np.mean(np.all(d == 0, axis=0))),
         "mean_grad": float(np.mean(d)),
     }
-
-
-class SlopePlot:
-    """A persistent figure of LeakyReLU (left) and its derivative (right) on x in [−4, 4].
-
-    It keeps state so that a slider stays fast: the axes, ticks and labels are drawn
-    once and kept as a background bitmap (fixed axis limits make it reusable); each
-    :meth:`draw` restores that bitmap and redraws only the two curves and the label
-    ("blitting"). Built on ``matplotlib.figure.Figure`` + Agg, without pyplot.
-    """
-
-    def __init__(self, negative_slope: float = 0.01, *, figsize: tuple[float, float] = (7.0, 2.6),
-                 dpi: int = 80) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        negative_slope = check_number("negative_slope", negative_slope)
-        if (isinstance(figsize, (str, bytes)) or not isinstance(figsize, Sequence | np.ndarray) or len(figsize) != 2
-                or not all(check_number(f"figsize[{i}]", v, positive=True) for i, v in enumerate(figsize))):
-            raise TypeError(f"figsize must be a pair (width, height) in inches; got {describe(figsize)}")
-        dpi = check_int("dpi", dpi, minimum=10, maximum=1000)
-        self.x = np.linspace(-4.0, 4.0, 401)
-        self.fig = Figure(figsize=figsize, dpi=dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
-        ax_f, ax_d = self.fig.subplots(1, 2)
-        ax_f.plot(self.x, relu(self.x), ":", color="gray", label="ReLU (slope 0)")
-        ax_f.set(title="LeakyReLU", xlabel="x", ylabel="f(x)", xlim=(-4, 4), ylim=(-2.2, 4.2))
-        ax_d.set(title="derivative", xlabel="x", ylabel="f'(x)", xlim=(-4, 4), ylim=(-0.1, 1.15))
-        # animated artists are left out of the background and drawn by hand in draw()
-        (self.line_f,) = ax_f.plot(self.x, self.x, color="C0", animated=True, label="LeakyReLU")
-        (self.line_d,) = ax_d.plot(self.x, self.x, color="C1", animated=True)
-        self.label = ax_d.text(0.04, 0.5, "", transform=ax_d.transAxes, animated=True)
-        ax_f.legend(loc="upper left")
-        self.fig.tight_layout()
-        self.canvas.draw()
-        #: (width, height) of the picture in pixels
-        self.size = (int(self.canvas.get_width_height()[0]), int(self.canvas.get_width_height()[1]))
-        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self.draw(negative_slope)
-
-    def draw(self, negative_slope: float) -> None:
-        """Redraw the curves for ``negative_slope`` (only the changed artists)."""
-        a = check_number("negative_slope", negative_slope)
-        self.negative_slope = a
-        self.line_f.set_ydata(leaky_relu(self.x, a))
-        self.line_d.set_ydata(leaky_relu_grad(self.x, a))
-        self.label.set_text(f"slope a = {a:.2f}")
-        self.canvas.restore_region(self._background)
-        for artist in (self.line_f, self.line_d, self.label):
-            artist.axes.draw_artist(artist)
-
-    def png(self) -> bytes:
-        """The current picture as PNG bytes (fast, lightly compressed)."""
-        from coursekit.widgets import encode_png
-
-        return encode_png(np.asarray(self.canvas.buffer_rgba()))
-
-
-def slope_explorer(z, negative_slope: float = 0.01):
-    """A live explorer: a slider for LeakyReLU's slope, a plot and the stats of layer ``z`` (N, n_units).
-
-    Follows the course's DOM contract: the box has class ``coursekit-explorer``, the
-    statistics (an HTML) ``coursekit-stats``, the picture (a PNG Image) ``coursekit-plot``.
-    One persistent :class:`SlopePlot` is redrawn per move (blitting; no pyplot, no new figure).
-    Updates are synchronous when the slider's ``.value`` is set.
-    """
-    import ipywidgets as widgets
-
-    z = _check_batch(z, "z")
-    a = check_number("negative_slope", negative_slope, minimum=0.0)
-    if a > 0.5:
-        raise ValueError(f"negative_slope must be <= 0.5, the slider's range; got {a}")
-    plot = SlopePlot(a)
-    slider = widgets.FloatSlider(value=a, min=0.0, max=0.5, step=0.01, description="slope",
-                                 readout_format=".2f", continuous_update=True)
-    stats = widgets.HTML().add_class("coursekit-stats")
-    # Shown at the figure's own pixel size: without width and height the browser stretches it.
-    width, height = plot.size
-    image = widgets.Image(format="png", width=width, height=height).add_class("coursekit-plot")
-
-    def update(*_: Any) -> None:
-        s = slope_stats(z, slider.value)
-        stats.value = (
-            f"negative_slope = {s['negative_slope']:.2f} · dead units (output 0 on every sample): "
-            f"{s['dead']:.1%} · units with zero gradient everywhere: {s['zero_grad_units']:.1%} · "
-            f"mean f'(z): {s['mean_grad']:.3f}"
-        )
-        plot.draw(slider.value)
-        image.value = plot.png()
-
-    slider.observe(update, names="value")
-    update()
-    return _explorer_box(widgets)([slider, stats, image]).add_class("coursekit-explorer")
-
-
-@functools.cache
-def _explorer_box(widgets: Any) -> type:
-    """A VBox whose plain-text form (what a notebook shows when not run) says how to use it."""
-
-    class ExplorerBox(widgets.VBox):
-        def __repr__(self) -> str:  # ipywidgets puts repr() into the output's text/plain
-            return "live explorer: run this cell in JupyterLab"
-
-    return ExplorerBox

@@ -37,6 +37,8 @@ __all__ = [
     "entropy",
     "cross_entropy_dist",
     "kl_divergence",
+    "softmax_temperature",
+    "temperature_stats",
     "make_blobs",
     "train_linear_classifier",
 ]
@@ -266,6 +268,62 @@ def kl_divergence(p: Any, q: Any) -> np.ndarray:
 
 _MAX_CLASSES = 100_000  # a (2, K) weight matrix and (N, K) logits stay small
 _MAX_POINTS = 10_000_000
+
+
+# --- temperature: softmax(z / T) ------------------------------------------------------------
+
+
+def softmax_temperature(logits: Any, temperature: float, axis: int = -1) -> np.ndarray:
+    """Softmax with temperature: p_i = exp(z_i / T) / sum_j exp(z_j / T); same shape and dtype as ``logits``.
+
+    T < 1 sharpens the distribution towards the argmax (one-hot as T -> 0), T > 1 flattens it
+    towards uniform (1/K as T -> inf); the ranking of the classes never changes.
+    """
+    temperature = check_number("temperature", temperature, positive=True)
+    z = _as_logits("logits", logits)
+    # Divide in float64: in float16, z / T overflows already for |z / T| > 65504.
+    with np.errstate(over="ignore"):  # reported below as a clear error instead
+        scaled = z.astype(np.float64) / temperature
+    if not np.all(np.isfinite(scaled)) and np.all(np.isfinite(z)):
+        raise ValueError(f"temperature {temperature} is too small for these logits: logits / temperature "
+                         "overflows float64")
+    return softmax(scaled, axis=axis).astype(z.dtype, copy=False)
+
+
+def _check_class_logits(logits: Any) -> np.ndarray:
+    """1-D finite logits of at least 2 classes, as float64 (what :func:`temperature_stats` takes)."""
+    z = as_float_array("logits", logits, ndim=1).astype(np.float64)
+    if z.size < 2:
+        raise ValueError(f"logits must hold at least 2 classes; got {describe(z)}")
+    if not np.all(np.isfinite(z)):
+        raise ValueError(f"logits must be finite; got {describe(z)} containing inf or nan")
+    return z
+
+
+def temperature_stats(logits: Any, temperature: float) -> dict[str, Any]:
+    """Numbers describing softmax(logits / T) for 1-D ``logits`` (K,).
+
+    Returns ``temperature``, ``probs`` (K,), ``max_prob``, ``argmax``, ``entropy`` in nats
+    (H = -sum p log p, between 0 and ln K, :func:`entropy`) and ``entropy_fraction`` = H / ln K
+    (0: one-hot, 1: uniform).
+
+    Integer logits are accepted here (and by the explorer), unlike :func:`softmax_temperature`:
+    the one rule is that a function whose output keeps the input's dtype refuses integers
+    (int in, float64 out would break that promise), while one that always returns float64
+    converts them.
+    """
+    z = _check_class_logits(logits)
+    temperature = check_number("temperature", temperature, positive=True)
+    p = softmax(z / temperature)
+    h = float(entropy(p))
+    return {
+        "temperature": temperature,
+        "probs": p,
+        "max_prob": float(p.max()),
+        "argmax": int(p.argmax()),
+        "entropy": h,
+        "entropy_fraction": h / float(np.log(z.size)),
+    }
 
 
 def make_blobs(num_classes: int = 10, n_per_class: int = 100, *, radius: float = 6.0,

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from coursekit import activations as A
 from coursekit import neurons
+from coursekit import widgets as W
 
 SMOOTH = ["identity", "sigmoid", "tanh", "gelu", "silu"]
 KINKED = ["relu", "leaky_relu"]
@@ -372,7 +373,7 @@ def test_slope_explorer_updates_synchronously():
     import ipywidgets as widgets
 
     z = np.array([[-1.0, 2.0, -3.0], [-2.0, -1.0, -0.5]])
-    box = A.slope_explorer(z)
+    box = W.slope_explorer(z)
     assert "coursekit-explorer" in box._dom_classes
     slider = next(w for w in box.children if isinstance(w, widgets.FloatSlider))
     stats = next(w for w in box.children if "coursekit-stats" in w._dom_classes)
@@ -384,11 +385,11 @@ def test_slope_explorer_updates_synchronously():
     assert "negative_slope = 0.00" in stats.value and "66.7%" in stats.value
     assert image.value != before
     with pytest.raises(ValueError, match="negative_slope must be >= 0"):
-        A.slope_explorer(z, -0.1)
+        W.slope_explorer(z, -0.1)
 
 
 def test_slope_plot_redraws_only_its_curves():
-    plot = A.SlopePlot(0.2)
+    plot = W.SlopePlot(0.2)
     np.testing.assert_allclose(plot.line_f.get_ydata(), F.leaky_relu(torch.from_numpy(plot.x), 0.2).numpy())
     np.testing.assert_allclose(plot.line_d.get_ydata(), np.where(plot.x > 0, 1.0, 0.2))
     first = plot.png()
@@ -473,7 +474,7 @@ def test_bfloat16_tensors_get_an_error_naming_the_argument():
 
 def test_slope_explorer_image_size_and_text_fallback():
     z = np.array([[-1.0, 2.0, -3.0], [-2.0, -1.0, -0.5]])
-    box = A.slope_explorer(z)
+    box = W.slope_explorer(z)
     image = next(w for w in box.children if "coursekit-plot" in w._dom_classes)
     import io
 
@@ -483,7 +484,7 @@ def test_slope_explorer_image_size_and_text_fallback():
     assert (int(image.width), int(image.height)) == picture.size  # shown at its own pixel size
     assert box._repr_mimebundle_()["text/plain"] == "live explorer: run this cell in JupyterLab"
     with pytest.raises(ValueError, match="negative_slope must be <= 0.5"):
-        A.slope_explorer(z, 0.7)
+        W.slope_explorer(z, 0.7)
 
 
 def test_slope_stats_and_plot_name_their_arguments():

@@ -8,6 +8,7 @@ import torch
 
 from coursekit import activations as A
 from coursekit import experiments as E
+from coursekit.widgets import HistogramFrames, histogram_frame
 
 TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
              "leaky_relu": torch.nn.functional.leaky_relu, "identity": lambda t: t}
@@ -135,7 +136,7 @@ def test_saturation_bounds_agree_with_activations():
 def test_histogram_frame_matches_float64_experiment(activation, init):
     r = E.forward_experiment(activation=activation, init=init, seed=8)
     value_range = {"sigmoid": (0, 1), "tanh": (-1, 1), "relu": (0, 4)}[activation]
-    fractions, stats = E.histogram_frame(r.X, r.weights, activation, bins=30, value_range=value_range)
+    fractions, stats = histogram_frame(r.X, r.weights, activation, bins=30, value_range=value_range)
     for h, f, s, want in zip(r.activations, fractions, stats, r.stats, strict=True):
         counts = np.histogram(h, bins=30, range=value_range)[0] / h.size  # outside the range: no bin
         np.testing.assert_allclose(f, counts, atol=2e-3)
@@ -149,7 +150,7 @@ def test_histogram_frame_matches_float64_experiment(activation, init):
         assert s.dead == pytest.approx(want.dead, abs=1e-9)
         assert s.zeros == pytest.approx(want.zeros, abs=1e-3)
     # scale multiplies the weights
-    f2, s2 = E.histogram_frame(r.X, [W / 2 for W in r.weights], activation, scale=2.0, bins=30,
+    f2, s2 = histogram_frame(r.X, [W / 2 for W in r.weights], activation, scale=2.0, bins=30,
                                value_range=value_range)
     assert s2[-1].std == pytest.approx(stats[-1].std, rel=1e-4)
 
@@ -211,16 +212,16 @@ def test_histogram_frame_bad_and_overflowing_input():
     X = rng.standard_normal((50, 4))
     X[3, 2] = np.nan
     with pytest.raises(ValueError, match=r"X must be finite \(as float32\); entry \(3, 2\) is nan"):
-        E.histogram_frame(X, [np.eye(4)], "identity", value_range=(-4, 4))
+        histogram_frame(X, [np.eye(4)], "identity", value_range=(-4, 4))
     with np.errstate(over="ignore"), pytest.raises(
             ValueError, match=r"weights\[0\] must be finite \(as float32\); entry \(0, 0\) is inf"):
-        E.histogram_frame(X[:3], [np.full((4, 4), 1e39)], "identity", value_range=(-4, 4))  # inf in float32
+        histogram_frame(X[:3], [np.full((4, 4), 1e39)], "identity", value_range=(-4, 4))  # inf in float32
     with pytest.raises(ValueError, match=r"weights\[1\] has shape \(4, 5\) \(out, in\): weights\[0\] gives 3"):
-        E.histogram_frame(X[:3], [np.ones((3, 4)), np.ones((4, 5))], "identity")
+        histogram_frame(X[:3], [np.ones((3, 4)), np.ones((4, 5))], "identity")
     # finite weights whose products pass float32's range: inf, then inf − inf = NaN, and no crash
     X = rng.standard_normal((50, 4))
     signs = np.where(rng.random((4, 4)) < 0.5, -1.0, 1.0)
-    fractions, stats = E.histogram_frame(X, [1e30 * signs] * 3, "identity", value_range=(-4, 4))
+    fractions, stats = histogram_frame(X, [1e30 * signs] * 3, "identity", value_range=(-4, 4))
     assert math.isnan(stats[-1].mean)
     assert np.all(fractions.sum(axis=1) <= 1.0 + 1e-12)
     with np.errstate(all="ignore"):  # the same network in numpy float32, for the NaN count
@@ -307,7 +308,7 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(TypeError, match="hidden must be a list of layer sizes"):
         E.train(Xm, y, hidden=16, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="weights must be a list"):
-        E.HistogramFrames(X, None)
+        HistogramFrames(X, None)
     with pytest.raises(TypeError, match="activation must be a string"):
         E.saturation_bounds(["sigmoid"])
     with pytest.raises(ValueError, match="weight_std=1e\\+200 makes Var\\(z\\) overflow"):

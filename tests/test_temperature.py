@@ -9,16 +9,15 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from coursekit.temperature import (
+from coursekit.softmax import softmax_temperature, temperature_stats
+from coursekit.widgets.temperature import (
     DEFAULT_LOGITS,
     T_MAX,
     T_MIN,
     TemperatureExplorer,
     draw_temperature,
     render_png,
-    softmax_temperature,
     temperature_explorer,
-    temperature_stats,
 )
 
 
@@ -204,3 +203,16 @@ def test_bad_logits_and_labels():
         draw_temperature([1.0, 2.0, 3.0], 1.0, labels=["a", "b"])
     with pytest.raises(TypeError, match=r"labels must be a list of 2 strings"):
         temperature_explorer([1.0, 2.0], labels="ab")
+
+
+def test_integer_logits_follow_one_rule():
+    # Functions whose output keeps the input's dtype refuse integers; float64-only ones convert.
+    ints = np.array([2, 0, -1])
+    with pytest.raises(TypeError, match=r"logits must be a floating-point array"):
+        softmax_temperature(ints, 1.0)
+    assert softmax_temperature(ints.astype(np.float32), 1.0).dtype == np.float32
+    expected = torch.softmax(torch.tensor([2.0, 0.0, -1.0], dtype=torch.float64) / 0.5, 0).numpy()
+    for z in (ints, [2, 0, -1]):
+        s = temperature_stats(z, 0.5)
+        assert s["probs"].dtype == np.float64
+        np.testing.assert_allclose(s["probs"], expected, rtol=1e-12)

@@ -1,10 +1,9 @@
-"""Softmax temperature: softmax(z / T), its statistics, a figure, and a live slider (ch. 06).
+"""Chapter 06's live explorer: softmax(z / T) as a figure, beside a slider for T.
 
-T < 1 sharpens the distribution towards the argmax (one-hot as T -> 0), T > 1
-flattens it towards uniform (1/K as T -> inf); the ranking of the classes never
-changes. :func:`draw_temperature` is the pure draw function the tests call;
-:func:`temperature_explorer` wraps the same drawing in a slider widget that
-re-renders a PNG synchronously whenever the slider's ``value`` is set.
+The numbers are :func:`coursekit.softmax.softmax_temperature` and
+:func:`coursekit.softmax.temperature_stats` (the pure frame function). :func:`draw_temperature`
+is the pure draw function the tests call; :class:`TemperatureExplorer` wraps the same drawing
+in a slider widget that re-renders a PNG synchronously whenever the slider's ``value`` is set.
 """
 
 from __future__ import annotations
@@ -17,16 +16,34 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from coursekit._checks import as_float_array, check_number, describe
-from coursekit.softmax import _as_logits, softmax
+from coursekit._checks import check_number, describe
+from coursekit.softmax import (
+    _check_class_logits,
+    entropy,
+    softmax,
+    softmax_temperature,
+    temperature_stats,
+)
+from coursekit.widgets._common import (
+    Blitter,
+    canvas_png,
+    explorer_box,
+    html_table,
+    kernel_note,
+    live_bundle,
+    plot_image,
+    stats_panel,
+)
 
 __all__ = [
     "DEFAULT_LOGITS",
+    "T_MIN",
+    "T_MAX",
     "softmax_temperature",
     "temperature_stats",
     "draw_temperature",
     "render_png",
-    "stats_html",
+    "temperature_stats_html",
     "TemperatureExplorer",
     "temperature_explorer",
 ]
@@ -36,15 +53,6 @@ DEFAULT_LOGITS: tuple[float, ...] = (2.0, 1.0, 0.5, 0.0, -1.0)
 
 #: The slider's range: a log scale, so T = 0.1 and T = 10 are equally far from 1.
 T_MIN, T_MAX = 0.1, 10.0
-
-
-def _check_logits(logits: Any) -> np.ndarray:
-    z = as_float_array("logits", logits, ndim=1).astype(np.float64)
-    if z.size < 2:
-        raise ValueError(f"logits must hold at least 2 classes; got {describe(z)}")
-    if not np.all(np.isfinite(z)):
-        raise ValueError(f"logits must be finite; got {describe(z)} containing inf or nan")
-    return z
 
 
 def _check_labels(labels: Sequence[str] | None, k: int) -> list[str]:
@@ -58,59 +66,15 @@ def _check_labels(labels: Sequence[str] | None, k: int) -> list[str]:
     return labels
 
 
-def softmax_temperature(logits: Any, temperature: float, axis: int = -1) -> np.ndarray:
-    """Softmax with temperature: p_i = exp(z_i / T) / sum_j exp(z_j / T); same shape and dtype as ``logits``."""
-    temperature = check_number("temperature", temperature, positive=True)
-    z = _as_logits("logits", logits)
-    # Divide in float64: in float16, z / T overflows already for |z / T| > 65504.
-    with np.errstate(over="ignore"):  # reported below as a clear error instead
-        scaled = z.astype(np.float64) / temperature
-    if not np.all(np.isfinite(scaled)) and np.all(np.isfinite(z)):
-        raise ValueError(f"temperature {temperature} is too small for these logits: logits / temperature "
-                         "overflows float64")
-    return softmax(scaled, axis=axis).astype(z.dtype, copy=False)
-
-
-def _entropy(p: np.ndarray) -> np.ndarray:
-    # 0 * log 0 = 0 by continuity; where p underflowed to 0 it contributes nothing.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log(p), 0.0)
-    return -terms.sum(axis=-1)
-
-
-def temperature_stats(logits: Any, temperature: float) -> dict[str, Any]:
-    """Numbers describing softmax(logits / T) for 1-D ``logits`` (K,).
-
-    Returns ``probs`` (K,), ``max_prob``, ``argmax``, ``entropy`` in nats
-    (H = -sum p log p, between 0 and ln K) and ``entropy_fraction`` = H / ln K
-    (0: one-hot, 1: uniform).
-    """
-    z = _check_logits(logits)
-    temperature = check_number("temperature", temperature, positive=True)
-    p = softmax(z / temperature)
-    h = float(_entropy(p))
-    return {
-        "temperature": temperature,
-        "probs": p,
-        "max_prob": float(p.max()),
-        "argmax": int(p.argmax()),
-        "entropy": h,
-        "entropy_fraction": h / float(np.log(z.size)),
-    }
-
-
-def stats_html(stats: dict[str, Any], labels: Sequence[str]) -> str:
+def temperature_stats_html(stats: dict[str, Any], labels: Sequence[str]) -> str:
     """The statistics line(s) shown beside the figure, as HTML (values rounded for display)."""
-    cells = "".join(
-        f"<td style='padding:0 6px'>{html.escape(name)}: <b>{p:.3f}</b></td>"
-        for name, p in zip(labels, stats["probs"], strict=True)
-    )
-    return (
+    cells = [f"{html.escape(name)}: <b>{p:.3f}</b>" for name, p in zip(labels, stats["probs"], strict=True)]
+    header = (
         f"<div>T = <b>{stats['temperature']:.3f}</b> &nbsp;·&nbsp; "
         f"max p = <b>{stats['max_prob']:.3f}</b> ({html.escape(labels[stats['argmax']])}) &nbsp;·&nbsp; "
         f"entropy = <b>{stats['entropy']:.3f}</b> nats = <b>{stats['entropy_fraction']:.3f}</b> · ln K</div>"
-        f"<table><tr>{cells}</tr></table>"
     )
+    return html_table(cells, cell_style="padding:0 6px", header=header)
 
 
 class _TemperaturePlot:
@@ -137,7 +101,7 @@ class _TemperaturePlot:
 
         grid = np.geomspace(T_MIN, T_MAX, 121)
         probs = softmax(z[None, :] / grid[:, None])
-        ax_h.plot(grid, _entropy(probs) / np.log(k), color="C2", label="entropy / ln K")
+        ax_h.plot(grid, entropy(probs) / np.log(k), color="C2", label="entropy / ln K")
         ax_h.plot(grid, probs.max(axis=1), color="C0", label="max p")
         ax_h.set_xscale("log")
         ax_h.set_xlim(T_MIN, T_MAX)
@@ -152,26 +116,17 @@ class _TemperaturePlot:
         # slider step would cost more than the drawing itself.
         self.fig.canvas.draw()
         self.fig.set_layout_engine("none")
-        self._background = None
+        self._blit: Blitter | None = None
 
     def start_blitting(self) -> None:
         """Draw the static parts once and keep them; :meth:`png` then redraws only what moves."""
         # The reference lines are redrawn too, so they stay on top of the bars.
-        self._moving = [*self.bars, self.reference, self.uniform, self.marker_h, self.marker_p, self.vline, self.ax_p.title]
-        for artist in self._moving:
-            artist.set_animated(True)  # left out of full draws, drawn by hand in png()
-        self.fig.canvas.draw()
-        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self._blit = Blitter(self.fig.canvas, [*self.bars, self.reference, self.uniform, self.marker_h,
+                                               self.marker_p, self.vline, self.ax_p.title])
 
     def png(self) -> bytes:
         """The current state as PNG bytes (blitted when :meth:`start_blitting` was called)."""
-        if self._background is None:
-            return render_png(self.fig)
-        canvas = self.fig.canvas
-        canvas.restore_region(self._background)
-        for artist in self._moving:
-            self.fig.draw_artist(artist)
-        return _png_bytes(canvas)
+        return render_png(self.fig) if self._blit is None else self._blit.png()
 
     def update(self, temperature: float) -> dict[str, Any]:
         stats = temperature_stats(self.z, temperature)
@@ -192,7 +147,7 @@ def draw_temperature(logits: Any = DEFAULT_LOGITS, temperature: float = 1.0, *,
     ``matplotlib.figure.Figure`` (not registered with pyplot; show it with
     ``display(fig)`` or save it with ``fig.savefig``).
     """
-    z = _check_logits(logits)
+    z = _check_class_logits(logits)
     temperature = check_number("temperature", temperature, positive=True)
     return _TemperaturePlot(z, _check_labels(labels, z.size), temperature).fig
 
@@ -201,38 +156,30 @@ def render_png(fig: Figure) -> bytes:
     """The figure as PNG bytes, drawn with the Agg canvas (no pyplot, no display needed)."""
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
-    return _png_bytes(canvas)
-
-
-def _png_bytes(canvas: FigureCanvasAgg) -> bytes:
-    from coursekit.widgets import encode_png  # the live explorers' fast encoder
-
-    return encode_png(np.asarray(canvas.buffer_rgba()))
-
-
-def _widgets():
-    import ipywidgets as widgets  # imported lazily: the numeric functions need no widget stack
-
-    return widgets
+    return canvas_png(canvas)
 
 
 class TemperatureExplorer:
     """A slider for T (log scale, 0.1 … 10), the figure as a PNG image and a statistics line.
 
-    ``.box`` is the widget to display (class ``coursekit-explorer``); ``.slider``,
-    ``.image`` (``coursekit-plot``) and ``.stats`` (``coursekit-stats``) are its
-    parts. Setting ``.slider.value`` redraws at once (an ``observe`` callback),
-    so tests can drive it without a browser.
+    ``widget`` (also ``.box``) is the box to display (class ``coursekit-explorer``); ``controls``
+    maps "temperature" to the slider (also ``.slider``); ``.image`` (``coursekit-plot``) and
+    ``.stats`` (``coursekit-stats``) are its other parts, and :meth:`frame` is the pure frame
+    function (:func:`coursekit.softmax.temperature_stats` of the logits). Setting
+    ``.slider.value`` redraws at once (an ``observe`` callback), so tests can drive it without
+    a browser.
     """
 
     def __init__(self, logits: Any = DEFAULT_LOGITS, temperature: float = 1.0, *,
                  labels: Sequence[str] | None = None, step: float = 0.05):
-        widgets = _widgets()
-        z = _check_logits(logits)
+        import ipywidgets as widgets  # imported lazily: the figure needs no widget stack
+
+        z = _check_class_logits(logits)
         temperature = check_number("temperature", temperature, positive=True)
         if not T_MIN <= temperature <= T_MAX:
             raise ValueError(f"temperature must be in [{T_MIN}, {T_MAX}] (the slider's range); got {temperature}")
         step = check_number("step", step, positive=True)
+        self.z = z
         self.labels = _check_labels(labels, z.size)
         self._plot = _TemperaturePlot(z, self.labels, temperature)
         self._plot.start_blitting()
@@ -241,38 +188,35 @@ class TemperatureExplorer:
             description="T", readout_format=".3f", continuous_update=True,
             layout=widgets.Layout(width="420px"),
         )
-        # Shown at its own pixel size: stretched to the notebook's width it would look blurred.
-        self.image = widgets.Image(format="png", width=int(self._plot.fig.bbox.width))
-        self.image.add_class("coursekit-plot")
-        self.stats = widgets.HTML()
-        self.stats.add_class("coursekit-stats")
-        from coursekit.widgets import kernel_note
-
-        self.box = widgets.VBox([self.slider, self.stats, self.image, kernel_note()])
-        self.box.add_class("coursekit-explorer")
+        self.controls = {"temperature": self.slider}
+        self.image = plot_image(int(self._plot.fig.bbox.width))
+        self.stats = stats_panel()
+        self.widget = self.box = explorer_box([self.slider, self.stats, self.image, kernel_note()])
         self.slider.observe(self._on_change, names="value")
         self.update(temperature)
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.update(change["new"])
 
+    def frame(self, temperature: float) -> dict[str, Any]:
+        """The numbers shown for ``temperature`` (no drawing): :func:`coursekit.softmax.temperature_stats`."""
+        return temperature_stats(self.z, temperature)
+
     def update(self, temperature: float) -> dict[str, Any]:
-        """Redraw for ``temperature``; returns :func:`temperature_stats` for it."""
+        """Redraw for ``temperature``; returns :func:`coursekit.softmax.temperature_stats` for it."""
         stats = self._plot.update(temperature)
         self.image.value = self._plot.png()
-        self.stats.value = stats_html(stats, self.labels)
+        self.stats.value = temperature_stats_html(stats, self.labels)
         self.last_stats = stats
         return stats
 
     def _repr_mimebundle_(self, **kwargs):
         # Lets a cell end with the explorer object itself and still show the widget; viewed
         # without a kernel, the notebook shows a line saying so instead of "VBox(children=...)".
-        from coursekit.widgets import live_bundle
-
-        return live_bundle(self.box, **kwargs)
+        return live_bundle(self.widget, **kwargs)
 
 
 def temperature_explorer(logits: Any = DEFAULT_LOGITS, temperature: float = 1.0, *,
                          labels: Sequence[str] | None = None) -> TemperatureExplorer:
-    """Build a :class:`TemperatureExplorer`; display it by ending a cell with it (or ``display(ex.box)``)."""
+    """Build a :class:`TemperatureExplorer`; display it by ending a cell with it (or ``display(ex.widget)``)."""
     return TemperatureExplorer(logits, temperature, labels=labels)

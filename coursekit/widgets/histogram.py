@@ -1,13 +1,11 @@
-"""Live explorers built on plain ipywidgets: chapter 05's per-layer activation histograms.
+"""Chapter 05's live explorer: per-layer activation histograms, and their static figure.
 
-The explorer follows the course's DOM contract: its box has the class
-``coursekit-explorer``, its statistics (a ``widgets.HTML``) ``coursekit-stats`` and
-its picture (a PNG ``widgets.Image``) ``coursekit-plot``. Setting a control's
+The explorer follows the course's DOM contract (:mod:`coursekit.widgets._common`). Setting a control's
 ``.value`` redraws synchronously, so tests and benchmarks can drive it.
 
 Why it is fast (about 80 times less time per move than a new pyplot figure with ``plt.hist``,
 see ``benchmarks/slider_latency.py``): the numbers come from
-:class:`coursekit.experiments.HistogramFrames` (float32, one torch thread, the first layer's
+:class:`coursekit.widgets.frames.HistogramFrames` (float32, one torch thread, the first layer's
 product kept across scale moves); the picture is one Agg figure with fixed axis limits whose
 background (axes, ticks, labels) is rendered once, quantised to a 128-colour palette, and each
 move paints the bars into a copy of that index image (:class:`BarPainter`) and encodes it as a
@@ -22,8 +20,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import struct
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +30,16 @@ from coursekit import experiments as ex
 from coursekit import init as ckinit
 from coursekit._checks import check_choice, check_int, check_number
 from coursekit.plotting import PALETTE
+from coursekit.widgets._common import (
+    explorer_box,
+    html_table,
+    kernel_note,
+    live_bundle,
+    plot_image,
+    stats_panel,
+)
+from coursekit.widgets.frames import HistogramFrames
+from coursekit.widgets.png import encode_png_indexed
 
 #: Histogram x-range per activation: the whole output range of bounded activations (tanh is
 #: negative too), a fixed window for unbounded ones (values beyond it land in the edge bins).
@@ -48,34 +54,6 @@ Y_MAX = 0.5
 #: Share of the x-range added on each side of a panel, so that the edge bins (saturated
 #: sigmoid or tanh values) are not hidden under the axis spines.
 X_MARGIN = 0.04
-
-#: What a notebook shows where an explorer goes when it is viewed without a running kernel.
-STATIC_TEXT = "[Live explorer: run this cell in JupyterLab, with a running kernel, to see it and move its controls.]"
-
-#: A line under each live explorer: a restarted kernel leaves the sliders moving but the picture frozen.
-KERNEL_NOTE = ("<span style='color:#555;font-size:11px'>Live: computed by the notebook's kernel. If the "
-               "picture stops following the controls, the kernel was restarted or stopped: re-run this cell."
-               "</span>")
-
-
-def live_bundle(widget, **kwargs) -> dict:
-    """``widget``'s display bundle with a helpful ``text/plain`` instead of ``VBox(children=…)``.
-
-    A notebook opened without a kernel (or rendered on a website) has no widget model to show,
-    and falls back to the text: it then says what the cell is and how to bring it to life.
-    """
-    bundle = widget._repr_mimebundle_(**kwargs)
-    data = bundle[0] if isinstance(bundle, tuple) else bundle
-    data["text/plain"] = STATIC_TEXT
-    return bundle
-
-
-def kernel_note():
-    """The :data:`KERNEL_NOTE` as a small ``widgets.HTML``."""
-    import ipywidgets as widgets
-
-    return widgets.HTML(KERNEL_NOTE).add_class("coursekit-kernel-note")
-
 
 def _centred_uniform(shape, *, rng):
     """U(−√3, √3): centred, variance 1, so ``× scale`` gives std = scale like ``normal``."""
@@ -111,51 +89,6 @@ BAR_COLOR, BAR_ALPHA = PALETTE[0], 0.8
 #: Activation names in words, for axis labels and titles.
 ACT_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU",
              "identity": "identity", "gelu": "GELU", "silu": "SiLU"}
-
-
-def encode_png(rgba: np.ndarray, level: int = 1) -> bytes:
-    """Encode an (H, W, 4) uint8 RGBA image as a PNG, fast.
-
-    PIL always runs PNG's adaptive row filters, which cost about half of a live frame here; a
-    plot of flat colours compresses as well without them. So: filter type 0 on every row, then
-    zlib at ``level`` 1. Alpha is kept: dropping it is a strided copy that costs more than
-    compressing the constant extra byte. Any PNG reader decodes it (tests compare through PIL).
-    The LeakyReLU-slope and temperature explorers send their blitted canvases through it.
-    """
-    rgba = np.asarray(rgba)
-    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
-        raise ValueError(f"rgba must be an (H, W, 4) uint8 image; got {rgba.dtype} {rgba.shape}")
-    height, width = rgba.shape[:2]
-    rows = np.zeros((height, 1 + 4 * width), dtype=np.uint8)  # leading 0 per row: "no filter"
-    rows[:, 1:] = rgba.reshape(height, 4 * width)
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(rows, level)) + _png_chunk(b"IEND", b""))
-
-
-def encode_png_indexed(indices: np.ndarray, palette: np.ndarray, level: int = 1) -> bytes:
-    """Encode an (H, W) uint8 image of palette indices with its (K, 3) uint8 RGB palette as a PNG.
-
-    A palette image is a quarter of the bytes of RGBA, so a quarter of the compression work:
-    the explorer's frames use it. Row filter 0 and zlib ``level`` as in :func:`encode_png`.
-    """
-    indices, palette = np.asarray(indices), np.asarray(palette)
-    if indices.dtype != np.uint8 or indices.ndim != 2:
-        raise ValueError(f"indices must be an (H, W) uint8 image; got {indices.dtype} {indices.shape}")
-    if palette.dtype != np.uint8 or palette.ndim != 2 or palette.shape[1] != 3 or not 1 <= len(palette) <= 256:
-        raise ValueError(f"palette must be (K, 3) uint8 with 1 <= K <= 256; got {palette.dtype} {palette.shape}")
-    if indices.size and int(indices.max()) >= len(palette):
-        raise ValueError(f"indices go up to {int(indices.max())} but the palette has {len(palette)} colours")
-    height, width = indices.shape
-    rows = np.zeros((height, 1 + width), dtype=np.uint8)  # leading 0 per row: "no filter"
-    rows[:, 1:] = indices
-    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8-bit palette, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"PLTE", palette.tobytes())
-            + _png_chunk(b"IDAT", zlib.compress(rows, level)) + _png_chunk(b"IEND", b""))
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
 
 
 def hist_range(activation: str) -> tuple[float, float]:
@@ -286,15 +219,11 @@ def stats_html(stats, header: str = "", *, left_px: int = 0, column_px: int = 13
         + (f"<br>beyond axis {beyond[i - 1]:.1%}" if beyond is not None and beyond[i - 1] > 5e-4 else "")
         for i, s in enumerate(stats, start=1)
     ]
-    spacer = f"<td style='width:{left_px}px;padding:0'></td>"
-    td = f"<td style='width:{column_px}px;padding:0 0 6px 0;vertical-align:top;text-align:left'>"
-    rows = "".join(
-        "<tr>" + spacer + "".join(f"{td}{c}</td>" for c in cells[k:k + PANELS_PER_ROW]) + "</tr>"
-        for k in range(0, len(cells), PANELS_PER_ROW)
-    )
     title = f"<b>{header}</b>" if header else ""
-    return (f"{title}<table style='border-collapse:collapse;table-layout:fixed;font-family:monospace;"
-            f"font-size:11px;line-height:1.35'>{rows}</table>")
+    return html_table(cells, per_row=PANELS_PER_ROW, left_px=left_px, header=title,
+                      cell_style=f"width:{column_px}px;padding:0 0 6px 0;vertical-align:top;text-align:left",
+                      table_style="border-collapse:collapse;table-layout:fixed;font-family:monospace;"
+                                  "font-size:11px;line-height:1.35")
 
 
 class BarPainter:
@@ -439,16 +368,16 @@ class HistogramExplorer:
                                     tooltip=f"set the weight scale to exactly {value:.6g}")
             button.on_click(functools.partial(self._set_scale, value))
             self.presets.append(button)
-        self.stats = widgets.HTML().add_class("coursekit-stats")
-        self.image = widgets.Image(format="png").add_class("coursekit-plot")
+        self.stats = stats_panel()
+        self.image = plot_image()
         c = self.controls
-        self.widget = widgets.VBox([
+        self.widget = explorer_box([
             widgets.HBox([c["scale"], c["init"], c["activation"]]),
             widgets.HBox([c["depth"], c["width"], widgets.Label("exact scale:"), *self.presets]),
             self.image,
             self.stats,
             kernel_note(),
-        ]).add_class("coursekit-explorer")
+        ])
 
         self._exact_scale: float | None = None  # set by a preset button, until the slider moves away
         self._figures: dict[str, tuple] = {}  # per activation: figure, canvas, artists, painter, columns
@@ -473,7 +402,7 @@ class HistogramExplorer:
         self.X = rng.standard_normal((self.n_samples, width)).astype(np.float32)
         weights = ex.make_weights(c["depth"].value, width, EXPLORER_INITS[c["init"].value], rng=rng)
         self.weights = [W.astype(np.float32) for W in weights]
-        self._frames = ex.HistogramFrames(self.X, self.weights)
+        self._frames = HistogramFrames(self.X, self.weights)
 
     def _new_layout(self) -> None:
         """Background, bar geometry and stats columns for the current depth and activation.

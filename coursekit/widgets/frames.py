@@ -1,0 +1,156 @@
+"""The live histogram explorer's numbers: per-layer histograms and statistics, fast.
+
+:class:`HistogramFrames` keeps one network (inputs and weights, float32, as torch tensors)
+and computes a frame per control move; :func:`histogram_frame` is one frame, the pure
+function tests call. Numbers only (no widget); it sits here, beside the explorer it serves,
+so that :mod:`coursekit.experiments` stays the chapter's experiments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from coursekit._checks import as_float_array, check_int, check_number, describe
+from coursekit.experiments import (
+    LayerStats,
+    _activation,
+    _one_torch_thread,
+    _weight_list,
+    saturation_bounds,
+)
+
+__all__ = ["HistogramFrames", "histogram_frame"]
+
+
+def _finite(name: str, a: np.ndarray) -> np.ndarray:
+    if not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(f"{name} must be finite (as float32); entry {tuple(int(k) for k in bad)} is "
+                         f"{a[tuple(bad)]}")
+    return a
+
+
+class HistogramFrames:
+    """Frames of the live explorer for one network: ``X`` and ``weights`` fixed, the rest per call.
+
+    Checks and converts the inputs once (float32, as torch tensors) and keeps the first layer's
+    product ``X W_1ᵀ``: a weight-scale move only rescales it, so a frame of a depth-L network
+    costs L − 1 matrix products. Calling it returns what :func:`histogram_frame` returns.
+    """
+
+    def __init__(self, X, weights: Sequence[np.ndarray]) -> None:
+        X = _finite("X", as_float_array("X", X, ndim=2, dtype=np.float32))
+        weights = _weight_list("weights", weights)
+        ws = []
+        fan_in = X.shape[1]
+        for i, W in enumerate(weights):
+            W = _finite(f"weights[{i}]", as_float_array(f"weights[{i}]", W, ndim=2, dtype=np.float32))
+            if W.shape[1] != fan_in:
+                what = "X has" if i == 0 else f"weights[{i - 1}] gives"
+                raise ValueError(f"weights[{i}] has shape {W.shape} (out, in): {what} {fan_in} "
+                                 f"features, so it needs {fan_in} columns")
+            fan_in = W.shape[0]
+            ws.append(torch.from_numpy(np.ascontiguousarray(W)))
+        self.weights = ws
+        with _one_torch_thread(), torch.no_grad():
+            self._first = torch.from_numpy(np.ascontiguousarray(X)) @ ws[0].T  # unscaled z_1
+        self._buffers: dict = {}
+
+    def __call__(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = 40,
+                 value_range: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, list]:
+        act = _activation(activation)
+        scale = check_number("scale", scale, minimum=0.0)
+        bins = check_int("bins", bins, minimum=1)
+        if isinstance(value_range, (str, bytes)) or not isinstance(value_range, Sequence | np.ndarray) \
+                or len(value_range) != 2:
+            raise TypeError(f"value_range must be a pair (low, high); got {describe(value_range)}")
+        lo_r, hi_r = (check_number("value_range[0]", value_range[0]),
+                      check_number("value_range[1]", value_range[1]))
+        if not lo_r < hi_r:
+            raise ValueError(f"value_range must be (low, high) with low < high; got {value_range}")
+        sat_lo, sat_hi = saturation_bounds(act.name)
+        per_unit = bins / (hi_r - lo_r)
+        fractions = np.empty((len(self.weights), bins))
+        stats = []
+        with _one_torch_thread(), torch.no_grad():
+            h = None
+            for W in self.weights:
+                if h is None:
+                    z = self._first * scale
+                else:  # scale the (out, in) weights, not the (N, out) products
+                    z = h @ (W * scale if scale != 1.0 else W).T
+                h = act.torch(z)
+                scratch, index = self._scratch(z.shape)
+                stats.append(self._stats(z.numpy(), h.numpy(), sat_lo, sat_hi, scratch.numpy()))
+                # bin index = floor((h - low) · bins / (high - low)); values outside the range (and
+                # NaN, from inf − inf beyond float32) go in no bin: a clipped edge bin would show a
+                # spike at the axis end that is not in the data. h == high counts in the last bin.
+                if lo_r:
+                    torch.sub(h, lo_r, out=scratch).mul_(per_unit)
+                else:
+                    torch.mul(h, per_unit, out=scratch)
+                low, high = torch.aminmax(scratch)  # one pass; NaN propagates into both
+                inside = None
+                if not (float(low) >= 0 and float(high) <= bins):  # some values off the axis (or NaN)
+                    inside = (scratch >= 0) & (scratch <= bins)
+                index.copy_(scratch.clamp_(0, bins - 1))  # to integers: truncation = floor here
+                flat = index.view(-1)
+                if inside is not None:
+                    flat = flat[inside.view(-1)]
+                counts = torch.bincount(flat, minlength=bins).numpy()
+                np.divide(counts, index.numel(), out=fractions[len(stats) - 1])
+        return fractions, stats
+
+    def _scratch(self, shape) -> tuple[torch.Tensor, torch.Tensor]:
+        """A float32 and an int32 buffer of ``shape``, kept between frames (no page faults per frame)."""
+        if shape not in self._buffers:
+            self._buffers[shape] = (torch.empty(shape), torch.empty(shape, dtype=torch.int32))
+        return self._buffers[shape]
+
+    @staticmethod
+    def _stats(zn: np.ndarray, hn: np.ndarray, sat_lo: float, sat_hi: float, buf: np.ndarray) -> LayerStats:
+        """LayerStats of one layer in a few vectorised passes (float32 with pairwise sums); ``buf``: scratch."""
+        n = hn.size
+        if sat_lo == -sat_hi:  # symmetric (sigmoid, tanh): one comparison instead of two
+            saturated = np.count_nonzero(np.abs(zn, out=buf) >= sat_hi)
+        else:  # (0, inf) for ReLU, (-inf, inf) for the identity: skip infinite bounds
+            saturated = (np.count_nonzero(zn <= sat_lo) if sat_lo > -math.inf else 0) + (
+                np.count_nonzero(zn >= sat_hi) if sat_hi < math.inf else 0)
+        zeros = np.count_nonzero(hn == 0)
+        # a dead unit needs zeros, so skip the column scan when there are none
+        dead = np.count_nonzero(~hn.any(axis=0)) if zeros else 0
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range: redone in float64 below
+            # law of total variance, both parts >= 0 (no cancellation): the pooled variance is the
+            # units' mean variance across samples plus the variance of the units' means
+            col_mean = hn.mean(axis=0)  # (width,)
+            np.subtract(hn, col_mean, out=buf)  # two passes per column: no cancellation
+            unit_var = float(np.square(buf, out=buf).sum()) / n  # numpy sums float32 pairwise
+            col_mean = col_mean.astype(np.float64)
+            mean = float(col_mean.mean())
+            var = unit_var + float(np.mean((col_mean - mean) ** 2))
+        if not (math.isfinite(mean) and math.isfinite(var) and math.isfinite(unit_var)) and np.isfinite(hn).all():
+            h64 = hn.astype(np.float64)  # beyond float32's range: the slow, exact way
+            mean, var, unit_var = float(h64.mean()), float(h64.var()), float(h64.var(axis=0).mean())
+        return LayerStats(mean=mean, std=math.sqrt(var) if var >= 0 else math.nan,
+                          saturated=int(saturated) / n, dead=int(dead) / hn.shape[1],
+                          zeros=int(zeros) / n, unit_std=math.sqrt(unit_var) if unit_var >= 0 else math.nan,
+                          input_share=unit_var / var if var > 0 else math.nan)  # cosine: not shown live
+
+
+def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *, scale: float = 1.0,
+                    bins: int = 40, value_range: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, list]:
+    """One frame of the live explorer: per-layer histograms and :class:`LayerStats`, fast.
+
+    The network of :func:`coursekit.experiments.forward` with weights ``scale · W_l``, computed in float32 with torch
+    on one thread. Returns ``(fractions, stats)``: ``fractions`` (depth, bins) is the fraction
+    of each layer's values per bin of ``value_range``; values outside the range (and NaN, from
+    inf − inf once values pass float32's range) are in no bin, so ``1 − fractions.sum(axis=1)``
+    is the share beyond the axis. ``cosine`` is left out (NaN) here: the explorer does not show it. Statistics
+    agree with :func:`coursekit.experiments.layer_stats` to float32 rounding. For many
+    frames of one network, make a :class:`HistogramFrames` once and call it.
+    """
+    return HistogramFrames(X, weights)(activation, scale=scale, bins=bins, value_range=value_range)
