@@ -466,6 +466,17 @@ def _row_spread(weights: Sequence[np.ndarray]) -> float:
     return max(float(np.max(np.abs(W - W[0]))) for W in weights)
 
 
+def _binary_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """X (N, D) and y (N,) of 0/1 labels, checked: what the training runs take."""
+    X = as_float_array("X", X, ndim=2)
+    y = as_float_array("y", y, ndim=1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have one label per row of X ({X.shape[0]}); got {describe(y)}")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must contain only 0 and 1 (binary labels)")
+    return X, y
+
+
 def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
           hidden: Sequence[int] = (16, 16), epochs: int = 300, lr: float = 0.5,
           rng: np.random.Generator) -> TrainResult:
@@ -475,12 +486,7 @@ def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
     loss = mean binary cross-entropy of sigmoid(logit). Every weight matrix, the output one
     included, is drawn with ``init`` (see :func:`make_weights`).
     """
-    X = as_float_array("X", X, ndim=2)
-    y = as_float_array("y", y, ndim=1)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have one label per row of X ({X.shape[0]}); got {describe(y)}")
-    if not np.all((y == 0) | (y == 1)):
-        raise ValueError("y must contain only 0 and 1 (binary labels)")
+    X, y = _binary_data(X, y)
     act = _activation(activation)
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence | np.ndarray):
         raise TypeError(f"hidden must be a list of layer sizes, e.g. (16, 16); got {describe(hidden)}")
@@ -589,12 +595,7 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
     ``batchnorm``: the hidden layers (1 … depth) after whose linear part a ``BatchNorm1d`` sits
     (batch statistics of the full batch, learnable scale and shift starting at 1 and 0).
     """
-    X = as_float_array("X", X, ndim=2)
-    y = as_float_array("y", y, ndim=1)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have one label per row of X ({X.shape[0]}); got {describe(y)}")
-    if not np.all((y == 0) | (y == 1)):
-        raise ValueError("y must contain only 0 and 1 (binary labels)")
+    X, y = _binary_data(X, y)
     depth = check_int("depth", depth, minimum=1)
     width = check_int("width", width, minimum=1)
     act = _activation(activation).torch  # the registry's torch function (any registered activation)
