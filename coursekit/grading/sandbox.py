@@ -256,7 +256,9 @@ class Sandbox:
         if self.tmp:
             for root, dirs, _ in os.walk(self.tmp):
                 for d in dirs:
-                    os.chmod(os.path.join(root, d), 0o700)
+                    path = os.path.join(root, d)
+                    if not os.path.islink(path):  # site-*/ holds symlinks into the real environment
+                        os.chmod(path, 0o700)
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
 
