@@ -600,21 +600,10 @@ def plot_activation(activation: str | Activation, x=None, *, axes=None, **params
     y-limits of :func:`coursekit.plotting.plot_activation` (a flat derivative such as the
     identity's is not zoomed to 0.96–1.04), which also draws the jumps of kinked ones.
     """
-    from matplotlib.axes import Axes
+    # plotting imports this module, so it is imported here; the argument checks live there once
+    from coursekit.plotting import _activation_axes, _padded_limits, activation_title
 
-    from coursekit.plotting import _padded_limits, activation_title  # plotting imports this module
-
-    act = activation if isinstance(activation, Activation) else get(activation, **params)
-    x = np.linspace(-6.0, 6.0, 401) if x is None else as_float_array("x", x, ndim=1)
-    if x.size == 0:
-        raise ValueError("x must hold at least one point to draw; got an empty array")
-    if axes is None:
-        import matplotlib.pyplot as plt
-
-        _, axes = plt.subplots(1, 2, figsize=(8.0, 3.0))
-    elif (isinstance(axes, (str, bytes)) or not isinstance(axes, Sequence | np.ndarray) or len(axes) != 2
-          or not all(isinstance(ax, Axes) for ax in axes)):
-        raise TypeError(f"axes must be a pair of matplotlib Axes (ax_f, ax_d) or None; got {describe(axes)}")
+    act, x, axes = _activation_axes(activation, x, axes, params)
     ax_f, ax_d = axes
     f, d = act.numpy(x), act.grad(x)
     title = activation_title(act.name, **act.params)

@@ -188,17 +188,18 @@ def _padded_limits(lo: float, hi: float, pad: float = 0.1) -> tuple[float, float
     return lo - pad * span, hi + pad * span
 
 
-def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
-    """f(x) (left) and f'(x) (right), titled in words, with the analytic and autograd derivatives.
+def _activation_axes(activation, x, axes, params: dict[str, Any]):
+    """The checked inputs of an activation figure: (Activation, x (n,), (ax_f, ax_d)).
 
-    Where f or f' jumps at 0 (step, ReLU, LeakyReLU), each piece is drawn up to the jump and
-    a filled dot marks the value at 0 (autograd's convention), an open dot the other limit.
-    ``axes``: a pair of axes or None (a new 1×2 figure). Returns the two axes.
+    ``activation`` is a name (with ``params``) or an Activation; ``x`` defaults to 401 points
+    on [−6, 6]; ``axes`` is a pair of Axes, or None for a new 1×2 figure.
     """
     from matplotlib.axes import Axes
 
-    act = activations.get(activation, **params)
+    act = activation if isinstance(activation, activations.Activation) else activations.get(activation, **params)
     x = np.linspace(-6.0, 6.0, 401) if x is None else as_float_array("x", x, ndim=1)
+    if x.size == 0:
+        raise ValueError("x must hold at least one point to draw; got an empty array")
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -206,6 +207,17 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
     elif (isinstance(axes, (str, bytes)) or not isinstance(axes, Sequence | np.ndarray) or len(axes) != 2
           or not all(isinstance(ax, Axes) for ax in axes)):
         raise TypeError(f"axes must be a pair of matplotlib Axes (ax_f, ax_d) or None; got {describe(axes)}")
+    return act, x, axes
+
+
+def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
+    """f(x) (left) and f'(x) (right), titled in words, with the analytic and autograd derivatives.
+
+    Where f or f' jumps at 0 (step, ReLU, LeakyReLU), each piece is drawn up to the jump and
+    a filled dot marks the value at 0 (autograd's convention), an open dot the other limit.
+    ``axes``: a pair of axes or None (a new 1×2 figure). Returns the two axes.
+    """
+    act, x, axes = _activation_axes(activation, x, axes, params)
     ax_f, ax_d = axes
     title = activation_title(act.name, **act.params)
     f, d = act.numpy(x), act.grad(x)
