@@ -8,10 +8,20 @@ what was given, instead of a traceback from deep inside numpy.
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+
+
+def _torch_if_loaded():
+    """torch if something imported it (only then can a value be a tensor), else ImportError:
+    checking an argument must not load torch (1.5 s, 260 MiB) into a kernel that never uses it."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        raise ImportError("torch is not imported")
+    return torch
 
 
 def describe(value: Any) -> str:
@@ -19,7 +29,7 @@ def describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     try:
-        import torch
+        torch = _torch_if_loaded()
 
         if isinstance(value, torch.Tensor):
             return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
@@ -88,7 +98,7 @@ def as_float_array(
     (an int or a list of allowed ints) is checked too.
     """
     try:
-        import torch
+        torch = _torch_if_loaded()
 
         if isinstance(value, torch.Tensor):
             if value.is_complex():

@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from coursekit._checks import as_float_array, check_choice, check_number, describe
+from coursekit._lazy import lazy_import
 from coursekit.neurons import step  # one source of truth: the perceptron's step from chapter 01
+
+torch = lazy_import("torch")  # imported on first use: chapters that never call it stay light
+F = lazy_import("torch.nn.functional")
 
 #: Default threshold of :func:`saturated_fraction`: a unit is saturated where
 #: |f'(z)| < 5 % of the largest value |f'| can take.

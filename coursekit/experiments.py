@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from coursekit import activations as acts
 from coursekit import init as ckinit
@@ -31,6 +30,9 @@ from coursekit._checks import (
     check_rng,
     describe,
 )
+from coursekit._lazy import lazy_import
+
+torch = lazy_import("torch")  # imported on first use: chapters that never call it stay light
 
 #: Activations the experiments accept: the registry's differentiable ones (the step is left out:
 #: its gradient is 0 everywhere). A live view, so an activation registered later is in it too.

@@ -157,3 +157,63 @@ def test_every_explorer_has_the_same_small_interface():
         assert frame is not None and (stats.value, image.value) == shown, name
         explorer.controls[control].value = value  # a move redraws synchronously
         assert (stats.value, image.value) != shown, name
+
+
+#: What chapter 01 takes from the package, and the other modules that must stay torch-free
+#: at import (torch: about 1.5 s and 260 MiB resident per kernel; see coursekit/_lazy.py).
+LIGHT = ("coursekit", "coursekit.seed", "coursekit.neurons", "coursekit.plotting", "coursekit.dense",
+         "coursekit.activations", "coursekit.collapse", "coursekit.init", "coursekit.softmax",
+         "coursekit.experiments")
+
+
+def _fresh(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_importing_the_light_modules_does_not_import_torch():
+    """In a fresh interpreter: import coursekit and the modules above, use chapter 01's
+    numpy functions (their argument checks included), and torch is still not loaded."""
+    out = _fresh(
+        "import sys\n"
+        f"for name in {LIGHT!r}:\n"
+        "    __import__(name)\n"
+        "from coursekit import neurons, _checks\n"
+        "neurons.step([-1.0, 0.0, 2.0]); _checks.describe([1, 2])\n"
+        "try:\n"
+        "    neurons.step('x')\n"
+        "except TypeError:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    assert out == "[]", f"torch was imported: {out[:300]}"
+
+
+def test_a_lazy_torch_loads_on_first_use_and_gives_torch_results():
+    """The lazy binding is the real module once used: autograd derivatives through it match
+    the analytic ones, and describe() recognises a tensor after torch is imported."""
+    out = _fresh(
+        "import sys\n"
+        "import numpy as np\n"
+        "from coursekit import activations as a, _checks\n"
+        "assert 'torch' not in sys.modules\n"
+        "x = np.linspace(-4, 4, 81)\n"
+        "g = a.autograd_grad('sigmoid', x)\n"
+        "import torch\n"
+        "assert a.torch.Tensor is torch.Tensor and a.F.relu is torch.nn.functional.relu\n"
+        "print(float(np.max(np.abs(g - a.sigmoid_grad(x)))), _checks.describe(torch.zeros(2, 3)))\n"
+    )
+    err, desc = out.split(" ", 1)
+    assert float(err) < 1e-12
+    assert desc == "a tensor of shape (2, 3) and dtype torch.float32"
+
+
+def test_lazy_import_rejects_a_non_name():
+    from coursekit._lazy import lazy_import
+
+    with pytest.raises(TypeError, match="name"):
+        lazy_import("")
+    missing = lazy_import("coursekit_no_such_module")
+    with pytest.raises(ModuleNotFoundError):
+        missing.anything  # noqa: B018
