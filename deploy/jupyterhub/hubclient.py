@@ -95,6 +95,12 @@ class LocalHub:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> LocalHub:
+        # Kernels meet their server on Unix sockets in each home (see the config): a socket
+        # path (homes/<name>/.jupyter-ipc/kernel-<uuid>-ipc-N) must stay under 108 bytes.
+        longest = len(str(self.workdir / "homes" / ("x" * 12) / ".jupyter-ipc")) + len("/kernel--ipc-5") + 36
+        if longest > 107:
+            raise ValueError(f"workdir {self.workdir} is too long for kernel sockets ({longest} > 107 bytes): "
+                             "use a short folder such as tempfile.mkdtemp(dir='/tmp')")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         homes = self.workdir / "homes"

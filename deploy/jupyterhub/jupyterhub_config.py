@@ -30,6 +30,7 @@
 # the hub). Put the class in COURSE_USERS / COURSE_ADMINS (comma-separated), or use an
 # OAuth authenticator (oauthenticator) for a university login.
 import os
+import pwd
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -72,16 +73,31 @@ if admins:
 c.Spawner.cmd = [str(COURSE_ENV / "bin" / "jupyterhub-singleuser")]
 ONE_THREAD = {
     name: "1"
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 }
 c.Spawner.environment = {
     **ONE_THREAD,
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "PATH": f"{COURSE_ENV / 'bin'}:/usr/local/bin:/usr/bin:/bin",
 }
+
+
+def _ipc_dir(spawner) -> str:
+    """Where a student's kernels and server meet: Unix sockets in the student's home.
+
+    Kernels talk to their server over IPC, not TCP: with TCP every server picks free ports
+    for its kernels on its own, and with 15 students starting kernels at once two servers
+    picked the same port here (the kernel then failed with "Invalid Signature" and outlived
+    its server). A Unix socket path must stay under 108 bytes, hence a short folder.
+    """
+    home = getattr(spawner, "home_dir", "") or pwd.getpwnam(spawner.user.name).pw_dir
+    return os.path.join(home, ".jupyter-ipc")
+
+
+c.Spawner.environment["JUPYTER_RUNTIME_DIR"] = _ipc_dir
 KERNEL_IDLE = _env("COURSE_KERNEL_IDLE", "1200")
 c.Spawner.args = [
+    "--KernelManager.transport=ipc",
     # the server shuts down a kernel idle this long, even with its tab open: a chapter's
     # kernel is the bulk of a student's memory, and re-running a chapter takes seconds
     f"--MappingKernelManager.cull_idle_timeout={KERNEL_IDLE}",
