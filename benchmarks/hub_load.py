@@ -180,7 +180,9 @@ def kernels_table(chapters):
             run = time.perf_counter() - t0
             full = _kernel_memory(kc, pid)
             clean = _kernel_memory(kc, pid, "import gc, matplotlib.pyplot as plt\nplt.close('all')\ngc.collect()")
-            rows.append((path.stem, bare, setup, full, clean, run, "torch" in _imports(kc)))
+            # glibc keeps freed heap pages; malloc_trim hands them back to the system
+            trim = _kernel_memory(kc, pid, "import ctypes\nctypes.CDLL('libc.so.6').malloc_trim(0)")
+            rows.append((path.stem, bare, setup, full, clean, trim, run, "torch" in _imports(kc)))
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
@@ -201,12 +203,14 @@ def kernels_table(chapters):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+    print(f"MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', '(unset)')}")
     print("| chapter | bare kernel RSS | after setup cell RSS / USS | after every cell RSS / USS "
-          "| figures closed + gc RSS / USS | run | torch loaded |")
-    print("|---|---|---|---|---|---|---|")
-    for stem, bare, setup, full, clean, run, torch in rows:
+          "| figures closed + gc RSS / USS | + malloc_trim RSS / USS | run | torch loaded |")
+    print("|---|---|---|---|---|---|---|---|")
+    for stem, bare, setup, full, clean, trim, run, torch in rows:
         print(f"| {stem} | {bare[0]:.0f} MiB | {setup[0]:.0f} / {setup[1]:.0f} MiB | {full[0]:.0f} / {full[1]:.0f} MiB "
-              f"| {clean[0]:.0f} / {clean[1]:.0f} MiB | {run:.1f} s | {'yes' if torch else 'no'} |")
+              f"| {clean[0]:.0f} / {clean[1]:.0f} MiB | {trim[0]:.0f} / {trim[1]:.0f} MiB | {run:.1f} s "
+              f"| {'yes' if torch else 'no'} |")
     print()
     print("| one kernel, step by step | RSS | USS |")
     print("|---|---|---|")
@@ -224,7 +228,8 @@ def _imports(kc) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--students", type=int, nargs="+", default=[5, 15])
-    ap.add_argument("--chapter", default="05", help="the chapter every student runs (default 05)")
+    ap.add_argument("--chapter", default=None,
+                    help="the chapter every student runs (default 05); with --kernels, only this chapter")
     ap.add_argument("--updates", type=int, default=12, help="explorer updates per student (default 12)")
     ap.add_argument("--target-ms", type=float, default=250.0,
                     help="latency target for the p90 of an explorer update (default 250 ms)")
@@ -232,8 +237,9 @@ def main(argv=None):
                     help="no hub: print what each chapter's kernel holds (after its setup cell, after every cell)")
     args = ap.parse_args(argv)
     if args.kernels:
-        kernels_table(sorted((ROOT / "notebooks").glob("0*.ipynb")))
+        kernels_table(sorted((ROOT / "notebooks").glob(f"{args.chapter or '0'}*.ipynb")))
         return 0
+    args.chapter = args.chapter or "05"
     if args.updates < 2:
         ap.error("--updates must be at least 2")
     if any(n < 1 for n in args.students):

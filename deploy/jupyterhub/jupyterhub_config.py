@@ -86,9 +86,10 @@ def _ipc_dir(spawner) -> str:
     """Where a student's kernels and server meet: Unix sockets in the student's home.
 
     Kernels talk to their server over IPC, not TCP: with TCP every server picks free ports
-    for its kernels on its own, and with 15 students starting kernels at once two servers
-    picked the same port here (the kernel then failed with "Invalid Signature" and outlived
-    its server). A Unix socket path must stay under 108 bytes, hence a short folder.
+    for its kernels on its own, and with 15 students starting kernels at once one kernel
+    failed with "Invalid Signature" here (most likely two servers had picked the same port)
+    and outlived its server; over IPC the same run had no failure. A Unix socket path must
+    stay under 108 bytes, hence a short folder.
     """
     home = getattr(spawner, "home_dir", "") or pwd.getpwnam(spawner.user.name).pw_dir
     return os.path.join(home, ".jupyter-ipc")
