@@ -175,23 +175,33 @@ _DENY = {  # syscall -> errno, per architecture
     "x86_64": {57: 11, 58: 11, 435: 38, 272: 1, 308: 1, 101: 1, 310: 1, 311: 1, 250: 1, 248: 1, 249: 1,
                321: 1, 298: 1, 323: 1, 425: 1, 426: 1, 427: 1, 165: 1, 166: 1, 155: 1, 161: 1, 246: 1,
                320: 1, 175: 1, 313: 1, 176: 1, 303: 1, 304: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1,
-               433: 1, 442: 1, 135: 1},
+               433: 1, 442: 1, 135: 1,
+               # SysV shared memory, message queues, semaphores and memfds: memory outside RLIMIT_AS
+               29: 1, 30: 1, 31: 1, 64: 1, 68: 1, 319: 1, 447: 1},
     "aarch64": {435: 38, 97: 1, 268: 1, 117: 1, 270: 1, 271: 1, 219: 1, 217: 1, 218: 1, 280: 1, 241: 1,
                 282: 1, 425: 1, 426: 1, 427: 1, 40: 1, 39: 1, 41: 1, 51: 1, 104: 1, 294: 1, 105: 1, 273: 1,
-                106: 1, 264: 1, 265: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1, 433: 1, 442: 1, 92: 1},
+                106: 1, 264: 1, 265: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1, 433: 1, 442: 1, 92: 1,
+                194: 1, 195: 1, 196: 1, 186: 1, 190: 1, 279: 1, 447: 1},
 }
 _CLONE = {"x86_64": 56, "aarch64": 220}
 CLONE_THREAD = 0x00010000
 
 
-def seccomp_filter(machine: str | None = None) -> bytes | None:
+def seccomp_filter(machine: str | None = None, *, threads: bool = True) -> bytes | None:
     """The BPF program, or None on an architecture this module has no syscall table for.
 
     Denied: fork/vfork/clone3 (EAGAIN / ENOSYS, so glibc falls back to clone),
     clone without CLONE_THREAD (EAGAIN: threads are fine, processes are not),
     unshare, setns, ptrace, process_vm_*, keyrings, bpf, perf_event_open,
     userfaultfd, io_uring, mount & co., chroot, kexec, modules, handles,
-    personality (EPERM). Another architecture's calling convention is killed.
+    personality, SysV shared memory / message queues / semaphores and
+    memfd_create (memory that RLIMIT_AS does not count) (EPERM). Another
+    architecture's calling convention is killed.
+
+    ``threads=False``: every clone is refused, threads too. The runner stacks
+    this second filter on itself after its imports, just before the first
+    student cell: RLIMIT_NPROC does not bind root, and a count of threads
+    cannot be kept in seccomp, so student code starts none at all.
     """
     machine = machine or platform.machine()
     if machine not in _AUDIT_ARCH:
@@ -203,8 +213,11 @@ def seccomp_filter(machine: str | None = None) -> bytes | None:
         prog += [(jge, 0, 1, 0x40000000), (ret, 0, 0, kill)]
     for nr, errno in sorted(_DENY[machine].items()):
         prog += [(jeq, 0, 1, nr), (ret, 0, 0, 0x00050000 | errno)]
-    prog += [(jeq, 0, 3, _CLONE[machine]), (ld, 0, 0, 16), (jset, 1, 0, CLONE_THREAD),
-             (ret, 0, 0, 0x00050000 | 11), (ret, 0, 0, allow)]
+    if threads:
+        prog += [(jeq, 0, 3, _CLONE[machine]), (ld, 0, 0, 16), (jset, 1, 0, CLONE_THREAD),
+                 (ret, 0, 0, 0x00050000 | 11), (ret, 0, 0, allow)]
+    else:
+        prog += [(jeq, 0, 1, _CLONE[machine]), (ret, 0, 0, 0x00050000 | 11), (ret, 0, 0, allow)]
     return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
 
 
@@ -235,6 +248,7 @@ class Sandbox:
         if not unsafe and self.bwrap is None:
             raise SandboxUnavailable(INSTALL_HINT)
         self.filter = None if unsafe else seccomp_filter()
+        self.no_threads = None if unsafe else seccomp_filter(threads=False)
         if not unsafe and self.filter is None:
             raise SandboxUnavailable(f"the grading sandbox has no seccomp syscall table for {platform.machine()} "
                                      "(x86_64 and aarch64 have one); pass --unsafe-no-sandbox to grade without "
@@ -528,7 +542,8 @@ class Sandbox:
         """The job header the runner expects (cases are added by :func:`wire.encode_job`)."""
         return {"cells": cells, "parts": parts, "timeout": float(timeout), "memory": int(memory),
                 "file_size": FILE_BYTES, "cell_limit": float(cell_limit), "site": self.site_paths(profile),
-                "torch": profile == "torch", "nproc": 64 if profile == "torch" else 4, "debug": self.debug}
+                "torch": profile == "torch", "nproc": 64 if profile == "torch" else 4, "debug": self.debug,
+                "no_threads": self.no_threads.hex() if self.no_threads else ""}
 
 
 class _ZygoteBroken(Exception):
