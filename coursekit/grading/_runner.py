@@ -228,7 +228,12 @@ def _shim() -> None:
     sys.modules["coursekit.exercises"] = ex
 
 
+_BASE_VM = 0  # VmSize read before /proc was hidden (the nested and fresh sandboxes have no /proc)
+
+
 def _vm_size() -> int:
+    if _BASE_VM:
+        return _BASE_VM
     try:
         with open("/proc/self/status") as f:
             for line in f:
@@ -451,7 +456,7 @@ def serve_job(job_fd: int, out_fd: int) -> None:
 # data to inherit; it is not dumpable, so /proc/<pid>/mem is closed to all.
 
 _CLONE_NEWNS, _CLONE_NEWPID, _CLONE_NEWIPC = 0x00020000, 0x20000000, 0x08000000
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
 
 
 def _libc():
@@ -465,6 +470,36 @@ def _check(result: int, what: str) -> None:
         import ctypes
 
         raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _hide_proc(libc) -> None:
+    """An empty read-only tmpfs over /proc: no process list, and no /proc/self/mountinfo, which would show
+    the host paths of the bind mounts (the checkout, the venv, the grader's temp folder)."""
+    _check(libc.mount(b"none", b"/proc", b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_RDONLY,
+                      b"size=4k,mode=555"), "mount tmpfs on /proc")
+
+
+def fresh(out_fd: int, bpf: bytes, profile: str) -> None:
+    """In a fresh bwrap sandbox (CAP_SYS_ADMIN in its own user namespace only): hide /proc, drop every
+    capability, set the seccomp filter, then serve the job on stdin as in a nested sandbox."""
+    global _BASE_VM
+    try:
+        sys.path.append("/site")
+        import numpy  # noqa: F401 - imported (and measured) before /proc goes
+
+        if profile == "torch":
+            import torch
+
+            torch.set_num_threads(1)
+        _BASE_VM = _vm_size()
+        ctypes, libc = _libc()
+        _check(libc.unshare(_CLONE_NEWNS), "unshare")  # a mount namespace of this user namespace's own
+        _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+        _hide_proc(libc)
+        _drop_privileges(bpf)
+    except BaseException:
+        os._exit(71)
+    serve_job(0, out_fd)
 
 
 def _set_filter(bpf: bytes) -> None:
@@ -509,8 +544,10 @@ def _child(job_fd: int, out_fd: int, bpf: bytes, tmpfs_bytes: int) -> None:
     Exit status 71: the nested sandbox could not be made (before any of the
     job was read), so the grader runs the job in a fresh bwrap sandbox instead.
     """
+    global _BASE_VM
     code = 71
     try:
+        _BASE_VM = _vm_size()  # what this fork maps now: its runner, forked below, maps the same
         keep = {job_fd, out_fd}
         for fd in range(3, 1024):  # the zygote's control socket, and anything else, stay out
             if fd not in keep:
@@ -527,8 +564,7 @@ def _child(job_fd: int, out_fd: int, bpf: bytes, tmpfs_bytes: int) -> None:
         if pid == 0:  # PID 1 of the new namespace: its init, as bwrap's is; everything dies with it
             try:
                 _check(libc.prctl(1, signal.SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG")
-                _check(libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None),
-                       "mount proc")
+                _hide_proc(libc)
                 runner = os.fork()
                 if runner == 0:  # PID 2: the submission, in a session of its own, with no privileges
                     try:
@@ -616,6 +652,8 @@ def zygote(ctrl_fd: int, bpf: bytes, tmpfs_bytes: int, profile: str) -> None:
 
 
 def main() -> None:
+    if sys.argv[1] == "--fresh":
+        fresh(int(sys.argv[2]), bytes.fromhex(sys.argv[3]), sys.argv[4])
     if sys.argv[1] == "--zygote":
         zygote(int(sys.argv[2]), bytes.fromhex(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
         return

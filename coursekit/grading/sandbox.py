@@ -44,6 +44,7 @@ fresh bwrap sandbox instead (``Sandbox(zygotes=False)`` forces that).
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import json
 import os
@@ -53,6 +54,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -237,6 +239,60 @@ def find_bwrap() -> str | None:
     return path
 
 
+PREFIX = "coursekit-grading-"
+
+
+def _remove(folder: str) -> None:
+    for root, dirs, _ in os.walk(folder):
+        for d in dirs:
+            path = os.path.join(root, d)
+            if not os.path.islink(path):  # site-*/ holds symlinks into the real environment
+                os.chmod(path, 0o700)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _own_folder() -> tuple[str, int]:
+    """A new private temp folder, and a lock on it held while this grader lives (see remove_leftovers)."""
+    new = tempfile.mkdtemp(prefix="coursekit-new-")
+    fd = os.open(os.path.join(new, "lock"), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    final = os.path.join(os.path.dirname(new), PREFIX + os.path.basename(new)[len("coursekit-new-"):])
+    os.rename(new, final)  # only now a candidate for remove_leftovers, and already locked
+    return final, fd
+
+
+def remove_leftovers(tmp: str | None = None) -> list[str]:
+    """Remove the temp folders of graders that died without cleaning up (SIGKILL, power loss).
+
+    A live grader holds a lock on its folder's ``lock`` file; a folder of
+    this user whose lock can be taken belongs to no running grader.
+    """
+    removed = []
+    tmp = tmp or tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(tmp) if n.startswith(PREFIX)]
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(tmp, name)
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            fd = os.open(os.path.join(path, "lock"), os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a grader that is running
+        finally:
+            os.close(fd)
+        _remove(path)
+        removed.append(path)
+    return removed
+
+
 class Sandbox:
     """Runs jobs in fresh sandboxes; ``unsafe=True`` runs them as plain limited processes instead."""
 
@@ -254,7 +310,8 @@ class Sandbox:
                                      "(x86_64 and aarch64 have one); pass --unsafe-no-sandbox to grade without "
                                      "isolation")
         self.env = env or Environment.detect()
-        self.tmp = tempfile.mkdtemp(prefix="coursekit-grading-")
+        remove_leftovers()
+        self.tmp, self._lock_fd = _own_folder()
         self.empty = os.path.join(self.tmp, "empty")
         os.mkdir(self.empty, 0o555)
         self._unsafe_site: dict[str, str] = {}
@@ -268,13 +325,9 @@ class Sandbox:
                 z.close()
             zs.clear()
         if self.tmp:
-            for root, dirs, _ in os.walk(self.tmp):
-                for d in dirs:
-                    path = os.path.join(root, d)
-                    if not os.path.islink(path):  # site-*/ holds symlinks into the real environment
-                        os.chmod(path, 0o700)
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            _remove(self.tmp)
             self.tmp = None
+            os.close(self._lock_fd)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -295,7 +348,7 @@ class Sandbox:
             self._unsafe_site[profile] = site
         return [self._unsafe_site[profile]]
 
-    def command(self, profile: str, result_fd: int, seccomp_fd: int | None, zygote: bool = False) -> list[str]:
+    def command(self, profile: str, result_fd: int, zygote: bool = False) -> list[str]:
         """The bwrap command line; ``zygote``: the long-lived variant (see ``_runner.zygote``)."""
         env = self.env
         runner = str(RUNNER.resolve())
@@ -303,8 +356,9 @@ class Sandbox:
             return [env.python, "-I", "-S", "-B", runner, str(result_fd)]
         args = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
                 "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
-        if zygote:  # in the sandbox's own user namespace only: it makes one nested sandbox per run
-            args += ["--cap-add", "CAP_SYS_ADMIN"]
+        # in the sandbox's own user namespace only: the zygote makes one nested sandbox per run, a fresh
+        # runner hides /proc; both drop every capability before any student code runs
+        args += ["--cap-add", "CAP_SYS_ADMIN"]
         args += ["--ro-bind", "/usr", "/usr"]
         for name in ROOT_LINKS:
             host = "/" + name
@@ -333,8 +387,6 @@ class Sandbox:
         for dev in ("null", "zero", "full", "random", "urandom"):
             args += ["--dev-bind", f"/dev/{dev}", f"/dev/{dev}"]
         args += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--remount-ro", "/", "--chdir", "/tmp"]
-        if seccomp_fd is not None:
-            args += ["--seccomp", str(seccomp_fd)]
         args += ["--clearenv"]
         for var, value in self._environ("/tmp").items():
             args += ["--setenv", var, value]
@@ -342,7 +394,8 @@ class Sandbox:
             bpf = (self.filter or b"").hex() or "00"
             return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", "--zygote", str(result_fd),
                     bpf if self.filter else "", str(TMPFS_BYTES), profile]
-        return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", str(result_fd)]
+        return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", "--fresh", str(result_fd),
+                (self.filter or b"").hex(), profile]
 
     @staticmethod
     def _environ(home: str) -> dict[str, str]:
@@ -415,14 +468,9 @@ class Sandbox:
         start = time.monotonic()
         deadline = start + timeout + STARTUP[profile] + GRACE
         r, w = os.pipe()
-        seccomp_fd = None
         workdir = None
         try:
-            if self.filter is not None:
-                seccomp_fd = os.memfd_create("coursekit-seccomp", 0)
-                os.write(seccomp_fd, self.filter)
-                os.lseek(seccomp_fd, 0, os.SEEK_SET)
-            cmd = self.command(profile, w, seccomp_fd)
+            cmd = self.command(profile, w)
             env, cwd = None, None
             if self.unsafe:
                 workdir = cwd = tempfile.mkdtemp(prefix="run-", dir=self.tmp)
@@ -430,16 +478,13 @@ class Sandbox:
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=None if self.debug else subprocess.PIPE,
-                pass_fds=tuple(fd for fd in (w, seccomp_fd) if fd is not None),
+                pass_fds=(w,),
                 start_new_session=True, cwd=cwd, env=env,
             )
         except BaseException:
             os.close(r)
             os.close(w)
             raise
-        finally:
-            if seccomp_fd is not None:
-                os.close(seccomp_fd)
         os.close(w)
         try:
             return self._collect(proc, r, job, start, deadline)
@@ -558,7 +603,7 @@ class _Zygote:
         self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                sandbox.command(profile, child.fileno(), None, zygote=True),
+                sandbox.command(profile, child.fileno(), zygote=True),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=None if sandbox.debug else subprocess.DEVNULL,
                 pass_fds=(child.fileno(),), start_new_session=True,
