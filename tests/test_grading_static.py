@@ -108,7 +108,7 @@ def test_the_metadata_decides_and_the_content_must_agree():
 def roundtrip(value):
     blobs: list[bytes] = []
     node = encode_value(value, blobs)
-    frames, error = read_frames(frame({"value": node}, blobs))
+    frames, error = read_frames(frame({"kind": "case", "value": node}, blobs))
     assert error is None
     (header, got_blobs), = frames
     return decode_value(header["value"], got_blobs)
@@ -175,10 +175,25 @@ def test_read_frames_keeps_good_frames_before_garbage_and_refuses_bad_json():
     assert error == "the result stream is corrupt (bad frame length)"
     frames, error = read_frames(good + good[:5])
     assert len(frames) == 1 and error == "the result stream ends in the middle of a frame"
-    assert read_frames(b"\x00\x00\x00\x02[]")[1] == "the result stream is corrupt (a frame is not a JSON object)"
-    for body in (b'{"v": ' + b"9" * 5000 + b"}", b'{"v": NaN}'):  # a 5000-digit int, a bare NaN
+    assert read_frames(b"\x00\x00\x00\x02[]")[1] == "the result stream is corrupt (a frame of an unknown kind)"
+    for body in (b'{"kind": "case", "v": ' + b"9" * 5000 + b"}", b'{"kind": "case", "v": NaN}'):  # 5000 digits, NaN
         assert read_frames(struct.pack(">I", len(body)) + body)[1] == (
             "the result stream is corrupt (a frame is not valid JSON)")
+
+
+def test_a_frames_kind_and_size_are_read_before_it_is_parsed():
+    def framed(body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + body
+
+    junk = b'{"kind": "cell", "v": [' + b"{}," * 10_000 + b"{}]}"  # 30 KB: too large for a cell report
+    assert read_frames(framed(junk))[1] == "the result stream is corrupt (a frame too large for its kind)"
+    answer = b'{"kind": "case", "v": [' + b"0," * 2**19 + b"0]}"  # 1 MB + a bit: too large even for an answer
+    assert read_frames(framed(answer))[1] == "the result stream is corrupt (bad frame length)"
+    for body in (b'{"value": 1, "kind": "case"}', b'{"kind": "pickle"}', b' {"kind": "case"}'):
+        assert read_frames(framed(body))[1] == "the result stream is corrupt (a frame of an unknown kind)"
+    # and the runner's own frames always start with their kind, whatever the header's order
+    (h, _), = read_frames(frame({"part": "6.1", "kind": "part"}))[0]
+    assert h == {"kind": "part", "part": "6.1", "blobs": []}
 
 
 # -- escaping what students control -----------------------------------------------------
