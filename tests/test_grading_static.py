@@ -205,3 +205,46 @@ def test_terminal_and_markdown_escaping():
     assert "<" not in text and ">" not in text and "\n" not in text
     assert text == ("&lt;img src=x onerror=alert(1)&gt; \\[click\\](javascript:alert(1)) \\`x\\` "
                     "\\*\\*b\\*\\*\\\\x0a# h")  # the backslash of \\x0a escaped too
+
+
+# -- similar code -----------------------------------------------------------------------
+
+SOFTMAX = "def softmax(z):\n    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n"
+LOG_SOFTMAX = ("def log_softmax(z):\n    s = z - z.max(axis=-1, keepdims=True)\n"
+               "    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))\n")
+OTHER_SOFTMAX = ("def softmax(z):\n    out = []\n    for row in np.atleast_2d(z):\n        m = max(row)\n"
+                 "        ex = [np.exp(v - m) for v in row]\n        total = sum(ex)\n"
+                 "        out.append([v / total for v in ex])\n    return np.array(out).reshape(z.shape)\n")
+OTHER_LOG = ("def log_softmax(z):\n    lse = np.log(np.sum(np.exp(z - np.max(z, -1, keepdims=True)), -1, keepdims=True))\n"
+             "    return z - np.max(z, -1, keepdims=True) - lse\n")
+
+
+def _prints(*sources):
+    from coursekit.grading.similarity import fingerprints
+
+    return fingerprints([(i, s) for i, s in enumerate(sources)], EXERCISES["06_softmax"])
+
+
+def test_similarity_sees_through_comments_names_and_layout_and_not_across_honest_work():
+    from coursekit.grading.similarity import similar_pairs
+
+    a = _prints("import numpy as np", SOFTMAX, LOG_SOFTMAX)
+    disguised = _prints("import numpy as np  # mine",
+                        "# my own work\ndef softmax(logits):\n    \"\"\"Softmax.\"\"\"\n"
+                        "    ex = np.exp(logits - logits.max(axis=-1, keepdims=True))  # stable\n\n"
+                        "    return ex / ex.sum(axis=-1,\n                       keepdims=True)\n",
+                        LOG_SOFTMAX.replace("s = z", "shifted = z").replace("return s -", "return shifted -")
+                        .replace("np.exp(s)", "np.exp(shifted)"))
+    tweaked = _prints("import numpy as np", SOFTMAX.replace("-1", "1").replace("axis=1", "axis=-1"),
+                      LOG_SOFTMAX + "    # done\n", "print('hi')")
+    honest = _prints("import numpy as np", OTHER_SOFTMAX, OTHER_LOG)
+    stub = _prints("def softmax(z):\n    raise NotImplementedError('Exercise 6.1')\n",
+                   "def log_softmax(z):\n    raise NotImplementedError('Exercise 6.2')\n")
+    assert stub == {}  # the released stubs are no one's code
+    assert a["6.1"] == disguised["6.1"] and a["*"] == disguised["*"]
+    flags = {(f.a, f.b): f.why for f in similar_pairs([("a", "06", a), ("disguised", "06", disguised),
+                                                       ("honest", "06", honest), ("stub", "06", stub)])}
+    assert flags == {("a", "disguised"): "all answers identical; identical 6.1, 6.2 (comments, names and layout "
+                                         "aside)"}
+    flags = {(f.a, f.b) for f in similar_pairs([("a", "06", a), ("tweaked", "06", tweaked)])}
+    assert flags == {("a", "tweaked")}
