@@ -9,6 +9,7 @@ outputs are computed here and never enter a sandbox.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import re
@@ -117,8 +118,19 @@ def _zero(result: SubmissionResult, parts: list, why: str) -> SubmissionResult:
     return result
 
 
-def prepare(found: Found, *, exercise: str | None, exercises: Mapping[str, list], seed: int) -> _Pending:
-    """Read one submission and draw its cases (nothing of it runs here)."""
+def draw_cases(name: str, parts: list, seed: int) -> dict[str, list]:
+    """The grading inputs of exercise ``name`` in a batch of seed ``seed``: the same for every submission."""
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    return {p.id: list(p.cases(rng)) for p in parts}
+
+
+def prepare(found: Found, *, exercise: str | None, exercises: Mapping[str, list], seed: int,
+            drawn: dict | None = None) -> _Pending:
+    """Read one submission and draw its cases (nothing of it runs here).
+
+    ``drawn``: a cache of :func:`draw_cases` per exercise for the batch (drawing
+    some exercises' inputs takes half a second); each submission gets its own copy.
+    """
     result = SubmissionResult(str(found.path), found.student, exercise if exercise in exercises else None,
                               seed=seed, submitted=found.mtime)
     try:
@@ -136,8 +148,12 @@ def prepare(found: Found, *, exercise: str | None, exercises: Mapping[str, list]
     result.exercise = name
     parts = list(exercises[name])
     # one secret stream per exercise, from the batch seed: every submission of it gets the same inputs
-    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-    cases = {p.id: list(p.cases(rng)) for p in parts}
+    if drawn is None:
+        cases = draw_cases(name, parts, seed)
+    else:
+        if name not in drawn:
+            drawn[name] = draw_cases(name, parts, seed)
+        cases = copy.deepcopy(drawn[name])  # a judge can never change another submission's inputs
     cells = [(c.index, c.source) for c in sub.cells if not is_check_cell(c)]
     try:
         result.code = fingerprints(cells, parts)
@@ -446,9 +462,10 @@ def grade(
     _warm_up()
     memory = int(memory_mb) * 2**20
     pendings = []
+    drawn: dict[str, dict[str, list]] = {}
     for f in files:
         try:
-            pendings.append(prepare(f, exercise=exercise, exercises=exercises, seed=seed))
+            pendings.append(prepare(f, exercise=exercise, exercises=exercises, seed=seed, drawn=drawn))
         except Exception as exc:  # one odd file must not stop the batch
             pendings.append(_Pending(_internal_error(f, exc, "reading it")))
     if exercise is None and not mixed:

@@ -26,6 +26,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from coursekit.grading._runner import python_source
 
 NEAR_BITS = 6  # SimHash distance (of 64 bits) up to which code counts as nearly the same
@@ -82,12 +84,12 @@ def _tokens(nodes: Sequence[ast.AST]) -> list[str]:
 
 
 def _simhash(tokens: list[str]) -> int:
-    weights = [0] * 64
-    for i in range(max(1, len(tokens) - 3)):
-        h = int.from_bytes(hashlib.blake2b(" ".join(tokens[i:i + 4]).encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if h >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    """64-bit SimHash of the 4-token shingles: each bit is the majority vote of the shingles' hashes."""
+    digests = b"".join(hashlib.blake2b(" ".join(tokens[i:i + 4]).encode(), digest_size=8).digest()
+                       for i in range(max(1, len(tokens) - 3)))
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(-1, 64)  # bit 0: the most significant
+    votes = 2 * bits.sum(axis=0, dtype=np.int64) > len(bits)
+    return int.from_bytes(np.packbits(votes).tobytes(), "big")
 
 
 def _stub(node: ast.FunctionDef) -> bool:
