@@ -22,7 +22,10 @@ def _inside(child: Path, parent: Path) -> bool:
 
 
 def check_out(out: Path, submissions: list[str]) -> None:
-    """Refuse an output folder inside (or equal to) a submissions folder, or a file given as one."""
+    """Refuse, before grading, an output folder that is a link or a file, or inside a submissions folder."""
+    if os.path.islink(out) or (os.path.lexists(out) and not os.path.isdir(out)):
+        raise ValueError(f"--out {out} is a symbolic link or not a folder; refused (the grader writes only into "
+                         "real folders)")
     for s in submissions:
         if os.path.isdir(s) and not os.path.islink(s) and _inside(out, Path(s)):
             raise ValueError(f"the output folder {out} is inside the submissions folder {s}: a student could own "
