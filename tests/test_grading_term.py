@@ -103,6 +103,7 @@ def term(tmp_path_factory):
     init = nbformat.read(Path(__file__).parents[1] / "exercises" / "source" / "05_initialization.ipynb",
                          as_version=4)
     _write(subs / "frank", init, name="05_initialization.ipynb", mtime=base)
+    _write(subs / "alice", init, name="05_initialization.ipynb", mtime=base)  # alice's folder holds both
     # 11. a copy of alice's notebook with a comment changed and a variable renamed
     copy = solved()
     for c in copy.cells:
@@ -230,6 +231,9 @@ def test_an_exercise_mismatch_is_always_a_row_error(term):
     with (term["out"] / "gradebook.csv").open() as f:
         header = next(csv.reader(f))
     assert not any(h.startswith(("1.", "5.")) for h in header), header
+    alice = _row(term, "alice")  # a folder holding the batch's exercise and another: the other is a note
+    assert float(alice["total"]) == FULL and alice["notes"] == (
+        "also in the folder: 05_initialization.ipynb (exercise 05_initialization), not graded in this batch")
 
 
 def test_the_same_inputs_for_every_submission_and_the_seed_reproduces_them(term, tmp_path):
@@ -246,8 +250,9 @@ def test_regrading_one_student_leaves_every_other_row(term, tmp_path):
     shutil.copytree(term["out"], out)
     before = _rows(out)
     old_feedback = sorted(p.relative_to(out) for p in (out / "feedback").rglob("*.md"))
-    _write(term["subs"] / "bob", solved())  # bob fixes 6.3 and hands in again
-    p = _cli("grade", term["subs"] / "bob", "--out", out, "--timeout", TIMEOUT, cwd=tmp_path)
+    bob = tmp_path / "later" / "bob"
+    _write(bob, solved())  # bob fixes 6.3 and hands in again
+    p = _cli("grade", bob, "--out", out, "--timeout", TIMEOUT, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     after = _rows(out)
     assert set(after) == set(before)
@@ -258,7 +263,13 @@ def test_regrading_one_student_leaves_every_other_row(term, tmp_path):
     new = sorted(p.relative_to(out) for p in (out / "feedback").rglob("*.md"))
     assert set(old_feedback) < set(new) and len(new) == len(old_feedback) + 1
     assert after[("bob", EX)]["feedback"] not in {str(f) for f in old_feedback}
-    p = _cli("grade", term["subs"] / "bob", "--out", out, "--timeout", TIMEOUT, "--replace", cwd=tmp_path)
+    # the student whose folder was empty hands in: the real row replaces the "no notebook" one
+    _write(tmp_path / "later" / "empty", notebook(STUBS))
+    p = _cli("grade", tmp_path / "later" / "empty", "--out", out, "--timeout", TIMEOUT, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    rows = _rows(out)
+    assert ("empty", "") not in rows and rows[("empty", EX)]["total"] == "0" and len(rows) == len(before)
+    p = _cli("grade", bob, "--out", out, "--timeout", TIMEOUT, "--replace", cwd=tmp_path)
     assert p.returncode == 0 and set(_rows(out)) == {("bob", EX)}
 
 

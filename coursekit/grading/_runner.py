@@ -14,8 +14,12 @@ this submission's error. The time limits below are for good feedback
 any student code runs and the grader's wall-clock kill of the sandbox.
 
 The wire (both directions): frames ``4-byte big-endian length | JSON
-header | blobs``; ``header["blobs"]`` lists the byte sizes of the raw
-array buffers that follow. Values are JSON with tags::
+header | blobs``; the JSON starts with its ``kind`` (``start``, ``cell``,
+``part``, ``missing``, ``case``, ``end``), which the grader reads, with the
+length, before it parses anything; ``header["blobs"]`` lists the byte sizes
+of the raw array buffers that follow. A ``part`` frame precedes each part's
+answers, so the grader knows which part a crash interrupted. Values are
+JSON with tags::
 
     {"t": "nd", "dtype": "<f8", "shape": [2, 3], "i": 0}   blob 0: raw little-endian bytes
     {"t": "tuple", "v": [...]}   {"t": "list", "v": [...]}   {"t": "dict", "v": [[key, value], ...]}

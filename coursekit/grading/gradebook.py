@@ -268,6 +268,9 @@ def write_gradebook(
         merged: dict[tuple[str, str], dict[str, str]] = {}
         for row in (read_rows(old) if old else []) + rows:
             merged[(row.get("student", ""), row.get("exercise", ""))] = row
+        for row in rows:  # a row of no exercise ("no notebook in this folder") is replaced by a real one
+            if row.get("exercise"):
+                merged.pop((row.get("student", ""), ""), None)
         table = list(merged.values())
         if overrides:
             apply_overrides(table, overrides, exercises)

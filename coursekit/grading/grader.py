@@ -378,8 +378,15 @@ def _batch_exercise(pendings: list[_Pending], exercises: Mapping[str, list]) -> 
         return
     order = list(exercises)
     batch = max(counts, key=lambda name: (counts[name], -order.index(name)))
-    for p in pendings:
-        if p.parts and p.result.exercise != batch:
+    graded = {p.result.student: p for p in pendings if p.parts and p.result.exercise == batch}
+    for p in list(pendings):
+        if p.parts and p.result.exercise != batch and p.result.student in graded:
+            # the student's folder also holds the batch's exercise: that one is the row; this one is a note
+            graded[p.result.student].result.notes.append(
+                f"also in the folder: {os.path.basename(p.result.file)} (exercise {p.result.exercise}), "
+                "not graded in this batch")
+            pendings.remove(p)
+        elif p.parts and p.result.exercise != batch:
             why = (f"this notebook is exercise {p.result.exercise}, but this batch is exercise {batch} (the "
                    f"exercise of most notebooks): not graded; grade it in a batch of its own, or pass "
                    f"--exercise, or --mixed for a folder that holds several exercises")

@@ -1,8 +1,11 @@
 """One bubblewrap sandbox per submission run: what it mounts, what it may do, how it ends.
 
 ``bwrap --unshare-all --unshare-user`` gives the submission new user, PID,
-IPC, network, mount, UTS and cgroup namespaces: it sees its own processes
-only (a fresh /proc), no network, none of the grader's files. Inside:
+IPC, network, mount, UTS and cgroup namespaces: no network, none of the
+grader's files, no other process. Its ``/proc`` is an empty read-only tmpfs
+(mounted by the runner before it drops its capabilities): no process list,
+and no ``/proc/self/mountinfo``, which names the host path of every bind
+mount (the checkout, the venv, the grader's temp folder). Inside:
 
 - ``/usr`` (system libraries) read-only, with every Python package folder
   in it (``/usr/lib/python3*``, ``/usr/local/lib/python3*`` ...) covered by
@@ -26,9 +29,13 @@ only (a fresh /proc), no network, none of the grader's files. Inside:
   gradebook.
 
 A seccomp filter refuses new processes (fork, vfork, clone without
-CLONE_THREAD, clone3), new namespaces, ptrace, mounts, keyrings and a few
-other kernel interfaces a notebook never needs: RLIMIT_NPROC does not hold
-for a grader running as root, the filter does. ``--die-with-parent`` and the
+CLONE_THREAD, clone3), new namespaces, ptrace, mounts, keyrings, SysV shared
+memory / message queues / semaphores and memfds (memory RLIMIT_AS does not
+count) and a few other kernel interfaces a notebook never needs; a second
+filter, stacked just before the first student cell, refuses threads too.
+RLIMIT_NPROC does not hold for a grader running as root; the filters do. (A
+pids cgroup per sandbox would allow a few threads, but needs a writable
+cgroup tree, which containers rarely give.) ``--die-with-parent`` and the
 PID namespace end everything the submission started when it ends, or when
 the grader kills it at the deadline, or when the grader itself dies.
 
@@ -39,7 +46,11 @@ sandbox per run: new mount, PID and IPC namespaces, a fresh tmpfs on /tmp
 and a fresh /proc, every capability dropped, no_new_privs, the same seccomp
 filter, the same rlimits (see ``_runner.zygote``). It never runs student
 code nor sees a job's bytes. Where nesting does not work, every run gets a
-fresh bwrap sandbox instead (``Sandbox(zygotes=False)`` forces that).
+fresh bwrap sandbox instead (``Sandbox(zygotes=False)`` forces that), whose
+runner hides /proc, drops its capabilities and sets the filter itself.
+
+The grader's temp folder holds a lock while the grader lives; a new grader
+removes the folders of dead ones (:func:`remove_leftovers`).
 """
 
 from __future__ import annotations
