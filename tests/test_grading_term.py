@@ -97,6 +97,7 @@ def term(tmp_path_factory):
     # 6./9. a resubmission: the later file wins; late after the deadline
     _write(subs / "dave", notebook(STUBS), mtime=base)
     _write(subs / "dave", solved(), name=f"{EX} (1).ipynb", mtime=base + 600)
+    (subs / "dave" / "scratch.ipynb").write_text("{not json")  # a broken file next to them: a note
     # 10. a finished 01 notebook named homework.ipynb, and a 05 notebook, in a 06 batch
     neurons = nbformat.read(Path(__file__).parents[1] / "exercises" / "source" / "01_neurons.ipynb", as_version=4)
     _write(subs / "erin", neurons, name="homework.ipynb", mtime=base)
@@ -217,6 +218,7 @@ def test_resubmission_latest_wins_and_late_rows_are_marked(term):
     row = _row(term, "dave")
     assert float(row["total"]) == FULL and row["file"].endswith(f"{EX} (1).ipynb")
     assert "graded the latest by modification time" in row["notes"]
+    assert "also in the folder: scratch.ipynb, not graded (not a notebook: the file is not valid JSON" in row["notes"]
     assert row["late"] == "0h 5m late"
     assert _row(term, "alice")["late"] == ""
     text = (term["out"] / row["feedback"]).read_text()

@@ -347,16 +347,30 @@ def _internal_error(found: Found, exc: Exception, doing: str) -> SubmissionResul
 def _latest(pendings: list[_Pending]) -> list[_Pending]:
     """One row per student and exercise: of several notebooks, the latest by modification time is graded.
 
-    The row's notes name the others (the instructor's column, not the student's feedback).
+    The row's notes name the others (the instructor's column, not the student's
+    feedback); a file that could not be read at all (so of no known exercise)
+    next to a student's graded notebook is named in that row's notes too.
     """
     groups: dict[tuple[str, str], list[_Pending]] = {}
     for p in pendings:
-        if p.result.exercise and p.parts:
+        if p.result.exercise:
             groups.setdefault((p.result.student, p.result.exercise), []).append(p)
+    students = {student for student, _ in groups}
     out = []
     for p in pendings:
-        group = groups.get((p.result.student, p.result.exercise)) if p.parts else None
-        if group is None or len(group) == 1:
+        if not p.result.exercise:
+            if p.result.student in students:  # a broken file next to real ones: a note, not a second row
+                note = (f"also in the folder: {os.path.basename(p.result.file)}, not graded "
+                        f"({'; '.join(p.result.errors)[:200]})")
+                for (student, _), group in groups.items():
+                    if student == p.result.student:
+                        for q in group:  # the one of them that is graded carries it
+                            q.result.notes.append(note)
+            else:
+                out.append(p)
+            continue
+        group = groups[(p.result.student, p.result.exercise)]
+        if len(group) == 1:
             out.append(p)
             continue
         latest = max(group, key=lambda q: (q.result.submitted or 0, q.result.file))
