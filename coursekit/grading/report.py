@@ -71,15 +71,20 @@ def part_stats(rows: Sequence[dict[str, str]], exercises: Mapping[str, list]) ->
             points = [v for v in (_float(r.get(p.id, "")) for r in mine) if v is not None]
             if not points:
                 continue
-            firsts = Counter()
+            firsts: Counter = Counter()  # by case number; the most common words for it
+            words: dict[str, Counter] = {}
             for r in mine:
                 fail = _first_failures(r.get("first_failures", "")).get(p.id)
                 if fail and _float(r.get(p.id, "")) != p.points:
-                    firsts[fail] += 1
+                    case, _, text = fail.partition(": ")
+                    firsts[case] += 1
+                    words.setdefault(case, Counter())[text] += 1
             stats.append({
                 "exercise": name, "part": p.id, "title": p.title, "points": p.points, "n": len(points),
                 "mean": sum(points) / len(points), "full": sum(v == p.points for v in points) / len(points),
-                "distribution": sorted(Counter(points).items()), "first_failure": firsts.most_common(1),
+                "distribution": sorted(Counter(points).items()),
+                "first_failure": [(f"{case}: {words[case].most_common(1)[0][0]}", n)
+                                  for case, n in firsts.most_common(1)],
             })
     return stats
 
@@ -113,7 +118,8 @@ def report_text(rows: Sequence[dict[str, str]], exercises: Mapping[str, list] = 
         if failed:
             lines += ["Most failed parts, and their most common first failing case:", ""]
             for s in failed:
-                common = (f"{s['first_failure'][0][0]} ({s['first_failure'][0][1]} students)"
+                common = (f"first failing case most often {s['first_failure'][0][0]} "
+                          f"({s['first_failure'][0][1]} of them)"
                           if s["first_failure"] else "no case failed (missing or crashed)")
                 lines.append(f"- {s['part']} {s['title']}: {100 * (1 - s['full']):.0f} % without full marks; {common}")
             lines.append("")
