@@ -1,4 +1,4 @@
-"""The ``coursekit`` command: ``lab``, ``check``, ``doctor``, ``execute``, ``release``, ``grade``.
+"""The ``coursekit`` command: ``lab``, ``check``, ``doctor``, ``execute``, ``release``, ``grade``, ``report``.
 
 Each subcommand lives in its own module with a ``register(subparsers)``
 function that adds its parser and sets ``func``; this file only wires them.
@@ -29,6 +29,8 @@ COMMANDS = {
     "execute": ("coursekit.notebooks", "(authors) execute notebooks in place, in a fresh kernel"),
     "release": ("coursekit.exercises.release", "(instructors) generate the student copies of the exercises"),
     "grade": ("coursekit.grading.cli", "(instructors) grade submitted exercise notebooks into a gradebook"),
+    "report": ("coursekit.grading.report",
+               "(instructors) per-part statistics, similar-code flags, Canvas / Moodle exports of a gradebook"),
 }
 
 

@@ -108,7 +108,7 @@ def test_the_metadata_decides_and_the_content_must_agree():
 def roundtrip(value):
     blobs: list[bytes] = []
     node = encode_value(value, blobs)
-    frames, error = read_frames(frame({"value": node}, blobs))
+    frames, error = read_frames(frame({"kind": "case", "value": node}, blobs))
     assert error is None
     (header, got_blobs), = frames
     return decode_value(header["value"], got_blobs)
@@ -175,10 +175,25 @@ def test_read_frames_keeps_good_frames_before_garbage_and_refuses_bad_json():
     assert error == "the result stream is corrupt (bad frame length)"
     frames, error = read_frames(good + good[:5])
     assert len(frames) == 1 and error == "the result stream ends in the middle of a frame"
-    assert read_frames(b"\x00\x00\x00\x02[]")[1] == "the result stream is corrupt (a frame is not a JSON object)"
-    for body in (b'{"v": ' + b"9" * 5000 + b"}", b'{"v": NaN}'):  # a 5000-digit int, a bare NaN
+    assert read_frames(b"\x00\x00\x00\x02[]")[1] == "the result stream is corrupt (a frame of an unknown kind)"
+    for body in (b'{"kind": "case", "v": ' + b"9" * 5000 + b"}", b'{"kind": "case", "v": NaN}'):  # 5000 digits, NaN
         assert read_frames(struct.pack(">I", len(body)) + body)[1] == (
             "the result stream is corrupt (a frame is not valid JSON)")
+
+
+def test_a_frames_kind_and_size_are_read_before_it_is_parsed():
+    def framed(body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + body
+
+    junk = b'{"kind": "cell", "v": [' + b"{}," * 10_000 + b"{}]}"  # 30 KB: too large for a cell report
+    assert read_frames(framed(junk))[1] == "the result stream is corrupt (a frame too large for its kind)"
+    answer = b'{"kind": "case", "v": [' + b"0," * 2**19 + b"0]}"  # 1 MB + a bit: too large even for an answer
+    assert read_frames(framed(answer))[1] == "the result stream is corrupt (bad frame length)"
+    for body in (b'{"value": 1, "kind": "case"}', b'{"kind": "pickle"}', b' {"kind": "case"}'):
+        assert read_frames(framed(body))[1] == "the result stream is corrupt (a frame of an unknown kind)"
+    # and the runner's own frames always start with their kind, whatever the header's order
+    (h, _), = read_frames(frame({"part": "6.1", "kind": "part"}))[0]
+    assert h == {"kind": "part", "part": "6.1", "blobs": []}
 
 
 # -- escaping what students control -----------------------------------------------------
@@ -190,3 +205,46 @@ def test_terminal_and_markdown_escaping():
     assert "<" not in text and ">" not in text and "\n" not in text
     assert text == ("&lt;img src=x onerror=alert(1)&gt; \\[click\\](javascript:alert(1)) \\`x\\` "
                     "\\*\\*b\\*\\*\\\\x0a# h")  # the backslash of \\x0a escaped too
+
+
+# -- similar code -----------------------------------------------------------------------
+
+SOFTMAX = "def softmax(z):\n    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n"
+LOG_SOFTMAX = ("def log_softmax(z):\n    s = z - z.max(axis=-1, keepdims=True)\n"
+               "    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))\n")
+OTHER_SOFTMAX = ("def softmax(z):\n    out = []\n    for row in np.atleast_2d(z):\n        m = max(row)\n"
+                 "        ex = [np.exp(v - m) for v in row]\n        total = sum(ex)\n"
+                 "        out.append([v / total for v in ex])\n    return np.array(out).reshape(z.shape)\n")
+OTHER_LOG = ("def log_softmax(z):\n    lse = np.log(np.sum(np.exp(z - np.max(z, -1, keepdims=True)), -1, keepdims=True))\n"
+             "    return z - np.max(z, -1, keepdims=True) - lse\n")
+
+
+def _prints(*sources):
+    from coursekit.grading.similarity import fingerprints
+
+    return fingerprints([(i, s) for i, s in enumerate(sources)], EXERCISES["06_softmax"])
+
+
+def test_similarity_sees_through_comments_names_and_layout_and_not_across_honest_work():
+    from coursekit.grading.similarity import similar_pairs
+
+    a = _prints("import numpy as np", SOFTMAX, LOG_SOFTMAX)
+    disguised = _prints("import numpy as np  # mine",
+                        "# my own work\ndef softmax(logits):\n    \"\"\"Softmax.\"\"\"\n"
+                        "    ex = np.exp(logits - logits.max(axis=-1, keepdims=True))  # stable\n\n"
+                        "    return ex / ex.sum(axis=-1,\n                       keepdims=True)\n",
+                        LOG_SOFTMAX.replace("s = z", "shifted = z").replace("return s -", "return shifted -")
+                        .replace("np.exp(s)", "np.exp(shifted)"))
+    tweaked = _prints("import numpy as np", SOFTMAX.replace("-1", "1").replace("axis=1", "axis=-1"),
+                      LOG_SOFTMAX + "    # done\n", "print('hi')")
+    honest = _prints("import numpy as np", OTHER_SOFTMAX, OTHER_LOG)
+    stub = _prints("def softmax(z):\n    raise NotImplementedError('Exercise 6.1')\n",
+                   "def log_softmax(z):\n    raise NotImplementedError('Exercise 6.2')\n")
+    assert stub == {}  # the released stubs are no one's code
+    assert a["6.1"] == disguised["6.1"] and a["*"] == disguised["*"]
+    flags = {(f.a, f.b): f.why for f in similar_pairs([("a", "06", a), ("disguised", "06", disguised),
+                                                       ("honest", "06", honest), ("stub", "06", stub)])}
+    assert flags == {("a", "disguised"): "all answers identical; identical 6.1, 6.2 (comments, names and layout "
+                                         "aside)"}
+    flags = {(f.a, f.b) for f in similar_pairs([("a", "06", a), ("tweaked", "06", tweaked)])}
+    assert flags == {("a", "tweaked")}

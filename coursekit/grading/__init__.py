@@ -5,7 +5,9 @@
 - ``_runner``    what runs inside it (the only place student code runs)
 - ``wire``       the plain-data channel (JSON + raw array bytes, validated; never pickle)
 - ``grader``     building jobs and judging results in the grader's own process
-- ``gradebook``  gradebook.csv, feedback files (student text escaped)
+- ``gradebook``  gradebook.csv kept across runs, feedback files per run (student text escaped), overrides
+- ``similarity`` fingerprints of the answers' normalised code, pairs that look copied
+- ``report``     ``coursekit report``: per-part statistics, similar code, Canvas / Moodle exports
 """
 
 from coursekit.grading.grader import PartResult, SubmissionResult, grade

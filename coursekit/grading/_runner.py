@@ -14,8 +14,12 @@ this submission's error. The time limits below are for good feedback
 any student code runs and the grader's wall-clock kill of the sandbox.
 
 The wire (both directions): frames ``4-byte big-endian length | JSON
-header | blobs``; ``header["blobs"]`` lists the byte sizes of the raw
-array buffers that follow. Values are JSON with tags::
+header | blobs``; the JSON starts with its ``kind`` (``start``, ``cell``,
+``part``, ``missing``, ``case``, ``end``), which the grader reads, with the
+length, before it parses anything; ``header["blobs"]`` lists the byte sizes
+of the raw array buffers that follow. A ``part`` frame precedes each part's
+answers, so the grader knows which part a crash interrupted. Values are
+JSON with tags::
 
     {"t": "nd", "dtype": "<f8", "shape": [2, 3], "i": 0}   blob 0: raw little-endian bytes
     {"t": "tuple", "v": [...]}   {"t": "list", "v": [...]}   {"t": "dict", "v": [[key, value], ...]}
@@ -36,7 +40,9 @@ import time
 import types
 
 MAX_DEPTH = 8  # nesting of lists / tuples in one value
-MAX_HEADER = 16 << 20  # bytes of JSON in one frame (arrays travel as raw blobs)
+MAX_HEADER = 1 << 20  # bytes of JSON in one answer's frame (arrays travel as raw blobs)
+MAX_SMALL = 8 << 10  # bytes of JSON in any other frame (start, part, cell, missing, end)
+KINDS = ("start", "cell", "part", "missing", "case", "end")  # the frames the runner sends
 MAX_INT = 2**63  # larger integers are no answer to any exercise (and 10**5000 is slow to print)
 DTYPES = frozenset({"|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8"})
 BLOCKED = ("torch", "scipy", "coursekit")  # what from-scratch parts cannot import (not mounted)
@@ -102,10 +108,11 @@ def encode_value(value, blobs: list, depth: int = 0):
 
 
 def frame(header: dict, blobs=()) -> bytes:
-    header = dict(header, blobs=[len(b) for b in blobs])
+    """``header`` (its ``kind`` first, as the grader reads it before parsing) and ``blobs``, framed."""
+    header = {"kind": header["kind"], **header, "blobs": [len(b) for b in blobs]}
     data = json.dumps(header, allow_nan=False).encode()
-    if len(data) > MAX_HEADER:
-        raise NotPlain("returned a result too large to send (over 16 MB as JSON); return a numpy array")
+    if len(data) > (MAX_HEADER if header["kind"] == "case" else MAX_SMALL):
+        raise NotPlain("returned a result too large to send (over 1 MB as JSON); return a numpy array")
     return struct.pack(">I", len(data)) + data + b"".join(blobs)
 
 
@@ -145,6 +152,8 @@ class _TimeLimit(BaseException):  # BaseException: `except Exception` in student
 
 
 _armed = False  # the alarm only interrupts while student code runs, never our own reporting
+_RECURSION = sys.getrecursionlimit()  # restored before every call: a cell's setrecursionlimit(10**6) stays there
+_setrecursionlimit = sys.setrecursionlimit  # the student's cells may replace sys.setrecursionlimit
 
 
 def _on_alarm(signum, frame):
@@ -223,7 +232,12 @@ def _shim() -> None:
     sys.modules["coursekit.exercises"] = ex
 
 
+_BASE_VM = 0  # VmSize read before /proc was hidden (the nested and fresh sandboxes have no /proc)
+
+
 def _vm_size() -> int:
+    if _BASE_VM:
+        return _BASE_VM
     try:
         with open("/proc/self/status") as f:
             for line in f:
@@ -340,6 +354,7 @@ def run(job: dict, blobs: list, out: _Out) -> None:
             out.send({"kind": "missing", "part": pid, "error": why})
             continue
         stop = None
+        out.send({"kind": "part", "part": pid})  # a crash from here on costs this part only
         for case in part["cases"]:
             k = case["id"]
             if stop:
@@ -353,6 +368,7 @@ def run(job: dict, blobs: list, out: _Out) -> None:
             try:
                 args = _decode_input(case["args"], blobs)
                 kwargs = _decode_input(case["kwargs"], blobs)
+                _setrecursionlimit(_RECURSION)
                 _arm(limit)
                 try:
                     result = func(*args, **kwargs)
@@ -419,6 +435,8 @@ def serve_job(job_fd: int, out_fd: int) -> None:
 
             torch.set_num_threads(1)
         apply_limits(job["timeout"], job["memory"], job["file_size"], job["nproc"])
+        if job.get("no_threads"):  # from here on no thread either (RLIMIT_NPROC does not bind root)
+            _set_filter(bytes.fromhex(job["no_threads"]))
         run(job, blobs, _Out(out_fd))
     except BaseException:
         code = 70
@@ -442,7 +460,7 @@ def serve_job(job_fd: int, out_fd: int) -> None:
 # data to inherit; it is not dumpable, so /proc/<pid>/mem is closed to all.
 
 _CLONE_NEWNS, _CLONE_NEWPID, _CLONE_NEWIPC = 0x00020000, 0x20000000, 0x08000000
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
 
 
 def _libc():
@@ -456,6 +474,49 @@ def _check(result: int, what: str) -> None:
         import ctypes
 
         raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _hide_proc(libc) -> None:
+    """An empty read-only tmpfs over /proc: no process list, and no /proc/self/mountinfo, which would show
+    the host paths of the bind mounts (the checkout, the venv, the grader's temp folder)."""
+    _check(libc.mount(b"none", b"/proc", b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_RDONLY,
+                      b"size=4k,mode=555"), "mount tmpfs on /proc")
+
+
+def fresh(out_fd: int, bpf: bytes, profile: str) -> None:
+    """In a fresh bwrap sandbox (CAP_SYS_ADMIN in its own user namespace only): hide /proc, drop every
+    capability, set the seccomp filter, then serve the job on stdin as in a nested sandbox."""
+    global _BASE_VM
+    try:
+        sys.path.append("/site")
+        import numpy  # noqa: F401 - imported (and measured) before /proc goes
+
+        if profile == "torch":
+            import torch
+
+            torch.set_num_threads(1)
+        _BASE_VM = _vm_size()
+        ctypes, libc = _libc()
+        _check(libc.unshare(_CLONE_NEWNS), "unshare")  # a mount namespace of this user namespace's own
+        _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+        _hide_proc(libc)
+        _drop_privileges(bpf)
+    except BaseException:
+        os._exit(71)
+    serve_job(0, out_fd)
+
+
+def _set_filter(bpf: bytes) -> None:
+    """Stack the seccomp filter ``bpf`` on this process (no_new_privs is set already: bwrap's or ours)."""
+    ctypes, libc = _libc()
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    _check(libc.prctl(38, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+    buf = ctypes.create_string_buffer(bpf, len(bpf))
+    prog = Prog(len(bpf) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    _check(libc.prctl(22, 2, ctypes.byref(prog), 0, 0), "PR_SET_SECCOMP")
 
 
 def _drop_privileges(bpf: bytes) -> None:
@@ -487,8 +548,10 @@ def _child(job_fd: int, out_fd: int, bpf: bytes, tmpfs_bytes: int) -> None:
     Exit status 71: the nested sandbox could not be made (before any of the
     job was read), so the grader runs the job in a fresh bwrap sandbox instead.
     """
+    global _BASE_VM
     code = 71
     try:
+        _BASE_VM = _vm_size()  # what this fork maps now: its runner, forked below, maps the same
         keep = {job_fd, out_fd}
         for fd in range(3, 1024):  # the zygote's control socket, and anything else, stay out
             if fd not in keep:
@@ -505,8 +568,7 @@ def _child(job_fd: int, out_fd: int, bpf: bytes, tmpfs_bytes: int) -> None:
         if pid == 0:  # PID 1 of the new namespace: its init, as bwrap's is; everything dies with it
             try:
                 _check(libc.prctl(1, signal.SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG")
-                _check(libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None),
-                       "mount proc")
+                _hide_proc(libc)
                 runner = os.fork()
                 if runner == 0:  # PID 2: the submission, in a session of its own, with no privileges
                     try:
@@ -594,6 +656,8 @@ def zygote(ctrl_fd: int, bpf: bytes, tmpfs_bytes: int, profile: str) -> None:
 
 
 def main() -> None:
+    if sys.argv[1] == "--fresh":
+        fresh(int(sys.argv[2]), bytes.fromhex(sys.argv[3]), sys.argv[4])
     if sys.argv[1] == "--zygote":
         zygote(int(sys.argv[2]), bytes.fromhex(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
         return

@@ -9,6 +9,8 @@ outputs are computed here and never enter a sandbox.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
 import re
 import secrets
@@ -31,11 +33,13 @@ from coursekit.grading.notebook import (
     display,
     find_submissions,
     is_check_cell,
-    read_submission,
+    parse_notebook,
+    read_file,
     which_exercise,
 )
 from coursekit.grading.sandbox import MAX_STREAM, RunResult, Sandbox
-from coursekit.grading.wire import WireError, decode_value, encode_job, read_frames
+from coursekit.grading.similarity import fingerprints
+from coursekit.grading.wire import WireError, decode_value, encode_job, iter_frames
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 1024
@@ -53,6 +57,7 @@ class PartResult:
     passed: int = 0
     total: int = 0
     feedback: str = ""
+    first_failure: str = ""  # "case K: what was wrong", for the instructor's report
 
     def to_json(self) -> dict:
         return {"id": self.id, "score": self.score, "max_score": self.max_score, "feedback": self.feedback}
@@ -67,6 +72,12 @@ class SubmissionResult:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     sandboxed: bool = True
+    seed: int | None = None  # the batch seed: every submission of an exercise got the same inputs
+    sha256: str = ""  # of the file as it was read
+    submitted: float | None = None  # the file's modification time (seconds since the epoch)
+    notes: list[str] = field(default_factory=list)  # for the instructor (resubmissions), not the student
+    late: str = ""  # how late, when a deadline was given
+    code: dict[str, str] = field(default_factory=dict)  # similarity fingerprints (see similarity.py)
 
     @property
     def score(self) -> float:
@@ -85,7 +96,12 @@ class SubmissionResult:
             "max_score": self.max_score,
             "parts": [p.to_json() for p in self.parts],
             "errors": list(self.errors),
+            "notes": list(self.notes),
+            "late": self.late,
             "sandboxed": self.sandboxed,
+            "seed": self.seed,
+            "sha256": self.sha256,
+            "submitted": self.submitted,
         }
 
 
@@ -102,13 +118,27 @@ def _zero(result: SubmissionResult, parts: list, why: str) -> SubmissionResult:
     return result
 
 
-def prepare(found: Found, *, exercise: str | None, exercises: Mapping[str, list], seed: int) -> _Pending:
-    """Read one submission and draw its cases (nothing of it runs here)."""
-    result = SubmissionResult(str(found.path), found.student, exercise if exercise in exercises else None)
+def draw_cases(name: str, parts: list, seed: int) -> dict[str, list]:
+    """The grading inputs of exercise ``name`` in a batch of seed ``seed``: the same for every submission."""
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    return {p.id: list(p.cases(rng)) for p in parts}
+
+
+def prepare(found: Found, *, exercise: str | None, exercises: Mapping[str, list], seed: int,
+            drawn: dict | None = None) -> _Pending:
+    """Read one submission and draw its cases (nothing of it runs here).
+
+    ``drawn``: a cache of :func:`draw_cases` per exercise for the batch (drawing
+    some exercises' inputs takes half a second); each submission gets its own copy.
+    """
+    result = SubmissionResult(str(found.path), found.student, exercise if exercise in exercises else None,
+                              seed=seed, submitted=found.mtime)
     try:
         if found.problem:
             raise SubmissionError(found.problem)
-        sub: Submission = read_submission(found.path)
+        raw = read_file(found.path)
+        result.sha256 = hashlib.sha256(raw).hexdigest()
+        sub: Submission = parse_notebook(found.path, raw)
         name = which_exercise(sub, exercise, exercises)
     except SubmissionError as exc:
         result.errors.append(str(exc))
@@ -117,10 +147,18 @@ def prepare(found: Found, *, exercise: str | None, exercises: Mapping[str, list]
         return _Pending(result)
     result.exercise = name
     parts = list(exercises[name])
-    # one secret stream per submission, derived from the batch seed and the file's name
-    rng = np.random.default_rng([seed, zlib.crc32(str(found.path).encode())])
-    cases = {p.id: list(p.cases(rng)) for p in parts}
+    # one secret stream per exercise, from the batch seed: every submission of it gets the same inputs
+    if drawn is None:
+        cases = draw_cases(name, parts, seed)
+    else:
+        if name not in drawn:
+            drawn[name] = draw_cases(name, parts, seed)
+        cases = copy.deepcopy(drawn[name])  # a judge can never change another submission's inputs
     cells = [(c.index, c.source) for c in sub.cells if not is_check_cell(c)]
+    try:
+        result.code = fingerprints(cells, parts)
+    except Exception:  # a fingerprint is a help for the instructor, never a reason not to grade
+        result.code = {}
     return _Pending(result, parts, cases, cells)
 
 
@@ -150,50 +188,85 @@ def _message(value: Any) -> str:
     return display(value, MAX_MESSAGE)
 
 
-def _read_run(run: RunResult, pending: _Pending, part_ids: set[str]) -> tuple[dict, dict, list, bool, str | None]:
-    """(answers, missing, cell errors, ended, stream error) from one run's stream; _Tampered if forged."""
-    frames, stream_error = read_frames(run.stream)
-    if stream_error and "ends in the middle" not in stream_error:
-        raise _Tampered(stream_error)
+@dataclass
+class _Stream:
+    answers: dict = field(default_factory=dict)  # (part, case) -> (value, error)
+    missing: dict = field(default_factory=dict)  # part -> why its function is missing
+    cell_errors: list = field(default_factory=list)  # (cell index, message)
+    ended: bool = False
+    current: str | None = None  # the last part the runner started answering
+    error: str | None = None  # the stream ended in the middle of a frame
+
+
+def _read_run(run: RunResult, pending: _Pending, part_ids: set[str]) -> _Stream:
+    """What one run reported; _Tampered if its stream breaks the protocol in any way."""
+    try:
+        return _parse_run(run, pending, part_ids)
+    except _Tampered:
+        raise
+    except Exception as exc:  # a malformed value anywhere: a list for a number, a dict for a string ...
+        raise _Tampered(f"a malformed frame ({type(exc).__name__})") from None
+
+
+def _parse_run(run: RunResult, pending: _Pending, part_ids: set[str]) -> _Stream:
     ncases = {pid: len(pending.cases[pid]) for pid in part_ids}
     indices = {i for i, _ in pending.cells}
-    answers: dict[tuple[str, int], tuple[Any, str | None]] = {}
-    missing: dict[str, str] = {}
-    cell_errors: list[tuple[int, str]] = []
-    ended = False
-    for header, blobs in frames:
-        if ended:
+    out = _Stream()
+    started: set[str] = set()
+    for item in iter_frames(run.stream):  # one frame parsed at a time: the first bad one ends it
+        if isinstance(item, str):
+            if "ends in the middle" not in item:
+                raise _Tampered(item)
+            out.error = item
+            break
+        header, blobs = item
+        if out.ended:
             raise _Tampered("frames after the end")
         kind = header.get("kind")
         if kind == "start":
             continue
         if kind == "end":
-            ended = True
+            out.ended = True
         elif kind == "cell":
-            if header.get("index") not in indices or type(header.get("index")) is not int:
+            index = header.get("index")
+            if type(index) is not int or index not in indices:
                 raise _Tampered("a report on a cell that was not sent")
-            cell_errors.append((header["index"], _message(header.get("error"))))
+            out.cell_errors.append((index, _message(header.get("error"))))
+        elif kind == "part":
+            pid = header.get("part")
+            if type(pid) is not str or pid not in ncases or pid in started:
+                raise _Tampered("a report on an unknown part")
+            started.add(pid)
+            out.current = pid
         elif kind == "missing":
             pid = header.get("part")
-            if pid not in ncases or pid in missing:
+            if type(pid) is not str or pid not in ncases or pid in out.missing:
                 raise _Tampered("a report on an unknown part")
-            missing[pid] = _message(header.get("error"))
+            out.missing[pid] = _message(header.get("error"))
         elif kind == "case":
             pid, k = header.get("part"), header.get("case")
-            if pid not in ncases or type(k) is not int or not 0 <= k < ncases[pid]:
+            if type(pid) is not str or pid not in ncases or type(k) is not int or not 0 <= k < ncases[pid]:
                 raise _Tampered("an answer to a case that was not asked")
-            if (pid, k) in answers or pid in missing:
+            if (pid, k) in out.answers or pid in out.missing:
                 raise _Tampered(f"two answers for part {pid}, case {k + 1}")
             if "error" in header:
-                answers[(pid, k)] = (None, _message(header["error"]))
+                out.answers[(pid, k)] = (None, _message(header["error"]))
             else:
                 try:
-                    answers[(pid, k)] = (decode_value(header.get("value"), blobs), None)
+                    out.answers[(pid, k)] = (decode_value(header.get("value"), blobs), None)
                 except (WireError, RecursionError) as exc:
                     raise _Tampered(f"an unreadable answer ({exc})") from None
         else:
             raise _Tampered("a frame of an unknown kind")
-    return answers, missing, cell_errors, ended, stream_error
+    return out
+
+
+def crashed_part(stream: _Stream, run: RunResult, parts: list) -> int | None:
+    """Index in ``parts`` of the part whose call crashed the run (not a time limit), if one did."""
+    if stream.ended or run.timed_out or run.truncated or stream.current is None:
+        return None
+    ids = [p.id for p in parts]
+    return ids.index(stream.current) if stream.current in ids else None
 
 
 def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float) -> SubmissionResult:
@@ -205,14 +278,15 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
         result.seconds += run.seconds
         ids = {p.id for p in parts}
         try:
-            answers, missing, cell_errors, ended, stream_error = _read_run(run, pending, ids)
+            stream = _read_run(run, pending, ids)
         except _Tampered as exc:
             why = (f"the submission wrote to the grader's result channel itself ({exc}); "
                    "nothing of it was graded")
             result.errors.append(why)
             return _zero(result, pending.parts, why)
+        answers, missing, cell_errors = stream.answers, stream.missing, stream.cell_errors
         problem = _process_problem(run, timeout)
-        if problem is None and not ended:
+        if problem is None and not stream.ended:
             if run.stream[:4] == b"" and b"bwrap" in run.stderr:
                 problem = ("the grading sandbox failed to start (" +
                            run.stderr.decode("utf-8", "replace").strip()[-200:] + "); please grade it by hand")
@@ -252,13 +326,15 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
             verdicts.append(judge_result(part, case, value))
         passed = sum(v is None for v in verdicts)
         total = len(cases)
+        first = next(((k, v) for k, v in enumerate(verdicts) if v is not None), None)
         # The same points and words as check() in the notebook (tier-1 hint: never code).
         score, text = summarize_part(part, cases, verdicts, tier=1)
         evidence = own_block or (blocked[0] if blocked else None)
         if passed < total and part.from_scratch and evidence:
             text = (f"Part {part.id} must be written from scratch (numpy only): torch, scipy and "
                     f"coursekit cannot be imported when it is graded ({evidence}).\n" + text)
-        result.parts.append(PartResult(part.id, part.title, score, part.points, passed, total, text))
+        result.parts.append(PartResult(part.id, part.title, score, part.points, passed, total, text,
+                                       "" if first is None else f"case {first[0] + 1}: {display(first[1], 120)}"))
     return result
 
 
@@ -268,26 +344,78 @@ def _internal_error(found: Found, exc: Exception, doing: str) -> SubmissionResul
     return r
 
 
-def _merge_duplicates(pendings: list[_Pending]) -> list[_Pending]:
-    """One row per student and exercise: two notebooks of one exercise by one student are refused."""
+def _latest(pendings: list[_Pending]) -> list[_Pending]:
+    """One row per student and exercise: of several notebooks, the latest by modification time is graded.
+
+    The row's notes name the others (the instructor's column, not the student's
+    feedback); a file that could not be read at all (so of no known exercise)
+    next to a student's graded notebook is named in that row's notes too.
+    """
     groups: dict[tuple[str, str], list[_Pending]] = {}
     for p in pendings:
-        if p.result.exercise and p.parts:
+        if p.result.exercise:
             groups.setdefault((p.result.student, p.result.exercise), []).append(p)
+    students = {student for student, _ in groups}
     out = []
     for p in pendings:
-        key = (p.result.student, p.result.exercise)
-        group = groups.get(key) if p.parts else None
-        if group is None or len(group) == 1:
+        if not p.result.exercise:
+            if p.result.student in students:  # a broken file next to real ones: a note, not a second row
+                note = (f"also in the folder: {os.path.basename(p.result.file)}, not graded "
+                        f"({'; '.join(p.result.errors)[:200]})")
+                for (student, _), group in groups.items():
+                    if student == p.result.student:
+                        for q in group:  # the one of them that is graded carries it
+                            q.result.notes.append(note)
+            else:
+                out.append(p)
+            continue
+        group = groups[(p.result.student, p.result.exercise)]
+        if len(group) == 1:
             out.append(p)
-        elif group[0] is p:
-            files = ", ".join(os.path.basename(q.result.file) for q in group)
-            why = (f"{len(group)} notebooks of exercise {p.result.exercise} for this student ({files}); "
-                   "none was graded: grade the right one by passing its file")
-            r = SubmissionResult(" | ".join(q.result.file for q in group), p.result.student, p.result.exercise)
-            r.errors.append(why)
-            out.append(_Pending(_zero(r, p.parts, why)))
+            continue
+        latest = max(group, key=lambda q: (q.result.submitted or 0, q.result.file))
+        if p is latest:
+            others = ", ".join(os.path.basename(q.result.file) for q in group if q is not p)
+            p.result.notes.append(f"resubmission: {len(group)} notebooks of {p.result.exercise}; graded the latest "
+                                  f"by modification time ({os.path.basename(p.result.file)}), not {others}")
+            out.append(p)
     return out
+
+
+def _batch_exercise(pendings: list[_Pending], exercises: Mapping[str, list]) -> None:
+    """One exercise per batch: the most common one; a notebook of another exercise is a row error."""
+    counts: dict[str, int] = {}
+    for p in pendings:
+        if p.parts:
+            counts[p.result.exercise] = counts.get(p.result.exercise, 0) + 1
+    if len(counts) < 2:
+        return
+    order = list(exercises)
+    batch = max(counts, key=lambda name: (counts[name], -order.index(name)))
+    graded = {p.result.student: p for p in pendings if p.parts and p.result.exercise == batch}
+    for p in list(pendings):
+        if p.parts and p.result.exercise != batch and p.result.student in graded:
+            # the student's folder also holds the batch's exercise: that one is the row; this one is a note
+            graded[p.result.student].result.notes.append(
+                f"also in the folder: {os.path.basename(p.result.file)} (exercise {p.result.exercise}), "
+                "not graded in this batch")
+            pendings.remove(p)
+        elif p.parts and p.result.exercise != batch:
+            why = (f"this notebook is exercise {p.result.exercise}, but this batch is exercise {batch} (the "
+                   f"exercise of most notebooks): not graded; grade it in a batch of its own, or pass "
+                   f"--exercise, or --mixed for a folder that holds several exercises")
+            p.result.errors.append(why)
+            p.result.exercise = batch
+            _zero(p.result, exercises[batch], why)
+            p.parts, p.cases, p.cells = [], {}, []
+
+
+def _late(result: SubmissionResult, deadline: float | None) -> None:
+    if deadline is None or result.submitted is None or result.submitted <= deadline:
+        return
+    minutes = int((result.submitted - deadline) // 60)
+    result.late = f"{minutes // 1440}d {minutes // 60 % 24}h {minutes % 60}m late" if minutes >= 1440 else \
+        f"{minutes // 60}h {minutes % 60}m late"
 
 
 def _warm_up() -> None:
@@ -308,10 +436,12 @@ def grade(
     workers: int = 2,
     seed: int | None = None,
     exercises: Mapping[str, list] | None = None,
-    exclude: Path | None = None,
     sandbox: Sandbox | None = None,
     unsafe_no_sandbox: bool = False,
     progress: bool = False,
+    names_from_files: bool = False,
+    mixed: bool = False,
+    deadline: float | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission under ``paths``; one :class:`SubmissionResult` per student and exercise.
 
@@ -320,6 +450,13 @@ def grade(
     grade-time inputs (to reproduce a run); by default it is drawn from
     :mod:`secrets` and never shown. ``sandbox``: a :class:`Sandbox` to reuse
     (tests); ``unsafe_no_sandbox``: plain limited processes, no isolation.
+    ``names_from_files``: a notebook directly in a given folder (or given by
+    name) is the student its file is named after, not its folder's.
+    ``mixed``: each notebook is graded as the exercise it says it is, instead
+    of one exercise per batch (the most common; others are row errors).
+    ``deadline`` (seconds since the epoch): rows of files modified later say
+    how late. Of several notebooks of one exercise by one student, the latest
+    by modification time is graded, and the row's notes say so.
     Raises :class:`~coursekit.grading.sandbox.SandboxUnavailable` when
     bubblewrap is missing or cannot start here.
     """
@@ -332,7 +469,7 @@ def grade(
     if memory_mb <= 0:
         raise ValueError(f"memory_mb must be positive, got {memory_mb}")
     seed = secrets.randbits(64) if seed is None else int(seed)
-    files = find_submissions(paths, exercises, exclude=exclude)
+    files = find_submissions(paths, exercises, names_from_files=names_from_files)
     if not files:
         return []
     own = sandbox is None
@@ -346,12 +483,17 @@ def grade(
     _warm_up()
     memory = int(memory_mb) * 2**20
     pendings = []
+    drawn: dict[str, dict[str, list]] = {}
     for f in files:
         try:
-            pendings.append(prepare(f, exercise=exercise, exercises=exercises, seed=seed))
+            pendings.append(prepare(f, exercise=exercise, exercises=exercises, seed=seed, drawn=drawn))
         except Exception as exc:  # one odd file must not stop the batch
             pendings.append(_Pending(_internal_error(f, exc, "reading it")))
-    pendings = _merge_duplicates(pendings)
+    if exercise is None and not mixed:
+        _batch_exercise(pendings, exercises)
+    pendings = _latest(pendings)
+    for p in pendings:
+        _late(p.result, deadline)
     # pre-loaded sandboxes started here, in the main thread: they die with the thread that starts them
     needs = {("numpy" if p.from_scratch else "torch") for q in pendings for p in q.parts}
     for profile in sorted(needs):
@@ -373,12 +515,21 @@ def grade(
                 groups = [("numpy", [p for p in pending.parts if p.from_scratch]),
                           ("torch", [p for p in pending.parts if not p.from_scratch])]
                 for profile, parts in groups:
-                    if not parts:
-                        continue
-                    job = sandbox.job(pending.cells, [{"id": p.id, "function": p.function,
-                                                       "time_limit": float(p.time_limit)} for p in parts],
-                                      timeout=timeout, memory=memory, profile=profile, cell_limit=CELL_LIMIT)
-                    runs.append((parts, sandbox.run(encode_job(job, pending.cases), profile, timeout)))
+                    for _ in range(len(parts)):  # bounded: each run after a crash leaves out a part
+                        if not parts:
+                            break
+                        job = sandbox.job(pending.cells, [{"id": p.id, "function": p.function,
+                                                           "time_limit": float(p.time_limit)} for p in parts],
+                                          timeout=timeout, memory=memory, profile=profile, cell_limit=CELL_LIMIT)
+                        run = sandbox.run(encode_job(job, pending.cases), profile, timeout)
+                        runs.append((parts, run))
+                        try:
+                            k = crashed_part(_read_run(run, pending, {p.id for p in parts}), run, parts)
+                        except _Tampered:
+                            k = None
+                        # a crash in one part's call (segfault, os._exit ...) costs that part only:
+                        # the parts after it run again, in a sandbox of their own
+                        parts = [] if k is None else parts[k + 1:]
                 with lock:
                     results[i] = judge(pending, runs, timeout)
             else:

@@ -58,6 +58,7 @@ class Found:
     path: Path
     student: str
     problem: str | None = None  # why it cannot be read at all (a symbolic link ...)
+    mtime: float | None = None  # modification time, from lstat (a link is not followed)
 
 
 def _kind(mode: int) -> str:
@@ -69,55 +70,71 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def find_submissions(paths: Sequence[str | Path], exercises: Mapping[str, list],
-                     exclude: Path | None = None) -> list[Found]:
+def _mtime(path) -> float | None:
+    try:
+        return os.lstat(path).st_mtime
+    except OSError:
+        return None
+
+
+def find_submissions(paths: Sequence[str | Path], exercises: Mapping[str, list] | None = None, *,
+                     names_from_files: bool = False) -> list[Found]:
     """Every notebook under the given files / folders, in a stable order, without following links.
 
     A folder contributes its ``*.ipynb`` entries (recursively, skipping hidden
     folders and checkpoints); a symbolic link among them is reported, not
-    followed. The student is the first folder below the given folder, else the
-    file's stem; a file given by name whose stem is an exercise's name
-    (``alice/06_softmax.ipynb``) is its folder's student.
+    followed. The student is the first folder below the given folder; a
+    notebook directly in the given folder, or given by name, is its folder's
+    student (``grade subs/alice subs/bob`` gives alice and bob), or with
+    ``names_from_files`` the student its file is named after. A student
+    folder without a notebook is reported, never skipped.
     """
     found: list[Found] = []
-    skip = os.path.realpath(exclude) if exclude is not None else None
     for p in map(Path, paths):
         try:
             st = os.lstat(p)
         except FileNotFoundError:
             raise FileNotFoundError(f"no such file or folder: {p}") from None
+        own = p.absolute().resolve().name or str(p)  # "." and "subs/alice/" name their folder
         if stat.S_ISDIR(st.st_mode):
             todo = [(p, ())]
+            students: dict[str, Path] = {}  # student folders, to report those without a notebook
+            has: set[str] = set()
             while todo:  # bounded: a walk of real folders (links are not entered)
                 folder, rel = todo.pop()
-                if skip is not None and os.path.realpath(folder) == skip:
-                    continue
                 try:
                     entries = sorted(os.scandir(folder), key=lambda e: e.name)
                 except OSError:
                     continue
                 subdirs = []
                 for e in entries:
-                    if e.name.startswith("."):
-                        continue
+                    if e.name.startswith(".") and (rel or e.is_dir(follow_symlinks=False)):
+                        continue  # checkpoints, .git; a hidden notebook file at the top is still a submission
                     r = (*rel, e.name)
-                    student = r[0] if len(r) > 1 else Path(e.name).stem
+                    if len(r) > 1:
+                        student = r[0]
+                    else:
+                        student = Path(e.name).stem if names_from_files else own
                     if e.is_dir(follow_symlinks=False):
                         subdirs.append((Path(e.path), r))
+                        if len(r) == 1:
+                            students[e.name] = Path(e.path)
                     elif e.name.endswith(".ipynb"):
                         problem = None
                         if e.is_symlink():
                             problem = "it is a symbolic link (to another file); only regular files are graded"
-                        found.append(Found(Path(e.path), student, problem))
+                        found.append(Found(Path(e.path), student, problem, _mtime(e.path)))
+                        has.add(r[0] if len(r) > 1 else "")
                     elif e.is_symlink() and len(r) == 1 and e.is_dir():
                         found.append(Found(Path(e.path), e.name,
                                            "this student folder is a symbolic link; only real folders are graded"))
                 todo += reversed(subdirs)
+            for name, folder in students.items():
+                if name not in has:
+                    found.append(Found(folder, name, "no notebook (*.ipynb) in this student's folder"))
         else:
-            student = p.stem
-            if p.stem in exercises and p.parent.name:
-                student = p.absolute().parent.name
-            found.append(Found(p, student))
+            student = p.stem if names_from_files else (p.absolute().parent.name or p.stem)
+            found.append(Found(p, student, None, _mtime(p)))
     found.sort(key=lambda f: (str(f.path.parent), f.path.name))
     return found
 

@@ -1,8 +1,11 @@
 """One bubblewrap sandbox per submission run: what it mounts, what it may do, how it ends.
 
 ``bwrap --unshare-all --unshare-user`` gives the submission new user, PID,
-IPC, network, mount, UTS and cgroup namespaces: it sees its own processes
-only (a fresh /proc), no network, none of the grader's files. Inside:
+IPC, network, mount, UTS and cgroup namespaces: no network, none of the
+grader's files, no other process. Its ``/proc`` is an empty read-only tmpfs
+(mounted by the runner before it drops its capabilities): no process list,
+and no ``/proc/self/mountinfo``, which names the host path of every bind
+mount (the checkout, the venv, the grader's temp folder). Inside:
 
 - ``/usr`` (system libraries) read-only, with every Python package folder
   in it (``/usr/lib/python3*``, ``/usr/local/lib/python3*`` ...) covered by
@@ -26,9 +29,13 @@ only (a fresh /proc), no network, none of the grader's files. Inside:
   gradebook.
 
 A seccomp filter refuses new processes (fork, vfork, clone without
-CLONE_THREAD, clone3), new namespaces, ptrace, mounts, keyrings and a few
-other kernel interfaces a notebook never needs: RLIMIT_NPROC does not hold
-for a grader running as root, the filter does. ``--die-with-parent`` and the
+CLONE_THREAD, clone3), new namespaces, ptrace, mounts, keyrings, SysV shared
+memory / message queues / semaphores and memfds (memory RLIMIT_AS does not
+count) and a few other kernel interfaces a notebook never needs; a second
+filter, stacked just before the first student cell, refuses threads too.
+RLIMIT_NPROC does not hold for a grader running as root; the filters do. (A
+pids cgroup per sandbox would allow a few threads, but needs a writable
+cgroup tree, which containers rarely give.) ``--die-with-parent`` and the
 PID namespace end everything the submission started when it ends, or when
 the grader kills it at the deadline, or when the grader itself dies.
 
@@ -39,11 +46,16 @@ sandbox per run: new mount, PID and IPC namespaces, a fresh tmpfs on /tmp
 and a fresh /proc, every capability dropped, no_new_privs, the same seccomp
 filter, the same rlimits (see ``_runner.zygote``). It never runs student
 code nor sees a job's bytes. Where nesting does not work, every run gets a
-fresh bwrap sandbox instead (``Sandbox(zygotes=False)`` forces that).
+fresh bwrap sandbox instead (``Sandbox(zygotes=False)`` forces that), whose
+runner hides /proc, drops its capabilities and sets the filter itself.
+
+The grader's temp folder holds a lock while the grader lives; a new grader
+removes the folders of dead ones (:func:`remove_leftovers`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import json
 import os
@@ -53,6 +65,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -175,23 +188,33 @@ _DENY = {  # syscall -> errno, per architecture
     "x86_64": {57: 11, 58: 11, 435: 38, 272: 1, 308: 1, 101: 1, 310: 1, 311: 1, 250: 1, 248: 1, 249: 1,
                321: 1, 298: 1, 323: 1, 425: 1, 426: 1, 427: 1, 165: 1, 166: 1, 155: 1, 161: 1, 246: 1,
                320: 1, 175: 1, 313: 1, 176: 1, 303: 1, 304: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1,
-               433: 1, 442: 1, 135: 1},
+               433: 1, 442: 1, 135: 1,
+               # SysV shared memory, message queues, semaphores and memfds: memory outside RLIMIT_AS
+               29: 1, 30: 1, 31: 1, 64: 1, 68: 1, 319: 1, 447: 1},
     "aarch64": {435: 38, 97: 1, 268: 1, 117: 1, 270: 1, 271: 1, 219: 1, 217: 1, 218: 1, 280: 1, 241: 1,
                 282: 1, 425: 1, 426: 1, 427: 1, 40: 1, 39: 1, 41: 1, 51: 1, 104: 1, 294: 1, 105: 1, 273: 1,
-                106: 1, 264: 1, 265: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1, 433: 1, 442: 1, 92: 1},
+                106: 1, 264: 1, 265: 1, 428: 1, 429: 1, 430: 1, 431: 1, 432: 1, 433: 1, 442: 1, 92: 1,
+                194: 1, 195: 1, 196: 1, 186: 1, 190: 1, 279: 1, 447: 1},
 }
 _CLONE = {"x86_64": 56, "aarch64": 220}
 CLONE_THREAD = 0x00010000
 
 
-def seccomp_filter(machine: str | None = None) -> bytes | None:
+def seccomp_filter(machine: str | None = None, *, threads: bool = True) -> bytes | None:
     """The BPF program, or None on an architecture this module has no syscall table for.
 
     Denied: fork/vfork/clone3 (EAGAIN / ENOSYS, so glibc falls back to clone),
     clone without CLONE_THREAD (EAGAIN: threads are fine, processes are not),
     unshare, setns, ptrace, process_vm_*, keyrings, bpf, perf_event_open,
     userfaultfd, io_uring, mount & co., chroot, kexec, modules, handles,
-    personality (EPERM). Another architecture's calling convention is killed.
+    personality, SysV shared memory / message queues / semaphores and
+    memfd_create (memory that RLIMIT_AS does not count) (EPERM). Another
+    architecture's calling convention is killed.
+
+    ``threads=False``: every clone is refused, threads too. The runner stacks
+    this second filter on itself after its imports, just before the first
+    student cell: RLIMIT_NPROC does not bind root, and a count of threads
+    cannot be kept in seccomp, so student code starts none at all.
     """
     machine = machine or platform.machine()
     if machine not in _AUDIT_ARCH:
@@ -203,8 +226,11 @@ def seccomp_filter(machine: str | None = None) -> bytes | None:
         prog += [(jge, 0, 1, 0x40000000), (ret, 0, 0, kill)]
     for nr, errno in sorted(_DENY[machine].items()):
         prog += [(jeq, 0, 1, nr), (ret, 0, 0, 0x00050000 | errno)]
-    prog += [(jeq, 0, 3, _CLONE[machine]), (ld, 0, 0, 16), (jset, 1, 0, CLONE_THREAD),
-             (ret, 0, 0, 0x00050000 | 11), (ret, 0, 0, allow)]
+    if threads:
+        prog += [(jeq, 0, 3, _CLONE[machine]), (ld, 0, 0, 16), (jset, 1, 0, CLONE_THREAD),
+                 (ret, 0, 0, 0x00050000 | 11), (ret, 0, 0, allow)]
+    else:
+        prog += [(jeq, 0, 1, _CLONE[machine]), (ret, 0, 0, 0x00050000 | 11), (ret, 0, 0, allow)]
     return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
 
 
@@ -224,6 +250,60 @@ def find_bwrap() -> str | None:
     return path
 
 
+PREFIX = "coursekit-grading-"
+
+
+def _remove(folder: str) -> None:
+    for root, dirs, _ in os.walk(folder):
+        for d in dirs:
+            path = os.path.join(root, d)
+            if not os.path.islink(path):  # site-*/ holds symlinks into the real environment
+                os.chmod(path, 0o700)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _own_folder() -> tuple[str, int]:
+    """A new private temp folder, and a lock on it held while this grader lives (see remove_leftovers)."""
+    new = tempfile.mkdtemp(prefix="coursekit-new-")
+    fd = os.open(os.path.join(new, "lock"), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    final = os.path.join(os.path.dirname(new), PREFIX + os.path.basename(new)[len("coursekit-new-"):])
+    os.rename(new, final)  # only now a candidate for remove_leftovers, and already locked
+    return final, fd
+
+
+def remove_leftovers(tmp: str | None = None) -> list[str]:
+    """Remove the temp folders of graders that died without cleaning up (SIGKILL, power loss).
+
+    A live grader holds a lock on its folder's ``lock`` file; a folder of
+    this user whose lock can be taken belongs to no running grader.
+    """
+    removed = []
+    tmp = tmp or tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(tmp) if n.startswith(PREFIX)]
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(tmp, name)
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            fd = os.open(os.path.join(path, "lock"), os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a grader that is running
+        finally:
+            os.close(fd)
+        _remove(path)
+        removed.append(path)
+    return removed
+
+
 class Sandbox:
     """Runs jobs in fresh sandboxes; ``unsafe=True`` runs them as plain limited processes instead."""
 
@@ -235,12 +315,14 @@ class Sandbox:
         if not unsafe and self.bwrap is None:
             raise SandboxUnavailable(INSTALL_HINT)
         self.filter = None if unsafe else seccomp_filter()
+        self.no_threads = None if unsafe else seccomp_filter(threads=False)
         if not unsafe and self.filter is None:
             raise SandboxUnavailable(f"the grading sandbox has no seccomp syscall table for {platform.machine()} "
                                      "(x86_64 and aarch64 have one); pass --unsafe-no-sandbox to grade without "
                                      "isolation")
         self.env = env or Environment.detect()
-        self.tmp = tempfile.mkdtemp(prefix="coursekit-grading-")
+        remove_leftovers()
+        self.tmp, self._lock_fd = _own_folder()
         self.empty = os.path.join(self.tmp, "empty")
         os.mkdir(self.empty, 0o555)
         self._unsafe_site: dict[str, str] = {}
@@ -254,13 +336,9 @@ class Sandbox:
                 z.close()
             zs.clear()
         if self.tmp:
-            for root, dirs, _ in os.walk(self.tmp):
-                for d in dirs:
-                    path = os.path.join(root, d)
-                    if not os.path.islink(path):  # site-*/ holds symlinks into the real environment
-                        os.chmod(path, 0o700)
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            _remove(self.tmp)
             self.tmp = None
+            os.close(self._lock_fd)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -281,7 +359,7 @@ class Sandbox:
             self._unsafe_site[profile] = site
         return [self._unsafe_site[profile]]
 
-    def command(self, profile: str, result_fd: int, seccomp_fd: int | None, zygote: bool = False) -> list[str]:
+    def command(self, profile: str, result_fd: int, zygote: bool = False) -> list[str]:
         """The bwrap command line; ``zygote``: the long-lived variant (see ``_runner.zygote``)."""
         env = self.env
         runner = str(RUNNER.resolve())
@@ -289,8 +367,9 @@ class Sandbox:
             return [env.python, "-I", "-S", "-B", runner, str(result_fd)]
         args = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
                 "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
-        if zygote:  # in the sandbox's own user namespace only: it makes one nested sandbox per run
-            args += ["--cap-add", "CAP_SYS_ADMIN"]
+        # in the sandbox's own user namespace only: the zygote makes one nested sandbox per run, a fresh
+        # runner hides /proc; both drop every capability before any student code runs
+        args += ["--cap-add", "CAP_SYS_ADMIN"]
         args += ["--ro-bind", "/usr", "/usr"]
         for name in ROOT_LINKS:
             host = "/" + name
@@ -319,8 +398,6 @@ class Sandbox:
         for dev in ("null", "zero", "full", "random", "urandom"):
             args += ["--dev-bind", f"/dev/{dev}", f"/dev/{dev}"]
         args += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--remount-ro", "/", "--chdir", "/tmp"]
-        if seccomp_fd is not None:
-            args += ["--seccomp", str(seccomp_fd)]
         args += ["--clearenv"]
         for var, value in self._environ("/tmp").items():
             args += ["--setenv", var, value]
@@ -328,7 +405,8 @@ class Sandbox:
             bpf = (self.filter or b"").hex() or "00"
             return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", "--zygote", str(result_fd),
                     bpf if self.filter else "", str(TMPFS_BYTES), profile]
-        return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", str(result_fd)]
+        return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", "--fresh", str(result_fd),
+                (self.filter or b"").hex(), profile]
 
     @staticmethod
     def _environ(home: str) -> dict[str, str]:
@@ -401,14 +479,9 @@ class Sandbox:
         start = time.monotonic()
         deadline = start + timeout + STARTUP[profile] + GRACE
         r, w = os.pipe()
-        seccomp_fd = None
         workdir = None
         try:
-            if self.filter is not None:
-                seccomp_fd = os.memfd_create("coursekit-seccomp", 0)
-                os.write(seccomp_fd, self.filter)
-                os.lseek(seccomp_fd, 0, os.SEEK_SET)
-            cmd = self.command(profile, w, seccomp_fd)
+            cmd = self.command(profile, w)
             env, cwd = None, None
             if self.unsafe:
                 workdir = cwd = tempfile.mkdtemp(prefix="run-", dir=self.tmp)
@@ -416,16 +489,13 @@ class Sandbox:
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=None if self.debug else subprocess.PIPE,
-                pass_fds=tuple(fd for fd in (w, seccomp_fd) if fd is not None),
+                pass_fds=(w,),
                 start_new_session=True, cwd=cwd, env=env,
             )
         except BaseException:
             os.close(r)
             os.close(w)
             raise
-        finally:
-            if seccomp_fd is not None:
-                os.close(seccomp_fd)
         os.close(w)
         try:
             return self._collect(proc, r, job, start, deadline)
@@ -528,7 +598,8 @@ class Sandbox:
         """The job header the runner expects (cases are added by :func:`wire.encode_job`)."""
         return {"cells": cells, "parts": parts, "timeout": float(timeout), "memory": int(memory),
                 "file_size": FILE_BYTES, "cell_limit": float(cell_limit), "site": self.site_paths(profile),
-                "torch": profile == "torch", "nproc": 64 if profile == "torch" else 4, "debug": self.debug}
+                "torch": profile == "torch", "nproc": 64 if profile == "torch" else 4, "debug": self.debug,
+                "no_threads": self.no_threads.hex() if self.no_threads else ""}
 
 
 class _ZygoteBroken(Exception):
@@ -543,7 +614,7 @@ class _Zygote:
         self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                sandbox.command(profile, child.fileno(), None, zygote=True),
+                sandbox.command(profile, child.fileno(), zygote=True),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=None if sandbox.debug else subprocess.DEVNULL,
                 pass_fds=(child.fileno(),), start_new_session=True,

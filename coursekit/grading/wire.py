@@ -4,8 +4,10 @@ The format is described in :mod:`coursekit.grading._runner` (which encodes
 both the grader's case inputs and the sandbox's answers). This side parses
 bytes written by a process that ran student code, so it trusts nothing:
 
-- sizes are checked before anything is allocated: the whole stream is
-  capped by the caller, a frame's JSON by :data:`MAX_HEADER`, an array's
+- sizes are checked before anything is allocated or parsed: the whole
+  stream is capped by the caller; a frame's kind (the start of its JSON) and
+  its length are read first, and its JSON may be :data:`MAX_HEADER` bytes
+  for an answer, :data:`MAX_SMALL` for anything else; an array's
   byte count must equal its dtype's size times its shape, exactly;
 - dtypes come from a short list of little-endian real types (no objects,
   so no pickle); each blob may be used by one array only;
@@ -17,12 +19,14 @@ bytes written by a process that ran student code, so it trusts nothing:
 from __future__ import annotations
 
 import json
+import re
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from coursekit.grading._runner import DTYPES, MAX_DEPTH, MAX_HEADER, encode_value
+from coursekit.grading._runner import DTYPES, KINDS, MAX_DEPTH, MAX_HEADER, MAX_SMALL, encode_value
 
 MAX_NDIM = 32
 
@@ -56,40 +60,68 @@ def _constant(text: str):
     raise WireError(f"a bare {text} in the JSON")
 
 
-def read_frames(data: bytes) -> tuple[list[tuple[dict, list[bytes]]], str | None]:
-    """Split ``data`` into (header, blobs) pairs; return them and an error for the rest, if any.
+_KIND = re.compile(rb'\{"kind": "([a-z]{1,10})"[,}]')
 
-    Frames before a corrupt one are kept, so a submission killed half-way
-    still gets credit for what it reported before.
+
+def iter_frames(data: bytes) -> Iterator[tuple[dict, list] | str]:
+    """(header, blobs) per frame of ``data``, in order, or an error string (then it stops).
+
+    A frame's kind and size are read before anything of it is parsed: the
+    JSON must begin with ``{"kind": "<one of KINDS>"`` and be at most
+    :data:`MAX_HEADER` bytes for an answer (``case``), :data:`MAX_SMALL`
+    for any other kind. Frames are parsed one at a time, as the caller asks
+    for them, so a caller that stops at the first bad frame parses no more.
     """
-    frames = []
     pos = 0
     view = memoryview(data)
     while pos < len(data):
         if len(data) - pos < 4:
-            return frames, "the result stream ends in the middle of a frame"
+            yield "the result stream ends in the middle of a frame"
+            return
         (n,) = struct.unpack_from(">I", data, pos)
         if n > MAX_HEADER:
-            return frames, "the result stream is corrupt (bad frame length)"
+            yield "the result stream is corrupt (bad frame length)"
+            return
         if pos + 4 + n > len(data):
-            return frames, "the result stream ends in the middle of a frame"
+            yield "the result stream ends in the middle of a frame"
+            return
+        m = _KIND.match(bytes(view[pos + 4: pos + 4 + min(n, 24)]))
+        if m is None or m.group(1).decode() not in KINDS:
+            yield "the result stream is corrupt (a frame of an unknown kind)"
+            return
+        if n > (MAX_HEADER if m.group(1) == b"case" else MAX_SMALL):
+            yield "the result stream is corrupt (a frame too large for its kind)"
+            return
         try:
             header = json.loads(bytes(view[pos + 4: pos + 4 + n]), parse_int=_int, parse_constant=_constant)
         except (ValueError, RecursionError):  # WireError is a ValueError
-            return frames, "the result stream is corrupt (a frame is not valid JSON)"
+            yield "the result stream is corrupt (a frame is not valid JSON)"
+            return
         if not isinstance(header, dict):
-            return frames, "the result stream is corrupt (a frame is not a JSON object)"
+            yield "the result stream is corrupt (a frame is not a JSON object)"
+            return
         sizes = header.get("blobs", [])
         if not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes):
-            return frames, "the result stream is corrupt (bad blob sizes)"
+            yield "the result stream is corrupt (bad blob sizes)"
+            return
         pos += 4 + n
         if pos + sum(sizes) > len(data):
-            return frames, "the result stream ends in the middle of a frame"
+            yield "the result stream ends in the middle of a frame"
+            return
         blobs = []
         for s in sizes:
             blobs.append(view[pos: pos + s])
             pos += s
-        frames.append((header, blobs))
+        yield header, blobs
+
+
+def read_frames(data: bytes) -> tuple[list[tuple[dict, list[bytes]]], str | None]:
+    """Every frame of ``data`` and an error for the rest, if any (frames before a corrupt one are kept)."""
+    frames = []
+    for item in iter_frames(data):
+        if isinstance(item, str):
+            return frames, item
+        frames.append(item)
     return frames, None
 
 
