@@ -318,7 +318,7 @@ def fit_curve(width: int, *, seed: int, steps: int = 1500, lr: float = 0.02, n: 
     model = mlp(sizes, activation, generator=generator)
     xt = torch.as_tensor(x[:, None], dtype=DTYPE)
     yt = torch.as_tensor(curve_target(x)[:, None], dtype=DTYPE)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)  # same numbers as the default loop, 2-3x faster
     for _ in range(steps):
         opt.zero_grad()
         loss = ((model(xt) - yt) ** 2).mean()

@@ -115,32 +115,58 @@ def test_scaling_weights_and_bias_keeps_step_outputs():
 
 
 def test_xor_needs_a_hidden_layer():
-    # ch02 §6: a 2-4-1 tanh net learns XOR from every seed; a linear model gets at most 3 of 4;
-    # with only 2 hidden units some seeds get stuck.
-    stuck_with_two = 0
+    # ch02 §6: a 2-4-1 tanh net learns XOR from every seed; a linear model gets at most 3 of 4.
     for seed in SEEDS:
         net = training.train_classifier(GATE_INPUTS, GATE_OUTPUTS["XOR"], [4], activation="tanh",
                                         steps=2000, lr=1.0, seed=seed)
         linear = training.train_classifier(GATE_INPUTS, GATE_OUTPUTS["XOR"], [], steps=2000, lr=1.0, seed=seed)
-        two = training.train_classifier(GATE_INPUTS, GATE_OUTPUTS["XOR"], [2], activation="tanh",
-                                        steps=2000, lr=1.0, seed=seed)
         assert net.accuracy == 1.0 and net.losses[-1] < 0.01, seed
         assert linear.accuracy <= 0.75, seed
         # answer to §6: the best linear model predicts 0.5 everywhere, loss ln 2
         assert linear.losses[-1] == pytest.approx(math.log(2), abs=1e-3)
-        stuck_with_two += two.accuracy < 1.0
-    assert stuck_with_two >= 1
+
+
+def _norms(model):
+    X, y = torch.from_numpy(GATE_INPUTS), torch.from_numpy(GATE_OUTPUTS["XOR"]).reshape(4, 1)
+    model.zero_grad()
+    torch.nn.functional.binary_cross_entropy_with_logits(model(X), y).backward()
+    weights = math.sqrt(sum(p.detach().norm().item() ** 2 for p in model.parameters()))
+    grads = math.sqrt(sum(p.grad.norm().item() ** 2 for p in model.parameters()))
+    return weights, grads
+
+
+def test_stuck_two_unit_xor_runs_drift_to_infinity():
+    # ch02 §6: with 2 hidden units two of the first ten seeds get stuck at 50 %; not at a minimum
+    # at finite weights: over 2000 more steps the loss still falls, the weights grow, the gradient shrinks.
+    stuck = []
+    for seed in range(10):
+        run = training.train_classifier(GATE_INPUTS, GATE_OUTPUTS["XOR"], [2], activation="tanh",
+                                        steps=2000, lr=1.0, seed=seed)
+        if run.accuracy == 1.0:
+            continue
+        stuck.append(seed)
+        assert run.accuracy == 0.5, (seed, run.accuracy)
+        w_before, g_before = _norms(run.model)
+        more = training.gradient_descent(run.model, GATE_INPUTS, GATE_OUTPUTS["XOR"], steps=2000, lr=1.0)
+        w_after, g_after = _norms(run.model)
+        assert more[-1] < run.losses[-1] and more[-1] > 0.3, seed  # still falling, far from solved
+        assert np.all(np.diff(more) <= 0), seed                     # a steady drift, not a bounce
+        assert w_after > w_before + 0.3 and g_after < 0.75 * g_before, (seed, w_before, w_after, g_before, g_after)
+        assert training.accuracy(run.model, GATE_INPUTS, GATE_OUTPUTS["XOR"]) == 0.5, seed
+    assert len(stuck) == 2, stuck
 
 
 def test_moons_network_beats_linear():
-    # ch02 §6: on two moons a 2-16-16-1 tanh net fits the training points, the linear model cannot.
+    # ch02 §6: on two moons a 2-16-16-1 tanh net fits the training points, the linear model cannot;
+    # at lr 0.3 the network's loss falls at every step (a smooth run: its printed digits reproduce).
     for seed in SEEDS:
         X, y = training.make_moons(200, noise=0.15, rng=np.random.default_rng(seed))
-        net = training.train_classifier(X, y, [16, 16], activation="tanh", steps=2000, lr=0.5, seed=seed)
-        linear = training.train_classifier(X, y, [], steps=2000, lr=0.5, seed=seed)
+        net = training.train_classifier(X, y, [16, 16], activation="tanh", steps=2000, lr=0.3, seed=seed)
+        linear = training.train_classifier(X, y, [], steps=2000, lr=0.3, seed=seed)
         assert net.accuracy >= 0.97, seed
         assert linear.accuracy <= 0.93, seed
         assert net.losses[-1] < 0.5 * linear.losses[-1], seed
+        assert np.all(np.diff(net.losses) < 0), seed
 
 
 def _monotone(y):
@@ -148,20 +174,56 @@ def _monotone(y):
     return bool(np.all(d >= 0) or np.all(d <= 0))
 
 
+WIDTHS = [0, 1, 2, 4, 8, 32]  # the widths chapter 02 prints
+FLOOR = 0.001  # errors below it print as "below 0.001"
+
+
 def test_universal_approximation_error_falls_with_width():
-    # ch02 §7: the error of a 1-n-1 tanh fit falls with the width n, below 0.01 from n = 8;
-    # widths 0 (linear) and 1 are monotone, width 2 already rises and falls.
+    # ch02 §7, as printed: for every printed width the error is below the previous width's, until it
+    # reaches "below 0.001", which it does from width 8 on; widths 0 (linear) and 1 are monotone,
+    # width 2 already rises and falls.
     x, linear, mse_linear = training.fit_curve(0, seed=0)
     slope, intercept = np.polyfit(x, training.curve_target(x), 1)  # the least-squares line
     best = np.mean((slope * x + intercept - training.curve_target(x)) ** 2)
     assert mse_linear == pytest.approx(best, rel=1e-3) and mse_linear > 1.0
     assert _monotone(linear) and not _monotone(training.curve_target(x))
     for seed in SEEDS:
-        fits = {n: training.fit_curve(n, seed=seed) for n in [1, 2, 8]}
-        errors = [mse_linear] + [fits[n][2] for n in [1, 2, 8]]
-        assert all(a > b for a, b in zip(errors[:-1], errors[1:])), (seed, errors)
-        assert fits[8][2] < 0.01, seed
+        # The linear model's optimum is unique (asserted above for seed 0), so its error is every seed's.
+        fits = {n: training.fit_curve(n, seed=seed) for n in WIDTHS[1:]}
+        printed = [max(mse_linear if n == 0 else fits[n][2], FLOOR) for n in WIDTHS]
+        for (n_a, a), (n_b, b) in zip(zip(WIDTHS, printed), zip(WIDTHS[1:], printed[1:])):
+            assert b < a or a == b == FLOOR, (seed, n_a, a, n_b, b)
+        assert fits[8][2] < FLOOR and fits[32][2] < FLOOR, seed
+        assert fits[2][2] > 2 * FLOOR, seed  # the fall is visible in the printed widths
         assert _monotone(fits[1][1]) and not _monotone(fits[2][1]), seed
+
+
+def test_backprop_by_hand_matches_autograd():
+    # ch02 §5.1: delta_L = dloss/dz_L, delta_l = (W_{l+1}^T delta_{l+1}) * f'(z_l), dloss/dW_l = delta_l h_{l-1}^T,
+    # dloss/db_l = delta_l, for random sizes, depths, activations and examples.
+    derivatives = {"tanh": lambda z: 1 - np.tanh(z) ** 2,
+                   "sigmoid": lambda z: activations.sigmoid_grad(z),
+                   "relu": lambda z: (z > 0).astype(float)}
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        name = list(derivatives)[seed % 3]
+        sizes = [int(n) for n in rng.integers(1, 6, size=int(rng.integers(3, 6)))]
+        model = training.mlp(sizes, name, generator=torch.Generator().manual_seed(seed))
+        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+        x, y = rng.normal(size=sizes[0]), rng.normal(size=sizes[-1])
+        ((model(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).sum().backward()
+        Ws = [m.weight.detach().numpy() for m in linears]
+        bs = [m.bias.detach().numpy() for m in linears]
+        hs, zs = [x], []
+        for k, (W, b) in enumerate(zip(Ws, bs)):
+            zs.append(W @ hs[-1] + b)
+            hs.append(zs[-1] if k == len(Ws) - 1 else activations.get(name).numpy(zs[-1]))
+        delta = 2 * (zs[-1] - y)
+        for k in reversed(range(len(Ws))):
+            np.testing.assert_allclose(np.outer(delta, hs[k]), linears[k].weight.grad.numpy(), rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(delta, linears[k].bias.grad.numpy(), rtol=1e-10, atol=1e-13)
+            if k:
+                delta = (Ws[k].T @ delta) * derivatives[name](zs[k - 1])
 
 
 # --- chapter 03 -------------------------------------------------------------------------------
@@ -249,7 +311,7 @@ def test_large_learning_rate_kills_units():
     # ch03 §8: at lr 0.1 at most one unit dies in 300 steps; at 0.2 and 0.3 at least 5 do
     # (or the run diverges); at 0.4 most runs diverge.
     diverged_at_04 = 0
-    for seed in range(6):
+    for seed in range(10):  # the ten seeds of the figure
         killed = {}
         for lr in [0.1, 0.2, 0.3]:
             run = training.dead_after_training(lr, seed=seed, steps=300)
@@ -258,7 +320,7 @@ def test_large_learning_rate_kills_units():
         for lr in [0.2, 0.3]:
             assert killed[lr] is None or killed[lr] >= 5, (seed, killed)
         diverged_at_04 += training.dead_after_training(0.4, seed=seed, steps=300).diverged
-    assert diverged_at_04 >= 4
+    assert diverged_at_04 >= 6  # most of the ten
 
 
 def _damaged_runs(seed):
@@ -308,15 +370,64 @@ def test_leaky_relu_leads_early_not_late(damaged):
     assert relu_lower_at_end >= 3
 
 
+def _median_end(losses):
+    return float(np.median(losses[-20:]))  # what chapter 03 prints: one spike cannot move it
+
+
 def test_deep_sigmoid_stalls_others_learn():
-    # ch03 §9: 4 hidden sigmoid layers stay at ln 2 after 1000 steps; tanh, ReLU, LeakyReLU and GELU
-    # fit two moons (SiLU on most seeds: it is the slowest).
-    silu_ok = 0
+    # ch03 §9: at lr 0.3 four hidden sigmoid layers stay at ln 2 after 1000 steps, every prediction
+    # within a hair of 0.5, yet most points are on the right side of 0.5; tanh, ReLU, LeakyReLU,
+    # GELU and SiLU all fit two moons ("loss below 0.1, accuracy at least 95 %") on every seed.
     for seed in SEEDS:
         runs = training.compare_activations(["sigmoid", "tanh", "relu", "leaky_relu", "gelu", "silu"],
                                             seed=seed, depth=4, width=16, steps=1000, lr=0.3)
-        assert runs["sigmoid"].losses[-1] == pytest.approx(math.log(2), abs=0.01), seed
-        for name in ["tanh", "relu", "leaky_relu", "gelu"]:
-            assert runs[name].accuracy >= 0.97, (seed, name, runs[name].accuracy)
-        silu_ok += runs["silu"].accuracy >= 0.97
-    assert silu_ok >= 4
+        sig = runs["sigmoid"]
+        assert _median_end(sig.losses) > 0.68 and sig.losses[-1] == pytest.approx(math.log(2), abs=0.01), seed
+        X, _ = training.make_moons(200, 0.15, rng=np.random.default_rng(seed))
+        p = training.predict_proba(sig.model, X)
+        assert np.abs(p - 0.5).max() < 0.005, (seed, p.min(), p.max())  # "within a hair of 0.5"
+        assert sig.accuracy > 0.6, (seed, sig.accuracy)
+        for name in ["tanh", "relu", "leaky_relu", "gelu", "silu"]:
+            assert _median_end(runs[name].losses) < 0.1 and runs[name].accuracy >= 0.95, (seed, name)
+
+
+def test_deep_sigmoid_learns_with_a_larger_step():
+    # ch03 §9: at lr 3.0 the same sigmoid net leaves ln 2 within 1000 steps on every seed, and with
+    # 3000 steps reaches 99.5 % or more on four of the five seeds.
+    reached = 0
+    for seed in SEEDS:
+        run = training.compare_activations(["sigmoid"], seed=seed, depth=4, width=16, steps=1000, lr=3.0)["sigmoid"]
+        assert 0.1 < _median_end(run.losses) < 0.45, (seed, _median_end(run.losses))  # "leaves the plateau: below 0.5"
+        X, y = training.make_moons(200, 0.15, rng=np.random.default_rng(seed))
+        training.gradient_descent(run.model, X, y, steps=2000, lr=3.0)  # continues the same run to 3000 steps
+        reached += training.accuracy(run.model, X, y) >= 0.995
+    assert reached >= 4, reached
+
+
+def test_leaky_units_stay_negative_though_no_output_is_zero():
+    # ch03 §8 explorer text: the slope does not change which units are negative on every input (most of
+    # the damaged layer); a leaky output a*z is never exactly 0, ReLU's are.
+    for seed in SEEDS:
+        model, X, _ = training.damaged_layer("relu", seed=seed, bias_shift=-2.0)
+        z = model[0](torch.from_numpy(X)).detach().numpy()
+        negative = np.all(z <= 0, axis=0)
+        assert negative.mean() > 0.5, seed
+        assert np.all(z != 0)
+        for a in [0.01, 0.1, 0.3]:
+            h = activations.leaky_relu(z, a)
+            assert np.mean(h == 0) == 0.0 and np.all(h[:, negative] < 0), (seed, a)
+            assert np.all(activations.leaky_relu_grad(z, a)[:, negative] == a)
+        assert np.all(activations.relu(z)[:, negative] == 0)
+
+
+def test_course_sigmoid_follows_torch_in_the_far_tail():
+    # ch03 §3: coursekit's sigmoid returns what torch.sigmoid returns, 0 once e^-x overflows
+    # (x < -709.78 in float64), where the two-branch formula still gives a subnormal number.
+    x = np.concatenate([np.linspace(-760, -700, 601), [-715.0, -709.78, -709.79, -1000.0]])
+    ours = activations.sigmoid(x)
+    theirs = torch.sigmoid(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)  # to the last bit or so
+    np.testing.assert_array_equal(ours == 0, theirs == 0)  # and 0 exactly where torch gives 0
+    assert np.all(ours[x < -709.79] == 0) and np.all(ours[x > -709.78] > 0)
+    e = np.exp(-np.abs(-715.0))
+    assert 0 < e / (1 + e) < 1e-310  # the two-branch formula at -715: subnormal, not 0
