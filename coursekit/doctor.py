@@ -104,13 +104,23 @@ def course_notebooks(root: Path) -> list[Path]:
 
 
 def notebook_imports(path: Path) -> set[str]:
-    """Top-level modules imported by the code cells of one notebook."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    """Top-level modules imported by the code cells of one notebook.
+
+    A cell that is not valid Python (a deliberate SyntaxError demonstration) imports nothing;
+    a file that is not a readable notebook is the course check's business, not this one's.
+    """
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return set()
     names: set[str] = set()
-    for cell in nb.get("cells", []):
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
         if cell.get("cell_type") == "code":
             source = cell.get("source", "")
-            names |= source_imports("".join(source) if isinstance(source, list) else source)
+            try:
+                names |= source_imports("".join(source) if isinstance(source, list) else source)
+            except SyntaxError:
+                continue
     return names
 
 

@@ -107,9 +107,12 @@ def test_doctor_names_what_a_notebook_imports_that_make_lab_would_not_install(tm
 
 def test_doctor_says_all_good_when_every_import_is_a_runtime_dependency(tmp_path):
     course = _course(tmp_path, {"notebooks/01_fine.ipynb": "import torch\nfrom coursekit import plotting",
-                                "exercises/01_fine.ipynb": "import math\nimport ipywidgets"})
+                                "exercises/01_fine.ipynb": "import math\nimport ipywidgets",
+                                # a cell demonstrating a SyntaxError is read as importing nothing
+                                "notebooks/02_syntax_demo.ipynb": "def broken(:\n    import nothing_here"})
+    (course / "exercises" / "02_corrupt.ipynb").write_text("{ not json")
     proc = _doctor(course)
     assert proc.returncode == 0 and "All good" in proc.stdout, proc.stdout + proc.stderr
     row = next(line for line in proc.stdout.splitlines() if line.startswith("runtime imports"))
-    assert "2 notebooks" in row and "MISSING" not in row
+    assert "4 notebooks" in row and "MISSING" not in row
 
