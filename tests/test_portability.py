@@ -202,6 +202,7 @@ def _children_cpu() -> float:
 
 
 @pytest.mark.portability
+@pytest.mark.timeout(1800)  # the first one sets up all runs: 500 s wall was seen on 2 busy cores
 @pytest.mark.parametrize("config", CONFIGS)
 def test_compared_outputs_are_the_same_on_another_cpu_path(runs, config):
     result = runs[config]
