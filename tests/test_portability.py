@@ -31,8 +31,8 @@ they print are the verdicts of ``check()``, which judges with tolerances, and no
 of them (all twelve notebooks were run on the default, avx2 and avx512 paths on 2026-12-05).
 The configurations run two at a time (one thread each), as ``coursekit check`` runs notebooks.
 Cost, measured on the 2-core development machine (torch on AVX-512, so default + avx2 +
-perturbed run, avx512 is skipped): 169 s of CPU for the three runs (each chapter 12-74 s wall
-under load; 500 s wall with the cores shared by six other jobs, so about 1.5-2 min on 2 idle
+perturbed run, avx512 is skipped): 169-188 s of CPU for the three runs (each chapter 8-76 s wall
+under load; 340-500 s wall with the cores shared by six other jobs, so about 1.5-2 min on 2 idle
 cores). All three stay, each a different processor; on 2026-12-05 each of them caught the same
 six cells (chapters 02, 03, 05), with different digits (chapter 05's He run: loss 0.026, 0.043,
 0.153 where 0.029 was stored). The fixture prints each run's seconds (``pytest -s``).
