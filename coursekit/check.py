@@ -57,7 +57,9 @@ def nbval_command(notebooks: list[Path], junit: Path, cell_timeout: int, rootdir
         "--nbval", "--nbval-current-env", f"--nbval-sanitize-with={SANITIZE}",
         f"--nbval-cell-timeout={cell_timeout}",
         f"--junitxml={junit}", f"--rootdir={rootdir}",
-        "-p", "no:cacheprovider", "-v",  # -v: one line per cell as it finishes (progress)
+        # -v: one line per cell as it finishes (progress); -vv: nbval's whole difference, not the
+        # first lines of it (a long output that differs in its last line said only "truncated")
+        "-p", "no:cacheprovider", "-vv",
         "-o", "addopts=", "-o", "testpaths=",  # ignore the repo's pytest defaults
     ]
 

@@ -107,6 +107,13 @@ def test_activation_matches_torch(name, dtype):
             xb = x[big]
             np.testing.assert_array_equal(got[big], np.where(xb > 0, xb, np.where(np.isinf(xb), np.nan, -0.0)))
             got, want, x = got[~big], want[~big], x[~big]
+        if name == "gelu" and dtype == np.float16:
+            # torch's float16 GELU (computed in float32, rounded once) returns NaN at +inf, where
+            # gelu(x) = x·Φ(x) → +inf; coursekit returns +inf, as torch's float64 GELU does. At ±inf
+            # the oracle is torch's float64 result rounded to float16 (NaN at −inf, −inf · 0, there
+            # as in every dtype); every finite x is still compared with torch's float16 kernel
+            inf = np.isinf(x)
+            want = np.where(inf, F.gelu(torch.from_numpy(x.astype(np.float64))).numpy().astype(dtype), want)
         assert_matches(got, want, x, dtype, extra=_extra(name, x, dtype, derivative=False), what=name)
 
     check()
