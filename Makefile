@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt
 # The test and website tools (ruff, scipy, Playwright, Sphinx, MyST-NB, MathJax, ...): about 1-2 minutes more.
 $(TEST_STAMP): $(STAMP)
 	@echo "make: adding the test and website tools to $(VENV)/ (about 1-2 minutes the first time)"
-	$(PIP) -e ".[test,site]"
+	$(PIP) -e ".[test,site,hub]"
 	touch $(TEST_STAMP)
 
 lab: $(STAMP)
@@ -41,6 +41,7 @@ lab: $(STAMP)
 test: $(TEST_STAMP)
 	bash scripts/ensure_chromium.sh
 	bash scripts/ensure_bubblewrap.sh
+	bash scripts/ensure_hub_tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -81,9 +81,9 @@ def test_makefile_installs_with_the_constraints_and_shows_its_progress(root):
     assert "-c constraints.txt" in pip
     assert "--quiet" not in pip, "a first set-up takes minutes: pip must show what it installs"
     assert "$(PIP) -e .\n" in makefile  # make lab: the runtime only
-    assert '$(PIP) -e ".[test,site]"' in makefile  # make test / make site: every extra
+    assert '$(PIP) -e ".[test,site,hub]"' in makefile  # make test / make site: every extra
     extras = set(_pyproject(root)["project"]["optional-dependencies"])
-    assert extras == {"test", "site"}, f"make test installs test and site only, not {sorted(extras)}"
+    assert extras == {"test", "site", "hub"}, f"make test installs test, site and hub, not {sorted(extras)}"
 
 
 def test_python_versions_agree(root):
