@@ -337,6 +337,16 @@ def _result(part: Part, head: str, cases: list[Case], verdicts: list[str | None]
     return CheckResult(part.id, passed, score, part.points, "\n".join(lines), substantive)
 
 
+_PUBLIC: dict[str, list[Case]] = {}
+
+
+def _public_cases(part: Part) -> list[Case]:
+    """The part's public cases, drawn once per kernel (each call gets deep copies of the inputs)."""
+    if part.id not in _PUBLIC:
+        _PUBLIC[part.id] = part.cases(np.random.default_rng(PUBLIC_SEED))
+    return _PUBLIC[part.id]
+
+
 def run_check(part_id: str, func: Any, *, tier: int | None = None) -> CheckResult:
     """Run the public cases of ``part_id`` on ``func`` and return the result (nothing printed).
 
@@ -354,7 +364,7 @@ def run_check(part_id: str, func: Any, *, tier: int | None = None) -> CheckResul
                f"{_describe_arg(func)}{called if not isinstance(func, type) else ''}")
         return CheckResult(part.id, False, 0, part.points, f"✘ {head}: {why}")
     try:
-        cases = part.cases(np.random.default_rng(PUBLIC_SEED))
+        cases = _public_cases(part)
     except Exception as exc:  # a broken spec must not look like the student's fault
         return CheckResult(part.id, False, 0, part.points,
                            f"✘ {head}: could not build the test cases ({type(exc).__name__}: {exc}); "

@@ -77,7 +77,10 @@ def _init_cases(rng: np.random.Generator, specs: list[tuple[int, int, dict, str,
 
 
 def _fans(rng: np.random.Generator) -> tuple[int, int]:
-    return int(rng.integers(100, 500)), int(rng.integers(100, 500))
+    """fan_in and fan_out at least 1.5 times apart (either larger): swapping them always shows."""
+    a = int(rng.integers(100, 300))
+    b = int(a * rng.uniform(1.5, 2.5))
+    return (a, b) if rng.random() < 0.5 else (b, a)
 
 
 def _cases_5_1(rng: np.random.Generator) -> list[Case]:
@@ -178,8 +181,12 @@ def _judge_5_3(case: Case, got: Any) -> str | None:
     if msg and isinstance(got, np.ndarray) and got.shape == expected.shape:
         if np.allclose(got, pre, rtol=1e-6, atol=1e-9):
             return "these are the statistics before the activation; report them after it"
+        n = np.array([X.shape[0] * W.shape[0] for W in weights], dtype=float)  # entries of each layer's output
+        sample = expected[:, 1] * np.sqrt(n / (n - 1))
+        if np.allclose(got[:, 0], expected[:, 0], rtol=1e-6, atol=1e-9) and np.allclose(got[:, 1], sample, rtol=1e-6):
+            return msg + " (the means are right and the stds are the sample std: the one asked for is ddof = 0)"
         if np.allclose(got[:, 0], expected[:, 0], rtol=1e-6, atol=1e-9):
-            return msg + " (the means are right: the std asked for is the population std, ddof = 0)"
+            return msg + " (the means are right, the stds are not: over which entries did you take the std?)"
     return msg
 
 
@@ -273,7 +280,7 @@ def _cases_5_5(rng: np.random.Generator) -> list[Case]:
     add(np.zeros((H, d)), np.zeros(H), np.zeros((k, H)), np.zeros(k), N, d, k, "zero init")
     d, H, k, N = shapes()
     add(np.full((H, d), c[0]), np.full(H, c[1]), rng.normal(size=(k, H)) / math.sqrt(H), np.zeros(k), N, d, k,
-        "constant first layer, random second layer")
+        "constant first layer, random second layer", True)
     d, H, k, N = shapes()
     add(np.full((H, d), c[0]) + 1e-4 * rng.normal(size=(H, d)), np.full(H, c[1]),
         np.full((k, H), c[2]) + 1e-4 * rng.normal(size=(k, H)), np.zeros(k), N, d, k,
@@ -315,39 +322,34 @@ def _judge_5_5(case: Case, got: Any) -> str | None:
 PARTS = [
     Part(id="5.1", title="Xavier uniform initializer", function="xavier_uniform", points=2,
          cases=_cases_5_1, judge=_judge_5_1,
-         hints=("Xavier keeps the variance of the signal about the same forward and backward, so it averages "
-                "the two fans; for a uniform U(−a, a), remember its variance is a²/3, and draw from the rng "
-                "you are given.",
-                "Find a from the target variance 2·gain²/(fan_in + fan_out), then draw an array of shape "
-                "(fan_out, fan_in) uniformly in [−a, a] with one call on rng.")),
+         hints=("Your weights have the wrong spread for Xavier, or do not come from the generator you were given: a "
+                "network is reproducible only if one seed gives one set of weights, and keeps its signal's scale only with "
+                "the right variance.",
+                "Chapter 05, §4 (LeCun, Xavier/Glorot, He/Kaiming): which variance does Xavier aim for, and what is the "
+                "variance of a uniform distribution on a symmetric interval? Which bound matches the two?")),
     Part(id="5.2", title="He (Kaiming) normal initializer", function="kaiming_normal", points=2,
          cases=_cases_5_2, judge=_judge_5_2,
-         hints=("He init chooses the variance gain²/fan so that ReLU layers keep the signal's scale; mode "
-                "decides which fan. The normal distribution takes a standard deviation, not a variance, and "
-                "every weight comes from the rng argument.",
-                "fan_in is the number of inputs of a unit (columns of a (fan_out, fan_in) matrix), fan_out the "
-                "number of outputs; take the square root of the variance, and draw once from rng.")),
+         hints=("He initialization scales the weights by the fan that mode chooses; a normal distribution is given by its "
+                "standard deviation, and every weight comes from the generator you were given.",
+                "Chapter 05, §4 and §5 (calculate_gain): which fan does each mode use, does rng.normal take a variance or "
+                "a standard deviation as its scale, and where does the gain enter?")),
     Part(id="5.3", title="Per-layer activation statistics", function="layer_stats", points=2,
          cases=_cases_5_3, judge=_judge_5_3,
-         hints=("Propagate the whole batch through the layers without biases and record, after each "
-                "activation, the mean and the std over all entries of that layer's output.",
-                "One row per layer, [mean, std], measured after the activation, with numpy's default "
-                "population std (ddof = 0); weights are stored (out, in).")),
+         hints=("The statistics describe what each layer passes on: its activations after the nonlinearity, over all "
+                "entries of the layer's output, with numpy's default std.",
+                "Chapter 05, §7 (the classic experiment) prints these numbers beside each histogram. Which array does it "
+                "measure, over which entries, and how are the weights stored?")),
     Part(id="5.4", title="A scale that keeps tanh alive", function="tanh_std", points=2,
          cases=_cases_5_4, judge=_judge_5_4,
-         hints=("Too small a weight scale and tanh is almost linear, so the signal shrinks layer after layer; "
-                "too large and the units saturate at ±1. The right scale depends on the width: the sum over "
-                "fan_in inputs grows with fan_in.",
-                "Think of a gain divided by √fan_in and find the gain by experiment: run the 10-layer stack "
-                "yourself for a few gains and watch the std of the last layers (the chapter's table of gains "
-                "helps).")),
+         hints=("Too small a scale and tanh is almost linear, so the signal shrinks layer after layer; too large and the "
+                "units saturate. The right scale depends on the width.",
+                "Chapter 05, §5 and §7.5 (tanh with Xavier): try a few scales on a stack of your own. How does the "
+                "spread of a sum of fan_in weighted inputs grow with fan_in, and what does tanh need on top of it?")),
     Part(id="5.5", title="Symmetry: how many hidden units survive", function="distinct_units", points=2,
          cases=_cases_5_5, judge=_judge_5_5,
-         hints=("Two hidden units with the same incoming weights and bias compute the same activation; if they "
-                "also have the same outgoing weights, the loss treats them alike and gradient descent gives them "
-                "the same update, step after step. Units that differ anywhere, even only in their outgoing "
-                "weights or by a tiny amount, drift apart once training starts.",
-                "Train first, then count: run full-batch gradient descent on the mean squared error over all "
-                "entries for the given number of steps, updating all four parameters at every step, and only "
-                "then compare the rows of the first weight matrix, entry by entry, to within 1e-8.")),
+         hints=("Your count is not the number of hidden units that are still distinct after training. It matters because "
+                "units that stay identical compute the same thing: the layer is narrower than it looks.",
+                "Chapter 05, §2 (constant initialization and the symmetry problem): which parameters belong to one hidden "
+                "unit, which of them start equal in each case, and what does an update do to two units equal in all of "
+                "them, or in all but one?")),
 ]
