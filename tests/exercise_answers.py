@@ -350,7 +350,7 @@ return h"""), 0),
         ("the textbook formula (torch's values; overflow warnings)", fn("sigmoid(z)",
          "with np.errstate(over='ignore'):\n    return 1 / (1 + np.exp(-z))"), FULL),
         ("float32 (partial: the exact 0s and 1s of the far cases)", fn("sigmoid(z)", "e = np.exp(-np.abs(z))\n"
-                       "return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float32)"), 2 / 4),
+                       "return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float32)"), 2 * 2 / 4),
         ("tanh form (accepted)", fn("sigmoid(z)", "return 0.5 * (1 + np.tanh(z / 2))"), FULL),
         ("printed instead of returned", fn("sigmoid(z)", "print(0.5 * (1 + np.tanh(z / 2)))"), 0),
         ("clipped to ±30 (wrong far out)", fn("sigmoid(z)", "return 1 / (1 + np.exp(-np.clip(z, -30, 30)))"),
@@ -397,11 +397,11 @@ if name == 'sigmoid':
     s = (1 - np.sqrt(1 - 4 * eps)) / 2
     return float(np.log(s / (1 - s)))
 return float(-np.arctanh(np.sqrt(1 - eps)))"""), 0),
-        ("naive log(s / (1 − s)) (partial: loses sigmoid's threshold below 1e-12)", fn("saturation_point(name, eps)", """
+        ("naive log(s / (1 − s)) (partial: inf below 1e-17)", fn("saturation_point(name, eps)", """
 if name == 'sigmoid':
     s = (1 + np.sqrt(1 - 4 * eps)) / 2
     return float(np.log(s / (1 - s)))
-return float(np.arctanh(np.sqrt(1 - eps)))"""), 2 * 3 / 4),
+return float(np.arctanh(np.sqrt(1 - eps)))"""), 2 * 2 / 4),
         ("tanh' = 1 − t taken for 1 − t² (partial: sigmoid)", fn("saturation_point(name, eps)", """
 if name == 'sigmoid':
     r = np.sqrt(1 - 4 * eps)

@@ -18,6 +18,7 @@ through its ``label``, and they never contain solution code.
 
 from __future__ import annotations
 
+import dataclasses
 import fractions
 import math
 import sys
@@ -50,6 +51,14 @@ def allowed_from_scratch(module: str) -> bool:
     return top in FROM_SCRATCH_ALLOWED or top in sys.stdlib_module_names or top in ("", "__main__", "builtins")
 
 
+class _NoAnswer:
+    def __repr__(self) -> str:
+        return "NO_ANSWER"
+
+
+NO_ANSWER = _NoAnswer()  # a case that carries no stored reference answer (every case, in this repository)
+
+
 @dataclass(frozen=True)
 class Case:
     """One call of the student's function: ``f(*args, **kwargs)``, described by ``label``.
@@ -63,6 +72,58 @@ class Case:
     kwargs: dict = field(default_factory=dict)  # keyword arguments (may be {})
     label: str = ""  # the case in words, without the concrete inputs
     defining: bool = False
+    # the student edition's public cases carry the reference answer as data (see reference())
+    answer: Any = field(default=NO_ANSWER, compare=False, repr=False)
+
+
+_recorded: list | None = None  # while the student edition is built: the answers reference() computed
+
+
+def reference(case: Case, compute: Callable[[], Any] | None) -> Any:
+    """The reference answer of ``case``: stored in the case (student edition) or computed here.
+
+    Judges that need an answer only the instructor's code can compute (which tables are
+    inseparable, the rule's (w, b), the diagnosis of a log …) get it through this function.
+    In the student edition the public cases carry it as data and the code that computes it is
+    not there (``coursekit release --student-edition``).
+    """
+    if case.answer is not NO_ANSWER:
+        return case.answer
+    if compute is None:
+        raise RuntimeError("this case has no stored answer, and the student edition cannot compute one")
+    value = compute()
+    if _recorded is not None:
+        _recorded.append(value)
+    return value
+
+
+def with_stored_answer(part: Part, case: Case) -> Case:
+    """``case`` carrying its reference answer as data, if the part's judge asks reference() for one."""
+    global _recorded
+    _recorded = []
+    try:
+        part.judge(case, None)  # the judges ask for the reference before they look at the result
+        found = list(_recorded)
+    finally:
+        _recorded = None
+    if not found:
+        return case
+    if len(found) > 1:
+        raise ValueError(f"part {part.id}: the judge asked reference() {len(found)} times for one case")
+    return dataclasses.replace(case, answer=found[0])
+
+
+class hidden:  # noqa: N801 - reads as a marker: ``_cases_6_1 = hidden("_cases_6_1")``
+    """Stands in, in the student edition, for a definition only the instructor's repository has."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"{self.name} is part of the hidden checks and not in the student edition")
+
+    def __repr__(self) -> str:
+        return f"hidden({self.name!r})"
 
 
 @dataclass(frozen=True, kw_only=True)

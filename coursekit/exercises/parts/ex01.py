@@ -15,10 +15,14 @@ from coursekit.exercises.judging import (
     as_number,
     compare_array,
     pair,
+    reference,
     torch_module,
 )
 
 EXERCISE = "01_neurons"
+# not in the student edition: the case generators and the reference answers (see coursekit release)
+HIDDEN = ("TABLES", "INSEPARABLE", "_cases_1_1", "_cases_1_2", "_both_sides", "_cases_1_3", "_separable",
+          "perceptron_rule", "_RULE_TABLES", "_cases_1_4")
 
 BINARY_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 # the 16 truth tables of a 2-input gate, outputs for the inputs (0,0), (0,1), (1,0), (1,1)
@@ -87,7 +91,7 @@ def _cases_1_3(rng: np.random.Generator) -> list[Case]:
 
 def _judge_1_3(case: Case, got: Any) -> str | None:
     table = case.args[0]
-    if tuple(table) in INSEPARABLE:
+    if reference(case, lambda: tuple(table) in INSEPARABLE):
         if got is None:
             return None
         return ("this table has its 1s on opposite corners of the square: no single perceptron "
@@ -168,6 +172,7 @@ def _cases_1_4(rng: np.random.Generator) -> list[Case]:
 
 def _judge_1_4(case: Case, got: Any) -> str | None:
     X, y = case.args
+    w_rule, b_rule = reference(case, lambda: perceptron_rule(X, y, case.kwargs["lr"], case.kwargs["epochs"]))
     wb, msg = pair(got, "train_perceptron(...)")
     if msg:
         return msg + " (w, b)"
@@ -181,7 +186,6 @@ def _judge_1_4(case: Case, got: Any) -> str | None:
         return msg
     if not (np.all(np.isfinite(w)) and math.isfinite(b)):
         return "w or b is not finite (NaN or inf)"
-    w_rule, b_rule = perceptron_rule(X, y, case.kwargs["lr"], case.kwargs["epochs"])
     if np.allclose(w, w_rule, rtol=1e-9, atol=1e-9) and math.isclose(b, b_rule, rel_tol=1e-9, abs_tol=1e-9):
         return None
     pred = (X @ w.astype(np.float64) + b > 0).astype(np.float64)

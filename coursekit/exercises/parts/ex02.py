@@ -7,9 +7,18 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import Case, Part, compare_array, compare_number, torch_module
+from coursekit.exercises.judging import (
+    Case,
+    Part,
+    compare_array,
+    compare_number,
+    reference,
+    torch_module,
+)
 
 EXERCISE = "02_fully_connected"
+# not in the student edition: the case generators and the reference answers (see coursekit release)
+HIDDEN = ("_cases_2_1", "_mlp_case", "_cases_2_2", "_cases_2_3", "_params", "_widest", "_cases_2_4")
 
 
 def _cases_2_1(rng: np.random.Generator) -> list[Case]:
@@ -18,8 +27,11 @@ def _cases_2_1(rng: np.random.Generator) -> list[Case]:
                                   (1, 10, 2, "a single input, 10 -> 2 units"),
                                   (32, 8, 8, "a batch of 32, a square 8 -> 8 layer"),
                                   (16, 2, 6, "a batch of 16, 2 -> 6 units")]:
-        cases.append(Case((rng.normal(size=(n, d_in)), rng.normal(size=(d_out, d_in)),
-                           rng.normal(size=d_out)), {}, label))
+        X, W, b = rng.normal(size=(n, d_in)), rng.normal(size=(d_out, d_in)), rng.normal(size=d_out)
+        low = float((X @ W.T + b).min())
+        if low > -0.2:  # at least one output clearly negative in every case: an activation would show
+            b = b - (low + float(rng.uniform(0.2, 0.6)))
+        cases.append(Case((X, W, b), {}, label))
     return cases
 
 
@@ -101,8 +113,10 @@ def _count(sizes: list[int]) -> int:
 
 
 def _cases_2_3(rng: np.random.Generator) -> list[Case]:
-    sizes = [[int(v) for v in rng.integers(1, 9, size=3)], [784, int(rng.integers(16, 257)), 10], [4],
-             [int(rng.integers(5, 20))] * 4, [int(v) for v in rng.integers(1, 300, size=5)]]
+    # distinct sizes where the family is "unequal layers" (swapping a layer's fans must always show)
+    sizes = [[int(v) for v in rng.choice(np.arange(1, 9), size=3, replace=False)],
+             [784, int(rng.integers(16, 257)), 10], [4], [int(rng.integers(5, 20))] * 4,
+             [int(v) for v in rng.choice(np.arange(1, 300), size=5, replace=False)]]
     labels = ["a small 3-layer network", "a 784-h-10 network", "only an input layer",
               "three square layers", "a random 5-layer-size network"]
     return [Case((list(s),), {}, lab) for s, lab in zip(sizes, labels, strict=True)]
@@ -174,14 +188,14 @@ def _cases_2_4(rng: np.random.Generator) -> list[Case]:
 
 def _judge_2_4(case: Case, got: Any) -> str | None:
     n_in, n_out, budget = case.args
-    expected = _widest(n_in, n_out, budget)
+    expected = reference(case, lambda: _widest(n_in, n_out, budget))
     msg = compare_number(expected, got, what="the width", integer=True, rtol=0, atol=0)
     if msg and isinstance(got, (int, float)) and float(got).is_integer() and got >= 1:
         h = int(got)
-        if _params(n_in, h, n_out) > budget:
-            return msg + f" (with {h} hidden units the network has {_params(n_in, h, n_out)} parameters, over the budget)"
-        if h < expected:
-            return msg + f" ({h + 1} hidden units would still fit in the budget)"
+        if h > expected:
+            count = f" has {_count([n_in, h, n_out])} parameters" if h <= 4096 else " is"
+            return msg + f" (with {h} hidden units the network{count} over the budget)"
+        return msg + f" ({h + 1} hidden units would still fit in the budget)"
     return msg
 
 

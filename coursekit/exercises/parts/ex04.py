@@ -18,6 +18,8 @@ from coursekit.exercises.judging import (
 )
 
 EXERCISE = "04_linear_collapse"
+# not in the student edition: the case generators (see coursekit release); the judges use torch or properties
+HIDDEN = ("_stack", "_cases_4_1", "_cases_4_2", "_cases_4_3")
 
 
 def _stack(rng: np.random.Generator, sizes: list[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:

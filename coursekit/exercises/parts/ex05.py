@@ -20,11 +20,15 @@ from coursekit.exercises.judging import (
     as_number,
     compare_array,
     fmt,
+    reference,
     torch_module,
 )
 from coursekit.exercises.parts.ex03 import torch_activation
 
 EXERCISE = "05_initialization"
+# not in the student edition: the case generators and the reference answers (see coursekit release)
+HIDDEN = ("_init_cases", "_fans", "_cases_5_1", "_cases_5_2", "_cases_5_3", "_cases_5_4", "_count_rows", "_trained_w1",
+          "_cases_5_5")
 _SIGMAS = 8.0  # bands of 8 standard errors: a right answer fails with probability < 1e-14
 
 
@@ -300,21 +304,20 @@ def _cases_5_5(rng: np.random.Generator) -> list[Case]:
 
 
 def _judge_5_5(case: Case, got: Any) -> str | None:
+    expected, before = reference(case, lambda: (_count_rows(_trained_w1(case)), _count_rows(case.args[0])))
     value, msg = as_number(got, "the number of distinct units")
     if msg:
         return msg
     if not (math.isfinite(value) and float(value).is_integer()):
         return f"the number of distinct units should be a whole number; got {fmt(value)}"
-    W1 = case.args[0]
-    width = W1.shape[0]
-    expected = _count_rows(_trained_w1(case))
+    width = case.args[0].shape[0]
     if int(value) == expected:
         return None
     msg = f"after training there are {expected} distinct hidden units, you said {fmt(value)}"
     if int(value) == width and expected < width:
         msg += (" (that is the width: units that start identical, in every weight that touches them, "
                 "receive identical updates)")
-    elif int(value) == _count_rows(W1) and expected != int(value):
+    elif int(value) == before and expected != int(value):
         msg += " (that is how many distinct rows W1 has before training)"
     return msg
 
