@@ -113,7 +113,7 @@ def with_stored_answer(part: Part, case: Case) -> Case:
     return dataclasses.replace(case, answer=found[0])
 
 
-class hidden:  # noqa: N801 - reads as a marker: ``_cases_6_1 = hidden("_cases_6_1")``
+class hidden:  # noqa: N801 - reads as a marker: ``name = hidden("name")``
     """Stands in, in the student edition, for a definition only the instructor's repository has."""
 
     def __init__(self, name: str):

@@ -136,7 +136,7 @@ def _judge_5_2(case: Case, got: Any) -> str | None:
     fan_in, fan_out = case.args[0], case.args[1]
     mode = case.kwargs.get("mode", "fan_in")
     gain = case.kwargs.get("gain", math.sqrt(2))
-    fan = fan_in if mode == "fan_in" else fan_out
+    fan = {"fan_in": fan_in, "fan_out": fan_out}[mode]
     std = gain / math.sqrt(fan)
     msg = _check_spread(w, std, f"He normal (mode {mode!r})", "gain/√fan")
     if msg:
