@@ -334,7 +334,7 @@ return h"""), 0),
     "2.4": [
         ("no output biases (fails the all-or-nothing budget edges)", fn("widest_hidden(n_in, n_out, budget)",
          "return max(budget // (n_in + 1 + n_out), 0)"), 0),
-        ("a loop over h (the sweep; too slow for billions of units)", fn("widest_hidden(n_in, n_out, budget)", """
+        ("sweep: a loop over h (too slow for billions of units)", fn("widest_hidden(n_in, n_out, budget)", """
 h = 0
 while (n_in + 1) * (h + 1) + (h + 1 + 1) * n_out <= budget:
     h += 1
@@ -386,8 +386,15 @@ return {'sigmoid': lambda v: 1 / (1 + np.exp(-v)), 'tanh': np.tanh,
          "x = np.full(W.shape[1], (low + high) / 2)\nreturn W @ x + b <= 0"), 0),
         ("only the `high` corner", fn("dead_units(W, b, low, high)",
          "return W @ np.full(W.shape[1], high) + b <= 0"), 0),
-        ("|w| · max(|low|, |high|) (partial: right only on the symmetric box)", fn("dead_units(W, b, low, high)",
-         "return np.abs(W).sum(axis=1) * max(abs(low), abs(high)) + b <= 0"), 3 / 4),
+        ("|w| · max(|low|, |high|) (right only on the symmetric box; fails the all-or-nothing 48-d box)",
+         fn("dead_units(W, b, low, high)",
+            "return np.abs(W).sum(axis=1) * max(abs(low), abs(high)) + b <= 0"), 0),
+        ("sweep: every corner of the box enumerated (2^48 corners never finish)", fn("dead_units(W, b, low, high)", """
+import itertools
+best = np.full(W.shape[0], -np.inf)
+for corner in itertools.product([low, high], repeat=W.shape[1]):
+    best = np.maximum(best, W @ np.array(corner) + b)
+return best <= 0"""), 0),
         ("the alive mask instead", fn("dead_units(W, b, low, high)",
          "top = np.maximum(W * low, W * high).sum(axis=1)\nreturn top + b > 0"), 0),
     ],
@@ -592,7 +599,7 @@ e = np.exp(u - u.max(axis=1, keepdims=True))
 g = e / e.sum(axis=1, keepdims=True)
 g[np.arange(len(targets)), targets] -= 1
 return g / T"""), 0),
-        ("central differences of the loss (the numerical substitute)", fn("cross_entropy_grad(logits, targets, T)", """
+        ("sweep: central differences of the loss (the numerical substitute)", fn("cross_entropy_grad(logits, targets, T)", """
 def loss(z):
     u = z / T
     m = u.max(axis=1, keepdims=True)
@@ -606,7 +613,7 @@ for idx in np.ndindex(*logits.shape):
 return g"""), 0),
     ],
     "6.5": [
-        ("thresholds as fractions of ln K (what a sweep of check() finds)", fn("diagnose(losses, K)",
+        ("sweep: thresholds as fractions of ln K (what a sweep of check() finds)", fn("diagnose(losses, K)",
          "return bool(losses[0] > 2 * np.log(K)), bool(losses.min() > 0.7 * np.log(K))"), 0),
         ("numpy booleans (accepted)", fn("diagnose(losses, K)",
          "return losses[0] > 2 * np.log(K), losses.min() > np.log(1 + (K - 1) / np.e)"), FULL),

@@ -589,13 +589,23 @@ def test_solution_source_is_nbgrader_ready_and_executed(stem):
                                             "points": part.points, "grade_id": f"{part.grade_id}_check",
                                             "schema_version": 3}
         assert chk.source.startswith(f'check("{part.id}", {part.function})\n')
-        assert [o.get("text") for o in chk.outputs] == [
+        # a display block: the feedback as HTML, with the same text as its plain-text fallback
+        assert [_output_text(o) for o in chk.outputs] == [
             f"✔ {part.id} {part.title}: all {len(part.cases(np.random.default_rng(0)))} checks passed. "
-            f"{part.points}/{part.points} points.\n"]
+            f"{part.points}/{part.points} points."]
+        assert all(o.data["text/html"].startswith('<div class="coursekit-check coursekit-check-pass"')
+                   for o in chk.outputs)
         task = cells[f"{part.grade_id}_task"]
         assert task.source.startswith(f"## {part.id} · {part.title} ({part.points} points)")
         assert scoring_rule(part) in task.source, "the notebook states the part's scoring rule"
         assert task.metadata["nbgrader"]["locked"] is True
+
+
+def _output_text(output) -> str:
+    """A cell output's text: a stream's, or a display's plain-text fallback."""
+    if output.output_type == "stream":
+        return output.text
+    return output.get("data", {}).get("text/plain", "")
 
 
 @pytest.mark.parametrize("stem", list(EXERCISES))
@@ -632,7 +642,7 @@ def test_student_copies_execute_with_only_not_implemented(tmp_path):
         assert set(errors) <= {"NotImplementedError"}, (stem, errors)
         for part in EXERCISES[stem]:
             cell = _grade_cells(nb)[f"{part.grade_id}_check"]
-            text = "".join(o.get("text", "") for o in cell.outputs)
+            text = "".join(_output_text(o) for o in cell.outputs)
             assert text.startswith(f"… {part.id} {part.title}: not implemented yet."), (stem, text)
             assert not any(o.output_type == "execute_result" for o in cell.outputs)
 
@@ -721,3 +731,33 @@ def test_hints_teach_and_do_not_solve():
             # no arithmetic on named quantities either: "w_i x_i", "lr · (t − o)", "a²/3", "gain/√fan"
             assert not re.search(r"[·×/√²]|\b\w+_\w+ \w+_\w+\b|\(\s*\w+\s*[−+-]\s*\w+\s*\)", hint.replace(
                 "n_in → h → n_out", "").replace("Xavier/Glorot, He/Kaiming", "")), (part.id, hint)
+
+
+def test_the_references_beyond_torchs_reach_agree_with_torch_where_it_reaches():
+    """3.3 enumerates corners with torch up to 12 dimensions, 2.4 counts with torch up to 4096 units."""
+    from coursekit.exercises.parts import ex02, ex03
+
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        d = int(rng.integers(1, 13))
+        W, b = rng.normal(size=(15, d)), rng.normal(size=15) * np.sqrt(d)
+        low, high = sorted(rng.uniform(-2, 2, size=2))
+        corners = ex03._dead_reference(W, b, low, high)
+        assert np.array_equal(corners, np.maximum(W * low, W * high).sum(axis=1) + b <= 0)
+    for n_in, h, n_out in [(3, 1, 1), (784, 4096, 10), (50, 4000, 7), (1, 2, 3)]:
+        assert ex02._count([n_in, h, n_out]) == (n_in * h + h) + (h * n_out + n_out)
+    assert ex02._widest(784, 10, ex02._params(784, 10**10, 10) - 1) == 10**10 - 1
+
+
+def test_perceptron_rule_reference_is_the_rule_the_task_states():
+    """The reference reaches zero errors on the cases, and a rule without the bias update cannot do AND."""
+    from coursekit.exercises.parts import ex01
+
+    part = get_part("1.4")
+    for seed in range(5):
+        for case in part.cases(np.random.default_rng(seed)):
+            X, y = case.args
+            w, b = ex01.perceptron_rule(X, y, case.kwargs["lr"], case.kwargs["epochs"])
+            assert np.array_equal((X @ w + b > 0) * 1.0, y)
+            if case.defining:  # AND / NAND: no hyperplane through the origin computes them
+                assert b != 0

@@ -158,3 +158,20 @@ def test_every_part_is_in_the_shared_answer_set():
     for pid, answers in ANSWERS.items():
         assert answers[0][0] == "stub" and len(answers) >= 2, pid
         assert get_part(pid).points > 0
+
+
+REASONING_SWEPT = {"2.4", "3.3", "6.4", "6.5"}  # parts whose sweep / numerical substitute is in the answer set
+
+
+def test_sweeps_and_numerical_substitutes_score_less_than_half(graded):
+    """A reasoning part's points need the reasoning: the sweep answer scores < half in the grader, every seed."""
+    by_seed, _ = graded
+    seen = set()
+    for stem, k, chosen in LAYOUT:
+        for part, label, _src, _expected in chosen:
+            if label.startswith("sweep:"):
+                seen.add(part.id)
+                for results in by_seed.values():
+                    got = {p.id: p.score for p in results[f"{stem}_{k}"].parts}[part.id]
+                    assert got < part.points / 2, (part.id, label, got)
+    assert seen == REASONING_SWEPT

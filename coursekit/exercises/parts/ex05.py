@@ -28,7 +28,7 @@ from coursekit.exercises.parts.ex03 import torch_activation
 EXERCISE = "05_initialization"
 # not in the student edition: the case generators and the reference answers (see coursekit release)
 HIDDEN = ("_init_cases", "_fans", "_cases_5_1", "_cases_5_2", "_cases_5_3", "_cases_5_4", "_count_rows", "_trained_w1",
-          "_cases_5_5")
+          "_spread", "_cases_5_5")
 _SIGMAS = 8.0  # bands of 8 standard errors: a right answer fails with probability < 1e-14
 
 
@@ -264,6 +264,16 @@ def _trained_w1(case: Case) -> np.ndarray:
     return params[0].detach().numpy()
 
 
+def _spread(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Random (rows, cols) values whose columns differ by at least 0.05 in the first row (no near-twins).
+
+    So "distinct" never hinges on a tolerance: units that differ, differ clearly, in every draw.
+    """
+    out = rng.normal(size=(rows, cols))
+    out[0] = np.linspace(-1.5, 1.5, cols)[rng.permutation(cols)] + rng.uniform(-0.01, 0.01, size=cols)
+    return out
+
+
 def _cases_5_5(rng: np.random.Generator) -> list[Case]:
     cases = []
 
@@ -283,7 +293,7 @@ def _cases_5_5(rng: np.random.Generator) -> list[Case]:
     d, H, k, N = shapes()
     add(np.zeros((H, d)), np.zeros(H), np.zeros((k, H)), np.zeros(k), N, d, k, "zero init")
     d, H, k, N = shapes()
-    add(np.full((H, d), c[0]), np.full(H, c[1]), rng.normal(size=(k, H)) / math.sqrt(H), np.zeros(k), N, d, k,
+    add(np.full((H, d), c[0]), np.full(H, c[1]), _spread(rng, k, H) / math.sqrt(H), np.zeros(k), N, d, k,
         "constant first layer, random second layer", True)
     d, H, k, N = shapes()
     add(np.full((H, d), c[0]) + 1e-4 * rng.normal(size=(H, d)), np.full(H, c[1]),
@@ -297,7 +307,7 @@ def _cases_5_5(rng: np.random.Generator) -> list[Case]:
     groups = int(rng.integers(2, H // 2 + 1))
     member = np.concatenate([np.arange(groups), rng.integers(0, groups, size=H - groups)])
     member = member[rng.permutation(H)]  # every group has at least one unit, in any order
-    add(rng.normal(size=(groups, d))[member] / math.sqrt(d), rng.normal(size=groups)[member] * 0.1,
+    add(_spread(rng, d, groups).T[member] / math.sqrt(d), rng.normal(size=groups)[member] * 0.1,
         (rng.normal(size=(k, groups)) / math.sqrt(H))[:, member], np.zeros(k), N, d, k,
         "random init, but units copied in groups")
     return cases
