@@ -761,3 +761,28 @@ def test_perceptron_rule_reference_is_the_rule_the_task_states():
             assert np.array_equal((X @ w + b > 0) * 1.0, y)
             if case.defining:  # AND / NAND: no hyperplane through the origin computes them
                 assert b != 0
+
+
+def test_the_course_sigmoid_passes_3_1():
+    """One sigmoid semantics in the course: coursekit.activations.sigmoid (torch's: 0 far below zero) is right."""
+    from coursekit.activations import sigmoid
+
+    for seed in range(5):
+        part = get_part("3.1")
+        cases = part.cases(np.random.default_rng(seed))
+        assert all(part.judge(c, sigmoid(c.args[0])) is None for c in cases)
+
+
+def test_the_all_or_nothing_headline_only_when_that_check_failed_for_its_own_reason():
+    printed = run_check("6.1", lambda z: print(z), tier=1).message
+    assert "all-or-nothing" not in printed and "0 of 5 checks passed" in printed
+    keepdim = run_check("6.1", lambda z: np.exp(z - z.max(axis=-1, keepdim=True)), tier=1).message
+    assert "all-or-nothing" not in keepdim and "TypeError" in keepdim
+    naive = run_check("6.1", lambda z: np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True), tier=1).message
+    assert "The all-or-nothing check (a batch of 4 rows, one logit of 1e4" in naive
+
+
+def test_symmetry_feedback_counts_in_words():
+    part = get_part("5.5")
+    case = next(c for c in part.cases(np.random.default_rng(0)) if c.label.startswith("constant init"))
+    assert "after training there is 1 distinct hidden unit, you said 3" in part.judge(case, 3)

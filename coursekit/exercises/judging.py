@@ -320,7 +320,10 @@ def summarize_part(part: Part, cases: Sequence[Case], verdicts: Sequence[str | N
     lines = [f"{passed} of {total} checks passed ({score:g}/{part.points} points)."]
     failed_defining = [c.label for c, v in zip(cases, verdicts, strict=True) if c.defining and v is not None]
     first = next(k for k, v in enumerate(verdicts) if v is not None)
-    if failed_defining:
+    # name the all-or-nothing check only when it failed for its own reason: not when every case failed
+    # the same way (nothing returned, an exception, a forbidden import, an unfinished earlier part)
+    same_everywhere = len({v for v in verdicts}) == 1
+    if failed_defining and not same_everywhere:
         lines[0] += f" The all-or-nothing check ({failed_defining[0]}) failed, so the part scores 0."
     case = cases[first]
     lines.append(f"First failure, case {first + 1} of {total} ({case.label or 'unlabelled'}): {verdicts[first]}")

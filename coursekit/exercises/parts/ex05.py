@@ -323,7 +323,8 @@ def _judge_5_5(case: Case, got: Any) -> str | None:
     width = case.args[0].shape[0]
     if int(value) == expected:
         return None
-    msg = f"after training there are {expected} distinct hidden units, you said {fmt(value)}"
+    units = "there is 1 distinct hidden unit" if expected == 1 else f"there are {expected} distinct hidden units"
+    msg = f"after training {units}, you said {fmt(value)}"
     if int(value) == width and expected < width:
         msg += (" (that is the width: units that start identical, in every weight that touches them, "
                 "receive identical updates)")
