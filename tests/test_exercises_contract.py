@@ -202,3 +202,12 @@ def test_feedback_renders_as_a_block_with_a_plain_text_fallback():
     html = block._repr_html_()
     assert html.startswith('<div class="coursekit-check coursekit-check-fail"')
     assert html.count("<div") == 1 + 1 + len(result.message.split("\n")) - 1
+
+
+def test_check_says_it_cannot_be_sure_when_the_function_reaches_into_the_kernel():
+    """Reading check()'s own cases or judges through sys.modules works in the kernel, not in the grader."""
+    ns = _cell("peek", "import sys\n\ndef diagnose(losses, K):\n"
+                       "    judge = sys.modules['coursekit.exercises.parts.ex06']\n"
+                       "    return judge.HIDDEN and (False, False)\n")
+    msg = run_check("6.5", ns["diagnose"]).message
+    assert "check() cannot see what your function reaches through `modules`" in msg

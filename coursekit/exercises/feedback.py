@@ -57,6 +57,8 @@ _OTHER_PART = re.compile(r"Exercise (\d+\.\d+)")  # the stub message of another 
 _COURSEKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # names through which a function can reach a module without naming it: check() cannot follow them
 _OPAQUE = frozenset({"eval", "exec", "compile", "__import__", "getattr", "globals", "vars", "importlib"})
+# attributes through which code can reach the kernel's other objects (check()'s own cases, say)
+_OPAQUE_ATTRS = frozenset({"modules", "get_objects", "get_referrers", "_getframe", "f_back", "f_globals", "f_locals"})
 
 _failures: dict[str, int] = {}  # part id -> failed checks so far in this kernel (chooses the hint's tier)
 
@@ -149,6 +151,7 @@ def _reach(func: Any) -> _Reach:
         cells = [c.cell_contents for c in (getattr(f, "__closure__", None) or ()) if _has_contents(c)]
         candidates = [(n, glb.get(n, getattr(builtins, n, None))) for n in _names(code)]
         candidates += [(getattr(v, "__name__", ""), v) for v in cells]
+        found.opaque |= {n for n in code.co_names if n in _OPAQUE_ATTRS}
         for name, obj in candidates:
             if name in _OPAQUE and (obj is None or isinstance(obj, (types.BuiltinFunctionType, types.ModuleType))):
                 found.opaque.add(name)
