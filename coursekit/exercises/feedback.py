@@ -12,10 +12,12 @@ Hints come in tiers: the first failure of a part shows the conceptual hint,
 a repeated failure of the same part in the same kernel a more specific one.
 
 This is feedback, not grading: it runs the student's code in the student's own
-kernel. The grader runs it in a sandbox where torch, scipy and coursekit
-cannot be imported for a from-scratch part; ``check`` cannot enforce that the
-same way, so it refuses any function whose code (or whose cell, or a helper
-it calls) reaches those libraries, and says so when it cannot tell.
+kernel. The grader runs it in a sandbox that has only numpy and the standard
+library for a from-scratch part (``judging.FROM_SCRATCH_ALLOWED``, the list the
+sandbox is built from); ``check`` cannot enforce that the same way, so it refuses
+any function whose code (or whose cell, or a helper it calls) reaches anything
+else, and says so when it cannot tell. Inside a loop, a condition or a function it
+returns no verdict, like the grader's stand-in check() (see ``_in_search``).
 """
 
 from __future__ import annotations
