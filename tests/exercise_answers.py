@@ -117,9 +117,9 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
          "        rows.append([z.mean(), z.std()])\n    return np.array(rows)\n", 0),
     ],
     "5.4": [
-        ("stub", stub("tanh_std", "5.4", "fan_in"), 0),
-        ("LeCun's 1/sqrt(fan_in)", "def tanh_std(fan_in):\n    return 1 / np.sqrt(fan_in)\n", 0),
-        ("the gain itself", "def tanh_std(fan_in):\n    return 5 / 3\n", 0),
+        ("stub", stub("tanh_std", "5.4", "fan_in, target"), 0),
+        ("LeCun's 1/sqrt(fan_in)", "def tanh_std(fan_in, target):\n    return 1 / np.sqrt(fan_in)\n", 0),
+        ("the gain itself", "def tanh_std(fan_in, target):\n    return 5 / 3\n", 0),
     ],
     "5.5": [
         ("stub", stub("distinct_units", "5.5", "W1, b1, W2, b2, X, y, lr, steps"), 0),
@@ -522,10 +522,12 @@ for W in weights:
 return rows"""), FULL),
     ],
     "5.4": [
-        ("the chapter's tanh gain 5/3 over √fan_in (a table lookup)", fn("tanh_std(fan_in)",
-         "return 5 / 3 / np.sqrt(fan_in)"), AGREE),
-        ("Xavier's √(2 / (2 fan_in))", fn("tanh_std(fan_in)", "return np.sqrt(1 / fan_in)"), 0),
-        ("printed instead of returned", fn("tanh_std(fan_in)", "print(1.7 / np.sqrt(fan_in))"), 0),
+        ("sweep: the chapter's tanh gain 5/3 over √fan_in (a table lookup)", fn("tanh_std(fan_in, target)",
+         "return 5 / 3 / np.sqrt(fan_in)"), 0),
+        ("Xavier's √(2 / (2 fan_in))", fn("tanh_std(fan_in, target)", "return np.sqrt(1 / fan_in)"), 0),
+        ("printed instead of returned", fn("tanh_std(fan_in, target)", "print(1.7 / np.sqrt(fan_in))"), 0),
+        ("the target as the gain", fn("tanh_std(fan_in, target)", "return target / np.sqrt(fan_in)"), 0),
+        ("the old signature, without the target", fn("tanh_std(fan_in)", "return 1.7 / np.sqrt(fan_in)"), 0),
     ],
     "5.5": [
         ("rows of W1 with a loose tolerance 1e-3 (partial: misses the tiny noise)",
