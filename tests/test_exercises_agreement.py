@@ -1,10 +1,14 @@
 """check() in the notebook and ``coursekit grade`` give the same points, and neither shows solution code.
 
-One batch: for every exercise, a few notebooks holding, part by part, the reference solution,
-the untouched stub, transcription bugs, hint-copying attempts, partial answers and answers
-that use a library a from-scratch part may not use (tests/exercise_answers.py). Each notebook
-is graded by the real grader and checked by check() on the same cells; both must give the
-points the scoring rule says.
+For every exercise, notebooks holding, part by part, the reference solution, the untouched stub,
+transcription bugs, hint-copying attempts, partial answers, answers that use a library a
+from-scratch part may not use, and at least five typical mistakes per part
+(tests/exercise_answers.py). One grader batch per seed (three seeds) grades them all with the real
+grader in bubblewrap; check() runs the same cells in this process. For every notebook, part and
+seed, both give the same points, and where the answer set says what the rule gives, that.
+
+Since check() draws its cases from the public seed and the grader from the batch seed, equal points
+mean that a part's score depends on the case families only, not on which values were drawn.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from exercise_answers import ANSWERS  # tests/ is on sys.path (pytest rootdir-relative import)
+from exercise_answers import AGREE, ANSWERS, MISTAKES  # tests/ is on sys.path
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from coursekit.exercises.feedback import run_check
@@ -37,7 +41,9 @@ def _variants(part) -> list[tuple[str, str, float]]:
     """(label, cell source, expected points): the solution first, then the shared answers."""
     solution = _solution_cells(part.exercise)[part.id]
     out = [("reference solution", solution, part.points)]
-    out += [(label, src, part.points if pts is None else round(pts, 2)) for label, src, pts in ANSWERS[part.id]]
+    answers = ANSWERS[part.id] + MISTAKES.get(part.id, [])
+    out += [(label, src, part.points if pts is None else pts if pts == AGREE else round(pts, 2))
+            for label, src, pts in answers]
     return out
 
 
@@ -79,16 +85,22 @@ def _kernel_namespace(name: str, chosen) -> dict:
     return ns
 
 
+SEEDS = (31337, 7, 20261205)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
     for stem, k, chosen in LAYOUT:
         nbformat.write(_notebook(stem, chosen), folder / f"{stem}_{k}.ipynb")
-    results = grade([folder], timeout=60, seed=31337, workers=2)
-    out = tmp_path_factory.mktemp("gradebook")
-    _, files = write_gradebook(results, out, EXERCISES)
-    by_file = {Path(r.file).stem: r for r in results}
-    return by_file, [f.read_text(encoding="utf-8") for f in files]
+    by_seed, texts = {}, []
+    for seed in SEEDS:  # one batch per seed: every notebook of every exercise in one grader run
+        results = grade([folder], timeout=60, seed=seed, workers=2)
+        out = tmp_path_factory.mktemp(f"gradebook{seed}")
+        _, files = write_gradebook(results, out, EXERCISES)
+        by_seed[seed] = {Path(r.file).stem: r for r in results}
+        texts += [f.read_text(encoding="utf-8") for f in files]
+    return by_seed, texts
 
 
 @pytest.fixture(scope="module")
@@ -103,16 +115,23 @@ def checked():
 
 @pytest.mark.parametrize(("stem", "k"), [(s, k) for s, k, _ in LAYOUT])
 def test_check_and_grader_give_the_points_the_rule_says(graded, checked, stem, k):
-    results, _ = graded
+    by_seed, _ = graded
     chosen = next(c for s, kk, c in LAYOUT if (s, kk) == (stem, k))
-    r = results[f"{stem}_{k}"]
-    assert r.exercise == stem, r.errors
-    scores = {p.id: p for p in r.parts}
-    for part, label, _src, expected in chosen:
-        mine = checked[(f"{stem}_{k}", part.id)]
-        got = scores[part.id]
-        assert (mine.score, got.score) == (expected, expected), (
-            part.id, label, mine.message, got.feedback)
+    for seed, results in by_seed.items():
+        r = results[f"{stem}_{k}"]
+        assert r.exercise == stem, r.errors
+        scores = {p.id: p for p in r.parts}
+        for part, label, _src, expected in chosen:
+            mine = checked[(f"{stem}_{k}", part.id)]
+            got = scores[part.id]
+            want = mine.score if expected == AGREE else expected
+            assert (mine.score, got.score) == (want, want), (seed, part.id, label, mine.message, got.feedback)
+
+
+def test_every_part_has_five_typical_mistakes():
+    for part in (p for parts in EXERCISES.values() for p in parts):
+        mistakes = [a for a in ANSWERS[part.id][1:] + MISTAKES.get(part.id, [])]
+        assert len(mistakes) >= 5, part.id
 
 
 def _solution_lines() -> set[str]:
@@ -125,9 +144,9 @@ def _solution_lines() -> set[str]:
 
 
 def test_no_feedback_contains_solution_code(graded, checked):
-    results, files = graded
+    by_seed, files = graded
     texts = [m.message for m in checked.values()] + files
-    texts += [p.feedback for r in results.values() for p in r.parts]
+    texts += [p.feedback for results in by_seed.values() for r in results.values() for p in r.parts]
     lines = _solution_lines()
     assert len(lines) > 40
     leaks = {(line, text[:80]) for text in texts for line in lines if line in text}
@@ -139,3 +158,20 @@ def test_every_part_is_in_the_shared_answer_set():
     for pid, answers in ANSWERS.items():
         assert answers[0][0] == "stub" and len(answers) >= 2, pid
         assert get_part(pid).points > 0
+
+
+REASONING_SWEPT = {"2.4", "3.3", "5.4", "6.4", "6.5"}  # parts whose sweep / numerical substitute is in the answer set
+
+
+def test_sweeps_and_numerical_substitutes_score_less_than_half(graded):
+    """A reasoning part's points need the reasoning: the sweep answer scores < half in the grader, every seed."""
+    by_seed, _ = graded
+    seen = set()
+    for stem, k, chosen in LAYOUT:
+        for part, label, _src, _expected in chosen:
+            if label.startswith("sweep:"):
+                seen.add(part.id)
+                for results in by_seed.values():
+                    got = {p.id: p.score for p in results[f"{stem}_{k}"].parts}[part.id]
+                    assert got < part.points / 2, (part.id, label, got)
+    assert seen == REASONING_SWEPT

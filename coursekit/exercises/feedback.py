@@ -12,10 +12,12 @@ Hints come in tiers: the first failure of a part shows the conceptual hint,
 a repeated failure of the same part in the same kernel a more specific one.
 
 This is feedback, not grading: it runs the student's code in the student's own
-kernel. The grader runs it in a sandbox where torch, scipy and coursekit
-cannot be imported for a from-scratch part; ``check`` cannot enforce that the
-same way, so it refuses any function whose code (or whose cell, or a helper
-it calls) reaches those libraries, and says so when it cannot tell.
+kernel. The grader runs it in a sandbox that has only numpy and the standard
+library for a from-scratch part (``judging.FROM_SCRATCH_ALLOWED``, the list the
+sandbox is built from); ``check`` cannot enforce that the same way, so it refuses
+any function whose code (or whose cell, or a helper it calls) reaches anything
+else, and says so when it cannot tell. Inside a loop, a condition or a function it
+returns no verdict, like the grader's stand-in check() (see ``_in_search``).
 """
 
 from __future__ import annotations
@@ -23,15 +25,19 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import dataclasses
+import html
 import inspect
 import linecache
 import os
 import re
 import signal
 import sys
+import sysconfig
 import threading
 import time
 import types
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +49,7 @@ from coursekit.exercises.judging import (
     PUBLIC_SEED,
     Case,
     Part,
+    allowed_from_scratch,
     judge_result,
     summarize_part,
 )
@@ -52,6 +59,8 @@ _OTHER_PART = re.compile(r"Exercise (\d+\.\d+)")  # the stub message of another 
 _COURSEKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # names through which a function can reach a module without naming it: check() cannot follow them
 _OPAQUE = frozenset({"eval", "exec", "compile", "__import__", "getattr", "globals", "vars", "importlib"})
+# attributes through which code can reach the kernel's other objects (check()'s own cases, say)
+_OPAQUE_ATTRS = frozenset({"modules", "get_objects", "get_referrers", "_getframe", "f_back", "f_globals", "f_locals"})
 
 _failures: dict[str, int] = {}  # part id -> failed checks so far in this kernel (chooses the hint's tier)
 
@@ -65,6 +74,8 @@ class CheckResult:
     score: float
     max_score: int
     message: str = ""
+    substantive: bool = dataclasses.field(default=False, repr=False, compare=False)
+    # substantive: some case returned a value the judge rejected (not only errors): escalates the hint
 
     def __repr__(self) -> str:  # short and deterministic, whatever the message says
         return (f"CheckResult(part={self.part!r}, passed={self.passed}, score={self.score:g}, "
@@ -142,6 +153,7 @@ def _reach(func: Any) -> _Reach:
         cells = [c.cell_contents for c in (getattr(f, "__closure__", None) or ()) if _has_contents(c)]
         candidates = [(n, glb.get(n, getattr(builtins, n, None))) for n in _names(code)]
         candidates += [(getattr(v, "__name__", ""), v) for v in cells]
+        found.opaque |= {n for n in code.co_names if n in _OPAQUE_ATTRS}
         for name, obj in candidates:
             if name in _OPAQUE and (obj is None or isinstance(obj, (types.BuiltinFunctionType, types.ModuleType))):
                 found.opaque.add(name)
@@ -174,24 +186,42 @@ def _has_contents(cell) -> bool:
     return True
 
 
-def _top_module(obj: Any) -> str:
+def _module_of(obj: Any) -> str:
     module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
     if not isinstance(module, str):
         module = getattr(type(obj), "__module__", "") or ""
-    return module.split(".")[0]
+    return module
+
+
+def _top_module(obj: Any) -> str:
+    return _module_of(obj).split(".")[0]
 
 
 def _library_of(name: str, obj: Any) -> str | None:
+    """The library ``obj`` comes from when a from-scratch part may not use it, else None."""
     if obj is None:
         return name if name in FORBIDDEN_LIBRARIES else None
+    if obj is check or obj is run_check:  # the grader provides a stand-in check()
+        return None
     if isinstance(obj, np.ufunc) and getattr(np, getattr(obj, "__name__", ""), None) is not obj:
         # a ufunc says only "numpy" as its module: find the library that exports it (scipy.special.expit)
         for mod_name, mod in list(sys.modules.items()):
-            top = mod_name.split(".")[0]
-            if top in FORBIDDEN_LIBRARIES and getattr(mod, obj.__name__, None) is obj:
-                return top
-    top = _top_module(obj)
-    return top if top in FORBIDDEN_LIBRARIES else None
+            if not allowed_from_scratch(mod_name) and getattr(mod, obj.__name__, None) is obj:
+                return mod_name.split(".")[0]
+    if isinstance(obj, (types.FunctionType, types.MethodType)) and not _installed(obj):
+        return None  # the notebook's (or a test's) own code: followed, judged by what it reaches
+    module = _module_of(obj)
+    return None if allowed_from_scratch(module) else module.split(".")[0]
+
+
+_INSTALLED = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+def _installed(func: Any) -> bool:
+    """Whether a Python function comes from an installed library (site-packages, the stdlib)."""
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    filename = getattr(code, "co_filename", "")
+    return filename.startswith(_INSTALLED) or "site-packages" in filename or "dist-packages" in filename
 
 
 def _is_library_callable(obj: Any) -> bool:
@@ -202,13 +232,18 @@ def _is_library_callable(obj: Any) -> bool:
 _cell_cache: dict[str, frozenset] = {}
 
 
+def _is_cell(filename: str) -> bool:
+    """ipykernel's ``/tmp/ipykernel_<pid>/<n>.py``, IPython's ``<ipython-input-…>``, exec'd ``<…>`` code."""
+    return filename.startswith("<") or "ipykernel_" in filename
+
+
 def _cell_imports(filename: str) -> frozenset:
-    """Forbidden libraries imported anywhere in the notebook cell that defined a function.
+    """Libraries a from-scratch part may not use, imported anywhere in the cell that defined a function.
 
     Only cells count (ipykernel's ``/tmp/ipykernel_<pid>/<n>.py``, IPython's ``<ipython-input-…>``):
     a module on disk is judged by what its functions reach, not by every import it holds.
     """
-    if not (filename.startswith("<") or "ipykernel_" in filename):
+    if not _is_cell(filename):
         return frozenset()
     lines = linecache.getlines(filename)
     if not lines:
@@ -224,7 +259,7 @@ def _cell_imports(filename: str) -> frozenset:
         for n in ast.walk(tree) if tree is not None else ():
             names = [a.name for a in n.names] if isinstance(n, ast.Import) else \
                 [n.module or ""] if isinstance(n, ast.ImportFrom) and n.level == 0 else []
-            found |= {m.split(".")[0] for m in names} & set(FORBIDDEN_LIBRARIES)
+            found |= {m.split(".")[0] for m in names if not allowed_from_scratch(m)}
         _cell_cache[key] = frozenset(found)
     return _cell_cache[key]
 
@@ -235,14 +270,15 @@ def _scratch_problem(func: Callable) -> tuple[str | None, str | None]:
     libs = ", ".join(f"`{lib}`" for lib in sorted(reach.libraries))
     if reach.libraries:
         return (f"this part is written from scratch with numpy, but your function (its code, its cell or a "
-                f"helper it calls) uses {libs}. The grader's sandbox cannot import {libs} for this part, so "
-                "there it scores 0; check() gives the same 0"), None
+                f"helper it calls) uses {libs}. The grader's sandbox has only numpy and Python's standard "
+                f"library for this part, so {libs} cannot be imported there and the part scores 0; "
+                "check() gives the same 0"), None
     unsure = sorted(reach.opaque) + sorted(set(reach.uninspectable))
     if unsure:
         names = ", ".join(f"`{n}`" for n in unsure[:4])
         return None, (f"  Note: check() cannot see what your function reaches through {names}. In the grader's "
-                      "sandbox torch, scipy and coursekit cannot be imported for this part: if your code "
-                      "needs them there, it scores 0.")
+                      "sandbox only numpy and Python's standard library can be imported for this part: if your "
+                      "code needs anything else there, it scores 0.")
     return None, None
 
 
@@ -297,13 +333,23 @@ def _arg_names(func: Callable, case: Case) -> list[str]:
 
 
 def _result(part: Part, head: str, cases: list[Case], verdicts: list[str | None], notes: list[str],
-            tier: int) -> CheckResult:
+            tier: int, substantive: bool = False) -> CheckResult:
     """The feedback of the shared summary, with the part's head and the notes."""
     score, text = summarize_part(part, cases, verdicts, tier=tier)
     first, *rest = text.split("\n")
     passed = all(v is None for v in verdicts)
     lines = [f"{'✔' if passed else '✘'} {head}: {first}", *(f"  {line}" for line in rest), *notes]
-    return CheckResult(part.id, passed, score, part.points, "\n".join(lines))
+    return CheckResult(part.id, passed, score, part.points, "\n".join(lines), substantive)
+
+
+_PUBLIC: dict[str, list[Case]] = {}
+
+
+def _public_cases(part: Part) -> list[Case]:
+    """The part's public cases, drawn once per kernel (each call gets deep copies of the inputs)."""
+    if part.id not in _PUBLIC:
+        _PUBLIC[part.id] = part.cases(np.random.default_rng(PUBLIC_SEED))
+    return _PUBLIC[part.id]
 
 
 def run_check(part_id: str, func: Any, *, tier: int | None = None) -> CheckResult:
@@ -323,13 +369,15 @@ def run_check(part_id: str, func: Any, *, tier: int | None = None) -> CheckResul
                f"{_describe_arg(func)}{called if not isinstance(func, type) else ''}")
         return CheckResult(part.id, False, 0, part.points, f"✘ {head}: {why}")
     try:
-        cases = part.cases(np.random.default_rng(PUBLIC_SEED))
+        cases = _public_cases(part)
     except Exception as exc:  # a broken spec must not look like the student's fault
         return CheckResult(part.id, False, 0, part.points,
                            f"✘ {head}: could not build the test cases ({type(exc).__name__}: {exc}); "
                            "please report this to your instructor")
     result = _run_cases(part, head, func, cases, tier)
-    if not result.passed and not result.message.startswith("…"):
+    # the hint escalates only after a substantive failure: a result the judge rejected,
+    # not a syntax, name or type error, a wrong signature or an unfinished stub
+    if result.substantive:
         _failures[part.id] = _failures.get(part.id, 0) + 1
     return result
 
@@ -350,11 +398,23 @@ def _run_cases(part: Part, head: str, func: Callable, cases: list[Case], tier: i
             notes.append(note)
 
     verdicts: list[str | None] = []
-    for case in cases:
+    substantive = False
+    caught: list[tuple[int, str]] = []  # (case number, "RuntimeWarning: overflow encountered in exp")
+    for number, case in enumerate(cases, start=1):
         args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
         start = time.perf_counter()
         try:
-            result = _call_with_limit(func, args, kwargs, part.time_limit)
+            # warnings the function issues are reported here, in this check's feedback, instead of
+            # surfacing under some later cell (Python shows each warning once per code location)
+            with warnings.catch_warnings(record=True) as issued:
+                warnings.simplefilter("always")
+                try:
+                    result = _call_with_limit(func, args, kwargs, part.time_limit)
+                finally:
+                    for w in issued:
+                        text = f"{w.category.__name__}: {str(w.message).splitlines()[0][:160] if str(w.message) else ''}"
+                        if text not in (t for _, t in caught):
+                            caught.append((number, text))
         except NotImplementedError as exc:
             other = _OTHER_PART.search(str(exc))
             if other and other.group(1) != part.id:
@@ -392,21 +452,122 @@ def _run_cases(part: Part, head: str, func: Callable, cases: list[Case], tier: i
                 note = f"  Note: your function changed its argument `{name}` in place; work on a copy."
                 if note not in notes:
                     notes.append(note)
-        verdicts.append(judge_result(part, case, result))
+        verdict = judge_result(part, case, result)
+        verdicts.append(verdict)
+        substantive = substantive or (verdict is not None and not verdict.startswith("your function returned"))
     # like the grader: after a case ran out of time, the part's later cases are not run
     verdicts += ["not run: an earlier case of this part took too long"] * (total - len(verdicts))
-    return _result(part, head, cases, verdicts, notes, tier)
+    for number, text in caught[:3]:
+        notes.append(f"  Note: your function issued a warning in case {number}: {text}")
+    return _result(part, head, cases, verdicts, notes, tier, substantive)
+
+
+# ---------------------------------------------------------------- check() used as a search
+
+
+_SEARCHING = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.IfExp, ast.ListComp, ast.SetComp, ast.DictComp,
+              ast.GeneratorExp, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.BoolOp)
+
+
+def _in_search(frame: types.FrameType | None) -> bool:
+    """Whether check() was called inside a loop, a condition, a comprehension or a function.
+
+    There its result would steer the student's code (``for c in ...: if check(...).passed: break``).
+    The grader cannot judge while the notebook runs, so its stand-in check() returns a result
+    without a verdict; inside such code check() returns the same, so a notebook that searches
+    with check() ends in the same state in the kernel and in the grader.
+    """
+    if frame is None or not _is_cell(frame.f_code.co_filename):
+        return False  # a test, a script, a module: only notebook code is judged by the grader
+    if frame.f_code.co_name != "<module>":
+        return True
+    lines = linecache.getlines(frame.f_code.co_filename)
+    if not lines:
+        return False
+    try:
+        tree = ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        return False
+    line = frame.f_lineno
+    parents: dict[ast.AST, ast.AST] = {}
+    calls = []
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Call) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            calls.append(node)
+    named = [c for c in calls if getattr(c.func, "id", getattr(c.func, "attr", None)) == "check"]
+    for call in named or calls:  # check's call on that line (or, renamed, any call there)
+        node = parents.get(call)
+        while node is not None:
+            if isinstance(node, _SEARCHING):
+                return True
+            node = parents.get(node)
+    return False
+
+
+NO_VERDICT_NOTE = ("  Note: this check() was called inside a loop, a condition or a function, so the result it "
+                   "returns carries no verdict (passed=False, score 0), exactly like the stand-in check() the "
+                   "grader runs. Code that searches with check() behaves the same when graded; call "
+                   "check() on its own line to see the points.")
+
+
+class _Feedback:
+    """The check result as a block: HTML in JupyterLab, the plain text everywhere else."""
+
+    def __init__(self, result: CheckResult):
+        self.result = result
+
+    def __repr__(self) -> str:
+        return self.result.message
+
+    def _repr_html_(self) -> str:
+        lines = self.result.message.split("\n")
+        head = lines[0]
+        state = "pass" if head.startswith("✔") else "todo" if head.startswith("…") else "fail"
+        colour = {"pass": "#2e7d32", "fail": "#c62828", "todo": "#757575"}[state]
+        body = "".join(f'<div style="margin:0.15em 0 0 1em">{html.escape(line.strip())}</div>'
+                       for line in lines[1:])
+        return (f'<div class="coursekit-check coursekit-check-{state}" style="border-left:4px solid {colour};'
+                f'padding:0.3em 0.8em;margin:0.2em 0;font-family:var(--jp-content-font-family, sans-serif);'
+                f'white-space:pre-wrap;line-height:1.4">'
+                f'<div style="font-weight:600;color:{colour}">{html.escape(head)}</div>{body}</div>')
+
+
+def _show(result: CheckResult) -> None:
+    shell = None
+    ipython = sys.modules.get("IPython")
+    if ipython is not None:
+        try:
+            shell = ipython.get_ipython()
+        except Exception:  # an IPython too old or half imported: plain text will do
+            shell = None
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        from IPython.display import display
+
+        display(_Feedback(result))
+    else:
+        print(result.message)
 
 
 def check(part_id: str, func: Any, *, quiet: bool = False) -> CheckResult:
-    """Check ``func`` against exercise part ``part_id`` ("6.1"), print the feedback, return the result.
+    """Check ``func`` against exercise part ``part_id`` ("6.1"), show the feedback, return the result.
 
-    Never raises. ``quiet=True`` prints nothing (for an ``assert check(...).passed``).
+    Never raises. ``quiet=True`` shows nothing (for an ``assert check(...).passed``). In a
+    Jupyter kernel the feedback is a formatted block (HTML, with the plain text as its
+    fallback); elsewhere it is printed. Called inside a loop, a condition or a function,
+    the feedback is shown but the result returned carries no verdict (see ``_in_search``).
     """
     try:
         result = run_check(part_id, func)
     except Exception as exc:  # last resort: feedback must never crash the student's notebook
         result = CheckResult(str(part_id), False, 0, 0, f"✘ check failed unexpectedly: {type(exc).__name__}: {exc}")
+    try:
+        searching = _in_search(sys._getframe(1))
+    except Exception:
+        searching = False
+    if searching:
+        result = CheckResult(result.part, False, 0, 0, result.message + "\n" + NO_VERDICT_NOTE)
     if not quiet:
-        print(result.message)
+        _show(result)
     return result

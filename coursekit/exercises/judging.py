@@ -18,8 +18,9 @@ through its ``label``, and they never contain solution code.
 
 from __future__ import annotations
 
+import dataclasses
+import fractions
 import math
-import numbers
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +30,33 @@ import numpy as np
 
 PUBLIC_SEED = 20261125  # check() in the notebooks draws its cases from default_rng(PUBLIC_SEED)
 
-# The libraries a from-scratch part may not use. The grader's sandbox makes them
-# unimportable while it runs a from-scratch part; check() refuses functions that reach them.
+# The from-scratch rule, one list for both sides of the contract: besides the standard library,
+# a from-scratch part may import these distributions and nothing else. The grader's sandbox
+# mounts exactly these (coursekit.grading.sandbox builds its "numpy" profile from this list);
+# check() refuses a function that reaches, or whose cell imports, anything else.
+FROM_SCRATCH_ALLOWED = ("numpy",)
+# Named in messages: what students most often reach for in a from-scratch part.
 FORBIDDEN_LIBRARIES = ("torch", "scipy", "coursekit")
+
+
+def allowed_from_scratch(module: str) -> bool:
+    """Whether a from-scratch part may import ``module`` ("numpy.linalg", "math", "torch"...).
+
+    The standard library and :data:`FROM_SCRATCH_ALLOWED` are allowed; so is
+    ``coursekit.exercises`` itself, for ``check`` (the grader provides a stand-in).
+    """
+    if module == "coursekit.exercises" or module.startswith("coursekit.exercises."):
+        return module == "coursekit.exercises"
+    top = module.split(".")[0]
+    return top in FROM_SCRATCH_ALLOWED or top in sys.stdlib_module_names or top in ("", "__main__", "builtins")
+
+
+class _NoAnswer:
+    def __repr__(self) -> str:
+        return "NO_ANSWER"
+
+
+NO_ANSWER = _NoAnswer()  # a case that carries no stored reference answer (every case, in this repository)
 
 
 @dataclass(frozen=True)
@@ -47,6 +72,58 @@ class Case:
     kwargs: dict = field(default_factory=dict)  # keyword arguments (may be {})
     label: str = ""  # the case in words, without the concrete inputs
     defining: bool = False
+    # the student edition's public cases carry the reference answer as data (see reference())
+    answer: Any = field(default=NO_ANSWER, compare=False, repr=False)
+
+
+_recorded: list | None = None  # while the student edition is built: the answers reference() computed
+
+
+def reference(case: Case, compute: Callable[[], Any] | None) -> Any:
+    """The reference answer of ``case``: stored in the case (student edition) or computed here.
+
+    Judges that need an answer only the instructor's code can compute (which tables are
+    inseparable, the rule's (w, b), the diagnosis of a log …) get it through this function.
+    In the student edition the public cases carry it as data and the code that computes it is
+    not there (``coursekit release --student-edition``).
+    """
+    if case.answer is not NO_ANSWER:
+        return case.answer
+    if compute is None:
+        raise RuntimeError("this case has no stored answer, and the student edition cannot compute one")
+    value = compute()
+    if _recorded is not None:
+        _recorded.append(value)
+    return value
+
+
+def with_stored_answer(part: Part, case: Case) -> Case:
+    """``case`` carrying its reference answer as data, if the part's judge asks reference() for one."""
+    global _recorded
+    _recorded = []
+    try:
+        part.judge(case, None)  # the judges ask for the reference before they look at the result
+        found = list(_recorded)
+    finally:
+        _recorded = None
+    if not found:
+        return case
+    if len(found) > 1:
+        raise ValueError(f"part {part.id}: the judge asked reference() {len(found)} times for one case")
+    return dataclasses.replace(case, answer=found[0])
+
+
+class hidden:  # noqa: N801 - reads as a marker: ``name = hidden("name")``
+    """Stands in, in the student edition, for a definition only the instructor's repository has."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"{self.name} is part of the hidden checks and not in the student edition")
+
+    def __repr__(self) -> str:
+        return f"hidden({self.name!r})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,41 +170,71 @@ class Part:
 # --------------------------------------------------------------------------
 
 _MAX_DEPTH = 4  # tuples of lists of arrays is as deep as any answer goes
+_MAX_INT = 2**63  # the grader's wire carries at most 64-bit integers; no answer needs more
+
+
+def _real_scalar(value: Any) -> bool | int | float:
+    """A numpy scalar (or a 0-d array's item) as a Python bool / int / float; TypeError otherwise."""
+    kind = value.dtype.kind
+    if kind == "b":
+        return bool(value)
+    if kind in "iu":
+        return int(value)
+    if kind == "f":
+        return float(value)  # float16 .. long double: a Python float (long double loses its extra bits)
+    raise TypeError(f"returned a numpy {value.dtype} value; expected a real number")
 
 
 def to_plain(value: Any, _depth: int = 0) -> Any:
     """Convert a student's return value to plain data, or raise TypeError saying why not.
 
-    Accepted: numpy arrays of a real dtype (bool, int, float), numpy scalars,
-    Python bool / int / float / None, torch tensors (converted with
-    ``.detach().cpu().numpy()``), and tuples / lists of those (kept as tuple / list).
+    The one conversion of the grading contract: ``check()`` applies it to the
+    value the function returned, the grader to the value that came back over the
+    sandbox's wire (whose encoder only transports, see
+    ``coursekit.grading._runner.encode_value``), so both judge the same plain data:
+
+    - Python bool / int / float / None stay (int and float subclasses become int / float);
+    - numpy scalars and 0-d arrays become Python bool / int / float (``np.True_`` is ``True``,
+      ``np.longdouble(2.5)`` is ``2.5``);
+    - ``fractions.Fraction`` becomes a float;
+    - arrays of a real dtype are copied as plain ndarrays (long double arrays as float64),
+      torch tensors first go through ``.detach().cpu().numpy()``;
+    - tuples and lists are converted item by item and stay tuples / lists.
     """
     if _depth > _MAX_DEPTH:
         raise TypeError("returned a structure nested too deeply; return an array, a number or a short tuple")
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, (int, float)) and type(value) in (int, float):
-        return value
+    if isinstance(value, int):
+        v = int.__index__(value)
+        if not -_MAX_INT <= v < 2 * _MAX_INT:
+            raise TypeError("returned an integer too large to grade (more than 64 bits)")
+        return v
+    if isinstance(value, float):
+        return float.__float__(value)
     if isinstance(value, np.generic):
-        if value.dtype.kind in "biuf":
-            return value.item()
-        raise TypeError(f"returned a numpy {value.dtype} scalar; expected a real number")
+        return _real_scalar(value)
+    if type(value) is fractions.Fraction:
+        return float(value)
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         if value.is_complex():
             raise TypeError(f"returned a complex tensor of dtype {value.dtype}; expected real numbers")
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
+        arr = np.ndarray.__array__(value)  # the base class's data, none of a subclass's code
+        if arr.dtype.kind not in "biuf":
             raise TypeError(
-                f"returned an array of dtype {value.dtype}; expected real numbers (bool, int or float)"
+                f"returned an array of dtype {arr.dtype}; expected real numbers (bool, int or float)"
             )
-        return np.array(value, copy=True, order="C")  # a plain ndarray, not a subclass or a view
+        if arr.ndim == 0:
+            return _real_scalar(arr[()])
+        if arr.dtype.kind == "f" and arr.dtype.itemsize > 8:
+            return arr.astype(np.float64)  # long double: the wire carries at most float64
+        return np.array(arr, copy=True, order="C")  # a plain ndarray, not a subclass or a view
     if isinstance(value, (tuple, list)):
         items = [to_plain(v, _depth + 1) for v in value]
         return tuple(items) if isinstance(value, tuple) else items
-    if isinstance(value, numbers.Real):  # e.g. fractions.Fraction, an int subclass
-        return float(value) if not isinstance(value, numbers.Integral) else int(value)
     raise TypeError(f"returned {_kind(value)}; expected a numpy array, a number or a tuple of them")
 
 
@@ -213,7 +320,10 @@ def summarize_part(part: Part, cases: Sequence[Case], verdicts: Sequence[str | N
     lines = [f"{passed} of {total} checks passed ({score:g}/{part.points} points)."]
     failed_defining = [c.label for c, v in zip(cases, verdicts, strict=True) if c.defining and v is not None]
     first = next(k for k, v in enumerate(verdicts) if v is not None)
-    if failed_defining:
+    # name the all-or-nothing check only when it failed for its own reason: not when every case failed
+    # the same way (nothing returned, an exception, a forbidden import, an unfinished earlier part)
+    same_everywhere = len({v for v in verdicts}) == 1
+    if failed_defining and not same_everywhere:
         lines[0] += f" The all-or-nothing check ({failed_defining[0]}) failed, so the part scores 0."
     case = cases[first]
     lines.append(f"First failure, case {first + 1} of {total} ({case.label or 'unlabelled'}): {verdicts[first]}")

@@ -1,4 +1,5 @@
-"""``coursekit release``: generate the student copies of the exercises from their solution sources.
+"""``coursekit release``: generate the student copies of the exercises from their solution sources,
+and (``--student-edition DIR``) the edition students receive.
 
 ``exercises/source/NN_name.ipynb`` (nbgrader format, solutions inside
 ``### BEGIN SOLUTION`` / ``### END SOLUTION``) becomes ``exercises/NN_name.ipynb``:
@@ -180,7 +181,188 @@ def release(source_dir: Path, out_dir: Path, *, check: bool = False,
     return results
 
 
+# ----------------------------------------------------------------------------------------------
+# The student edition: what students receive, without the solutions and the hidden checks
+# ----------------------------------------------------------------------------------------------
+
+EDITION_FILES = ("environment.yml", "pyproject.toml", "constraints.txt", "Makefile", ".gitignore", "LICENSE")
+EDITION_SKIP = ("grading",)  # coursekit sub-packages only instructors use (the grader judges hidden cases)
+
+STUDENT_README = """# Neural-network foundations: the course
+
+Chapters in `notebooks/` (01 neurons … 06 softmax), one exercise notebook per chapter in
+`exercises/`{solutions}.
+
+## Open the course
+
+    make lab
+
+sets up a Python environment in `.venv/` (Python 3.11; the first time about 2–7 minutes, PyTorch is
+most of it) and opens JupyterLab on your working copies in `my-work/`. With conda instead:
+`conda env create -f environment.yml`, then `coursekit lab`.
+
+## Exercises
+
+Fill in the cells marked `# YOUR CODE HERE` and run the check cell below each part:
+`check("6.1", softmax)` prints which checks pass, the points, and a hint after a failure. The
+check runs the notebook's public cases; your instructor grades the same kinds of cases with other
+inputs, so write each function for any valid input. A part marked *from scratch* may use numpy and
+Python's standard library only.
+"""
+
+
+def _strip_hidden(source: str, names: tuple[str, ...], where: str) -> str:
+    """``source`` without the top-level definitions in ``names`` (and the comments just above them).
+
+    Each one becomes ``name = hidden("name")``, so the module still imports; calling it says that it
+    belongs to the hidden checks.
+    """
+    import ast
+
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    found: dict[str, tuple[int, int]] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            targets = [node.name]
+        elif isinstance(node, ast.Assign):
+            targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            targets = [node.target.id]
+        else:
+            continue
+        hit = [t for t in targets if t in names]
+        if hit:
+            start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
+            while start > 0 and lines[start - 1].lstrip().startswith("#"):
+                start -= 1
+            found[hit[0]] = (start, node.end_lineno)
+    missing = set(names) - set(found)
+    if missing:
+        raise ValueError(f"{where}: HIDDEN names {', '.join(sorted(missing))} are not defined at top level")
+    out = []
+    skip_until = -1
+    starts = {start: (name, end) for name, (start, end) in found.items()}
+    for i, line in enumerate(lines):
+        if i < skip_until:
+            continue
+        if i in starts:
+            name, end = starts[i]
+            out.append(f'{name} = hidden("{name}")  # in the instructor\'s repository only')
+            skip_until = end
+            continue
+        out.append(line)
+    text = _without_computations("\n".join(out), where)
+    # the parts' generators: the edition replays the stored public cases instead (coursekit.exercises.spec)
+    text = re.sub(r"\bcases=(\w+)", lambda m: 'cases=hidden("cases")' if m.group(1) in names else m.group(0), text)
+    # the list of hidden names itself, and the placeholders nothing refers to any more, go too
+    text = re.sub(r"^# not in the student edition: .*\nHIDDEN = \((?:[^()]|\n)*?\)\n", "", text, flags=re.M)
+    kept = []
+    for line in text.split("\n"):
+        m = re.match(r'^(\w+) = hidden\("\w+"\)', line)
+        if m and len(re.findall(rf"\b{re.escape(m.group(1))}\b", text)) == 2:
+            continue
+        kept.append(line)
+    text = "\n".join(kept)
+    marker = "from coursekit.exercises.judging import "
+    if marker not in text:
+        raise ValueError(f"{where}: no import from coursekit.exercises.judging to add hidden() to")
+    return text.replace(marker, "from coursekit.exercises.judging import hidden\n" + marker, 1)
+
+
+def _without_computations(source: str, where: str) -> str:
+    """Every ``reference(case, <how to compute it>)`` becomes ``reference(case, None)``.
+
+    In the student edition the answer comes from the stored case; the code that computes it, and the
+    names it uses, are not shipped.
+    """
+    import ast
+
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "reference" and len(node.args) == 2:
+            arg = node.args[1]
+            if arg.lineno != arg.end_lineno:
+                raise ValueError(f"{where}, line {arg.lineno}: keep reference()'s computation on one line")
+            spans.append((arg.lineno - 1, arg.col_offset, arg.end_col_offset))
+    for row, start, end in sorted(spans, reverse=True):
+        lines[row] = lines[row][:start] + "None" + lines[row][end:]
+    return "\n".join(lines)
+
+
+def public_cases() -> dict[str, list]:
+    """Every part's public cases (``PUBLIC_SEED``), each carrying its reference answer where the judge needs one."""
+    import numpy as np
+
+    from coursekit.exercises.judging import PUBLIC_SEED, with_stored_answer
+    from coursekit.exercises.spec import all_parts
+
+    out = {}
+    for part in all_parts():
+        cases = part.cases(np.random.default_rng(PUBLIC_SEED))
+        out[part.id] = [with_stored_answer(part, c) for c in cases]
+    return out
+
+
+def student_edition(root: Path, out: Path, *, with_solutions: bool = False) -> list[Path]:
+    """Write the student edition of the course at ``root`` into ``out`` (new or empty); return its files.
+
+    The chapters, fresh student copies of the exercises, coursekit with the public checks only
+    (case generators and reference answers replaced by the public cases stored as data, no grader),
+    the environment files and a README for students. ``with_solutions`` adds the solution
+    notebooks under ``exercises/solutions/`` (a self-study edition).
+    """
+    import pickle
+    import shutil
+
+    from coursekit.exercises.parts import MODULES
+
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty: the student edition is written into a new or empty folder")
+    if out.resolve().is_relative_to(root.resolve()):
+        raise ValueError(f"{out} is inside the course at {root}: choose a folder outside it")
+    out.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    shutil.copytree(root / "notebooks", out / "notebooks", ignore=ignore)
+    release(root / "exercises" / "source", out / "exercises")
+    if with_solutions:
+        (out / "exercises" / "solutions").mkdir()
+        for src in sorted((root / "exercises" / "source").glob("[0-9][0-9]_*.ipynb")):
+            shutil.copy2(src, out / "exercises" / "solutions" / src.name)
+
+    def skip(folder: str, names: list[str]) -> set[str]:
+        skipped = set(ignore(folder, names))
+        if Path(folder).resolve() == (root / "coursekit").resolve():
+            skipped |= set(EDITION_SKIP) & set(names)
+        return skipped
+
+    shutil.copytree(root / "coursekit", out / "coursekit", ignore=skip)
+    for module in MODULES:
+        path = out / "coursekit" / "exercises" / "parts" / (module.__name__.rsplit(".", 1)[1] + ".py")
+        path.write_text(_strip_hidden(path.read_text(encoding="utf-8"), tuple(module.HIDDEN), str(path)),
+                        encoding="utf-8")
+    with (out / "coursekit" / "data" / "public_cases.pkl").open("wb") as f:
+        pickle.dump(public_cases(), f, protocol=4)
+    for name in EDITION_FILES:
+        if (root / name).is_file():
+            shutil.copy2(root / name, out / name)
+    solutions = (" (and the solutions in `exercises/solutions/`, for self-study: try each part first)"
+                 if with_solutions else "")
+    (out / "README.md").write_text(STUDENT_README.format(solutions=solutions), encoding="utf-8")
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.student_edition:
+        files = student_edition(course_root(), Path(args.student_edition), with_solutions=args.with_solutions)
+        kind = "self-study edition (with solutions)" if args.with_solutions else "student edition"
+        print(f"wrote the {kind}: {len(files)} files in {args.student_edition}")
+        return 0
+    if args.with_solutions:
+        raise ValueError("--with-solutions goes with --student-edition DIR")
     root = None if (args.source and args.out) else course_root()
     source_dir = Path(args.source) if args.source else root / "exercises" / "source"
     out_dir = Path(args.out) if args.out else root / "exercises"
@@ -204,4 +386,9 @@ def register(sub) -> None:
                    help="write nothing; exit 1 if a student copy is missing or differs from a fresh release")
     p.add_argument("--source", help="folder of solution notebooks (default: exercises/source)")
     p.add_argument("--out", help="folder for the student copies (default: exercises)")
+    p.add_argument("--student-edition", metavar="DIR",
+                   help="write what students receive into DIR (new or empty): chapters, student copies, coursekit "
+                        "with the public checks only, environment files, a README; no solution, no hidden check")
+    p.add_argument("--with-solutions", action="store_true",
+                   help="with --student-edition: add the solution notebooks (a self-study edition)")
     p.set_defaults(func=run)

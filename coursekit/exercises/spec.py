@@ -9,7 +9,12 @@ exercise from the module that defines it.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
+from pathlib import Path
+
+import numpy as np
 
 from coursekit.exercises.judging import (
     FORBIDDEN_LIBRARIES,
@@ -31,8 +36,34 @@ __all__ = ["EXERCISES", "FORBIDDEN_LIBRARIES", "PUBLIC_SEED", "Case", "Part", "a
            "to_plain"]
 
 
+# In the student edition (``coursekit release --student-edition``) the case generators are not
+# there: each part's public cases, with their reference answers where the judge needs one, are
+# stored as data in this file, which the instructor's repository does not have.
+PUBLIC_CASES = Path(__file__).resolve().parent.parent / "data" / "public_cases.pkl"
+
+
+def _stored() -> dict[str, list[Case]] | None:
+    if not PUBLIC_CASES.is_file():
+        return None
+    with PUBLIC_CASES.open("rb") as f:
+        return pickle.load(f)  # noqa: S301 - the edition's own data file, written by coursekit release
+
+
+def _replay(cases: list[Case]):
+    def public_cases(rng: np.random.Generator) -> list[Case]:
+        """The stored public cases (the student edition has no generator); ``rng`` is not used."""
+        return copy.deepcopy(cases)
+
+    return public_cases
+
+
+_STORED = _stored()
+
+
 def _register(module) -> list[Part]:
     parts = [dataclasses.replace(p, exercise=module.EXERCISE) for p in module.PARTS]
+    if _STORED is not None:
+        parts = [dataclasses.replace(p, cases=_replay(_STORED[p.id])) for p in parts]
     chapter = str(int(module.EXERCISE[:2]))
     for k, p in enumerate(parts, start=1):
         if p.id != f"{chapter}.{k}":

@@ -172,8 +172,11 @@ class Environment:
                              capture_output=True, text=True, timeout=60, check=True).stdout
         stdlib = [os.path.realpath(p) for p in json.loads(out) if p and os.path.isdir(p)]
         site = Path(site_packages) if site_packages else Path(sysconfig.get_paths()["purelib"])
-        profiles = {"numpy": distribution_entries(site, ["numpy"]),
-                    "torch": distribution_entries(site, ["numpy", "torch"])}
+        # the from-scratch list is the one check() reads too (coursekit.exercises.judging)
+        from coursekit.exercises.judging import FROM_SCRATCH_ALLOWED
+
+        profiles = {"numpy": distribution_entries(site, list(FROM_SCRATCH_ALLOWED)),
+                    "torch": distribution_entries(site, [*FROM_SCRATCH_ALLOWED, "torch"])}
         if "numpy" not in profiles["numpy"]:
             raise SandboxUnavailable(f"numpy is not installed in {site}")
         return cls(python, stdlib, _libpython(), site, profiles)

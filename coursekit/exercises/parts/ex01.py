@@ -15,10 +15,14 @@ from coursekit.exercises.judging import (
     as_number,
     compare_array,
     pair,
+    reference,
     torch_module,
 )
 
 EXERCISE = "01_neurons"
+# not in the student edition: the case generators and the reference answers (see coursekit release)
+HIDDEN = ("TABLES", "INSEPARABLE", "_cases_1_1", "_cases_1_2", "_both_sides", "_cases_1_3", "_separable",
+          "perceptron_rule", "_RULE_TABLES", "_cases_1_4")
 
 BINARY_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 # the 16 truth tables of a 2-input gate, outputs for the inputs (0,0), (0,1), (1,0), (1,1)
@@ -47,9 +51,19 @@ def _cases_1_2(rng: np.random.Generator) -> list[Case]:
     X = X[rng.permutation(len(X))]  # at least two rows on the boundary, anywhere
     return [
         Case((X, np.array([1.0, 1.0]), -1.0), {}, "12 inputs, some exactly on the boundary (z = 0)"),
-        Case((BINARY_INPUTS.copy(), rng.normal(size=2), float(rng.normal())), {}, "the four binary inputs"),
-        Case((rng.normal(size=(50, 3)), rng.normal(size=3), float(rng.normal())), {}, "50 random inputs with 3 features"),
+        Case((BINARY_INPUTS.copy(), *_both_sides(rng, BINARY_INPUTS)), {}, "the four binary inputs"),
+        Case((X3 := rng.normal(size=(50, 3)), *_both_sides(rng, X3)), {}, "50 random inputs with 3 features"),
     ]
+
+
+def _both_sides(rng: np.random.Generator, X: np.ndarray) -> tuple[np.ndarray, float]:
+    """Random (w, b) that put some rows of X on each side of the boundary, none within 0.05 of it."""
+    for _ in range(100):  # bounded: about half the draws qualify
+        w, b = rng.normal(size=X.shape[1]), float(rng.normal())
+        z = X @ w + b
+        if (z > 0.05).any() and (z < -0.05).any() and not (np.abs(z) <= 0.05).any():
+            return w, b
+    raise RuntimeError("no weights with inputs on both sides in 100 draws")
 
 
 def _judge_1_2(case: Case, got: Any) -> str | None:
@@ -71,15 +85,13 @@ def _judge_1_2(case: Case, got: Any) -> str | None:
 
 
 def _cases_1_3(rng: np.random.Generator) -> list[Case]:
-    separable = [t for t in TABLES if tuple(t) not in INSEPARABLE]
-    chosen = [separable[i].copy() for i in rng.choice(len(separable), size=4, replace=False)]
-    chosen.insert(int(rng.integers(0, 5)), TABLES[int(rng.choice([6, 9]))].copy())  # XOR or XNOR, anywhere
-    return [Case((t,), {}, f"truth table {k} of 5") for k, t in enumerate(chosen, start=1)]
+    # every one of the 16 tables in every draw: a search that misses one gate misses it everywhere
+    return [Case((t.copy(),), {}, f"truth table {k} of 16") for k, t in enumerate(TABLES, start=1)]
 
 
 def _judge_1_3(case: Case, got: Any) -> str | None:
     table = case.args[0]
-    if tuple(table) in INSEPARABLE:
+    if reference(case, lambda: tuple(table) in INSEPARABLE):
         if got is None:
             return None
         return ("this table has its 1s on opposite corners of the square: no single perceptron "
@@ -106,10 +118,14 @@ def _judge_1_3(case: Case, got: Any) -> str | None:
 
 
 def _separable(rng: np.random.Generator, n: int, d: int, margin: float) -> tuple[np.ndarray, np.ndarray]:
-    """n points in d dimensions labelled by a random hyperplane, none closer to it than ``margin``."""
+    """n points in d dimensions labelled by a random hyperplane, none closer to it than ``margin``.
+
+    The hyperplane's offset is at least 0.6 from the origin, so no hyperplane through the origin
+    separates the points as labelled: a rule that never updates the bias cannot get them right.
+    """
     w = rng.normal(size=d)
     w /= np.linalg.norm(w)
-    b = float(rng.uniform(-0.5, 0.5))
+    b = float(rng.uniform(0.6, 1.0)) * float(rng.choice([-1.0, 1.0]))
     X = np.empty((0, d))
     for _ in range(100):  # bounded: each round keeps most of the candidates
         cand = rng.uniform(-2, 2, size=(4 * n, d))
@@ -117,23 +133,46 @@ def _separable(rng: np.random.Generator, n: int, d: int, margin: float) -> tuple
         if len(X) >= n:
             break
     X = X[:n]
+    # the origin's side of the plane: at least one point on each side, and one at the origin itself
+    X[0] = 0.0
     return X, (X @ w + b > 0).astype(np.float64)
 
 
+def perceptron_rule(X: np.ndarray, y: np.ndarray, lr: float, epochs: int) -> tuple[np.ndarray, float]:
+    """The rule as the exercise states it: from zero, rows in order, stop after an epoch without mistakes."""
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    for _ in range(epochs):
+        mistakes = 0
+        for x, t in zip(X, y, strict=True):
+            o = 1.0 if float(x @ w) + b > 0 else 0.0
+            if o != t:
+                w = w + lr * (t - o) * x
+                b = b + lr * (t - o)
+                mistakes += 1
+        if mistakes == 0:
+            break
+    return w, b
+
+
+# AND and NAND: no line through the origin computes them, so the bias update is what the rule needs
+_RULE_TABLES = [("AND", (0.0, 0.0, 0.0, 1.0)), ("NAND", (1.0, 1.0, 1.0, 0.0))]
+
+
 def _cases_1_4(rng: np.random.Generator) -> list[Case]:
-    separable = [t for t in TABLES if tuple(t) not in INSEPARABLE and 0 < t.sum() < 4]
-    cases = [Case((BINARY_INPUTS.copy(), separable[i].copy()), {"lr": 1.0, "epochs": 100},
-                  f"a separable truth table ({k} of 2)")
-             for k, i in enumerate(rng.choice(len(separable), size=2, replace=False), start=1)]
+    cases = [Case((BINARY_INPUTS.copy(), np.array(t)), {"lr": float(rng.choice([0.5, 1.0])), "epochs": 100},
+                  f"the {name} gate", defining=True)
+             for name, t in _RULE_TABLES]
     X, y = _separable(rng, 40, 2, 0.15)
-    cases.append(Case((X, y), {"lr": 0.5, "epochs": 1000}, "40 separable points in 2-D"))
+    cases.append(Case((X, y), {"lr": 0.5, "epochs": 1000}, "40 separable points in 2-D, plane off the origin"))
     X, y = _separable(rng, 60, 4, 0.2)
-    cases.append(Case((X, y), {"lr": 1.0, "epochs": 1000}, "60 separable points in 4-D"))
+    cases.append(Case((X, y), {"lr": 1.0, "epochs": 1000}, "60 separable points in 4-D, plane off the origin"))
     return cases
 
 
 def _judge_1_4(case: Case, got: Any) -> str | None:
     X, y = case.args
+    w_rule, b_rule = reference(case, lambda: perceptron_rule(X, y, case.kwargs["lr"], case.kwargs["epochs"]))
     wb, msg = pair(got, "train_perceptron(...)")
     if msg:
         return msg + " (w, b)"
@@ -147,39 +186,44 @@ def _judge_1_4(case: Case, got: Any) -> str | None:
         return msg
     if not (np.all(np.isfinite(w)) and math.isfinite(b)):
         return "w or b is not finite (NaN or inf)"
+    if np.allclose(w, w_rule, rtol=1e-9, atol=1e-9) and math.isclose(b, b_rule, rel_tol=1e-9, abs_tol=1e-9):
+        return None
     pred = (X @ w.astype(np.float64) + b > 0).astype(np.float64)
     wrong = np.flatnonzero(pred != y)
     if wrong.size:
         i = int(wrong[0])
         return (f"the trained perceptron misclassifies {wrong.size} of {len(y)} training points "
                 f"(e.g. row {i}: label {int(y[i])}, prediction {int(pred[i])}); the data are separable, "
-                f"so the rule should reach zero errors")
-    return None
+                f"so the rule reaches zero errors")
+    if b == 0 and b_rule != 0:
+        return "(w, b) separates the data but b is still 0: the rule updates the bias after every mistake too"
+    return ("(w, b) separates the data but is not what the perceptron rule gives from w = 0, b = 0 "
+            "(the rule is deterministic: rows in order, one update after each mistake)")
 
 
 PARTS = [
     Part(id="1.1", title="Weighted sum", function="weighted_sum", points=2,
          cases=_cases_1_1, judge=_judge_1_1,
-         hints=("The weighted sum is one number per input row: that row's features times their weights, "
-                "added up, plus the bias.",
-                "The result has shape (N,), one z per row of X, and the bias is added once per row, "
-                "not once per feature.")),
+         hints=("Each row of X is one input to the neuron, and the neuron gives one number per input: the result needs one "
+                "entry per row, with the bias counted once in each.",
+                "Chapter 01, §2 (the artificial neuron) writes the neuron for a single input. What changes when N inputs "
+                "are stacked as the rows of a matrix, and what shape must the answer then have?")),
     Part(id="1.2", title="Perceptron output", function="perceptron", points=2,
          cases=_cases_1_2, judge=_judge_1_2,
-         hints=("A perceptron outputs step(z) of its weighted sum: 1 when z is strictly positive, 0 otherwise.",
-                "Look at the inputs that lie exactly on the boundary z = 0: the course's step gives 0 there, "
-                "and the output is an array of floats 0.0 / 1.0.")),
+         hints=("A perceptron's output is binary, and the course fixes what happens exactly on the boundary: your outputs "
+                "disagree with the chapter's step function for some inputs.",
+                "Chapter 01, §3 (the perceptron and logic gates) defines the step function. Which output does it give for "
+                "a weighted sum of exactly zero, and which of the check's inputs land there?")),
     Part(id="1.3", title="Which gates one perceptron computes", function="gate_weights", points=3,
          cases=_cases_1_3, judge=_judge_1_3,
-         hints=("One perceptron answers 1 on one side of a straight line through the unit square. Mark the "
-                "corners where the table says 1 and ask whether a single line cuts them off from the others.",
-                "Pick the line first, then the numbers: w points towards the side that answers 1 and b shifts "
-                "the line. Two of the sixteen tables put their 1s on opposite corners; no line separates those, "
-                "so the answer there is None. You may also let your own code search for w and b.")),
+         hints=("One perceptron answers 1 on one side of a straight line and 0 on the other. Where a line can cut off the "
+                "table's 1s you need such a line; where none can, the answer is None.",
+                "Chapter 01, §3 and §5 (XOR with two layers): draw the unit square and mark the corners where a table says "
+                "1. Which tables put their 1s where no line separates them, and for the others, where would a line go?")),
     Part(id="1.4", title="Perceptron learning rule", function="train_perceptron", points=3,
          cases=_cases_1_4, judge=_judge_1_4,
-         hints=("The rule changes the weights only after a mistake, by lr · (target − output) · x, and the bias "
-                "by lr · (target − output); on separable data the mistakes stop after finitely many epochs.",
-                "Start from zero weights, visit the rows in order and update after each row (not once per "
-                "epoch); stop after the first epoch without a mistake, or after `epochs` epochs.")),
+         hints=("The rule is deterministic: the same data, start and order always end at the same (w, b). Yours ends "
+                "elsewhere, so some step of your training differs from the rule the task states.",
+                "Chapter 01, §4 (the perceptron learning rule): follow the rule by hand on the AND gate for one epoch. "
+                "Which parameters change after a mistake, when does an update happen, and does yours match at every row?")),
 ]

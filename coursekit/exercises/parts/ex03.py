@@ -14,10 +14,14 @@ from coursekit.exercises.judging import (
     compare_array,
     compare_number,
     fmt,
+    reference,
     torch_module,
 )
 
 EXERCISE = "03_activations"
+# not in the student edition: the case generators and the reference answers (see coursekit release)
+HIDDEN = ("with_zeros", "_cases_3_1", "_cases_3_2", "_cases_3_3", "_dead_reference", "_saturation_reference",
+          "_cases_3_4")
 
 
 def with_zeros(z: np.ndarray, rng: np.random.Generator, k: int = 3) -> np.ndarray:
@@ -35,28 +39,29 @@ def torch_activation(name: str):
 
 
 def _cases_3_1(rng: np.random.Generator) -> list[Case]:
-    tail = rng.uniform(710, 725, size=8) * np.where(rng.random(8) < 0.75, -1.0, 1.0)
+    # both tails in every draw: 6 inputs below -710 and 2 above +710, in random order
+    tail = np.concatenate([-rng.uniform(710, 725, size=6), rng.uniform(710, 725, size=2)])[rng.permutation(8)]
     return [
         Case((rng.uniform(-6, 6, size=13),), {}, "13 values between -6 and 6"),
         Case((rng.normal(size=(4, 5)) * 3,), {}, "a (4, 5) matrix"),
         Case((np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0]),), {}, "inputs of ±1000 and ±50"),
-        Case((tail,), {}, "inputs beyond ±710, where exp(710) overflows (no overflow allowed)", defining=True),
+        Case((tail,), {}, "inputs beyond ±710, where exp(710) overflows (no NaN or inf allowed)", defining=True),
     ]
 
 
 def _judge_3_1(case: Case, got: Any) -> str | None:
+    """Judged against torch.sigmoid, the course's semantics (coursekit.activations.sigmoid agrees).
+
+    Far below 0 the true value is below float64's smallest normal number: torch returns 0 there,
+    a formula that computes e^z / (1 + e^z) returns the tiny subnormal value; both are accepted
+    (absolute tolerance 1e-12). What fails is NaN or inf, which the quotient inf / inf produces.
+    """
     torch = torch_module()
     z = case.args[0]
-    if not case.defining:
-        return compare_array(torch.sigmoid(torch.from_numpy(z)).numpy(), got, what="sigmoid(z)")
-    # far below 0, sigmoid(z) = e^z / (1 + e^z) is a tiny but representable number: judged relatively
-    with np.errstate(over="ignore"):
-        expected = np.where(z < 0, np.exp(np.minimum(z, 0)) / (1 + np.exp(np.minimum(z, 0))),
-                            torch.sigmoid(torch.from_numpy(z)).numpy())
-    msg = compare_array(expected, got, what="sigmoid(z)", rtol=1e-6, atol=0.0)
-    if msg and isinstance(got, np.ndarray) and got.shape == z.shape and np.any((got == 0) & (expected > 0)):
-        return msg + (" — for z far below 0 the true value is tiny but not 0 (sigmoid(-715) is about 1.6e-311); "
-                      "a 0 there means an exponential overflowed to inf")
+    expected = torch.sigmoid(torch.from_numpy(z)).numpy()
+    msg = compare_array(expected, got, what="sigmoid(z)", rtol=1e-9, atol=1e-12)
+    if msg and "NaN" in msg:
+        msg += "; e^z / (1 + e^z) is inf / inf = NaN when e^z overflows"
     return msg
 
 
@@ -95,24 +100,35 @@ def _cases_3_3(rng: np.random.Generator) -> list[Case]:
     for d, units, low, high, label in [(3, 12, 0.0, 1.0, "inputs in the unit cube, 12 units"),
                                        (6, 20, -1.0, 1.0, "inputs in [-1, 1]^6, 20 units"),
                                        (10, 30, 0.0, 2.0, "inputs in [0, 2]^10, 30 units"),
-                                       (4, 16, -3.0, 0.5, "inputs in [-3, 0.5]^4, 16 units")]:
+                                       (4, 16, -3.0, 0.5, "inputs in [-3, 0.5]^4, 16 units"),
+                                       (48, 24, -0.5, 1.0, "inputs in [-0.5, 1]^48 (2^48 corners), 24 units")]:
         W = rng.normal(size=(units, d))
         top = np.maximum(W * low, W * high).sum(axis=1)  # the largest W x over the box, per unit
-        # biases close to the edge: the largest pre-activation is a little above or below 0
-        margin = rng.uniform(0.02, 0.2, size=units) * np.where(rng.random(units) < 0.5, -1.0, 1.0)
-        b = -top + margin
-        cases.append(Case((W, b, low, high), {}, label))
+        # biases close to the edge: the largest pre-activation is a little above or below 0; half the
+        # units alive, half dead, in random order, and one of each within 0.01 of the edge
+        signs = np.where(np.arange(units) < units // 2, 1.0, -1.0)
+        margin = rng.uniform(0.02, 0.2, size=units) * signs
+        margin[0], margin[units - 1] = rng.uniform(0.002, 0.01), -rng.uniform(0.002, 0.01)
+        b = -top + margin[rng.permutation(units)]
+        # the 48-dimensional box: reasoning answers at once, trying every corner never finishes
+        cases.append(Case((W, b, low, high), {}, label, defining=d > 20))
     return cases
 
 
-def _judge_3_3(case: Case, got: Any) -> str | None:
+def _dead_reference(W: np.ndarray, b: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Which units are dead on the box: every corner through torch for small boxes, the per-coordinate maximum else."""
     torch = torch_module()
-    W, b, low, high = case.args
-    # every corner of the box, through torch: a linear function is largest at one of them
     d = W.shape[1]
-    corners = torch.cartesian_prod(*[torch.tensor([low, high], dtype=torch.float64)] * d).reshape(-1, d)
-    pre = torch.nn.functional.linear(corners, torch.from_numpy(W), torch.from_numpy(b))
-    expected = (torch.relu(pre) == 0).all(dim=0).numpy()
+    if d <= 12:  # every corner of the box, through torch: a linear function is largest at one of them
+        corners = torch.cartesian_prod(*[torch.tensor([low, high], dtype=torch.float64)] * d).reshape(-1, d)
+        pre = torch.nn.functional.linear(corners, torch.from_numpy(W), torch.from_numpy(b))
+        return (torch.relu(pre) == 0).all(dim=0).numpy()
+    return np.maximum(W * low, W * high).sum(axis=1) + b <= 0  # agrees with the corners below 12 (tested)
+
+
+def _judge_3_3(case: Case, got: Any) -> str | None:
+    W, b, low, high = case.args
+    expected = reference(case, lambda: _dead_reference(W, b, low, high))
     arr, msg = as_array(got, "the mask")
     if msg:
         return msg
@@ -143,15 +159,16 @@ def _cases_3_4(rng: np.random.Generator) -> list[Case]:
     return [
         Case(("sigmoid", float(rng.uniform(0.01, 0.2))), {}, "sigmoid, a threshold between 0.01 and 0.2"),
         Case(("tanh", float(rng.uniform(0.01, 0.9))), {}, "tanh, a threshold between 0.01 and 0.9"),
-        Case(("sigmoid", float(10 ** rng.uniform(-8, -4))), {}, "sigmoid, a tiny threshold"),
-        Case(("tanh", float(10 ** rng.uniform(-8, -4))), {}, "tanh, a tiny threshold"),
+        # below 1e-17, 1 - 4 eps and 1 - eps round to 1: only a formula without cancellation stays finite
+        Case(("sigmoid", float(10 ** rng.uniform(-20, -17))), {}, "sigmoid, a threshold below 1e-17"),
+        Case(("tanh", float(10 ** rng.uniform(-20, -17))), {}, "tanh, a threshold below 1e-17"),
     ]
 
 
 def _judge_3_4(case: Case, got: Any) -> str | None:
     torch = torch_module()
     name, eps = case.args
-    expected = _saturation_reference(name, eps)
+    expected = reference(case, lambda: _saturation_reference(name, eps))
     msg = compare_number(expected, got, what="the saturation point", rtol=1e-6, atol=1e-9)
     if msg and isinstance(got, (int, float)) and math.isfinite(got) and abs(got) < 1e6:
         if got < 0 and math.isclose(-got, expected, rel_tol=1e-6):
@@ -165,26 +182,27 @@ def _judge_3_4(case: Case, got: Any) -> str | None:
 PARTS = [
     Part(id="3.1", title="A sigmoid that never overflows", function="sigmoid", points=2,
          cases=_cases_3_1, judge=_judge_3_1,
-         hints=("For z far below 0, e^(−z) overflows to inf and 1/(1 + inf) rounds a tiny but representable "
-                "value to 0. A stable sigmoid only ever takes exp of a number ≤ 0.",
-                "Treat z ≥ 0 and z < 0 separately: for negative z, multiply numerator and denominator of the "
-                "formula by e^z, so the exponential you compute is at most 1.")),
+         hints=("The result holds NaN or inf, or disagrees with torch's sigmoid: far from zero an exponential overflows, "
+                "and inf divided by inf is NaN. The course's sigmoid follows torch, which gives exactly 0 and 1 far out.",
+                "Chapter 03, §3 (sigmoid): for a large positive and a large negative input, which exponential in your "
+                "formula overflows? Can you write the same value so that no exponential sees a large positive argument?")),
     Part(id="3.2", title="Derivatives of activations", function="activation_grad", points=3,
          cases=_cases_3_2, judge=_judge_3_2,
-         hints=("Differentiate each function by hand; the derivatives of sigmoid and tanh can be written with "
-                "the function's own output. At a kink the course follows torch's autograd.",
-                "At z = 0 exactly, torch gives relu a derivative of 0 and leaky_relu its slope 0.01: check "
-                "whether your comparison is strict.")),
+         hints=("A derivative must agree with autograd everywhere, including at the kinks, where the course follows "
+                "torch's convention.",
+                "Chapter 03, §3 to §6 draw each derivative beside autograd's. Which of your four disagrees, and where: "
+                "everywhere, or only at zero?")),
     Part(id="3.3", title="Which units are dead", function="dead_units", points=3,
          cases=_cases_3_3, judge=_judge_3_3,
-         hints=("A unit is dead on the box when its pre-activation w·x + b is at most 0 for every input x in "
-                "the box, so what matters is the largest value w·x + b takes there. Random samples can miss it.",
-                "w·x + b is linear in x, so over a box it is largest at a corner: for each input coordinate, the "
-                "end of [low, high] that makes w_i x_i larger. No sampling needed.")),
+         hints=("A unit is dead on the box only if no input anywhere in the box turns it on; samples can miss the one "
+                "corner region where it comes alive, and then a live unit is called dead.",
+                "Chapter 03, §8 (dead ReLUs): the pre-activation is a linear function of the input. Where on a box does a "
+                "linear function take its largest value, and how can you find that point for each unit without sampling?")),
     Part(id="3.4", title="Where saturation starts", function="saturation_point", points=2,
          cases=_cases_3_4, judge=_judge_3_4,
-         hints=("Write the derivative as a function of the activation's output (you derived both in 3.2), "
-                "solve 'derivative = eps' for the output first, then go back to z.",
-                "The equation for the output is a quadratic: take the root on the z > 0 side, then invert the "
-                "activation; for tiny eps avoid subtracting two numbers that are almost equal.")),
+         hints=("At your z the derivative is not the threshold. For the smallest thresholds, a formula that subtracts two "
+                "nearly equal numbers loses most of its digits.",
+                "Chapter 03, §7 (saturation): in 3.2 you wrote each derivative through the function's own output. What "
+                "equation does that output satisfy at the saturation point, which root belongs to positive z, and how do "
+                "you get back to z without cancelling digits?")),
 ]

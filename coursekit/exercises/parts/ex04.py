@@ -18,6 +18,8 @@ from coursekit.exercises.judging import (
 )
 
 EXERCISE = "04_linear_collapse"
+# not in the student edition: the case generators (see coursekit release); the judges use torch or properties
+HIDDEN = ("_stack", "_cases_4_1", "_cases_4_2", "_cases_4_3")
 
 
 def _stack(rng: np.random.Generator, sizes: list[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -120,13 +122,14 @@ def _judge_4_2(case: Case, got: Any) -> str | None:
 
 
 def _cases_4_3(rng: np.random.Generator) -> list[Case]:
-    low, high = sorted(rng.uniform(-5, 5, size=2))
+    low = float(rng.uniform(-5, 3))
+    high = low + float(rng.uniform(1, 2))  # at least 1 apart
     low2 = float(rng.uniform(1, 10))
     return [
         Case((0.0, 1.0), {}, "bits encoded as 0 and 1"),
         Case((-1.0, 1.0), {}, "bits encoded as -1 and +1"),
-        Case((float(low), float(high)), {}, "bits encoded as two random levels"),
-        Case((low2, low2 + float(rng.uniform(0.1, 0.5))), {}, "two random levels close together"),
+        Case((low, high), {}, "bits encoded as two random levels"),
+        Case((low2, low2 + float(rng.uniform(0.001, 0.01))), {}, "two levels less than 0.01 apart"),
     ]
 
 
@@ -169,24 +172,20 @@ def _judge_4_3(case: Case, got: Any) -> str | None:
 PARTS = [
     Part(id="4.1", title="Collapse any stack of linear layers", function="collapse", points=4,
          cases=_cases_4_1, judge=_judge_4_1,
-         hints=("Follow x through the stack symbolically: each layer turns an affine function W x + b of the "
-                "input into another affine function of the input, so keep the W and b of 'the stack so far'.",
-                "When the next layer (W_k, b_k) acts on W x + b, both the matrix and the bias get multiplied by "
-                "W_k from the left and the bias gains b_k; the first layer acts first.")),
+         hints=("A stack of affine layers is one affine map: its matrix and its offset must reproduce the whole stack on "
+                "every input, and both depend on every layer.",
+                "Chapter 04, §2 and §3 (two layers; induction): if the stack so far is one affine map, what does the next "
+                "layer make of it? Which matrix acts first, and what happens to the earlier offsets?")),
     Part(id="4.2", title="A stack that loses rank", function="low_rank_stack", points=3,
          cases=_cases_4_2, judge=_judge_4_2,
-         hints=("rank(AB) ≤ min(rank A, rank B) is only an upper bound: a product loses more rank when the "
-                "directions one layer produces fall into the null space of the next. A hidden layer wider than "
-                "the input and the output leaves room for that.",
-                "Let the first layer embed the input in the wider hidden space; the next layer can be full rank "
-                "and still send some of those embedded directions to 0, since its null space has "
-                "(hidden width − its output width) dimensions.")),
+         hints=("Every layer must be full rank and the product must have exactly the rank asked for: the loss has to come "
+                "from how the layers fit together, not from one weak layer.",
+                "Chapter 04, §5 (the rank bound) gives only an upper bound on the rank of a product. When does what one "
+                "layer produces fall into what the next one sends to zero, and how much room does a full-rank layer leave?")),
     Part(id="4.3", title="XOR with one ReLU layer", function="xor_relu", points=3,
          cases=_cases_4_3, judge=_judge_4_3,
-         hints=("No line separates XOR, and a stack of linear layers is a single linear layer, so the ReLU is "
-                "what does the work: a hidden unit can respond to 'the first bit is above the second' and "
-                "another to the opposite.",
-                "Solve it for bits 0 and 1 first, then let the weights depend on the gap between the two levels "
-                "(and the biases on the levels) so that any encoding looks the same to the hidden units; choose "
-                "the output bias so that agreeing bits give a negative output.")),
+         hints=("The network must answer XOR for whatever two levels encode the bits, even levels very close together: "
+                "weights chosen for 0 and 1 lose a small gap between the levels in the biases.",
+                "Chapter 04, §6 and §7 (one activation breaks the collapse): what does each hidden unit respond to, and "
+                "how must the weights scale as the two levels move closer, so that the hidden units see the same picture?")),
 ]

@@ -20,11 +20,15 @@ from coursekit.exercises.judging import (
     as_number,
     compare_array,
     fmt,
+    reference,
     torch_module,
 )
 from coursekit.exercises.parts.ex03 import torch_activation
 
 EXERCISE = "05_initialization"
+# not in the student edition: the case generators and the reference answers (see coursekit release)
+HIDDEN = ("_init_cases", "_fans", "_cases_5_1", "_cases_5_2", "_cases_5_3", "_cases_5_4", "_count_rows", "_trained_w1",
+          "_spread", "_cases_5_5")
 _SIGMAS = 8.0  # bands of 8 standard errors: a right answer fails with probability < 1e-14
 
 
@@ -77,7 +81,10 @@ def _init_cases(rng: np.random.Generator, specs: list[tuple[int, int, dict, str,
 
 
 def _fans(rng: np.random.Generator) -> tuple[int, int]:
-    return int(rng.integers(100, 500)), int(rng.integers(100, 500))
+    """fan_in and fan_out at least 1.5 times apart (either larger): swapping them always shows."""
+    a = int(rng.integers(100, 300))
+    b = int(a * rng.uniform(1.5, 2.5))
+    return (a, b) if rng.random() < 0.5 else (b, a)
 
 
 def _cases_5_1(rng: np.random.Generator) -> list[Case]:
@@ -129,7 +136,7 @@ def _judge_5_2(case: Case, got: Any) -> str | None:
     fan_in, fan_out = case.args[0], case.args[1]
     mode = case.kwargs.get("mode", "fan_in")
     gain = case.kwargs.get("gain", math.sqrt(2))
-    fan = fan_in if mode == "fan_in" else fan_out
+    fan = {"fan_in": fan_in, "fan_out": fan_out}[mode]
     std = gain / math.sqrt(fan)
     msg = _check_spread(w, std, f"He normal (mode {mode!r})", "gain/√fan")
     if msg:
@@ -178,13 +185,17 @@ def _judge_5_3(case: Case, got: Any) -> str | None:
     if msg and isinstance(got, np.ndarray) and got.shape == expected.shape:
         if np.allclose(got, pre, rtol=1e-6, atol=1e-9):
             return "these are the statistics before the activation; report them after it"
+        n = np.array([X.shape[0] * W.shape[0] for W in weights], dtype=float)  # entries of each layer's output
+        sample = expected[:, 1] * np.sqrt(n / (n - 1))
+        if np.allclose(got[:, 0], expected[:, 0], rtol=1e-6, atol=1e-9) and np.allclose(got[:, 1], sample, rtol=1e-6):
+            return msg + " (the means are right and the stds are the sample std: the one asked for is ddof = 0)"
         if np.allclose(got[:, 0], expected[:, 0], rtol=1e-6, atol=1e-9):
-            return msg + " (the means are right: the std asked for is the population std, ddof = 0)"
+            return msg + " (the means are right, the stds are not: over which entries did you take the std?)"
     return msg
 
 
 TANH_LAYERS = 10
-TANH_BAND = (0.6, 0.7)  # the std of layers 5..10 must stay in this band
+TANH_TOL = 0.03  # the mean std of layers 5..10 must be within this of the target
 
 
 def _tanh_stds(fan_in: int, std: float) -> list[float]:
@@ -201,12 +212,16 @@ def _tanh_stds(fan_in: int, std: float) -> list[float]:
 
 
 def _cases_5_4(rng: np.random.Generator) -> list[Case]:
-    return [Case((int(rng.integers(lo, hi)),), {}, label)
-            for lo, hi, label in [(64, 128, "a narrow layer"), (128, 256, "a medium layer"),
-                                  (256, 400, "a wide layer"), (400, 512, "a very wide layer")]]
+    """Widths from 64 to 512 and targets in three bands, none near what tanh's gain 5/3 gives (about 0.63)."""
+    return [Case((int(rng.integers(lo, hi)), round(float(rng.uniform(t0, t1)), 3)), {}, label)
+            for lo, hi, t0, t1, label in [(64, 128, 0.50, 0.55, "a narrow layer, a low target"),
+                                          (128, 256, 0.70, 0.74, "a medium layer, a high target"),
+                                          (256, 400, 0.77, 0.81, "a wide layer, a very high target"),
+                                          (400, 512, 0.51, 0.56, "a very wide layer, a low target")]]
 
 
 def _judge_5_4(case: Case, got: Any) -> str | None:
+    fan_in, target = case.args
     value, msg = as_number(got, "the weight std")
     if msg:
         return msg
@@ -214,15 +229,13 @@ def _judge_5_4(case: Case, got: Any) -> str | None:
         return f"the weight std should be a positive number; got {fmt(value)}"
     if value > 100:
         return f"a weight std of {fmt(value)} saturates every unit at ±1"
-    stds = _tanh_stds(case.args[0], value)
-    low, high = TANH_BAND
-    late = stds[4:]
-    if min(late) < low:
-        return (f"with weight std {fmt(value)} the activations' std falls to {fmt(min(late))} by layer "
-                f"{4 + int(np.argmin(late)) + 1}: the signal shrinks, the weights are too small for tanh")
-    if max(late) > high:
-        return (f"with weight std {fmt(value)} the activations' std reaches {fmt(max(late))} by layer "
-                f"{4 + int(np.argmax(late)) + 1}: units pile up near ±1 (saturation), the weights are too large")
+    late = float(np.mean(_tanh_stds(fan_in, value)[4:]))
+    if late < target - TANH_TOL:
+        return (f"with weight std {fmt(value)} the activations' std in layers 5 to 10 is {fmt(late)} on average, "
+                f"below the target {fmt(target)}: the weights are too small")
+    if late > target + TANH_TOL:
+        return (f"with weight std {fmt(value)} the activations' std in layers 5 to 10 is {fmt(late)} on average, "
+                f"above the target {fmt(target)}: the weights are too large")
     return None
 
 
@@ -253,6 +266,16 @@ def _trained_w1(case: Case) -> np.ndarray:
     return params[0].detach().numpy()
 
 
+def _spread(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Random (rows, cols) values whose columns differ by at least 0.05 in the first row (no near-twins).
+
+    So "distinct" never hinges on a tolerance: units that differ, differ clearly, in every draw.
+    """
+    out = rng.normal(size=(rows, cols))
+    out[0] = np.linspace(-1.5, 1.5, cols)[rng.permutation(cols)] + rng.uniform(-0.01, 0.01, size=cols)
+    return out
+
+
 def _cases_5_5(rng: np.random.Generator) -> list[Case]:
     cases = []
 
@@ -272,8 +295,8 @@ def _cases_5_5(rng: np.random.Generator) -> list[Case]:
     d, H, k, N = shapes()
     add(np.zeros((H, d)), np.zeros(H), np.zeros((k, H)), np.zeros(k), N, d, k, "zero init")
     d, H, k, N = shapes()
-    add(np.full((H, d), c[0]), np.full(H, c[1]), rng.normal(size=(k, H)) / math.sqrt(H), np.zeros(k), N, d, k,
-        "constant first layer, random second layer")
+    add(np.full((H, d), c[0]), np.full(H, c[1]), _spread(rng, k, H) / math.sqrt(H), np.zeros(k), N, d, k,
+        "constant first layer, random second layer", True)
     d, H, k, N = shapes()
     add(np.full((H, d), c[0]) + 1e-4 * rng.normal(size=(H, d)), np.full(H, c[1]),
         np.full((k, H), c[2]) + 1e-4 * rng.normal(size=(k, H)), np.zeros(k), N, d, k,
@@ -286,28 +309,28 @@ def _cases_5_5(rng: np.random.Generator) -> list[Case]:
     groups = int(rng.integers(2, H // 2 + 1))
     member = np.concatenate([np.arange(groups), rng.integers(0, groups, size=H - groups)])
     member = member[rng.permutation(H)]  # every group has at least one unit, in any order
-    add(rng.normal(size=(groups, d))[member] / math.sqrt(d), rng.normal(size=groups)[member] * 0.1,
+    add(_spread(rng, d, groups).T[member] / math.sqrt(d), rng.normal(size=groups)[member] * 0.1,
         (rng.normal(size=(k, groups)) / math.sqrt(H))[:, member], np.zeros(k), N, d, k,
         "random init, but units copied in groups")
     return cases
 
 
 def _judge_5_5(case: Case, got: Any) -> str | None:
+    expected, before = reference(case, lambda: (_count_rows(_trained_w1(case)), _count_rows(case.args[0])))
     value, msg = as_number(got, "the number of distinct units")
     if msg:
         return msg
     if not (math.isfinite(value) and float(value).is_integer()):
         return f"the number of distinct units should be a whole number; got {fmt(value)}"
-    W1 = case.args[0]
-    width = W1.shape[0]
-    expected = _count_rows(_trained_w1(case))
+    width = case.args[0].shape[0]
     if int(value) == expected:
         return None
-    msg = f"after training there are {expected} distinct hidden units, you said {fmt(value)}"
+    units = "there is 1 distinct hidden unit" if expected == 1 else f"there are {expected} distinct hidden units"
+    msg = f"after training {units}, you said {fmt(value)}"
     if int(value) == width and expected < width:
         msg += (" (that is the width: units that start identical, in every weight that touches them, "
                 "receive identical updates)")
-    elif int(value) == _count_rows(W1) and expected != int(value):
+    elif int(value) == before and expected != int(value):
         msg += " (that is how many distinct rows W1 has before training)"
     return msg
 
@@ -315,39 +338,36 @@ def _judge_5_5(case: Case, got: Any) -> str | None:
 PARTS = [
     Part(id="5.1", title="Xavier uniform initializer", function="xavier_uniform", points=2,
          cases=_cases_5_1, judge=_judge_5_1,
-         hints=("Xavier keeps the variance of the signal about the same forward and backward, so it averages "
-                "the two fans; for a uniform U(−a, a), remember its variance is a²/3, and draw from the rng "
-                "you are given.",
-                "Find a from the target variance 2·gain²/(fan_in + fan_out), then draw an array of shape "
-                "(fan_out, fan_in) uniformly in [−a, a] with one call on rng.")),
+         hints=("Your weights have the wrong spread for Xavier, or do not come from the generator you were given: a "
+                "network is reproducible only if one seed gives one set of weights, and keeps its signal's scale only with "
+                "the right variance.",
+                "Chapter 05, §4 (LeCun, Xavier/Glorot, He/Kaiming): which variance does Xavier aim for, and what is the "
+                "variance of a uniform distribution on a symmetric interval? Which bound matches the two?")),
     Part(id="5.2", title="He (Kaiming) normal initializer", function="kaiming_normal", points=2,
          cases=_cases_5_2, judge=_judge_5_2,
-         hints=("He init chooses the variance gain²/fan so that ReLU layers keep the signal's scale; mode "
-                "decides which fan. The normal distribution takes a standard deviation, not a variance, and "
-                "every weight comes from the rng argument.",
-                "fan_in is the number of inputs of a unit (columns of a (fan_out, fan_in) matrix), fan_out the "
-                "number of outputs; take the square root of the variance, and draw once from rng.")),
+         hints=("He initialization scales the weights by the fan that mode chooses; a normal distribution is given by its "
+                "standard deviation, and every weight comes from the generator you were given.",
+                "Chapter 05, §4 and §5 (calculate_gain): which fan does each mode use, does rng.normal take a variance or "
+                "a standard deviation as its scale, and where does the gain enter?")),
     Part(id="5.3", title="Per-layer activation statistics", function="layer_stats", points=2,
          cases=_cases_5_3, judge=_judge_5_3,
-         hints=("Propagate the whole batch through the layers without biases and record, after each "
-                "activation, the mean and the std over all entries of that layer's output.",
-                "One row per layer, [mean, std], measured after the activation, with numpy's default "
-                "population std (ddof = 0); weights are stored (out, in).")),
+         hints=("The statistics describe what each layer passes on: its activations after the nonlinearity, over all "
+                "entries of the layer's output, with numpy's default std.",
+                "Chapter 05, §7 (the classic experiment) prints these numbers beside each histogram. Which array does it "
+                "measure, over which entries, and how are the weights stored?")),
     Part(id="5.4", title="A scale that keeps tanh alive", function="tanh_std", points=2,
-         cases=_cases_5_4, judge=_judge_5_4,
-         hints=("Too small a weight scale and tanh is almost linear, so the signal shrinks layer after layer; "
-                "too large and the units saturate at ±1. The right scale depends on the width: the sum over "
-                "fan_in inputs grows with fan_in.",
-                "Think of a gain divided by √fan_in and find the gain by experiment: run the 10-layer stack "
-                "yourself for a few gains and watch the std of the last layers (the chapter's table of gains "
-                "helps).")),
+         cases=_cases_5_4, judge=_judge_5_4, time_limit=5.0,
+         hints=("Too small a weight scale and tanh is almost linear, so the signal shrinks layer after layer; too "
+                "large and the units saturate. Each target spread needs its own scale, and the scale must follow "
+                "the width.",
+                "Chapter 05, §5 and §7.5 (tanh with Xavier): try a few scales on a stack of your own. How does the "
+                "spread of a sum of fan_in weighted inputs grow with fan_in, and which single number is then left "
+                "to find for a given target?")),
     Part(id="5.5", title="Symmetry: how many hidden units survive", function="distinct_units", points=2,
          cases=_cases_5_5, judge=_judge_5_5,
-         hints=("Two hidden units with the same incoming weights and bias compute the same activation; if they "
-                "also have the same outgoing weights, the loss treats them alike and gradient descent gives them "
-                "the same update, step after step. Units that differ anywhere, even only in their outgoing "
-                "weights or by a tiny amount, drift apart once training starts.",
-                "Train first, then count: run full-batch gradient descent on the mean squared error over all "
-                "entries for the given number of steps, updating all four parameters at every step, and only "
-                "then compare the rows of the first weight matrix, entry by entry, to within 1e-8.")),
+         hints=("Your count is not the number of hidden units that are still distinct after training. It matters because "
+                "units that stay identical compute the same thing: the layer is narrower than it looks.",
+                "Chapter 05, §2 (constant initialization and the symmetry problem): which parameters belong to one hidden "
+                "unit, which of them start equal in each case, and what does an update do to two units equal in all of "
+                "them, or in all but one?")),
 ]

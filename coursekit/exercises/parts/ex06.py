@@ -7,9 +7,19 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import Case, Part, compare_array, compare_number, torch_module
+from coursekit.exercises.judging import (
+    Case,
+    Part,
+    compare_array,
+    compare_number,
+    reference,
+    torch_module,
+)
 
 EXERCISE = "06_softmax"
+# not in the student edition: the case generators and the reference answers (see coursekit release)
+HIDDEN = ("_cases_6_1", "_cases_6_2", "_ce_cases", "_cases_6_4", "KINDS", "_softmax_rows", "training_log", "_floor",
+          "_near_the_floor", "_cases_6_5", "_truth")
 
 
 def _cases_6_1(rng: np.random.Generator) -> list[Case]:
@@ -98,11 +108,19 @@ def _judge_6_3(case: Case, got: Any) -> str | None:
 
 
 def _cases_6_4(rng: np.random.Generator) -> list[Case]:
+    """Temperatures below and above 1 in every draw, and one batch too large for finite differences."""
     cases = []
-    for n, k, scale, label in [(4, 3, 1.0, "a batch of 4, 3 classes"), (16, 10, 2.0, "a batch of 16, 10 classes"),
-                               (1, 5, 1.0, "a single example"), (8, 4, 50.0, "large logits")]:
-        T = float(rng.uniform(0.3, 0.8) if rng.random() < 0.5 else rng.uniform(1.5, 5.0))
+    for n, k, scale, cold, label in [(4, 3, 1.0, True, "a batch of 4, 3 classes, T < 1"),
+                                     (16, 10, 2.0, False, "a batch of 16, 10 classes, T > 1"),
+                                     (1, 5, 1.0, False, "a single example, T > 1"),
+                                     (8, 4, 50.0, True, "large logits, T < 1")]:
+        T = float(rng.uniform(0.3, 0.8) if cold else rng.uniform(1.5, 5.0))
         cases.append(Case((rng.normal(size=(n, k)) * scale, rng.integers(0, k, size=n), T), {}, label))
+    # 100 000 logits (800 kB): a derived formula takes a millisecond, differencing them one by one costs
+    # 200 000 evaluations of the loss, far beyond the 2 s a call may take
+    n, k = 400, 250
+    cases.append(Case((rng.normal(size=(n, k)) * 3, rng.integers(0, k, size=n), float(rng.uniform(0.5, 4.0))), {},
+                      "400 examples of 250 classes (derived, not differenced)", defining=True))
     return cases
 
 
@@ -117,7 +135,10 @@ def _judge_6_4(case: Case, got: Any) -> str | None:
     if msg and isinstance(got, np.ndarray) and got.shape == expected.shape:
         n = len(logits)
         if np.allclose(got, expected * T, rtol=1e-6, atol=1e-10):
-            return msg + " (it is T times too large: the chain rule through z / T contributes a factor 1/T)"
+            return msg + (f" (it is T = {T:.3g} times the right gradient: the chain rule through z / T "
+                          "contributes a factor 1/T)")
+        if np.allclose(got, expected / T, rtol=1e-6, atol=1e-10):
+            return msg + f" (it is 1/T = {1 / T:.3g} times the right gradient: the factor 1/T appears once, not twice)"
         if n > 1 and np.allclose(got, expected * n, rtol=1e-6, atol=1e-10):
             return msg + " (it is N times too large: the loss is a mean over the batch)"
         if np.allclose(got, -expected, rtol=1e-6, atol=1e-10):
@@ -125,7 +146,11 @@ def _judge_6_4(case: Case, got: Any) -> str | None:
     return msg
 
 
-KINDS = ("ok", "ok", "init_too_large", "softmax_twice", "softmax_twice")
+# (kind, the range of K): the same five families in every draw. A fine run with many classes ends
+# near 0.75 ln K, a doubled softmax with 3 or 4 classes stays above its floor near 0.65 ln K: no
+# fraction of ln K sorts both, only the floor ln(1 + (K - 1)/e) does.
+KINDS = (("ok", 3, 11), ("ok", 60, 101), ("init_too_large", 3, 31), ("softmax_twice", 3, 5),
+         ("softmax_twice", 60, 101))
 
 
 def _softmax_rows(z: np.ndarray) -> np.ndarray:
@@ -133,13 +158,17 @@ def _softmax_rows(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def training_log(rng: np.random.Generator, kind: str, steps: int = 200, lr: float = 0.5) -> tuple[np.ndarray, int]:
+def training_log(rng: np.random.Generator, kind: str, steps: int = 200, lr: float = 0.5,
+                 stop_below: float | None = None, classes: tuple[int, int] = (3, 101)) -> tuple[np.ndarray, int]:
     """The loss, step by step, of a linear softmax classifier trained by full-batch gradient descent.
 
     ``kind``: "ok"; "init_too_large" (weights of std 3 to 6 instead of 0.01); "softmax_twice" (the
     model's output goes through softmax before a cross-entropy that applies softmax itself).
+    K is drawn from ``classes`` (low, high + 1); between 3 and 100 classes the floor of a doubled
+    softmax is between 0.5 and 0.8 of ln K, so no fixed fraction of ln K tells the cases apart.
+    ``stop_below`` (a fraction of that floor) ends the run at the first loss below it.
     """
-    K, D, N = int(rng.integers(3, 21)), 8, 256
+    K, D, N = int(rng.integers(*classes)), 8, 256
     X = rng.normal(size=(N, D))
     y = np.argmax(X @ rng.normal(size=(K, D)).T, axis=1)  # labels from a random linear teacher
     W = rng.normal(size=(K, D)) * (rng.uniform(3, 6) if kind == "init_too_large" else 0.01)
@@ -150,6 +179,8 @@ def training_log(rng: np.random.Generator, kind: str, steps: int = 200, lr: floa
         p1 = _softmax_rows(X @ W.T + b)
         p = _softmax_rows(p1) if kind == "softmax_twice" else p1
         losses.append(float(-np.log(p[np.arange(N), y]).mean()))
+        if stop_below is not None and losses[-1] < stop_below * _floor(K):
+            break
         g = (p - onehot) / N  # d loss / d (what the cross-entropy was given)
         if kind == "softmax_twice":
             g = p1 * (g - (g * p1).sum(axis=1, keepdims=True))  # back through the extra softmax
@@ -158,35 +189,57 @@ def training_log(rng: np.random.Generator, kind: str, steps: int = 200, lr: floa
     return np.array(losses), K
 
 
-def _unambiguous(kind: str, losses: np.ndarray, K: int) -> bool:
-    """The log shows its kind beyond doubt (ln K at the start; the floor of a doubled softmax)."""
-    start, floor = losses[0] / math.log(K), math.log(1 + (K - 1) / math.e)
-    if kind == "init_too_large":  # far above ln K, and trained below the floor afterwards
-        return start > 4 and losses.min() < 0.8 * floor
-    return abs(start - 1) < 0.05 and (losses.min() > 1.1 * floor if kind == "softmax_twice"
-                                      else losses.min() < 0.5 * floor)
+def _floor(K: int) -> float:
+    """The lowest cross-entropy a softmax of probabilities allows: a one-hot input, ln(1 + (K - 1)/e)."""
+    return math.log(1 + (K - 1) / math.e)
+
+
+def _near_the_floor(kind: str, losses: np.ndarray, K: int) -> np.ndarray | None:
+    """The log cut so that its lowest loss sits near the doubled-softmax floor, or None if it cannot be.
+
+    A fine run is cut at the first step below 0.97 of the floor (so its minimum is just under it),
+    a doubled-softmax run always stays above the floor; a run started too large is cut after it
+    has trained below the floor. So the logs sit close to the boundary a threshold must find.
+    """
+    floor = _floor(K)
+    if kind == "softmax_twice":
+        return losses if abs(losses[0] / math.log(K) - 1) < 0.05 and losses.min() > floor else None
+    below = np.flatnonzero(losses < (0.97 if kind == "ok" else 0.9) * floor)
+    if below.size == 0:
+        return None
+    cut = losses[: int(below[0]) + 1]
+    if kind == "init_too_large":
+        return cut if cut[0] > 4 * math.log(K) else None
+    return cut if abs(cut[0] / math.log(K) - 1) < 0.05 and len(cut) >= 10 else None
 
 
 def _cases_6_5(rng: np.random.Generator) -> list[Case]:
     cases = []
     for k, i in enumerate(rng.permutation(len(KINDS)), start=1):
-        kind = KINDS[i]
-        for _ in range(20):  # bounded: almost every draw is unambiguous at once
-            losses, K = training_log(rng, kind)
-            if _unambiguous(kind, losses, K):
+        kind, low, high = KINDS[i]
+        log = None
+        for _ in range(50):  # bounded: most draws qualify at once
+            losses, K = training_log(rng, kind, stop_below=None if kind == "softmax_twice" else
+                                     (0.97 if kind == "ok" else 0.9), classes=(low, high))
+            log = _near_the_floor(kind, losses, K)
+            if log is not None:
                 break
-        cases.append(Case((losses, K), {}, f"training log {k} of {len(KINDS)}", False))
+        if log is None:
+            raise RuntimeError(f"no {kind} log near the floor in 50 draws")
+        # the diagnosis is one idea: any log misread scores 0 (thresholds that are not the two
+        # facts misread one of the five families in every draw)
+        cases.append(Case((log, K), {}, f"training log {k} of {len(KINDS)}", True))
     return cases
 
 
 def _truth(losses: np.ndarray, K: int) -> tuple[bool, bool]:
     """What went wrong, read off the log by the two facts the chapter teaches."""
-    return bool(losses[0] > 2 * math.log(K)), bool(losses.min() > math.log(1 + (K - 1) / math.e))
+    return bool(losses[0] > 2 * math.log(K)), bool(losses.min() > _floor(K))
 
 
 def _judge_6_5(case: Case, got: Any) -> str | None:
     losses, K = case.args
-    want = _truth(losses, K)
+    want = reference(case, lambda: _truth(losses, K))
     if not isinstance(got, (tuple, list)) or len(got) != 2 or not all(isinstance(v, bool) for v in got):
         return "the result should be a pair of booleans (init_too_large, softmax_before_ce)"
     names = ("init_too_large", "softmax_before_ce")
@@ -199,34 +252,33 @@ def _judge_6_5(case: Case, got: Any) -> str | None:
 PARTS = [
     Part(id="6.1", title="Stable softmax", function="softmax", points=2,
          cases=_cases_6_1, judge=_judge_6_1,
-         hints=("Softmax does not change when the same number is added to every logit of a row; use that to "
-                "keep every exponent at most 0, so nothing overflows.",
-                "The shift must be chosen per row (the row's largest logit), kept as a column so it broadcasts "
-                "along the last axis, and the sums are taken along the last axis too.")),
+         hints=("Softmax of large logits overflows unless the exponentials stay bounded, and each row (the last axis) is "
+                "one distribution that must sum to 1.",
+                "Chapter 06, §3 and §4 (the naive formula and the stable one): what can you add to a row of logits without "
+                "changing its softmax, and which choice keeps every exponential at most 1?")),
     Part(id="6.2", title="Log-softmax", function="log_softmax", points=2,
          cases=_cases_6_2, judge=_judge_6_2,
-         hints=("Taking the log of a softmax fails when a probability underflows to 0. Write log-softmax "
-                "algebraically: the log of a ratio is a difference, and the shift of 6.1 works here too.",
-                "After shifting by the row maximum, the log of the denominator is a log of a sum of exponentials "
-                "that is at least 1, so it never meets log(0).")),
+         hints=("The log of a probability that underflowed to 0 is minus infinity: log-softmax has to be computed without "
+                "forming those probabilities first.",
+                "Chapter 06, §6 (log-softmax and cross-entropy from logits): what is the log of a ratio, and how does the "
+                "shift of 6.1 keep the log of the denominator finite?")),
     Part(id="6.3", title="Cross-entropy from logits", function="cross_entropy", points=2,
          cases=_ce_cases, judge=_judge_6_3,
-         hints=("Cross-entropy takes raw logits: for each example, the negative log-probability of its target "
-                "class, averaged over the batch. A stable log-softmax needs no epsilon guard.",
-                "Use your log_softmax, pick in each row the entry of that row's target class, and take the mean; "
-                "with all logits equal the loss is ln K, a quick check.")),
+         hints=("Cross-entropy takes raw logits and averages, over the batch, the negative log-probability of each "
+                "example's target class; a guard epsilon changes the value, and a stable log-softmax needs none.",
+                "Chapter 06, §6 and §9 (the loss at the start is ln K): which entry of each row belongs to the target, and "
+                "what loss must equal logits give?")),
     Part(id="6.4", title="Gradient with a temperature", function="cross_entropy_grad", points=2,
          cases=_cases_6_4, judge=_judge_6_4,
-         hints=("Derive it with the chain rule: the loss is the mean cross-entropy of the logits divided by T, "
-                "and you know the gradient of cross-entropy with respect to its own input.",
-                "Write u = z / T. The gradient with respect to u is the familiar (softmax − one-hot) / N; "
-                "each entry of u depends on one entry of z, with derivative 1/T. Check against autograd.")),
+         hints=("The gradient must be derived, not measured: exact, and fast for 100 000 logits. Yours differs from "
+                "autograd's by a factor, a sign or a term somewhere along the chain.",
+                "Chapter 06, §5 (temperature) and §7 (the gradient): what is the gradient with respect to the scaled "
+                "logits, and what does the division by T contribute on the way back to the raw logits?")),
     Part(id="6.5", title="Diagnose a training log", function="diagnose", points=2,
          cases=_cases_6_5, judge=_judge_6_5,
-         hints=("Two facts about a softmax classifier tell you a lot from its first and its lowest loss: where "
-                "the loss starts when the outputs are about uniform, and how low it can go when the "
-                "cross-entropy is given probabilities instead of logits.",
-                "At a uniform start the loss is ln K, so a first loss far above it means large initial logits. "
-                "Probabilities lie in [0, 1]: a second softmax sees logits that differ by at most 1, so its "
-                "loss cannot fall below the value for a one-hot input; compute that floor.")),
+         hints=("Each log tells one story, and the diagnosis must read it from facts that hold for every K: thresholds "
+                "fitted to a few logs misread others.",
+                "Chapter 06, §8 and §9 (the loss at the start is ln K): where must the first loss be when the outputs "
+                "start about uniform, and what is the smallest loss a cross-entropy can reach when it is given "
+                "probabilities, as a function of K?")),
 ]
