@@ -95,7 +95,7 @@ def graded(tmp_path_factory):
         nbformat.write(_notebook(stem, chosen), folder / f"{stem}_{k}.ipynb")
     by_seed, texts = {}, []
     for seed in SEEDS:  # one batch per seed: every notebook of every exercise in one grader run
-        results = grade([folder], timeout=60, seed=seed, workers=2)
+        results = grade([folder], timeout=60, seed=seed, workers=2, names_from_files=True, mixed=True)
         out = tmp_path_factory.mktemp(f"gradebook{seed}")
         _, files = write_gradebook(results, out, EXERCISES)
         by_seed[seed] = {Path(r.file).stem: r for r in results}
