@@ -170,12 +170,16 @@ def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.r
     return weights
 
 
-def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid") -> tuple[list, list]:
-    """Propagate X (N, D) through the layers: z_l = h_{l-1} W_lᵀ, h_l = f(z_l), h_0 = X.
+def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *,
+            shift: float = 0.0) -> tuple[list, list]:
+    """Propagate X (N, D) through the layers: z_l = h_{l-1} W_lᵀ, h_l = f(z_l) − shift, h_0 = X.
 
+    ``shift`` moves every output (``shift=0.5`` with the sigmoid gives the centred σ − ½, a control
+    that separates what the sigmoid's mean does from what its slope does).
     Returns ``(zs, hs)``: lists of the pre-activations and activations, each (N, out_l).
     """
     act = _activation(activation)
+    shift = check_number("shift", shift)
     h = as_float_array("X", X, ndim=2)
     weights = _weight_list("weights", weights)
     zs, hs = [], []
@@ -186,7 +190,7 @@ def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid") -> tu
                 f"weights[{i}] has shape {W.shape} (out, in) but its input has {h.shape[1]} features"
             )
         z = h @ W.T  # (N, out)
-        h = act.numpy(z)
+        h = act.numpy(z) - shift if shift else act.numpy(z)
         zs.append(z)
         hs.append(h)
     return zs, hs
@@ -260,11 +264,13 @@ def _share(x: float) -> str:
 
 def forward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 1000,
                        activation: str = "sigmoid", init: InitSpec = 1.0, scale: float = 1.0,
-                       seed: int = 0, rng: np.random.Generator | None = None) -> ForwardResult:
+                       shift: float = 0.0, seed: int = 0,
+                       rng: np.random.Generator | None = None) -> ForwardResult:
     """The classic experiment: X ~ N(0, 1) of shape (n_samples, width) through ``depth`` layers.
 
     ``init`` is a scheme name, a weight std (default 1.0, i.e. N(0, 1)) or a function
-    (see :func:`make_weights`); ``scale`` multiplies the weights. Randomness comes from
+    (see :func:`make_weights`); ``scale`` multiplies the weights; ``shift`` is subtracted from
+    every activation (see :func:`forward`; the statistics are those of f(z) − shift). Randomness comes from
     ``rng`` if given, else from ``numpy.random.default_rng(seed)``: first X, then the weights.
     """
     _activation(activation)
@@ -273,7 +279,7 @@ def forward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 100
     rng = _seed_or_rng(seed, rng)
     X = rng.standard_normal((n_samples, width))
     weights = make_weights(depth, width, init, rng=rng, scale=scale)
-    zs, hs = forward(X, weights, activation)
+    zs, hs = forward(X, weights, activation, shift=shift)
     stats = [layer_stats(z, h, activation) for z, h in zip(zs, hs, strict=True)]
     return ForwardResult(activation, X, weights, zs, hs, stats)
 

@@ -35,6 +35,24 @@ def test_forward_matches_torch(activation):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_shift_gives_the_centred_sigmoid():
+    """σ(z) − ½ = tanh(z/2)/2: forward with shift=0.5 against torch's tanh on the same weights."""
+    r = E.forward_experiment(depth=4, width=30, n_samples=50, activation="sigmoid", init="lecun_normal",
+                             shift=0.5, seed=3)
+    h = torch.tensor(r.X)
+    for W, got, z in zip(r.weights, r.activations, r.pre_activations, strict=True):
+        h = torch.tanh((h @ torch.tensor(W).T) / 2) / 2
+        np.testing.assert_allclose(got, h.numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got + 0.5, A.sigmoid(z), rtol=1e-12)
+    unshifted = E.forward_experiment(depth=1, width=30, n_samples=50, activation="sigmoid", seed=3)
+    once = E.forward_experiment(depth=1, width=30, n_samples=50, activation="sigmoid", shift=0.5, seed=3)
+    np.testing.assert_allclose(once.activations[0], unshifted.activations[0] - 0.5)
+    assert once.stats[0].std == pytest.approx(unshifted.stats[0].std)  # a shift moves the mean only
+    assert once.stats[0].mean == pytest.approx(unshifted.stats[0].mean - 0.5)
+    with pytest.raises(TypeError, match="shift"):
+        E.forward_experiment(shift="half")
+
+
 def test_stats_are_the_definitions():
     r = E.forward_experiment(activation="tanh", init=0.2, seed=2)
     for z, h, s in zip(r.pre_activations, r.activations, r.stats, strict=True):
