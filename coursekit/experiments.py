@@ -576,7 +576,8 @@ class DeepRun:
     loss is not finite, else None. ``act_std`` / ``input_share``: :class:`LayerStats` of each
     hidden layer's output at the start; ``grad_w_std``: std of ∂L/∂W per layer at the start
     and ``grad_weights`` the gradients themselves (for histograms); ``update_ratio``
-    (steps, layers): std(lr · ∂L/∂W) / std(W) at every step, the update:data ratio.
+    (steps, layers): std(lr · ∂L/∂W) / std(W) at every step, the update:data ratio;
+    ``start_accuracy``: the training accuracy of the initial weights (``accuracy`` is the final one).
     """
 
     losses: list[float]
@@ -587,6 +588,7 @@ class DeepRun:
     grad_w_std: list[float]
     grad_weights: list[np.ndarray]
     update_ratio: np.ndarray
+    start_accuracy: float = math.nan
 
 
 def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaiming_normal",
@@ -634,6 +636,7 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
     ratios: list[list[float]] = []
     diverged_at = None
     act_std = input_share = grad_w_std = None
+    start_accuracy = math.nan
     grad_weights: list[np.ndarray] = []
     with _one_torch_thread():
         for step in range(steps + 1):
@@ -643,6 +646,7 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
                 diverged_at = step
                 break
             if step == 0:
+                start_accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1)))
                 stats = [layer_stats(h.detach().numpy(), h.detach().numpy(), "identity") for h in hidden]
                 act_std = [s.std for s in stats]
                 input_share = [s.input_share for s in stats]
@@ -670,7 +674,7 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
         grad_w_std = [float(g.std()) for g in grad_weights]
     accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1))) if diverged_at is None else math.nan
     return DeepRun(losses, accuracy, diverged_at, act_std or [], input_share or [], grad_w_std, grad_weights,
-                   np.array(ratios).reshape(len(ratios), len(Ws)))
+                   np.array(ratios).reshape(len(ratios), len(Ws)), start_accuracy)
 
 
 # --------------------------------------------------------------------------- transfer

@@ -345,6 +345,14 @@ def test_bad_inputs_name_the_argument():
         E.train_deep(Xm, y, batchnorm=[16])
 
 
+def test_train_deep_start_accuracy_is_the_accuracy_before_any_step():
+    X, y = E.make_moons(60, rng=np.random.default_rng(0))
+    r0 = E.train_deep(X, y, depth=3, width=8, steps=0, seed=1)
+    r5 = E.train_deep(X, y, depth=3, width=8, steps=5, seed=1)
+    assert r0.start_accuracy == r0.accuracy == r5.start_accuracy
+    assert 0 <= r5.accuracy <= 1 and r5.losses[0] == r0.losses[0]
+
+
 def test_train_deep_matches_a_torch_module_and_reports_update_ratios():
     X, y = E.make_moons(100, rng=np.random.default_rng(1))
     r = E.train_deep(X, y, depth=3, width=8, init="kaiming_normal", steps=2, lr=0.1, seed=0)
