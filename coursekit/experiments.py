@@ -668,7 +668,7 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
             p.grad = None
         with _one_torch_thread():
             loss, _, _ = run()
-            if math.isfinite(float(loss)):
+            if math.isfinite(float(loss.detach())):
                 loss.backward()
                 grad_weights = [W.grad.numpy().copy() for W in Ws]
         grad_w_std = [float(g.std()) for g in grad_weights]
