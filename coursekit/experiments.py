@@ -172,12 +172,16 @@ def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.r
     return weights
 
 
-def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid") -> tuple[list, list]:
-    """Propagate X (N, D) through the layers: z_l = h_{l-1} W_lᵀ, h_l = f(z_l), h_0 = X.
+def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *,
+            shift: float = 0.0) -> tuple[list, list]:
+    """Propagate X (N, D) through the layers: z_l = h_{l-1} W_lᵀ, h_l = f(z_l) − shift, h_0 = X.
 
+    ``shift`` moves every output (``shift=0.5`` with the sigmoid gives the centred σ − ½, a control
+    that separates what the sigmoid's mean does from what its slope does).
     Returns ``(zs, hs)``: lists of the pre-activations and activations, each (N, out_l).
     """
     act = _activation(activation)
+    shift = check_number("shift", shift)
     h = as_float_array("X", X, ndim=2)
     weights = _weight_list("weights", weights)
     zs, hs = [], []
@@ -188,7 +192,7 @@ def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid") -> tu
                 f"weights[{i}] has shape {W.shape} (out, in) but its input has {h.shape[1]} features"
             )
         z = h @ W.T  # (N, out)
-        h = act.numpy(z)
+        h = act.numpy(z) - shift if shift else act.numpy(z)
         zs.append(z)
         hs.append(h)
     return zs, hs
@@ -262,11 +266,13 @@ def _share(x: float) -> str:
 
 def forward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 1000,
                        activation: str = "sigmoid", init: InitSpec = 1.0, scale: float = 1.0,
-                       seed: int = 0, rng: np.random.Generator | None = None) -> ForwardResult:
+                       shift: float = 0.0, seed: int = 0,
+                       rng: np.random.Generator | None = None) -> ForwardResult:
     """The classic experiment: X ~ N(0, 1) of shape (n_samples, width) through ``depth`` layers.
 
     ``init`` is a scheme name, a weight std (default 1.0, i.e. N(0, 1)) or a function
-    (see :func:`make_weights`); ``scale`` multiplies the weights. Randomness comes from
+    (see :func:`make_weights`); ``scale`` multiplies the weights; ``shift`` is subtracted from
+    every activation (see :func:`forward`; the statistics are those of f(z) − shift). Randomness comes from
     ``rng`` if given, else from ``numpy.random.default_rng(seed)``: first X, then the weights.
     """
     _activation(activation)
@@ -275,7 +281,7 @@ def forward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 100
     rng = _seed_or_rng(seed, rng)
     X = rng.standard_normal((n_samples, width))
     weights = make_weights(depth, width, init, rng=rng, scale=scale)
-    zs, hs = forward(X, weights, activation)
+    zs, hs = forward(X, weights, activation, shift=shift)
     stats = [layer_stats(z, h, activation) for z, h in zip(zs, hs, strict=True)]
     return ForwardResult(activation, X, weights, zs, hs, stats)
 
@@ -572,7 +578,8 @@ class DeepRun:
     loss is not finite, else None. ``act_std`` / ``input_share``: :class:`LayerStats` of each
     hidden layer's output at the start; ``grad_w_std``: std of ∂L/∂W per layer at the start
     and ``grad_weights`` the gradients themselves (for histograms); ``update_ratio``
-    (steps, layers): std(lr · ∂L/∂W) / std(W) at every step, the update:data ratio.
+    (steps, layers): std(lr · ∂L/∂W) / std(W) at every step, the update:data ratio;
+    ``start_accuracy``: the training accuracy of the initial weights (``accuracy`` is the final one).
     """
 
     losses: list[float]
@@ -583,6 +590,7 @@ class DeepRun:
     grad_w_std: list[float]
     grad_weights: list[np.ndarray]
     update_ratio: np.ndarray
+    start_accuracy: float = math.nan
 
 
 def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaiming_normal",
@@ -630,6 +638,7 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
     ratios: list[list[float]] = []
     diverged_at = None
     act_std = input_share = grad_w_std = None
+    start_accuracy = math.nan
     grad_weights: list[np.ndarray] = []
     with _one_torch_thread():
         for step in range(steps + 1):
@@ -639,6 +648,7 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
                 diverged_at = step
                 break
             if step == 0:
+                start_accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1)))
                 stats = [layer_stats(h.detach().numpy(), h.detach().numpy(), "identity") for h in hidden]
                 act_std = [s.std for s in stats]
                 input_share = [s.input_share for s in stats]
@@ -660,13 +670,13 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
             p.grad = None
         with _one_torch_thread():
             loss, _, _ = run()
-            if math.isfinite(float(loss)):
+            if math.isfinite(float(loss.detach())):
                 loss.backward()
                 grad_weights = [W.grad.numpy().copy() for W in Ws]
         grad_w_std = [float(g.std()) for g in grad_weights]
     accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1))) if diverged_at is None else math.nan
     return DeepRun(losses, accuracy, diverged_at, act_std or [], input_share or [], grad_w_std, grad_weights,
-                   np.array(ratios).reshape(len(ratios), len(Ws)))
+                   np.array(ratios).reshape(len(ratios), len(Ws)), start_accuracy)
 
 
 # --------------------------------------------------------------------------- transfer

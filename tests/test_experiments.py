@@ -35,6 +35,24 @@ def test_forward_matches_torch(activation):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_shift_gives_the_centred_sigmoid():
+    """σ(z) − ½ = tanh(z/2)/2: forward with shift=0.5 against torch's tanh on the same weights."""
+    r = E.forward_experiment(depth=4, width=30, n_samples=50, activation="sigmoid", init="lecun_normal",
+                             shift=0.5, seed=3)
+    h = torch.tensor(r.X)
+    for W, got, z in zip(r.weights, r.activations, r.pre_activations, strict=True):
+        h = torch.tanh((h @ torch.tensor(W).T) / 2) / 2
+        np.testing.assert_allclose(got, h.numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got + 0.5, A.sigmoid(z), rtol=1e-12)
+    unshifted = E.forward_experiment(depth=1, width=30, n_samples=50, activation="sigmoid", seed=3)
+    once = E.forward_experiment(depth=1, width=30, n_samples=50, activation="sigmoid", shift=0.5, seed=3)
+    np.testing.assert_allclose(once.activations[0], unshifted.activations[0] - 0.5)
+    assert once.stats[0].std == pytest.approx(unshifted.stats[0].std)  # a shift moves the mean only
+    assert once.stats[0].mean == pytest.approx(unshifted.stats[0].mean - 0.5)
+    with pytest.raises(TypeError, match="shift"):
+        E.forward_experiment(shift="half")
+
+
 def test_stats_are_the_definitions():
     r = E.forward_experiment(activation="tanh", init=0.2, seed=2)
     for z, h, s in zip(r.pre_activations, r.activations, r.stats, strict=True):
@@ -325,6 +343,14 @@ def test_bad_inputs_name_the_argument():
         E.train_deep(Xm, y, batchnorm=3)
     with pytest.raises(ValueError, match="batchnorm\\[0\\] must be <= 15"):
         E.train_deep(Xm, y, batchnorm=[16])
+
+
+def test_train_deep_start_accuracy_is_the_accuracy_before_any_step():
+    X, y = E.make_moons(60, rng=np.random.default_rng(0))
+    r0 = E.train_deep(X, y, depth=3, width=8, steps=0, seed=1)
+    r5 = E.train_deep(X, y, depth=3, width=8, steps=5, seed=1)
+    assert r0.start_accuracy == r0.accuracy == r5.start_accuracy
+    assert 0 <= r5.accuracy <= 1 and r5.losses[0] == r0.losses[0]
 
 
 def test_train_deep_matches_a_torch_module_and_reports_update_ratios():

@@ -55,6 +55,67 @@ def test_tanh_xavier_keeps_input_dependence():
         assert 0.2 < relu[4].input_share < 0.7, seed
 
 
+def test_sigmoid_cause_is_the_slope_not_the_mean():
+    """7.3: the cause is the slope (≤ 1/4 per layer), not the sigmoid's mean. Controls on the same draws: the
+    centred sigmoid σ − ½ keeps an input share of 100 % but its std falls about fourfold per layer, like the
+    sigmoid's input-dependent part (unit std); gain 4 (std 0.4) loses the input far more slowly; tanh keeps it.
+    If the mean were the cause, the centred sigmoid would keep its signal and this test would fail."""
+    for seed in SEEDS:
+        sig = ex.forward_experiment(activation="sigmoid", init="lecun_normal", seed=seed).stats
+        centred = ex.forward_experiment(activation="sigmoid", init="lecun_normal", shift=0.5, seed=seed).stats
+        gain4 = ex.forward_experiment(activation="sigmoid", init=0.4, seed=seed).stats
+        tanh = ex.forward_experiment(activation="tanh", init="lecun_normal", seed=seed).stats
+        assert all(s.input_share > 0.99 for s in centred), seed  # no offsets: all of it is input-dependent …
+        falls = [b.std / a.std for a, b in zip(centred, centred[1:])]
+        assert all(0.2 < f < 0.3 for f in falls) and centred[4].std < 2e-3, (seed, falls)  # … and it vanishes
+        for a, b in zip(sig, centred, strict=True):  # the sigmoid's input-dependent part vanishes alike
+            assert 0.6 < a.unit_std / b.std < 1.2, seed
+        assert sig[4].input_share < 1e-3 < 0.01 < gain4[4].input_share, seed
+        assert gain4[2].input_share > 0.1 and gain4[4].input_share > 100 * sig[4].input_share, seed
+        assert all(s.input_share > 0.99 for s in tanh), seed
+
+
+def test_relu_he_keeps_the_scale_not_the_input():
+    """7.4 and the summary: ReLU + He keeps the std near its layer-1 value down to layer 30, but the input share
+    falls (about 40 %, 25 %, 15–20 % at layers 5, 15, 30) and two inputs' representations align (cosine about
+    0.97 at layer 30)."""
+    for seed in SEEDS:
+        s = ex.forward_experiment(activation="relu", init="kaiming_normal", depth=30, seed=seed).stats
+        assert all(0.4 < x.std / s[0].std < 1.6 for x in s), seed  # the scale is kept
+        assert 0.3 < s[4].input_share < 0.55 and 0.15 < s[14].input_share < 0.35, seed
+        assert 0.08 < s[29].input_share < 0.25 and s[29].input_share < s[14].input_share, seed
+        assert 0.94 < s[29].cosine < 0.99 and s[29].cosine > s[4].cosine, seed
+
+
+def test_deep_sigmoid_std1_keeps_gradients_loses_input():
+    """8, the [50 layers] answer: sigmoid with std 1 keeps ∂L/∂h within 0.3–1.2 between layers 1 and 50, but
+    layer 50's input share is 0.1–2 % and two inputs' cosine is above 0.99."""
+    for seed in SEEDS:
+        b = ex.backward_experiment(activation="sigmoid", init=1.0, depth=50, seed=seed)
+        last = ex.forward_experiment(activation="sigmoid", init=1.0, depth=50, seed=seed).stats[-1]
+        assert 0.25 < b.grad_h_std[0] / b.grad_h_std[-1] < 1.5, seed
+        assert 1e-3 < last.input_share < 0.02 and last.cosine > 0.99, seed
+
+
+def test_uniform_01_makes_units_alike():
+    """12, the explorer's U(0, 1): all units of a layer alike (correlation ≈ 1, input share 100 %) at every
+    scale; tanh saturated by layer 5 at scale 0.1 and 1; at 0.01 nothing saturates and the std halves per layer."""
+    def u01(shape, rng):
+        return ckinit.uniform(shape, 0.0, 1.0, rng=rng)
+
+    for seed in SEEDS:
+        for scale in (0.01, 0.1, 1.0):
+            r = ex.forward_experiment(activation="tanh", init=u01, scale=scale, seed=seed)
+            corr = np.corrcoef(r.activations[-1].T)[np.triu_indices(100, 1)]
+            assert corr.min() > 0.99 and r.stats[-1].input_share > 0.99, (seed, scale)
+            if scale == 0.01:
+                assert all(s.saturated == 0 for s in r.stats), seed
+                halving = [b.std / a.std for a, b in zip(r.stats[1:], r.stats[2:])]
+                assert all(0.4 < h < 0.6 for h in halving), (seed, halving)
+            else:
+                assert r.stats[-1].saturated > 0.9, (seed, scale)
+
+
 def test_relu_he_keeps_the_signal_lecun_halves_it():
     """7.4: with 1/√n each ReLU layer halves the variance (std ratio over 4 layers ≈ 0.25); He keeps it."""
     for seed in SEEDS:
@@ -126,12 +187,46 @@ def test_forward_and_backward_conditions():
             assert ex.backward_factor("relu", fan_out=fan_out, weight_std=std) == pytest.approx(bwd_want)
 
 
+def _stack_ratios(widths, std_of, seed, draws=6):
+    """Mean over draws of (std h_L / std h_1, std ∂L/∂h_1 / std ∂L/∂h_L) for a ReLU stack of these widths."""
+    gen = np.random.default_rng(seed)
+    X = gen.standard_normal((300, widths[0]))
+    G = gen.standard_normal((300, widths[-1]))
+    fwd, bwd = [], []
+    for _ in range(draws):
+        Ws = [std_of(a, b) * gen.standard_normal((b, a)) for a, b in zip(widths[:-1], widths[1:])]
+        zs, hs = ex.forward(X, Ws, "relu")
+        grad_hs, _ = ex.backward(G / len(X), X, Ws, zs, "relu")
+        fwd.append(hs[-1].std() / hs[0].std())
+        bwd.append(grad_hs[0].std() / grad_hs[-1].std())
+    return np.mean(fwd), np.mean(bwd)
+
+
+def test_he_needs_one_fan_the_backward_factors_telescope():
+    """8.1: in ReLU stacks whose widths alternate 400/100, He fan_in keeps the forward std and loses only
+    √(n_L/n_1) = 0.5 backward, at 10 layers and at 20 alike (the factors telescope); fan_out is the mirror
+    image; Xavier with gain √2 loses both ways, and more with depth."""
+    he_in = lambda a, b: math.sqrt(2 / a)  # noqa: E731
+    he_out = lambda a, b: math.sqrt(2 / b)  # noqa: E731
+    xavier = lambda a, b: math.sqrt(2) * math.sqrt(2 / (a + b))  # noqa: E731
+    for seed in SEEDS:
+        for pairs in (5, 10):
+            widths = [100] + [400, 100] * pairs
+            fwd, bwd = _stack_ratios(widths, he_in, seed)
+            assert 0.7 < fwd < 1.4 and 0.4 < bwd < 0.62, (seed, pairs, fwd, bwd)
+            fwd, bwd = _stack_ratios(widths, he_out, seed)  # the forward drift of one draw grows with depth
+            assert 1.4 < fwd < (2.6 if pairs == 5 else 3.0) and 0.8 < bwd < 1.25, (seed, pairs, fwd, bwd)
+            fwd, bwd = _stack_ratios(widths, xavier, seed)
+            limit = 0.8 ** (pairs - 5)
+            assert fwd < 0.75 * limit and bwd < 0.35 * limit, (seed, pairs, fwd, bwd)
+
+
 # --------------------------------------------------------------------------- chapter 05, training
 
 
 def test_small_net_training_claims():
     """2 and 9: zeros stay at ln 2; constants keep identical units; std 0.01 plateaus at ln 2 for the first
-    50 steps and ends far worse than Xavier; std 1 trains fast; Xavier and He start within 0.35 of ln 2 and
+    50 steps and ends far worse than Xavier; std 1 trains fast; Xavier and He start within 0.4 of ln 2 and
     learn. (Std 1's *first* loss depends on the draw: no claim is made about it.)"""
     X, y = ex.make_moons(200, rng=np.random.default_rng(1))
     for seed in SEEDS:
@@ -146,32 +241,78 @@ def test_small_net_training_claims():
         small, big, xavier, he = run(0.01), run(1.0), run("xavier_normal"), run("kaiming_normal", "relu")
         assert small.losses[50] > 0.69 and small.losses[-1] > 5 * xavier.losses[-1], seed
         assert big.losses[-1] < 0.1, seed
-        assert abs(xavier.losses[0] - math.log(2)) < 0.35 and abs(he.losses[0] - math.log(2)) < 0.35, seed
+        assert abs(xavier.losses[0] - math.log(2)) < 0.4 and abs(he.losses[0] - math.log(2)) < 0.4, seed
         assert xavier.losses[-1] < 0.1 and he.losses[-1] < 0.1 and xavier.losses[-1] < const.losses[-1], seed
+
+
+def test_zero_init_learns_only_the_prior():
+    """2: with zero init only the output bias moves. On balanced moons it has no gradient (loss stays ln 2);
+    on 100/30 moons it learns the class prior: loss → entropy of the prior, accuracy = the majority share, and
+    every weight stays exactly 0."""
+    for seed in SEEDS:
+        X, y = ex.make_moons(200, rng=np.random.default_rng(1 + seed))
+        keep = np.r_[0:100, 100:130]
+        r = ex.train(X[keep], y[keep], init="zeros", activation="tanh", epochs=300, lr=0.5,
+                     rng=np.random.default_rng(2 + seed))
+        prior = 30 / 130
+        entropy = -(prior * math.log(prior) + (1 - prior) * math.log(1 - prior))
+        assert r.losses[0] == pytest.approx(math.log(2)) and abs(r.losses[-1] - entropy) < 1e-3, seed
+        assert r.accuracy == pytest.approx(100 / 130) and all(np.all(W == 0) for W in r.weights), seed
+
+
+LR_DEEP = 0.005  # chapter 05's deep runs: small enough that full-batch SGD is smooth, not chaotic
+
+
+def _tail(r, n=20):
+    """The median loss of the last n steps: one spike cannot move it."""
+    return float(np.median(r.losses[-n:]))
 
 
 @functools.cache
 def _deep(init, seed, batchnorm=()):
     X, y = ex.make_moons(400, rng=np.random.default_rng(1))
-    return ex.train_deep(X, y, depth=15, width=64, init=init, batchnorm=batchnorm, steps=200, lr=0.02, seed=seed)
+    return ex.train_deep(X, y, depth=15, width=64, init=init, batchnorm=batchnorm, steps=200, lr=LR_DEEP, seed=seed)
 
 
 def test_depth_decides():
     """10: 15 ReLU layers, 200 steps: std 0.01 stays at chance, std 1 explodes to NaN at once, He learns at
-    once (below 0.35 after 20 steps) and ends below 0.3; LeCun has barely left ln 2 after 200 steps."""
+    once (below 0.6 after 20 steps) and ends below 0.3 (median of the last 20 steps) with accuracy above 0.85;
+    LeCun's loss barely leaves ln 2 (within 0.02) while its accuracy climbs above its start (to about 0.8 for
+    most seeds; 0.56 for the worst of ten): loss and accuracy differ."""
+    lecun_accuracy = []
     for seed in SEEDS:
         small, big, he, lecun = (_deep(i, seed) for i in (0.01, 1.0, "kaiming_normal", "lecun_normal"))
-        assert abs(small.losses[-1] - math.log(2)) < 1e-3 and small.accuracy <= 0.6, seed
+        lecun_accuracy.append(lecun.accuracy)
+        assert abs(_tail(small) - math.log(2)) < 1e-3 and small.accuracy <= 0.6, seed
         assert big.diverged_at is not None and big.diverged_at <= 3, seed
-        assert he.diverged_at is None and he.losses[20] < 0.35 and he.losses[-1] < 0.3 and he.accuracy > 0.85, seed
-        assert lecun.diverged_at is None and 0.6 < lecun.losses[-1] < math.log(2), seed  # barely left ln 2
+        assert he.diverged_at is None and he.losses[20] < 0.6 and _tail(he) < 0.3 and he.accuracy > 0.85, seed
+        assert lecun.diverged_at is None and 0 < math.log(2) - _tail(lecun) < 0.02, seed  # barely left ln 2
+        assert lecun.accuracy > lecun.start_accuracy + 0.05 and lecun.accuracy > 0.55, seed  # … yet it learns
+        assert _tail(he) < _tail(lecun) - 0.3, seed
+    assert np.median(lecun_accuracy) > 0.75, lecun_accuracy  # much of the boundary, for most seeds
+
+
+def test_lecun_is_he_over_root_two_and_its_logit_starts_256_times_smaller():
+    """10: with ReLU and zero biases, LeCun's weights are He's ÷ √2 (the same draws), so over 16 weight matrices
+    the first logit is 2⁸ = 256 times smaller (ReLU is positively homogeneous)."""
+    X, _ = ex.make_moons(400, rng=np.random.default_rng(1))
+    for seed in SEEDS:
+        he = ex.make_weights(15, 64, "kaiming_normal", rng=np.random.default_rng(seed), n_inputs=2)
+        lecun = ex.make_weights(15, 64, "lecun_normal", rng=np.random.default_rng(seed), n_inputs=2)
+        for a, b in zip(he, lecun, strict=True):
+            np.testing.assert_allclose(a, math.sqrt(2) * b, rtol=1e-12)
+        out = np.random.default_rng(99 + seed).standard_normal((1, 64))  # the same read-out for both
+        logit = [ex.forward(X, Ws, "relu")[1][-1] @ (out * c).T for Ws, c in ((he, math.sqrt(2 / 64)),
+                                                                            (lecun, math.sqrt(1 / 64)))]
+        np.testing.assert_allclose(logit[0], 256 * logit[1], rtol=1e-9)
 
 
 def test_update_ratio():
-    """11: He's update:data ratios lie around the 1e-3 rule of thumb; std 0.01's hidden layers near 1e-20."""
+    """11: at this cautious learning rate He's median update:data ratios lie between 1e-6 and 1e-3, below the
+    1e-3 rule of thumb; std 0.01's hidden layers near 1e-20."""
     for seed in SEEDS:
         he = np.median(_deep("kaiming_normal", seed).update_ratio, axis=0)
-        assert np.all((he > 1e-5) & (he < 3e-2)), (seed, he)
+        assert np.all((he > 1e-6) & (he < 1e-3)), (seed, he)
         small = np.median(_deep(0.01, seed).update_ratio, axis=0)
         assert np.all(small[:15] < 1e-10), seed
 
@@ -198,7 +339,7 @@ def test_batchnorm_resets_the_scale():
     for seed in SEEDS:
         r = _deep(1.0, seed, every)
         assert all(0.4 < s < 0.8 for s in r.act_std), seed
-        assert r.diverged_at is None and r.losses[-1] < 0.1, seed
+        assert r.diverged_at is None and _tail(r) < 0.1 and r.accuracy > 0.95, seed
 
 
 def test_transfer_helps_a_related_task_not_a_far_one():
@@ -272,11 +413,14 @@ def test_cross_entropy_is_kl_plus_entropy():
 
 
 def test_softmax_before_the_loss_trains_worse():
-    """8: on raw and standardized blobs the buggy run's accuracy ends far below the right one's, its reported
-    loss never goes below the floor; on raw inputs its mistakes are confident and its true CE grows."""
+    """8: on raw and standardized blobs the buggy run's accuracy ends far below the right one's (0.40–0.63
+    against 0.92–0.94), its reported loss never goes below the floor; on raw inputs its mistakes are confident
+    (77–309 wrong with max p > 0.9) and its true CE grows, on standardized ones at most a few dozen are.
+    The right run starts within 0.5 of ln K on standardized inputs, 0.07 to 3.3 above it on raw ones."""
     K = 10
     floor = math.log(1 + (K - 1) / math.e)
-    for seed in SEEDS:
+    raw_starts = []
+    for seed in range(12):
         X, y = sm.make_blobs(K, 100, radius=6.0, rng=np.random.default_rng(seed))
         for standardize in (False, True):
             Xs = (X - X.mean(axis=0)) / X.std(axis=0) if standardize else X
@@ -286,16 +430,32 @@ def test_softmax_before_the_loss_trains_worse():
                 p_right = torch.softmax(right["model"](torch.tensor(Xs, dtype=torch.float32)), dim=1).numpy()
                 p_bug = torch.softmax(bug["model"](torch.tensor(Xs, dtype=torch.float32)), dim=1).numpy()
             acc_right, acc_bug = np.mean(p_right.argmax(1) == y), np.mean(p_bug.argmax(1) == y)
-            assert acc_right > 0.9 and acc_bug < acc_right - 0.25, (seed, standardize)
+            assert 0.9 < acc_right < 0.96 and 0.35 < acc_bug < 0.65, (seed, standardize)
             assert bug["reported"].min() >= floor, (seed, standardize)
+            wrong_bug = np.sum((p_bug.argmax(1) != y) & (p_bug.max(1) > 0.9))
             if standardize:
                 assert abs(right["true_ce"][0] - math.log(K)) < 0.5, seed  # the start the text expects
+                assert wrong_bug < 30, seed  # mostly no longer confident
             else:
-                assert right["true_ce"][0] > math.log(K) + 0.8, seed  # unstandardized: far above ln K
-                wrong_bug = np.sum((p_bug.argmax(1) != y) & (p_bug.max(1) > 0.9))
+                raw_starts.append(right["true_ce"][0] - math.log(K))
                 wrong_right = np.sum((p_right.argmax(1) != y) & (p_right.max(1) > 0.9))
-                assert wrong_bug > 100 and wrong_right < 10, seed  # confident mistakes: bug only
+                assert 70 < wrong_bug < 320 and wrong_right < 10, seed  # confident mistakes: bug only
                 assert bug["true_ce"][-1] > bug["true_ce"][0], seed
+    assert 0 < min(raw_starts) < 0.2 and 3.0 < max(raw_starts) < 3.5, raw_starts  # "0.07 to 3.3 above it"
+
+
+def test_a_narrow_layer_limits_the_whole_stack_wherever_it_sits():
+    """ch04 §5 and summary: a width-2 layer first, in the middle or last limits the collapsed map of a
+    10 → … → 10 stack to rank 2; without it the rank is 10."""
+    from coursekit.collapse import collapse_linear, rank_bound
+
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        for widths in ([10, 2, 10, 10, 10], [10, 10, 2, 10, 10], [10, 10, 10, 2, 10], [10, 10, 10, 10, 10]):
+            layers = [torch.nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)]
+            model = torch.nn.Sequential(*layers).double()
+            W = collapse_linear(model).weight.detach()
+            assert torch.linalg.matrix_rank(W).item() == rank_bound(model) == min(widths), (seed, widths)
 
 
 def test_first_loss_is_ln_k():
