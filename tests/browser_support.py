@@ -324,8 +324,11 @@ _SUMMARY_JS = """
     const prompt = cell.node.querySelector('.jp-InputPrompt');
     // Widget views rendered in this cell's own output area (not nested ones).
     const area = cell.outputArea ? cell.outputArea.node : null;
-    const rendered = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets'))
-      .filter(el => el.closest('.jp-OutputArea') === area).length : 0;
+    // (the outermost .jupyter-widgets element of each output: anywidget's view may sit one level down)
+    const rendered = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output .jupyter-widgets'))
+      .filter(el => el.closest('.jp-OutputArea') === area
+              && !(el.parentElement && el.parentElement.closest('.jupyter-widgets')
+                   && el.parentElement.closest('.jupyter-widgets').closest('.jp-OutputArea') === area)).length : 0;
     cells.push({
       index: index,
       count: cell.model.executionCount,
@@ -577,59 +580,120 @@ def math_errors(page, rel_path: str, settle: float = 1.5, timeout: float = 30.0)
     ]
 
 
-def explorer_sliders(page) -> list[dict]:
-    """Sliders inside each ``.coursekit-explorer``: explorer index, slider index and label."""
-    return page.evaluate(
-        """() => {
-          const out = [];
-          document.querySelectorAll('.coursekit-explorer').forEach((ex, e) => {
-            ex.querySelectorAll('.widget-slider').forEach((sl, i) => {
-              const label = sl.querySelector('.widget-label');
-              out.push({explorer: e, slider: i, label: label ? label.textContent.trim() : '',
-                        readout: (sl.querySelector('.widget-readout') || {}).textContent || ''});
-            });
-          });
-          return out;
-        }"""
-    )
-
+# --- The explorers (coursekit/widgets/explorer.js) ---------------------------------------------
 
 _EXPLORER_STATE_JS = """
 (e) => {
   const ex = document.querySelectorAll('.coursekit-explorer')[e];
   if (!ex) return null;
-  const img = ex.querySelector('.coursekit-plot img, img.coursekit-plot');
-  const stats = ex.querySelector('.coursekit-stats');
-  return {src: img ? img.getAttribute('src') : null,
-          decoded: !!(img && img.complete && img.naturalWidth > 0),  // a broken image has width 0
-          stats: stats ? stats.innerText : null};
+  const canvas = ex.querySelector('canvas.coursekit-plot');
+  const controls = {};
+  ex.querySelectorAll('.ck-control[data-control]').forEach(c => {
+    const input = c.querySelector('input, select');
+    if (input) controls[c.dataset.control] = {type: input.tagName === 'SELECT' ? 'select' : 'range',
+      value: input.value, max: input.max || null, options: input.tagName === 'SELECT' ?
+        Array.from(input.options).map(o => o.value) : null,
+      valuetext: input.getAttribute('aria-valuetext'),
+      label: (c.querySelector('label') || {}).textContent || null,
+      labelled: !!(input.labels && input.labels.length)};
+  });
+  const readouts = [];
+  ex.querySelectorAll('.ck-readout').forEach(r => {
+    const layer = r.closest('[data-layer]');
+    readouts.push({layer: layer ? Number(layer.dataset.layer) : 0, name: r.dataset.name,
+                   value: r.dataset.value === undefined ? null : r.dataset.value,
+                   text: r.querySelector('.ck-readout-value').textContent});
+  });
+  let pixels = null;
+  if (canvas && canvas.width) {  // a cheap digest of the drawn pixels
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let h = 0;
+    for (let i = 0; i < data.length; i += 7) h = (h * 31 + data[i]) | 0;
+    pixels = h;
+  }
+  return {kind: ex.dataset.kind, key: canvas ? canvas.dataset.key : null, alt: canvas ? canvas.getAttribute('aria-label') : null,
+          pixels: pixels, controls: controls, readouts: readouts,
+          status: (ex.querySelector('.ck-status') || {}).textContent || ''};
 }
 """
 
 
 def explorer_state(page, explorer: int) -> dict | None:
+    """Kind, controls (their positions), canvas key and pixel digest, readouts (name, exact value, text)."""
     return page.evaluate(_EXPLORER_STATE_JS, explorer)
 
 
-def move_slider(page, explorer: int, slider: int, key: str = "ArrowRight", timeout: float = 15.0) -> dict:
-    """Press ``key`` on a slider handle; return the explorer's state before and after the update.
+def dom_values(state: dict) -> dict:
+    """The setting shown, spelled as the widget's ``values`` (indices for ranges, options for selects)."""
+    out = {}
+    for name, c in state["controls"].items():
+        out[name] = int(c["value"]) if c["type"] == "range" else c["value"]
+    return out
 
-    Waits (bounded) until both the plot's ``src`` and the stats text changed and the browser
-    has decoded the new picture; raises playwright's TimeoutError if they did not.
-    """
+
+def move_control(page, explorer: int, name: str, timeout: float = 20.0) -> dict:
+    """Move control ``name`` one step (a range: ArrowRight, or ArrowLeft at its end; a select: the next option;
+    the presets: the first button for another value); wait (bounded) until the canvas shows the new setting."""
     before = explorer_state(page, explorer)
-    handle = page.locator(".coursekit-explorer").nth(explorer).locator(".widget-slider").nth(slider)
-    handle = handle.locator(".noUi-handle").first
-    handle.scroll_into_view_if_needed(timeout=timeout * 1000)
-    handle.focus(timeout=timeout * 1000)
-    handle.press(key, timeout=timeout * 1000)
+    box = page.locator(".coursekit-explorer").nth(explorer)
+    c = before["controls"].get(name)
+    if name == "presets":
+        buttons = box.locator(".ck-buttons button")
+        current = before["controls"]["scale"]["value"]
+        for i in range(buttons.count()):
+            if buttons.nth(i).get_attribute("data-index") != current:
+                buttons.nth(i).scroll_into_view_if_needed(timeout=timeout * 1000)
+                buttons.nth(i).click(timeout=timeout * 1000)
+                break
+    elif c["type"] == "range":
+        handle = box.locator(f'.ck-control[data-control="{name}"] input')
+        handle.scroll_into_view_if_needed(timeout=timeout * 1000)
+        handle.focus(timeout=timeout * 1000)
+        handle.press("ArrowLeft" if c["value"] == c["max"] else "ArrowRight", timeout=timeout * 1000)
+    else:
+        options = c["options"]
+        nxt = options[(options.index(c["value"]) + 1) % len(options)]
+        box.locator(f'.ck-control[data-control="{name}"] select').select_option(nxt, timeout=timeout * 1000)
     page.wait_for_function(
         """([e, before]) => {
-          const s = (__EXPLORER_STATE__)(e);
-          return s && s.src !== before.src && s.stats !== before.stats && s.decoded;
-        }""".replace("__EXPLORER_STATE__", _EXPLORER_STATE_JS.strip()),
-        arg=[explorer, before],
-        timeout=timeout * 1000,
-        polling=50,
+          const s = (__STATE__)(e);
+          if (!s) return false;
+          const keys = Object.keys(s.controls).sort();
+          const key = JSON.stringify(keys.map(k => [k, s.controls[k].type === 'range' ? Number(s.controls[k].value) :
+            (/^[0-9]+$/.test(s.controls[k].value) ? Number(s.controls[k].value) : s.controls[k].value)]));
+          return s.key === key && s.key !== before.key && s.pixels !== before.pixels;
+        }""".replace("__STATE__", _EXPLORER_STATE_JS.strip()),
+        arg=[explorer, before], timeout=timeout * 1000, polling=50,
     )
     return {"before": before, "after": explorer_state(page, explorer)}
+
+
+# Controls cut off or overflowing: a label, value or button whose text does not fit, or a control
+# sticking out of its explorer.
+_TRUNCATION_JS = """
+() => {
+  const out = [];
+  document.querySelectorAll('.coursekit-explorer').forEach((ex, e) => {
+    const box = ex.getBoundingClientRect();
+    ex.querySelectorAll('label, .ck-value, button, select, input, .ck-buttons > span').forEach(n => {
+      const r = n.getBoundingClientRect();
+      const what = `explorer ${e}: ${n.tagName.toLowerCase()} ${JSON.stringify((n.textContent || n.value || '').slice(0, 30))}`;
+      if (r.width === 0) { out.push(what + ' has no width'); return; }
+      if (n.scrollWidth > n.clientWidth + 1 && n.tagName !== 'SELECT' && n.tagName !== 'INPUT') out.push(what + ' is cut off');
+      if (r.right > box.right + 1 || r.left < box.left - 1) out.push(what + ' sticks out of the explorer');
+      if (n.tagName === 'INPUT' && n.type === 'range' && r.width < 80) out.push(what + ` is only ${Math.round(r.width)} px wide`);
+      if (n.tagName === 'SELECT') {
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = getComputedStyle(n).font;
+        const text = n.options[n.selectedIndex] ? n.options[n.selectedIndex].text : '';
+        if (ctx.measureText(text).width > r.width - 8) out.push(what + ` shows ${JSON.stringify(text)} cut off`);
+      }
+    });
+  });
+  return out;
+}
+"""
+
+
+def truncated_controls(page) -> list[str]:
+    return page.evaluate(_TRUNCATION_JS)

@@ -125,7 +125,6 @@ class Explorer:
     def _start(self, spec: dict, values: dict) -> None:
         spec = {"css": css(), "note": KERNEL_NOTE, "colors": list(PALETTE), **spec}
         self.widget = ExplorerWidget(spec=spec, values=values, frame=self._frame_for(spec, values))
-        self.widget.add_class(EXPLORER_CLASS)
         self.widget.observe(self._on_values, names="values")
 
     def _frame_for(self, spec: dict, values: dict) -> dict:

@@ -140,7 +140,7 @@ function drawHistograms(canvas, spec, frame, width) {
 function histogramAlt(spec, frame, values) {
   const parts = frame.layers.map((L, i) =>
     `layer ${i + 1}: mean ${fmt(L.mean, 3, "signed")}, std ${fmt(L.std, 3, "sig")}, ` +
-    `${spec.flatWord} ${fmt(L.flat, 1, "pct")}, alike ${fmt(L.alike, 2)}` +
+    `${spec.flatWord} ${fmt(L.flat, 1, "pct")}, units alike ${fmt(L.alike, 2)}` +
     (L.beyond > 5e-4 ? `, ${fmt(L.beyond, 1, "pct")} beyond the axis` : ""));
   return `Histograms of the ${frame.layers.length} layers' ${frame.activation} outputs ` +
     `(${frame.header}). ` + parts.join("; ") + ".";
@@ -273,7 +273,7 @@ function fillReadouts(box, kind, spec, frame) {
       card.append(readoutCell("dead", "dead", L.dead, fmt(L.dead, 1, "pct")));
       card.append(readoutCell("unit_std", "unit std", L.unit_std, fmt(L.unit_std, 3, "sig")));
       card.append(readoutCell("input_share", "input share", L.input_share, fmt(L.input_share, 1, "pct")));
-      card.append(readoutCell("alike", "alike", L.alike, fmt(L.alike, 3)));
+      card.append(readoutCell("alike", "units alike", L.alike, fmt(L.alike, 3)));
       card.append(readoutCell("beyond", "beyond", L.beyond, fmt(L.beyond, 1, "pct")));
       grid.append(card);
     });

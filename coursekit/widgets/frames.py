@@ -157,13 +157,14 @@ class HistogramFrames:
         if not (math.isfinite(mean) and math.isfinite(var) and math.isfinite(unit_var)) and np.isfinite(hn).all():
             h64 = hn.astype(np.float64)  # beyond float32's range: the slow, exact way
             mean, var, unit_var = float(h64.mean()), float(h64.var()), float(h64.var(axis=0).mean())
-        # pair cosine: how alike two different inputs look in this layer (rows 0·1, 2·3, …)
-        half = hn.shape[0] // 2
-        a, b = hn[0:2 * half:2], hn[1:2 * half:2]
+        # units alike: mean cosine between the output columns of unit pairs (0, 1), (2, 3), … across the
+        # samples; near 1 when the units all give the same answer (a layer of copies of one unit)
+        half = hn.shape[1] // 2
+        a, b = hn[:, 0:2 * half:2], hn[:, 1:2 * half:2]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            norms = np.sqrt(np.einsum("ij,ij->i", a, a, dtype=np.float64) * np.einsum("ij,ij->i", b, b, dtype=np.float64))
+            norms = np.sqrt(np.einsum("ij,ij->j", a, a, dtype=np.float64) * np.einsum("ij,ij->j", b, b, dtype=np.float64))
             ok = norms > 0
-            cosine = (float(np.mean(np.einsum("ij,ij->i", a[ok], b[ok], dtype=np.float64) / norms[ok]))
+            cosine = (float(np.mean(np.einsum("ij,ij->j", a, b, dtype=np.float64)[ok] / norms[ok]))
                       if ok.any() else math.nan)
         return LayerStats(mean=mean, std=math.sqrt(var) if var >= 0 else math.nan, cosine=cosine,
                           saturated=int(saturated) / n, dead=int(dead) / hn.shape[1],
@@ -179,7 +180,7 @@ def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid
     on one thread. Returns ``(fractions, stats)``: ``fractions`` (depth, bins) is the fraction
     of each layer's values per bin of ``value_range``; values outside the range (and NaN, from
     inf − inf once values pass float32's range) are in no bin, so ``1 − fractions.sum(axis=1)``
-    is the share beyond the axis. ``cosine`` is the pair cosine (float32 inputs). Statistics
+    is the share beyond the axis. ``cosine`` here is the *units alike* cosine (unit pairs' output columns), not LayerStats' sample-pair cosine. Statistics
     agree with :func:`coursekit.experiments.layer_stats` to float32 rounding. For many
     frames of one network, make a :class:`HistogramFrames` once and call it.
     """

@@ -188,7 +188,7 @@ HISTOGRAM_LEGEND = (
     "flat f′: share of values where f′(z) is below 5 % of its peak (saturated sigmoid or tanh; for ReLU and "
     "LeakyReLU every z ≤ 0, about half in a healthy network) · dead: units that output 0 for every input · "
     "unit std: a unit's spread across inputs · input share: unit std² / std², the part of the spread that "
-    "depends on the input · alike: mean cosine between two inputs' outputs (1: every input looks the same) · "
+    "depends on the input · units alike: mean cosine between two units' outputs over the inputs (1: the units are copies of one another) · "
     "beyond: values past the x-axis end (the orange bar at the right end; unbounded activations' axes follow "
     "the data)."
 )
