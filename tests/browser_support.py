@@ -156,6 +156,7 @@ class LabServer:
     root: Path
     workdir: Path
     disabled_extensions: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. PYTHONPATH for a kernel on other code
     port: int = 0
     token: str = ""
     proc: subprocess.Popen | None = None
@@ -169,7 +170,7 @@ class LabServer:
         self.port = free_port()
         self.token = os.urandom(16).hex()
         home = self.workdir / "home"
-        env = isolated_env(home)
+        env = {**isolated_env(home), **self.extra_env}
         settings = self.workdir / "lab-user-settings"
         write_lab_settings(settings, Path(env["JUPYTER_CONFIG_DIR"]), self.disabled_extensions)
         argv = [
@@ -324,11 +325,12 @@ _SUMMARY_JS = """
     const prompt = cell.node.querySelector('.jp-InputPrompt');
     // Widget views rendered in this cell's own output area (not nested ones).
     const area = cell.outputArea ? cell.outputArea.node : null;
-    // (the outermost .jupyter-widgets element of each output: anywidget's view may sit one level down)
-    const rendered = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output .jupyter-widgets'))
+    // the outermost widget element of each output (an anywidget view's own root has no jupyter-widgets class)
+    const sel = '.jupyter-widgets, .coursekit-explorer';
+    const rendered = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output :is(' + sel + ')'))
       .filter(el => el.closest('.jp-OutputArea') === area
-              && !(el.parentElement && el.parentElement.closest('.jupyter-widgets')
-                   && el.parentElement.closest('.jupyter-widgets').closest('.jp-OutputArea') === area)).length : 0;
+              && !(el.parentElement && el.parentElement.closest(sel)
+                   && el.parentElement.closest(sel).closest('.jp-OutputArea') === area)).length : 0;
     cells.push({
       index: index,
       count: cell.model.executionCount,
@@ -697,3 +699,29 @@ _TRUNCATION_JS = """
 
 def truncated_controls(page) -> list[str]:
     return page.evaluate(_TRUNCATION_JS)
+
+
+# --- axe-core (npm; scripts/ensure_axe.sh installs it into build/axe/) ---------------------------
+
+AXE = Path(os.environ.get("COURSEKIT_AXE", ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"))
+AXE_HINT = "axe-core not found: run 'bash scripts/ensure_axe.sh' (npm install axe-core into build/axe/)"
+
+
+def axe_scan(page, include: str | None = None) -> list[dict]:
+    """Serious and critical axe-core violations in ``page`` (within the CSS selector ``include``, if given).
+
+    Each: id, impact, help, and up to three offending nodes' selectors.
+    """
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async (include) => {
+          const context = include ? {include: Array.from(document.querySelectorAll(include))} : document;
+          const r = await axe.run(context, {resultTypes: ['violations']});
+          return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        }""",
+        include,
+    )
+    return result

@@ -208,6 +208,14 @@ def _check_explorers(page, chapter: str) -> tuple[list[str], list[str]]:
     return moved, problems
 
 
+def _accessibility(page) -> list[str]:
+    """axe-core over the explorers: no serious or critical violation."""
+    if not bs.AXE.exists():
+        return [bs.AXE_HINT + " (CI is set: the scan must run)"] if _on_ci() else []
+    return [f"axe {v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}"
+            for v in bs.axe_scan(page, ".coursekit-explorer")]
+
+
 def _layout_checks(page, chapter: str, artifacts: Path) -> list[str]:
     """Screenshots at 1280 px with the file browser open, at 200 % zoom (640 CSS px) and at 360 px; no control cut off."""
     problems = []
@@ -269,6 +277,7 @@ def test_lesson_runs_in_jupyterlab(lab, notebook: Path):
             problems += slider_problems
             if report.summary["explorers"]:
                 problems += _layout_checks(page, chapter, lab.artifacts)
+                problems += _accessibility(page)
     finally:
         _screenshot_and_close(page, rel, lab.artifacts / f"{notebook.stem}.png")
 

@@ -8,7 +8,6 @@
 // Nothing here computes the math: it only lays out, draws and formats numbers it is given.
 
 const CSS_ID = "coursekit-explorer-css";
-let uid = 0;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -308,8 +307,9 @@ function render({model, el: host}) {
   const spec = model.get("spec");
   injectCss(spec.css);
   const kind = spec.kind;
-  const id = `ck${++uid}`;
-  const root = el("div", {class: "coursekit-explorer ck-explorer", role: "group", "aria-label": spec.title, "data-kind": kind});
+  const id = `ck${Math.random().toString(36).slice(2, 9)}`;  // unique even across module copies
+  const root = el("div", {class: "coursekit-explorer ck-explorer", role: "group", "aria-label": spec.title, "data-kind": kind,
+                          "data-lm-suppress-shortcuts": "true"});  // arrow keys move the controls, not JupyterLab's cells
   const controlsBox = el("div", {class: "ck-controls"});
   const inputs = {};
   const outputs = {};
@@ -357,6 +357,8 @@ function render({model, el: host}) {
   const status = el("p", {class: "ck-status", role: "status", "aria-live": "polite"});
   const readouts = el("div", {class: "coursekit-stats ck-readouts"});
   const legend = el("p", {class: "ck-legend", text: spec.legend});
+  // keys pressed on a control are the control's (JupyterLab's notebook would take the arrows for its cells)
+  controlsBox.addEventListener("keydown", e => e.stopPropagation());
   root.append(controlsBox, canvas, status, readouts, legend);
   if (spec.note) root.append(el("p", {class: "coursekit-kernel-note ck-kernelnote", text: spec.note}));
   host.append(root);
@@ -471,4 +473,4 @@ function render({model, el: host}) {
 }
 
 export default {render};
-export {render};
+export {render, keyOf};
