@@ -594,7 +594,7 @@ _EXPLORER_STATE_JS = """
     const input = c.querySelector('input, select');
     if (input) controls[c.dataset.control] = {type: input.tagName === 'SELECT' ? 'select' : 'range',
       value: input.value, max: input.max || null, options: input.tagName === 'SELECT' ?
-        Array.from(input.options).map(o => o.value) : null,
+        Array.from(input.options).filter(o => !o.disabled).map(o => o.value) : null,
       valuetext: input.getAttribute('aria-valuetext'),
       label: (c.querySelector('label') || {}).textContent || null,
       labelled: !!(input.labels && input.labels.length)};
@@ -668,6 +668,64 @@ def move_control(page, explorer: int, name: str, timeout: float = 20.0) -> dict:
         arg=[explorer, before], timeout=timeout * 1000, polling=50,
     )
     return {"before": before, "after": explorer_state(page, explorer)}
+
+
+def python_explorers(chapter: str) -> list:
+    """The explorers each chapter builds, built again in this process from the chapter's own arguments."""
+    import torch
+
+    from coursekit import training, widgets
+
+    if chapter == "03":
+        model, X, _ = training.damaged_layer("relu", seed=0, bias_shift=-2.0)
+        z = model[0](torch.from_numpy(X)).detach().numpy()
+        return [widgets.slope_explorer(z, negative_slope=0.01)]
+    if chapter == "05":
+        return [widgets.HistogramExplorer(depth=5, width=100, activation="sigmoid", init="normal", scale=1.0)]
+    if chapter == "06":
+        return [widgets.temperature_explorer(widgets.DEFAULT_LOGITS, temperature=1.0,
+                                             labels=["cat", "dog", "fox", "owl", "eel"])]
+    return []
+
+
+def expected_readouts(explorer, state: dict) -> dict[tuple[int, str], float | None]:
+    """(layer, readout name) -> the number Python computes for the setting the page shows."""
+    values = dom_values(state)
+    for name, spec in ((c["name"], c) for c in explorer.widget.spec["controls"] if c["type"] == "select"):
+        values[name] = next(o[0] for o in spec["options"] if str(o[0]) == str(values[name]))
+    explorer.widget.values = values  # the frame of that setting, computed by the kernel's code
+    frame = explorer.current
+    if state["kind"] == "histogram":
+        return {(i, k): v for i, layer in enumerate(frame["layers"], start=1) for k, v in layer.items()
+                if k not in ("counts", "lo", "hi")}
+    out = {(0, k): v for k, v in frame.items() if not isinstance(v, list)}
+    for i, p in enumerate(frame.get("probs", [])):
+        out[(0, f"p{i}")] = p
+    return out
+
+
+def compare_readouts(explorer, state: dict, where: str) -> list[str]:
+    expected = expected_readouts(explorer, state)
+    problems = []
+    shown = {(r["layer"], r["name"]): r for r in state["readouts"]}
+    for key, r in shown.items():
+        if key not in expected:
+            problems.append(f"{where}: readout {key} has no Python counterpart")
+            continue
+        want = expected[key]
+        got = None if r["value"] == "NaN" else float(r["value"])
+        if got != want:
+            problems.append(f"{where}: readout {key} shows {r['value']} ({r['text']!r}); Python computes {want}")
+    if state["kind"] == "histogram" and len({k[0] for k in shown}) != len(explorer.current["layers"]):
+        problems.append(f"{where}: {len({k[0] for k in shown})} layers shown, Python computes {len(explorer.current['layers'])}")
+    if not state["alt"] or len(state["alt"]) < 40:
+        problems.append(f"{where}: the canvas has no text alternative ({state['alt']!r})")
+    for name, c in state["controls"].items():
+        if not c["labelled"]:
+            problems.append(f"{where}: control {name} has no label")
+        if c["type"] == "range" and not c["valuetext"]:
+            problems.append(f"{where}: slider {name} announces no value in the unit shown")
+    return problems
 
 
 # Controls cut off or overflowing: a label, value or button whose text does not fit, or a control

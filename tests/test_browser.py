@@ -43,24 +43,6 @@ DISABLED = [x for x in os.environ.get("COURSEKIT_BROWSER_DISABLE_EXTENSIONS", ""
 EXPLORER_CHAPTERS = ("03", "05", "06")
 
 
-def _python_explorers(chapter: str) -> list:
-    """The explorers each chapter builds, built again in this process from the chapter's own arguments."""
-    import torch
-
-    from coursekit import training, widgets
-
-    if chapter == "03":
-        model, X, _ = training.damaged_layer("relu", seed=0, bias_shift=-2.0)
-        z = model[0](torch.from_numpy(X)).detach().numpy()
-        return [widgets.slope_explorer(z, negative_slope=0.01)]
-    if chapter == "05":
-        return [widgets.HistogramExplorer(depth=5, width=100, activation="sigmoid", init="normal", scale=1.0)]
-    if chapter == "06":
-        return [widgets.temperature_explorer(widgets.DEFAULT_LOGITS, temperature=1.0,
-                                             labels=["cat", "dog", "fox", "owl", "eel"])]
-    return []
-
-
 def _on_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
@@ -134,52 +116,12 @@ def _stored_widgets(notebook: Path) -> dict[int, int]:
     return counts
 
 
-def _expected_readouts(explorer, state: dict) -> dict[tuple[int, str], float | None]:
-    """(layer, readout name) -> the number Python computes for the setting the page shows."""
-    values = bs.dom_values(state)
-    for name, spec in ((c["name"], c) for c in explorer.widget.spec["controls"] if c["type"] == "select"):
-        values[name] = next(o[0] for o in spec["options"] if str(o[0]) == str(values[name]))
-    explorer.widget.values = values  # the frame of that setting, computed by the kernel's code
-    frame = explorer.current
-    if state["kind"] == "histogram":
-        return {(i, k): v for i, layer in enumerate(frame["layers"], start=1) for k, v in layer.items()
-                if k not in ("counts", "lo", "hi")}
-    out = {(0, k): v for k, v in frame.items() if not isinstance(v, list)}
-    for i, p in enumerate(frame.get("probs", [])):
-        out[(0, f"p{i}")] = p
-    return out
-
-
-def _compare(explorer, state: dict, where: str) -> list[str]:
-    expected = _expected_readouts(explorer, state)
-    problems = []
-    shown = {(r["layer"], r["name"]): r for r in state["readouts"]}
-    for key, r in shown.items():
-        if key not in expected:
-            problems.append(f"{where}: readout {key} has no Python counterpart")
-            continue
-        want = expected[key]
-        got = None if r["value"] == "NaN" else float(r["value"])
-        if got != want:
-            problems.append(f"{where}: readout {key} shows {r['value']} ({r['text']!r}); Python computes {want}")
-    if state["kind"] == "histogram" and len({k[0] for k in shown}) != len(explorer.current["layers"]):
-        problems.append(f"{where}: {len({k[0] for k in shown})} layers shown, Python computes {len(explorer.current['layers'])}")
-    if not state["alt"] or len(state["alt"]) < 40:
-        problems.append(f"{where}: the canvas has no text alternative ({state['alt']!r})")
-    for name, c in state["controls"].items():
-        if not c["labelled"]:
-            problems.append(f"{where}: control {name} has no label")
-        if c["type"] == "range" and not c["valuetext"]:
-            problems.append(f"{where}: slider {name} announces no value in the unit shown")
-    return problems
-
-
 def _check_explorers(page, chapter: str) -> tuple[list[str], list[str]]:
     """Move every control of every explorer; after each move the readouts must equal Python's numbers."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     moved, problems = [], []
-    python = _python_explorers(chapter)
+    python = bs.python_explorers(chapter)
     n_explorers = page.locator(".coursekit-explorer").count()
     if chapter in EXPLORER_CHAPTERS and n_explorers != len(python):
         problems.append(f"chapter {chapter}: {n_explorers} explorers on the page, {len(python)} expected")
@@ -189,7 +131,7 @@ def _check_explorers(page, chapter: str) -> tuple[list[str], list[str]]:
         if not python:  # a control notebook: moving is enough
             names = list(state["controls"])
         else:
-            problems += _compare(python[e], state, f"explorer {e} as first shown")
+            problems += bs.compare_readouts(python[e], state, f"explorer {e} as first shown")
             names = list(state["controls"]) + (["presets"] if state["kind"] == "histogram" else [])
         for name in names:
             t = time.perf_counter()
@@ -200,7 +142,7 @@ def _check_explorers(page, chapter: str) -> tuple[list[str], list[str]]:
                 continue
             after = change["after"]
             if python:
-                problems += _compare(python[e], after, f"explorer {e} after moving {name!r}")
+                problems += bs.compare_readouts(python[e], after, f"explorer {e} after moving {name!r}")
             moved.append(f"explorer {e} ({after['kind']}), {name}: {bs.dom_values(change['before'])} -> "
                          f"{bs.dom_values(after)} ({time.perf_counter() - t:.2f} s)")
     if chapter in EXPLORER_CHAPTERS and not moved:

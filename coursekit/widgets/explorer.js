@@ -181,7 +181,7 @@ function drawSlope(canvas, spec, frame, width) {
     ctx.stroke();
     ctx.restore();
     ctx.fillStyle = "#222"; ctx.textAlign = "left"; ctx.font = "bold 11px sans-serif";
-    ctx.fillText(k === 0 ? `${P.title}, a = ${fmt(frame.a, 2)}` : `${P.title}: a for x < 0, 1 for x > 0`, box.x, oy + 10);
+    ctx.fillText(k === 0 ? `${P.title}, a = ${fmt(frame.a, 2)}` : (pw >= 380 ? `${P.title}: a for x < 0, 1 for x > 0` : P.title), box.x, oy + 10);
     ctx.font = "11px sans-serif";
   });
 }
@@ -216,7 +216,7 @@ function drawTemperature(canvas, spec, frame, width) {
   ctx.beginPath(); ctx.moveTo(box.x, ymap(1 / K)); ctx.lineTo(box.x + box.w, ymap(1 / K)); ctx.stroke();
   ctx.setLineDash([]);
   ctx.fillStyle = "#222"; ctx.textAlign = "left"; ctx.font = "bold 11px sans-serif";
-  ctx.fillText(`softmax(z / T) at T = ${frame.T}; dashed: T = 1; dotted: 1/K`, box.x, 10);
+  ctx.fillText(pw >= 380 ? `softmax(z / T) at T = ${frame.T}; dashed: T = 1; dotted: 1/K` : `softmax(z / T), T = ${frame.T}`, box.x, 10);
   ctx.font = "11px sans-serif";
   // right: entropy / ln K and max p against T (log axis), the current T marked
   const ox = twoCols ? pw : 0, oy = twoCols ? 0 : ph;
@@ -388,7 +388,7 @@ function render({model, el: host}) {
 
   function draw() {
     if (!frame) return;
-    width = Math.max(280, Math.min(root.clientWidth || 600, spec.max_width || 960));
+    width = Math.max(220, Math.min(root.clientWidth || 600, spec.max_width || 960));
     DRAW[kind](canvas, spec, frame, width);
     canvas.setAttribute("aria-label", ALT[kind](spec, frame, values));
     canvas.setAttribute("data-key", frame.key || keyOf(values));
