@@ -184,4 +184,6 @@ def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid
     agree with :func:`coursekit.experiments.layer_stats` to float32 rounding. For many
     frames of one network, make a :class:`HistogramFrames` once and call it.
     """
+    if value_range is None:  # the per-layer ranges are HistogramFrames.frame's business
+        raise TypeError("value_range must be a pair (low, high); got None")
     return HistogramFrames(X, weights)(activation, scale=scale, bins=bins, value_range=value_range)

@@ -73,7 +73,7 @@ def grid_index(name: str, value: Any, grid: Sequence[float]) -> int:
         raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
     v = float(value)
     for i, g in enumerate(grid):
-        if v == g or abs(v - g) <= 1e-12 * max(1.0, abs(g)):
+        if v == g or abs(v - g) <= 1e-6 * abs(g):  # float32 inputs (np.float32(0.1)) find their point
             return i
     if not math.isfinite(v) or v < grid[0] or v > grid[-1]:
         raise ValueError(f"{name} must be between {grid[0]:g} and {grid[-1]:g} (the control's range); got {v:g}")
