@@ -162,9 +162,10 @@ class HistogramFrames:
         half = hn.shape[1] // 2
         a, b = hn[:, 0:2 * half:2], hn[:, 1:2 * half:2]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            norms = np.sqrt(np.einsum("ij,ij->j", a, a, dtype=np.float64) * np.einsum("ij,ij->j", b, b, dtype=np.float64))
+            # float32 column sums (a few units in the 6th digit; the readout shows 3)
+            norms = np.sqrt(np.einsum("ij,ij->j", a, a).astype(np.float64) * np.einsum("ij,ij->j", b, b))
             ok = norms > 0
-            cosine = (float(np.mean(np.einsum("ij,ij->j", a, b, dtype=np.float64)[ok] / norms[ok]))
+            cosine = (float(np.mean(np.einsum("ij,ij->j", a, b)[ok] / norms[ok]))
                       if ok.any() else math.nan)
         return LayerStats(mean=mean, std=math.sqrt(var) if var >= 0 else math.nan, cosine=cosine,
                           saturated=int(saturated) / n, dead=int(dead) / hn.shape[1],

@@ -13,6 +13,7 @@ announcement.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -120,6 +121,7 @@ def axis_range(activation: str, mean: float, std: float) -> tuple[float, float]:
     return (lo * top / hi, top)
 
 
+@functools.lru_cache(maxsize=64)
 def _bounded(activation: str) -> bool:
     """Does ``activation`` keep every output inside its histogram range (sigmoid, tanh, softsign)?"""
     from coursekit import activations as acts
