@@ -322,6 +322,9 @@ def test_explorers_are_live_on_the_website_with_the_kernels_numbers(browser_page
                 problems += bs.compare_readouts(python[e], state, f"{rel} explorer {e} as loaded")
                 names = list(state["controls"]) + (["presets"] if state["kind"] == "histogram" else [])
                 for name in names:
+                    c = state["controls"].get(name)
+                    if c and c["type"] == "select" and len(c["options"]) < 2:
+                        continue  # one value computed ahead of time: the control says so (checked below)
                     try:
                         after = bs.move_control(page, e, name, timeout=20)["after"]
                     except Exception as exc:  # playwright's TimeoutError
