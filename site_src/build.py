@@ -190,6 +190,7 @@ class Explorers:
         self.count += 1
         name = f"{page}-{self.count}"
         spec, values = dict(state["spec"]), state["values"]
+        spec["note"] = ""  # the kernel's note ("re-run this cell") does not apply here: SITE_NOTE does
         data = {"spec": spec, "values": values, "frame": state.get("frame", {})}
         if spec["kind"] == "histogram":
             data.update(self._histogram_groups(name, spec, values))
