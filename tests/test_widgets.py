@@ -254,3 +254,18 @@ def test_static_histograms_choose_the_range_from_the_data():
     assert W.data_range(r.activations, "tanh") == (-1.0, 1.0)
     fig = W.plot_layer_histograms(r, fig=Figure(), title="ReLU, He normal")
     assert fig.axes[0].get_xlim()[1] == pytest.approx(hi * (1 + W.X_MARGIN))
+
+
+def test_the_next_scale_step_is_computed_ahead_and_served_unchanged():
+    ex = W.HistogramExplorer(depth=3, width=25, n_samples=200)
+    start = ex.widget.values["scale"]
+    ex.controls["scale"].value = ex.SCALES[start + 1]  # one step up: the step after it is computed ahead
+    ahead = ex.widget.ahead
+    assert json.loads(ahead["key"]) == [["activation", "sigmoid"], ["depth", 2], ["init", "normal"],
+                                        ["scale", start + 2], ["width", 25]]
+    ex.controls["scale"].value = ex.SCALES[start + 2]
+    assert ex.widget.frame is ahead or ex.widget.frame == ahead  # served as computed
+    fresh = W.HistogramExplorer(depth=3, width=25, n_samples=200, scale=ex.SCALES[start + 2])
+    assert fresh.widget.frame["layers"] == ex.widget.frame["layers"]  # the same numbers as a fresh computation
+    ex.controls["activation"].value = "tanh"  # not a scale step: no guess
+    assert json.loads(ex.widget.ahead["key"])[3][1] == start + 3

@@ -59,6 +59,7 @@ class ExplorerWidget(anywidget.AnyWidget):
     spec = traitlets.Dict().tag(sync=True)
     values = traitlets.Dict().tag(sync=True)
     frame = traitlets.Dict().tag(sync=True)
+    ahead = traitlets.Dict().tag(sync=True)  # a frame computed before it is asked for (the next key press)
 
     def _repr_mimebundle_(self, **kwargs):
         return live_bundle(self, **kwargs)
@@ -148,8 +149,20 @@ class Explorer:
         values = change["new"]
         if "table" in self.widget.spec:
             return
-        if self.widget.frame.get("key") != values_key(values):
-            self.widget.frame = {**self.compute(values), "key": values_key(values)}
+        key = values_key(values)
+        if self.widget.frame.get("key") == key:
+            return
+        ahead = self.widget.ahead
+        self.widget.frame = ahead if ahead.get("key") == key else {**self.compute(values), "key": key}
+        # then, while the student looks, the setting one more step in the same direction: the browser
+        # keeps it and draws it at once when that key is pressed (the kernel is asked all the same)
+        nxt = self.next_values(change["old"], values)
+        if nxt is not None and values_key(nxt) != ahead.get("key"):
+            self.widget.ahead = {**self.compute(nxt), "key": values_key(nxt)}
+
+    def next_values(self, old: dict, new: dict) -> dict | None:
+        """The setting a student likely asks for next (None: no guess); subclasses may guess."""
+        return None
 
     @property
     def current(self) -> dict:

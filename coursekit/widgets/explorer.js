@@ -435,12 +435,16 @@ function render({model, el: host}) {
     request();
   }
 
+  model.on("change:ahead", () => {  // a frame the kernel computed before it was asked for
+    const f = model.get("ahead");
+    if (f && f.key) cache.set(f.key, f);
+  });
   model.on("change:frame", () => {
     const f = model.get("frame");
     if (f && f.key) cache.set(f.key, f);
     if (cache.size > 400) cache.delete(cache.keys().next().value);
     inflight = null;
-    if (f && f.key === keyOf(values)) {
+    if (f && f.key === keyOf(values) && !(frame && frame.key === f.key)) {  // not drawn yet
       frame = f;
       draw();
       busy(false);

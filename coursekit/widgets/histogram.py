@@ -295,6 +295,14 @@ class HistogramExplorer(Explorer):
         return {"layers": layers, "total": self.n_samples * values["width"], "activation": values["activation"],
                 "header": header}
 
+    def next_values(self, old: dict, new: dict) -> dict | None:
+        """After a scale step (key press or drag), the next step in the same direction."""
+        if not old or {k for k in new if old.get(k) != new[k]} != {"scale"}:
+            return None
+        step = new["scale"] - old["scale"]
+        nxt = new["scale"] + (1 if step > 0 else -1)
+        return {**new, "scale": nxt} if 0 <= nxt < len(self.SCALES) else None
+
     def frame(self) -> tuple[np.ndarray, list[ex.LayerStats]]:
         """The current histograms (fractions over the registry's fixed range) and :class:`LayerStats`, no drawing."""
         v = self.widget.values
