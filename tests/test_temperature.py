@@ -120,7 +120,7 @@ def test_explorer_sends_numbers_for_every_temperature_on_its_grid():
 
     ex = temperature_explorer(DEFAULT_LOGITS, 1.0, labels=["cat", "dog", "fox", "owl", "eel"])
     assert isinstance(ex, TemperatureExplorer)
-    assert "coursekit-explorer" in ex.widget._dom_classes
+    assert "coursekit-explorer" in ex.widget._esm  # the ES module gives the explorer its class
     spec = ex.widget.spec
     assert spec["kind"] == "temperature" and spec["table_key"] == "temperature"
     assert len(spec["table"]) == len(nb.TEMPERATURE_GRID) and (T_MIN, T_MAX) == (0.1, 10.0)
