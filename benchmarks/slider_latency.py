@@ -3,13 +3,15 @@
 In one process, at the default size (5 layers × 100 units × 1000 samples, sigmoid, normal init):
 
 - explorer: set ``controls["scale"].value`` on a ``HistogramExplorer``; the observer recomputes the
-  network, paints the new histograms into the stored background and puts a PNG into the widget;
+  network's per-layer bin counts and statistics and puts them (numbers, no picture: the browser
+  draws them, see ``browser_slider_latency.py``) into the widget's ``frame``, plus the JSON
+  encoding the kernel sends;
 - naive: the same recompute in numpy, then a new pyplot figure with one ``plt.hist`` per layer and
   the stats as titles, rendered to PNG (what an ``interact`` callback typically does).
 
 Prints both medians (wall-clock) and their ratio, plus the process CPU time per move, which is
 less sensitive to other programs competing for the cores. Targets: explorer median <= 10 ms,
-ratio >= 15.
+ratio >= 15. The kernel's part only: key press to pixels in a browser is browser_slider_latency.py.
 Run: ``.venv/bin/python benchmarks/slider_latency.py [--repeats N]``.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import statistics
 import time
 
@@ -34,8 +37,11 @@ DEPTH, WIDTH, N_SAMPLES, ACTIVATION, INIT = 5, 100, 1000, "sigmoid", "normal"
 
 
 def scales(n: int) -> list[float]:
-    """n slider positions that differ from one move to the next (one keyboard step apart)."""
-    return [10 ** (-0.5 + 0.05 * (i % 20)) for i in range(n)]
+    """n positions of the scale control that differ from one move to the next (one key press apart)."""
+    from coursekit.widgets.numbers import SCALE_GRID
+
+    start = SCALE_GRID.index(0.5)
+    return [SCALE_GRID[start + (i % 20)] for i in range(n)]
 
 
 def timed(fn) -> tuple[float, float]:
@@ -48,11 +54,15 @@ def timed(fn) -> tuple[float, float]:
 def time_explorer(repeats: int) -> list[tuple[float, float]]:
     explorer = HistogramExplorer(depth=DEPTH, width=WIDTH, n_samples=N_SAMPLES, activation=ACTIVATION, init=INIT)
     slider = explorer.controls["scale"]
-    for s in scales(5):  # warm-up: caches, first-call costs
+    def move(s):
         slider.value = s
+        json.dumps(explorer.widget.frame)  # what the kernel serialises to send it
+
+    for s in scales(5):  # warm-up: caches, first-call costs
+        move(s)
     times = []
     for s in scales(repeats):  # consecutive values differ, so every assignment fires the observer
-        times.append(timed(lambda s=s: setattr(slider, "value", s)))
+        times.append(timed(lambda s=s: move(s)))
     return times
 
 
@@ -107,15 +117,15 @@ def main() -> None:
 
     (explorer, explorer_cpu), (naive, naive_cpu) = medians(ex_times), medians(naive_times)
     print(f"setting: {DEPTH} layers x {WIDTH} units x {N_SAMPLES} samples, {ACTIVATION}, {INIT} init")
-    print(f"explorer (painted bars, palette PNG into widgets.Image): median {explorer:.1f} ms per move "
+    frame_bytes = len(json.dumps(HistogramExplorer(depth=DEPTH, width=WIDTH, n_samples=N_SAMPLES).widget.frame))
+    print(f"explorer (bin counts + statistics as JSON, {frame_bytes / 1024:.1f} kB per frame): median {explorer:.1f} ms per move "
           f"(CPU {explorer_cpu:.1f} ms)  target <= 10 ms")
     print(f"naive (new pyplot figure + plt.hist + PNG): median {naive:.1f} ms per move (CPU {naive_cpu:.1f} ms)")
     print(f"ratio naive / explorer: {naive / explorer:.1f}x wall-clock, {naive_cpu / explorer_cpu:.1f}x CPU  "
           "(target >= 15x)")
     depth_move, new_activation, known_activation = time_layout_moves()
     print(f"layout changes (no target): depth move {depth_move:.1f} ms median (1 to 10 layers); activation "
-          f"not shown yet {new_activation:.0f} ms (matplotlib draws its figure), shown before "
-          f"{known_activation:.1f} ms")
+          f"not shown yet {new_activation:.0f} ms, shown before {known_activation:.1f} ms (no figure to draw)")
 
 
 if __name__ == "__main__":

@@ -131,11 +131,53 @@ def _allows_root(extra: list[str]) -> bool:
     return any("allow_root" in a or "allow-root" in a for a in extra)
 
 
+#: JupyterLab's defaults for the course: no "get notified about Jupyter news?" toast covering the
+#: explorers on a fresh start, no update check (a student cannot act on either, and both go online).
+QUIET_SETTINGS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+SETTINGS_DIR = ".lab-settings"  # in the working folder: JupyterLab's app settings (overrides.json)
+
+
+def quiet_settings_dir(work: Path) -> Path:
+    """An app-settings folder whose ``overrides.json`` turns the news toast and update check off.
+
+    JupyterLab reads default overrides from its app-settings folder; anything already in the
+    environment's own folder (``share/jupyter/lab/settings``) is copied in first and its
+    overrides kept, so only these two settings change. A student's own settings still win.
+    """
+    target = work / SETTINGS_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    default = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
+    overrides: dict = {}
+    if default.is_dir():
+        for item in default.iterdir():
+            if item.name == "overrides.json":
+                try:
+                    overrides = json.loads(item.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    overrides = {}
+            elif item.is_file():
+                shutil.copy2(item, target / item.name)
+    for plugin, values in QUIET_SETTINGS.items():
+        overrides[plugin] = {**overrides.get(plugin, {}), **values}
+    (target / "overrides.json").write_text(json.dumps(overrides, indent=1) + "\n", encoding="utf-8")
+    return target
+
+
+def _given(extra: list[str], name: str) -> bool:
+    return any(a.lstrip("-").split("=", 1)[0].endswith(name) for a in extra)
+
+
 def lab_argv(extra: list[str], *, root: Path | None = None) -> list[str]:
     """The command that serves the working folder; ``extra`` goes to JupyterLab as given."""
     root = root or course_root()
     work = work_dir(root)
     argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work}"]
+    if not _given(extra, "check_for_updates_class"):
+        argv.append("--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    if not _given(extra, "news_url"):
+        argv.append("--LabApp.news_url=")
+    if not _given(extra, "app_settings_dir"):
+        argv.append(f"--LabApp.app_settings_dir={work / SETTINGS_DIR}")  # filled by quiet_settings_dir
     first = work / "notebooks" / "01_neurons.ipynb"
     chapters = sorted((work / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if first.exists() or chapters:
@@ -173,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
     root = course_root()
     work = prepare(root, args.fresh)
     argv = lab_argv(args.jupyter_args, root=root)
+    quiet_settings_dir(work)
     print("coursekit lab:", " ".join(argv[1:]), flush=True)
     os.chdir(work)
     os.execv(argv[0], argv)  # replace this process: Ctrl-C goes straight to JupyterLab

@@ -4,10 +4,15 @@
    ``index.md`` (plus a table of contents in course order: each chapter, then its
    exercise) and ``_static/``; the stored, executed chapters ``notebooks/NN_*.ipynb``
    and the student exercises ``exercises/NN_*.ipynb`` (never the solutions).
-2. Replaces each live explorer's widget output by what it showed when the notebook
-   was executed (the picture and the statistics kept in the notebook's widget
-   state), with a line saying it is live in JupyterLab; a widget without a stored
-   picture shows its text fallback, or that line alone.
+2. Makes each live explorer live on the page: its widget output becomes a placeholder that
+   ``_static/explorer-site.js`` fills with the course's one renderer (``explorer.js``, copied
+   from ``coursekit/widgets``), reading numbers from JSON files beside it. Those numbers come
+   from the explorer's stored widget state (chapters 03 and 06: every frame is in it) or are
+   computed here with the same Python code the kernel runs (chapter 05's histograms, one file
+   per init × width × activation, cached in ``build/explorer-cache/``). A widget that is not a
+   course explorer shows its stored picture or its text fallback, as before. Each page gets
+   links to its notebook's download, and (with ``COURSEKIT_REPO_URL`` set or a GitHub
+   ``origin``) to the repository and Binder.
 3. Copies MathJax 3 (from the ``mathjax`` package that django-static-mathjax installs)
    into the site, so the pages need no network.
 4. Runs Sphinx (MyST-NB, execution off); a warning fails the build.
@@ -16,7 +21,10 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import html
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -110,8 +118,11 @@ def explorer_outputs(output: dict, models: dict) -> list[dict]:
     return [display("text/markdown", NO_PICTURE_NOTE)]
 
 
-def prepare_notebook(src: Path, dest: Path) -> int:
-    """Copy ``src`` to ``dest`` with explorers replaced; return how many widget outputs were replaced."""
+def prepare_notebook(src: Path, dest: Path, explorers: Explorers | None = None) -> int:
+    """Copy ``src`` to ``dest`` with explorers replaced; return how many widget outputs were replaced.
+
+    With ``explorers``, a course explorer becomes live on the page (:meth:`Explorers.output`).
+    """
     nb = json.loads(src.read_text(encoding="utf-8"))
     models = _models(nb)
     replaced = 0
@@ -121,7 +132,8 @@ def prepare_notebook(src: Path, dest: Path) -> int:
         outputs = []
         for out in cell.get("outputs", []):
             if WIDGET_VIEW in out.get("data", {}):
-                outputs += explorer_outputs(out, models)
+                live = explorers.output(out, models, src.stem) if explorers is not None else None
+                outputs += [live] if live else explorer_outputs(out, models)
                 replaced += 1
             else:
                 outputs.append(out)
@@ -130,6 +142,148 @@ def prepare_notebook(src: Path, dest: Path) -> int:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return replaced
+
+
+# --- live explorers on the website ----------------------------------------------------------
+
+SITE_NOTE = ("Live explorer: the controls move the picture with numbers computed ahead of time by the "
+             "course's own Python code (the same as the notebook's kernel).")
+#: Chapter 05's histogram explorer on the website: the widths and inits computed ahead of time (each
+#: group of 50 weight scales × 10 layers costs about a second; the rest stay live in JupyterLab).
+SITE_WIDTHS = (100,)
+SITE_INITS = ("normal", "uniform_centred", "uniform", "zeros", "lecun_normal", "xavier_normal", "kaiming_normal")
+CACHE = ROOT / "build" / "explorer-cache"
+
+
+def _explorer_model(models: dict, model_id: str) -> dict | None:
+    for model in _subtree(models, model_id):
+        state = model.get("state", {})
+        if isinstance(state.get("spec"), dict) and state["spec"].get("kind") and "values" in state:
+            return state
+    return None
+
+
+def _code_digest() -> str:
+    """What the precomputed numbers depend on: the code that computes them and the pinned versions."""
+    h = hashlib.sha256()
+    for rel in ("coursekit/widgets/numbers.py", "coursekit/widgets/frames.py", "coursekit/widgets/histogram.py",
+                "coursekit/experiments.py", "coursekit/init.py", "coursekit/activations.py", "constraints.txt"):
+        path = ROOT / rel
+        h.update(path.read_bytes() if path.exists() else b"")
+    return h.hexdigest()[:16]
+
+
+class Explorers:
+    """Writes each explorer's numbers under ``out`` (the site's ``_static/explorers``) and its placeholder."""
+
+    def __init__(self, out: Path, cache: Path = CACHE) -> None:
+        self.out, self.cache = out, cache
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.digest = _code_digest()
+        self.count = 0
+        self.computed = self.cached = 0
+
+    def output(self, output: dict, models: dict, page: str) -> dict | None:
+        state = _explorer_model(models, output["data"][WIDGET_VIEW].get("model_id", ""))
+        if state is None:
+            return None
+        self.count += 1
+        name = f"{page}-{self.count}"
+        spec, values = dict(state["spec"]), state["values"]
+        spec["note"] = ""  # the kernel's note ("re-run this cell") does not apply here: SITE_NOTE does
+        data = {"spec": spec, "values": values, "frame": state.get("frame", {})}
+        if spec["kind"] == "histogram":
+            data.update(self._histogram_groups(name, spec, values))
+        (self.out / f"{name}.json").write_text(json.dumps(data, separators=(",", ":"), ensure_ascii=False),
+                                             encoding="utf-8")
+        src = f"../_static/explorers/{name}.json"
+        fallback = html.escape(STATIC_FALLBACK)
+        return {"output_type": "display_data", "metadata": {}, "data": {
+            "text/html": f"<div class=\"ck-site-explorer\" data-src=\"{src}\"><p>{fallback}</p></div>"
+                         f"<p class=\"ck-site-note\">{html.escape(SITE_NOTE)}</p>"}}
+
+    def _histogram_groups(self, name: str, spec: dict, values: dict) -> dict:
+        """One JSON file per precomputed (init, width, activation): every scale's 10-layer frame."""
+        from coursekit.widgets import HistogramExplorer
+
+        params = spec["params"]
+        groups = {}
+        controls = {c["name"]: c for c in spec["controls"]}
+        inits = [i for i in SITE_INITS if any(o[0] == i for o in controls["init"]["options"])]
+        if values["init"] not in inits:
+            inits.insert(0, values["init"])
+        widths = list(SITE_WIDTHS) if values["width"] in SITE_WIDTHS else [values["width"], *SITE_WIDTHS]
+        activations = [o[0] for o in controls["activation"]["options"]]
+        explorer = None
+        for init in inits:
+            for width in widths:
+                for activation in activations:
+                    file = f"{name}/{init}-{width}-{activation}.json"
+                    key = hashlib.sha256(json.dumps([self.digest, params, init, width, activation]).encode()).hexdigest()[:20]
+                    cached = self.cache / f"{key}.json"
+                    if cached.exists():
+                        self.cached += 1
+                    else:
+                        if explorer is None:
+                            explorer = HistogramExplorer(depth=HistogramExplorer.MAX_DEPTH, width=width,
+                                                         n_samples=params["n_samples"], seed=params["seed"],
+                                                         bins=params["bins"])
+                        frames = explorer._frames_for(init, width, HistogramExplorer.MAX_DEPTH)
+                        group = {"total": params["n_samples"] * width,
+                                 "frames": [frames.frame(activation, scale=s, bins=params["bins"])
+                                            for s in HistogramExplorer.SCALES]}
+                        self.cache.mkdir(parents=True, exist_ok=True)
+                        cached.write_text(json.dumps(group, separators=(",", ":"), allow_nan=False), encoding="utf-8")
+                        self.computed += 1
+                    (self.out / file).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(cached, self.out / file)
+                    groups[f"{init}|{width}|{activation}"] = file
+        # what the page cannot show says so: those options are disabled, with a note on the control
+        for cname, offered, word in (("init", inits, "init"), ("width", widths, "width")):
+            c = controls[cname]
+            c["options"] = [[v, t] if v in offered else [v, f"{t} (JupyterLab only)", True] for v, t, *_ in c["options"]]
+            if len(offered) < len(c["options"]):
+                c["note"] = f"here: the {word}s computed ahead of time; every {word} is live in JupyterLab"
+        return {"groups": groups, "n_samples": params["n_samples"]}
+
+
+STATIC_FALLBACK = "Live explorer: it needs JavaScript; in JupyterLab (make lab) it runs in the notebook."
+
+
+def page_links(rel: Path, repo: str | None) -> str:
+    """A Markdown line under a page's title: the notebook's download, the repository, Binder."""
+    links = [f"{{download}}`Download this notebook <../_downloads_src/{rel.as_posix()}>`"]
+    if repo:
+        repo = repo.rstrip("/")
+        links.append(f"[Repository]({repo})")
+        if repo.startswith("https://github.com/"):
+            owner_repo = repo[len("https://github.com/"):]
+            links.append(f"[Open in Binder](https://mybinder.org/v2/gh/{owner_repo}/HEAD?urlpath=lab/tree/{rel.as_posix()})")
+    return " · ".join(links)
+
+
+def repository_url() -> str | None:
+    """``COURSEKIT_REPO_URL``, else the git ``origin`` when it is a GitHub https or ssh URL."""
+    if os.environ.get("COURSEKIT_REPO_URL"):
+        return os.environ["COURSEKIT_REPO_URL"]
+    try:
+        url = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if url.startswith("git@github.com:"):
+        url = "https://github.com/" + url[len("git@github.com:"):]
+    url = url.removesuffix(".git")
+    return url if url.startswith("https://github.com/") else None
+
+
+def add_links(dest: Path, rel: Path, repo: str | None) -> None:
+    """Put the links line after the first Markdown cell's title."""
+    nb = json.loads(dest.read_text(encoding="utf-8"))
+    line = page_links(rel, repo)
+    nb["cells"].insert(1 if nb["cells"] and nb["cells"][0].get("cell_type") == "markdown" else 0,
+                       {"cell_type": "markdown", "metadata": {}, "source": line, "id": "coursekit-links"})
+    dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 # --- MathJax ------------------------------------------------------------------------------
@@ -172,10 +326,39 @@ def stage(staging: Path, root: Path = ROOT) -> list[Path]:
     pages = course_pages(root)
     with open(staging / "index.md", "a", encoding="utf-8") as index:
         index.write(toc(pages))
+    explorers = Explorers(staging / "_static" / "explorers")
+    shutil.copyfile(ROOT / "coursekit" / "widgets" / "explorer.js", staging / "_static" / "explorer.js")
+    repo = repository_url()
     for rel in pages:
-        prepare_notebook(root / rel, staging / rel)
+        prepare_notebook(root / rel, staging / rel, explorers)
+        add_links(staging / rel, rel, repo)
+        (staging / "_downloads_src" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / rel, staging / "_downloads_src" / rel)  # the notebook as stored, outputs and all
+    print(f"build.py: {explorers.count} live explorers; chapter 05's numbers: {explorers.computed} groups computed, "
+          f"{explorers.cached} from build/explorer-cache", flush=True)
     copy_mathjax(staging / "_static" / "mathjax")
     return pages
+
+
+#: Two accessibility faults of the generated pages (axe-core: critical and serious), mended in the HTML:
+#: the sidebar captions are headings without a level, and code blocks that scroll sideways cannot
+#: be reached with the keyboard.
+HTML_FIXES = (('<p class="caption" role="heading">', '<p class="caption" role="heading" aria-level="2">'),
+              ('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">'))
+
+
+def accessible_html(folder: Path) -> int:
+    """Apply :data:`HTML_FIXES` to every page under ``folder``; return how many pages changed."""
+    changed = 0
+    for page in folder.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        fixed = text
+        for old, new in HTML_FIXES:
+            fixed = fixed.replace(old, new)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+            changed += 1
+    return changed
 
 
 def build(out: Path, *, root: Path = ROOT, work: Path | None = None) -> list[Path]:
@@ -191,6 +374,7 @@ def build(out: Path, *, root: Path = ROOT, work: Path | None = None) -> list[Pat
     proc = subprocess.run(cmd)
     if proc.returncode:
         sys.exit(f"build.py: sphinx-build failed (status {proc.returncode}); its warnings are above")
+    accessible_html(html)
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(html, out)

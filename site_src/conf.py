@@ -10,11 +10,12 @@ copyright = "the course authors"
 
 extensions = ["myst_nb"]
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}
-exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "_downloads_src"]
 
 # The stored, executed notebooks are the source of truth: render their outputs, never re-run.
 nb_execution_mode = "off"
-# No ipywidgets JavaScript from a CDN: build.py replaces each explorer by its stored picture.
+# No ipywidgets JavaScript from a CDN: build.py turns each explorer into a placeholder that the
+# course's own renderer (explorer.js, served by the site) fills.
 nb_ipywidgets_js = {}
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "html_image"]
@@ -34,6 +35,7 @@ html_theme = "furo"
 html_title = "Neural-network foundations"
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+html_js_files = [("explorer-site.js", {"type": "module"})]
 html_show_sourcelink = False
 html_copy_source = False
 html_last_updated_fmt = None

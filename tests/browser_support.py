@@ -156,6 +156,7 @@ class LabServer:
     root: Path
     workdir: Path
     disabled_extensions: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. PYTHONPATH for a kernel on other code
     port: int = 0
     token: str = ""
     proc: subprocess.Popen | None = None
@@ -169,7 +170,7 @@ class LabServer:
         self.port = free_port()
         self.token = os.urandom(16).hex()
         home = self.workdir / "home"
-        env = isolated_env(home)
+        env = {**isolated_env(home), **self.extra_env}
         settings = self.workdir / "lab-user-settings"
         write_lab_settings(settings, Path(env["JUPYTER_CONFIG_DIR"]), self.disabled_extensions)
         argv = [
@@ -324,8 +325,12 @@ _SUMMARY_JS = """
     const prompt = cell.node.querySelector('.jp-InputPrompt');
     // Widget views rendered in this cell's own output area (not nested ones).
     const area = cell.outputArea ? cell.outputArea.node : null;
-    const rendered = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets'))
-      .filter(el => el.closest('.jp-OutputArea') === area).length : 0;
+    // the outermost widget element of each output (an anywidget view's own root has no jupyter-widgets class)
+    const sel = '.jupyter-widgets, .coursekit-explorer';
+    const rendered = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output :is(' + sel + ')'))
+      .filter(el => el.closest('.jp-OutputArea') === area
+              && !(el.parentElement && el.parentElement.closest(sel)
+                   && el.parentElement.closest(sel).closest('.jp-OutputArea') === area)).length : 0;
     cells.push({
       index: index,
       count: cell.model.executionCount,
@@ -577,59 +582,204 @@ def math_errors(page, rel_path: str, settle: float = 1.5, timeout: float = 30.0)
     ]
 
 
-def explorer_sliders(page) -> list[dict]:
-    """Sliders inside each ``.coursekit-explorer``: explorer index, slider index and label."""
-    return page.evaluate(
-        """() => {
-          const out = [];
-          document.querySelectorAll('.coursekit-explorer').forEach((ex, e) => {
-            ex.querySelectorAll('.widget-slider').forEach((sl, i) => {
-              const label = sl.querySelector('.widget-label');
-              out.push({explorer: e, slider: i, label: label ? label.textContent.trim() : '',
-                        readout: (sl.querySelector('.widget-readout') || {}).textContent || ''});
-            });
-          });
-          return out;
-        }"""
-    )
-
+# --- The explorers (coursekit/widgets/explorer.js) ---------------------------------------------
 
 _EXPLORER_STATE_JS = """
 (e) => {
   const ex = document.querySelectorAll('.coursekit-explorer')[e];
   if (!ex) return null;
-  const img = ex.querySelector('.coursekit-plot img, img.coursekit-plot');
-  const stats = ex.querySelector('.coursekit-stats');
-  return {src: img ? img.getAttribute('src') : null,
-          decoded: !!(img && img.complete && img.naturalWidth > 0),  // a broken image has width 0
-          stats: stats ? stats.innerText : null};
+  const canvas = ex.querySelector('canvas.coursekit-plot');
+  const controls = {};
+  ex.querySelectorAll('.ck-control[data-control]').forEach(c => {
+    const input = c.querySelector('input, select');
+    if (input) controls[c.dataset.control] = {type: input.tagName === 'SELECT' ? 'select' : 'range',
+      value: input.value, max: input.max || null, options: input.tagName === 'SELECT' ?
+        Array.from(input.options).filter(o => !o.disabled).map(o => o.value) : null,
+      valuetext: input.getAttribute('aria-valuetext'),
+      label: (c.querySelector('label') || {}).textContent || null,
+      labelled: !!(input.labels && input.labels.length)};
+  });
+  const readouts = [];
+  ex.querySelectorAll('.ck-readout').forEach(r => {
+    const layer = r.closest('[data-layer]');
+    readouts.push({layer: layer ? Number(layer.dataset.layer) : 0, name: r.dataset.name,
+                   value: r.dataset.value === undefined ? null : r.dataset.value,
+                   text: r.querySelector('.ck-readout-value').textContent});
+  });
+  let pixels = null;
+  if (canvas && canvas.width) {  // a cheap digest of the drawn pixels
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let h = 0;
+    for (let i = 0; i < data.length; i += 7) h = (h * 31 + data[i]) | 0;
+    pixels = h;
+  }
+  return {kind: ex.dataset.kind, key: canvas ? canvas.dataset.key : null, alt: canvas ? canvas.getAttribute('aria-label') : null,
+          pixels: pixels, controls: controls, readouts: readouts,
+          status: (ex.querySelector('.ck-status') || {}).textContent || ''};
 }
 """
 
 
 def explorer_state(page, explorer: int) -> dict | None:
+    """Kind, controls (their positions), canvas key and pixel digest, readouts (name, exact value, text)."""
     return page.evaluate(_EXPLORER_STATE_JS, explorer)
 
 
-def move_slider(page, explorer: int, slider: int, key: str = "ArrowRight", timeout: float = 15.0) -> dict:
-    """Press ``key`` on a slider handle; return the explorer's state before and after the update.
+def dom_values(state: dict) -> dict:
+    """The setting shown, spelled as the widget's ``values`` (indices for ranges, options for selects)."""
+    out = {}
+    for name, c in state["controls"].items():
+        out[name] = int(c["value"]) if c["type"] == "range" else c["value"]
+    return out
 
-    Waits (bounded) until both the plot's ``src`` and the stats text changed and the browser
-    has decoded the new picture; raises playwright's TimeoutError if they did not.
-    """
+
+def move_control(page, explorer: int, name: str, timeout: float = 20.0) -> dict:
+    """Move control ``name`` one step (a range: ArrowRight, or ArrowLeft at its end; a select: the next option;
+    the presets: the first button for another value); wait (bounded) until the canvas shows the new setting."""
     before = explorer_state(page, explorer)
-    handle = page.locator(".coursekit-explorer").nth(explorer).locator(".widget-slider").nth(slider)
-    handle = handle.locator(".noUi-handle").first
-    handle.scroll_into_view_if_needed(timeout=timeout * 1000)
-    handle.focus(timeout=timeout * 1000)
-    handle.press(key, timeout=timeout * 1000)
+    box = page.locator(".coursekit-explorer").nth(explorer)
+    c = before["controls"].get(name)
+    if name == "presets":
+        buttons = box.locator(".ck-buttons button")
+        current = before["controls"]["scale"]["value"]
+        for i in range(buttons.count()):
+            if buttons.nth(i).get_attribute("data-index") != current:
+                buttons.nth(i).scroll_into_view_if_needed(timeout=timeout * 1000)
+                buttons.nth(i).click(timeout=timeout * 1000)
+                break
+    elif c["type"] == "range":
+        handle = box.locator(f'.ck-control[data-control="{name}"] input')
+        handle.scroll_into_view_if_needed(timeout=timeout * 1000)
+        handle.focus(timeout=timeout * 1000)
+        handle.press("ArrowLeft" if c["value"] == c["max"] else "ArrowRight", timeout=timeout * 1000)
+    else:
+        options = c["options"]
+        nxt = options[(options.index(c["value"]) + 1) % len(options)]
+        box.locator(f'.ck-control[data-control="{name}"] select').select_option(nxt, timeout=timeout * 1000)
     page.wait_for_function(
         """([e, before]) => {
-          const s = (__EXPLORER_STATE__)(e);
-          return s && s.src !== before.src && s.stats !== before.stats && s.decoded;
-        }""".replace("__EXPLORER_STATE__", _EXPLORER_STATE_JS.strip()),
-        arg=[explorer, before],
-        timeout=timeout * 1000,
-        polling=50,
+          const s = (__STATE__)(e);
+          if (!s) return false;
+          const keys = Object.keys(s.controls).sort();
+          const key = JSON.stringify(keys.map(k => [k, s.controls[k].type === 'range' ? Number(s.controls[k].value) :
+            (/^[0-9]+$/.test(s.controls[k].value) ? Number(s.controls[k].value) : s.controls[k].value)]));
+          return s.key === key && s.key !== before.key && s.pixels !== before.pixels;
+        }""".replace("__STATE__", _EXPLORER_STATE_JS.strip()),
+        arg=[explorer, before], timeout=timeout * 1000, polling=50,
     )
     return {"before": before, "after": explorer_state(page, explorer)}
+
+
+def python_explorers(chapter: str) -> list:
+    """The explorers each chapter builds, built again in this process from the chapter's own arguments."""
+    import torch
+
+    from coursekit import training, widgets
+
+    if chapter == "03":
+        model, X, _ = training.damaged_layer("relu", seed=0, bias_shift=-2.0)
+        z = model[0](torch.from_numpy(X)).detach().numpy()
+        return [widgets.slope_explorer(z, negative_slope=0.01)]
+    if chapter == "05":
+        return [widgets.HistogramExplorer(depth=5, width=100, activation="sigmoid", init="normal", scale=1.0)]
+    if chapter == "06":
+        return [widgets.temperature_explorer(widgets.DEFAULT_LOGITS, temperature=1.0,
+                                             labels=["cat", "dog", "fox", "owl", "eel"])]
+    return []
+
+
+def expected_readouts(explorer, state: dict) -> dict[tuple[int, str], float | None]:
+    """(layer, readout name) -> the number Python computes for the setting the page shows."""
+    values = dom_values(state)
+    for name, spec in ((c["name"], c) for c in explorer.widget.spec["controls"] if c["type"] == "select"):
+        values[name] = next(o[0] for o in spec["options"] if str(o[0]) == str(values[name]))
+    explorer.widget.values = values  # the frame of that setting, computed by the kernel's code
+    frame = explorer.current
+    if state["kind"] == "histogram":
+        return {(i, k): v for i, layer in enumerate(frame["layers"], start=1) for k, v in layer.items()
+                if k not in ("counts", "lo", "hi")}
+    out = {(0, k): v for k, v in frame.items() if not isinstance(v, list)}
+    for i, p in enumerate(frame.get("probs", [])):
+        out[(0, f"p{i}")] = p
+    return out
+
+
+def compare_readouts(explorer, state: dict, where: str) -> list[str]:
+    expected = expected_readouts(explorer, state)
+    problems = []
+    shown = {(r["layer"], r["name"]): r for r in state["readouts"]}
+    for key, r in shown.items():
+        if key not in expected:
+            problems.append(f"{where}: readout {key} has no Python counterpart")
+            continue
+        want = expected[key]
+        got = None if r["value"] == "NaN" else float(r["value"])
+        if got != want:
+            problems.append(f"{where}: readout {key} shows {r['value']} ({r['text']!r}); Python computes {want}")
+    if state["kind"] == "histogram" and len({k[0] for k in shown}) != len(explorer.current["layers"]):
+        problems.append(f"{where}: {len({k[0] for k in shown})} layers shown, Python computes {len(explorer.current['layers'])}")
+    if not state["alt"] or len(state["alt"]) < 40:
+        problems.append(f"{where}: the canvas has no text alternative ({state['alt']!r})")
+    for name, c in state["controls"].items():
+        if not c["labelled"]:
+            problems.append(f"{where}: control {name} has no label")
+        if c["type"] == "range" and not c["valuetext"]:
+            problems.append(f"{where}: slider {name} announces no value in the unit shown")
+    return problems
+
+
+# Controls cut off or overflowing: a label, value or button whose text does not fit, or a control
+# sticking out of its explorer.
+_TRUNCATION_JS = """
+() => {
+  const out = [];
+  document.querySelectorAll('.coursekit-explorer').forEach((ex, e) => {
+    const box = ex.getBoundingClientRect();
+    ex.querySelectorAll('label, .ck-value, button, select, input, .ck-buttons > span').forEach(n => {
+      const r = n.getBoundingClientRect();
+      const what = `explorer ${e}: ${n.tagName.toLowerCase()} ${JSON.stringify((n.textContent || n.value || '').slice(0, 30))}`;
+      if (r.width === 0) { out.push(what + ' has no width'); return; }
+      if (n.scrollWidth > n.clientWidth + 1 && n.tagName !== 'SELECT' && n.tagName !== 'INPUT') out.push(what + ' is cut off');
+      if (r.right > box.right + 1 || r.left < box.left - 1) out.push(what + ' sticks out of the explorer');
+      if (n.tagName === 'INPUT' && n.type === 'range' && r.width < 80) out.push(what + ` is only ${Math.round(r.width)} px wide`);
+      if (n.tagName === 'SELECT') {
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = getComputedStyle(n).font;
+        const text = n.options[n.selectedIndex] ? n.options[n.selectedIndex].text : '';
+        if (ctx.measureText(text).width > r.width - 8) out.push(what + ` shows ${JSON.stringify(text)} cut off`);
+      }
+    });
+  });
+  return out;
+}
+"""
+
+
+def truncated_controls(page) -> list[str]:
+    return page.evaluate(_TRUNCATION_JS)
+
+
+# --- axe-core (npm; scripts/ensure_axe.sh installs it into build/axe/) ---------------------------
+
+AXE = Path(os.environ.get("COURSEKIT_AXE", ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"))
+AXE_HINT = "axe-core not found: run 'bash scripts/ensure_axe.sh' (npm install axe-core into build/axe/)"
+
+
+def axe_scan(page, include: str | None = None) -> list[dict]:
+    """Serious and critical axe-core violations in ``page`` (within the CSS selector ``include``, if given).
+
+    Each: id, impact, help, and up to three offending nodes' selectors.
+    """
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async (include) => {
+          const context = include ? {include: Array.from(document.querySelectorAll(include))} : document;
+          const r = await axe.run(context, {resultTypes: ['violations']});
+          return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        }""",
+        include,
+    )
+    return result

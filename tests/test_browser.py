@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
 from pathlib import Path
@@ -40,11 +39,8 @@ RUN_TIMEOUT = float(os.environ.get("COURSEKIT_BROWSER_TIMEOUT", "240"))
 # to see the test catch widgets that do not render.
 DISABLED = [x for x in os.environ.get("COURSEKIT_BROWSER_DISABLE_EXTENSIONS", "").split(",") if x]
 
-# Chapter number -> the explorer slider that chapter is about (matched on its label).
-CHAPTER_SLIDERS = {
-    "05": re.compile(r"scale|std|σ", re.IGNORECASE),
-    "06": re.compile(r"temp|^T\b|τ", re.IGNORECASE),
-}
+# Chapters whose explorers are checked control by control against numbers computed here.
+EXPLORER_CHAPTERS = ("03", "05", "06")
 
 
 def _on_ci() -> bool:
@@ -120,53 +116,66 @@ def _stored_widgets(notebook: Path) -> dict[int, int]:
     return counts
 
 
-def _pick_slider(sliders: list[dict], explorer: int, chapter: str) -> dict | None:
-    mine = [s for s in sliders if s["explorer"] == explorer]
-    pattern = CHAPTER_SLIDERS.get(chapter)
-    if pattern:
-        named = [s for s in mine if pattern.search(s["label"])]
-        if named:
-            return named[0]
-    return mine[0] if mine else None
-
-
 def _check_explorers(page, chapter: str) -> tuple[list[str], list[str]]:
-    """Move one slider per explorer; returns (what was moved, problems)."""
+    """Move every control of every explorer; after each move the readouts must equal Python's numbers."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     moved, problems = [], []
-    sliders = bs.explorer_sliders(page)
+    python = bs.python_explorers(chapter)
     n_explorers = page.locator(".coursekit-explorer").count()
+    if chapter in EXPLORER_CHAPTERS and n_explorers != len(python):
+        problems.append(f"chapter {chapter}: {n_explorers} explorers on the page, {len(python)} expected")
+        return moved, problems
     for e in range(n_explorers):
-        slider = _pick_slider(sliders, e, chapter)
-        if slider is None:
-            continue  # an explorer driven by dropdowns/buttons only
         state = bs.explorer_state(page, e)
-        if not state or state["src"] is None or state["stats"] is None:
-            problems.append(
-                f"explorer {e}: missing its picture (.coursekit-plot) or stats (.coursekit-stats)"
-            )
-            continue
-        for key in ("ArrowRight", "ArrowLeft"):  # ArrowLeft when the slider starts at its maximum
-            try:
-                t = time.perf_counter()
-                change = bs.move_slider(page, e, slider["slider"], key, timeout=20)
-            except PlaywrightTimeout:
-                continue
-            first = [(c["stats"] or "").splitlines()[0][:50] for c in (change["before"], change["after"])]
-            moved.append(
-                f"explorer {e}, slider {slider['label']!r}, {key}: new picture, stats "
-                f"{first[0]!r} -> {first[1]!r} ({time.perf_counter() - t:.2f} s)"
-            )
-            break
+        if not python:  # a control notebook: moving is enough
+            names = list(state["controls"])
         else:
-            problems.append(
-                f"explorer {e}: pressing ArrowRight/ArrowLeft on slider {slider['label']!r} did not change "
-                "both the picture and the stats, with a picture the browser could decode, within 20 s"
-            )
-    if chapter in CHAPTER_SLIDERS and n_explorers and not moved:
-        problems.append(f"chapter {chapter}: its explorer has no slider that could be moved")
+            problems += bs.compare_readouts(python[e], state, f"explorer {e} as first shown")
+            names = list(state["controls"]) + (["presets"] if state["kind"] == "histogram" else [])
+        for name in names:
+            t = time.perf_counter()
+            try:
+                change = bs.move_control(page, e, name, timeout=30)
+            except PlaywrightTimeout:
+                problems.append(f"explorer {e}: moving {name!r} did not redraw the canvas for the new setting within 30 s")
+                continue
+            after = change["after"]
+            if python:
+                problems += bs.compare_readouts(python[e], after, f"explorer {e} after moving {name!r}")
+            moved.append(f"explorer {e} ({after['kind']}), {name}: {bs.dom_values(change['before'])} -> "
+                         f"{bs.dom_values(after)} ({time.perf_counter() - t:.2f} s)")
+    if chapter in EXPLORER_CHAPTERS and not moved:
+        problems.append(f"chapter {chapter}: no explorer control could be moved")
     return moved, problems
+
+
+def _accessibility(page) -> list[str]:
+    """axe-core over the explorers: no serious or critical violation."""
+    if not bs.AXE.exists():
+        return [bs.AXE_HINT + " (CI is set: the scan must run)"] if _on_ci() else []
+    return [f"axe {v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}"
+            for v in bs.axe_scan(page, ".coursekit-explorer")]
+
+
+def _layout_checks(page, chapter: str, artifacts: Path) -> list[str]:
+    """Screenshots at 1280 px with the file browser open, at 200 % zoom (640 CSS px) and at 360 px; no control cut off."""
+    problems = []
+    explorers = page.locator(".coursekit-explorer")
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('filebrowser:activate'); }")
+    try:
+        for label, width in (("1280-filebrowser", 1280), ("zoom200", 640), ("phone360", 360)):
+            page.set_viewport_size({"width": width, "height": 1000 if width > 400 else 800})
+            page.wait_for_timeout(400)  # the ResizeObserver redraws the canvas
+            for e in range(explorers.count()):
+                explorers.nth(e).scroll_into_view_if_needed(timeout=10_000)
+                explorers.nth(e).screenshot(path=str(artifacts / f"{chapter}-explorer{e}-{label}.png"), timeout=30_000)
+            problems += [f"{label}: {p}" for p in bs.truncated_controls(page)]
+            if width == 1280:
+                page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+    return problems
 
 
 def _screenshot_and_close(page, rel: str, png: Path) -> None:
@@ -205,9 +214,12 @@ def test_lesson_runs_in_jupyterlab(lab, notebook: Path):
             if got < n:
                 where = bs.cell_label(c) if c else f"cell {i + 1}"
                 problems.append(f"{where}: showed {n} widget(s) in the committed notebook, {got} now")
-        if report.summary["explorers"]:
+        if report.summary["explorers"] or chapter in EXPLORER_CHAPTERS:
             moved, slider_problems = _check_explorers(page, chapter)
             problems += slider_problems
+            if report.summary["explorers"]:
+                problems += _layout_checks(page, chapter, lab.artifacts)
+                problems += _accessibility(page)
     finally:
         _screenshot_and_close(page, rel, lab.artifacts / f"{notebook.stem}.png")
 
@@ -241,28 +253,8 @@ def test_exercise_math_renders_in_jupyterlab(lab, notebook: Path):
 # A control notebook, written into the served folder at test time: proves the
 # checks above can fail, and that warnings and tagged cells do not count.
 _EXPLORER = """\
-import io
-import ipywidgets as widgets
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
-def picture(scale):
-    fig = Figure(figsize=(3, 2), dpi=60)
-    FigureCanvasAgg(fig)
-    fig.add_subplot().bar([0, 1], [1, scale])
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-scale = widgets.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="scale")
-plot = widgets.Image(format="png").add_class("coursekit-plot")
-stats = widgets.HTML().add_class("coursekit-stats")
-def update(change=None):
-    plot.value = picture(scale.value)
-    stats.value = f"scale = {scale.value:.1f}"
-scale.observe(update, names="value")
-update()
-widgets.VBox([scale, plot, stats]).add_class("coursekit-explorer")
+from coursekit import widgets
+widgets.temperature_explorer()
 """
 
 

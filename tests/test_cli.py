@@ -336,6 +336,10 @@ def test_make_lab_sets_up_and_serves_the_working_folder(tmp_path, root):
     env = {**_lab_env(tmp_path, course, port, token), "VENV": sys.prefix, "STAMP": str(stamp)}
     with Lab(["make", "lab"], env, port, token, cwd=root) as lab:
         assert sorted(c["name"] for c in lab.api("GET", "/api/contents")["content"]) == ["exercises", "notebooks"]
+        # no news toast and no update check on a fresh start (issue #26)
+        notes = lab.api("GET", "/lab/api/settings/@jupyterlab/apputils-extension:notification")
+        defaults = {k: v.get("default") for k, v in notes["schema"]["properties"].items()}  # overrides.json
+        assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
     assert "coursekit lab" in lab.output and "my-work/" in lab.output
     assert _git_status(course) == ""
 
@@ -361,6 +365,8 @@ def test_lab_command_opens_chapter_01_of_the_working_folder(root):
     assert argv[1:3] == ["-m", "jupyterlab"]
     assert f"--ServerApp.root_dir={root / 'my-work'}" in argv
     assert argv[-1] == "--no-browser"
+    assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in argv
+    assert f"--LabApp.app_settings_dir={root / 'my-work' / '.lab-settings'}" in argv
     assert ("--ServerApp.allow_root=True" in argv) == (os.geteuid() == 0)  # JupyterLab refuses root otherwise
 
 

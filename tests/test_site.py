@@ -283,3 +283,114 @@ def test_an_explorer_shows_its_stored_picture_else_its_text_fallback_else_a_note
     assert second == [("text/markdown", site_build.NO_PICTURE_NOTE),
                       ("text/plain", "Temperature explorer: run this cell in JupyterLab")]
     assert third == [("text/markdown", site_build.NO_PICTURE_NOTE)]  # never a raw VBox(...) repr
+
+
+# --- live explorers, accessibility, phones ----------------------------------------------------
+
+EXPLORER_PAGES = {"03": "notebooks/03_activations.html", "05": "notebooks/05_initialization.html",
+                  "06": "notebooks/06_softmax.html"}
+MAX_FIRST_LOAD = 1_000_000  # bytes of explorer data a chapter may fetch before any control moves
+
+
+def test_explorers_are_live_on_the_website_with_the_kernels_numbers(browser_page, site):
+    """Every control of every explorer moves the canvas; the readouts equal what Python computes."""
+    page, served, outside, failed, _ = browser_page
+    problems: list[str] = []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for chapter, rel in EXPLORER_PAGES.items():
+        fetched: list[int] = []
+
+        def count(resp, fetched=fetched):
+            if "/_static/explorers/" in resp.url and resp.ok:
+                fetched.append(len(resp.body()))
+
+        page.on("response", count)
+        try:
+            page.goto(f"{served}/{rel}", wait_until="load")
+            page.wait_for_selector(".coursekit-explorer canvas", timeout=30_000)
+            page.wait_for_load_state("networkidle")
+            first_load = sum(fetched)
+            if first_load > MAX_FIRST_LOAD:
+                problems.append(f"{rel}: {first_load} bytes of explorer data on first load (at most {MAX_FIRST_LOAD})")
+            python = bs.python_explorers(chapter)
+            n = page.locator(".coursekit-explorer").count()
+            if n != len(python):
+                problems.append(f"{rel}: {n} live explorers, {len(python)} expected")
+                continue
+            for e in range(n):
+                state = bs.explorer_state(page, e)
+                problems += bs.compare_readouts(python[e], state, f"{rel} explorer {e} as loaded")
+                names = list(state["controls"]) + (["presets"] if state["kind"] == "histogram" else [])
+                for name in names:
+                    c = state["controls"].get(name)
+                    if c and c["type"] == "select" and len(c["options"]) < 2:
+                        continue  # one value computed ahead of time: the control says so (checked below)
+                    try:
+                        after = bs.move_control(page, e, name, timeout=20)["after"]
+                    except Exception as exc:  # playwright's TimeoutError
+                        problems.append(f"{rel} explorer {e}: moving {name!r} did not redraw: {exc}")
+                        continue
+                    problems += bs.compare_readouts(python[e], after, f"{rel} explorer {e} after {name!r}")
+            notes = page.locator(".ck-note").all_inner_texts()
+            if chapter == "05" and not any("JupyterLab" in t for t in notes):
+                problems.append(f"{rel}: the controls not precomputed for the site do not say so")
+            print(f"{rel}: {n} live explorer(s), {first_load / 1024:.0f} kB of explorer data on first load")
+        finally:
+            page.remove_listener("response", count)
+    assert not outside, f"the site fetched from outside: {sorted(set(outside))[:5]}"
+    assert not problems, "\n".join(f"  - {p}" for p in problems)
+
+
+def test_every_page_passes_axe_and_explorers_fit_a_phone(browser_page, site):
+    """axe-core: no serious or critical violation on any page; at 360 px and 200 % zoom no control is cut off."""
+    page, served, outside, failed, (browser, route) = browser_page
+    if not bs.AXE.exists():
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(bs.AXE_HINT + " (CI is set: the scan must run)", pytrace=False)
+        pytest.skip(bs.AXE_HINT)
+    problems: list[str] = []
+    for rel in sorted(p.relative_to(site) for p in site.rglob("*.html") if "_static" not in p.parts):
+        page.goto(f"{served}/{rel.as_posix()}", wait_until="load")
+        if page.locator(".ck-site-explorer").count():
+            page.wait_for_selector(".coursekit-explorer canvas", timeout=30_000)
+        problems += [f"{rel}: axe {v['impact']} {v['id']} ({v['help']}) at {v['nodes']}" for v in bs.axe_scan(page)]
+    for width, label, scale in ((360, "phone360", 2), (640, "zoom200", 2)):
+        context = browser.new_context(viewport={"width": width, "height": 800}, device_scale_factor=scale)
+        context.route("**/*", route)
+        try:
+            p2 = context.new_page()
+            for chapter, rel in EXPLORER_PAGES.items():
+                p2.goto(f"{served}/{rel}", wait_until="load")
+                p2.wait_for_selector(".coursekit-explorer canvas", timeout=30_000)
+                box = p2.locator(".coursekit-explorer").first
+                box.scroll_into_view_if_needed()
+                box.screenshot(path=str(ARTIFACTS / f"{chapter}-explorer-{label}.png"))
+                problems += [f"{rel} at {label}: {t}" for t in bs.truncated_controls(p2)]
+                wide = p2.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+                if wide > 2:
+                    problems.append(f"{rel} at {label}: the page is {wide} px wider than the screen")
+        finally:
+            context.close()
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+def test_each_page_links_its_notebook_download(browser_page, site):
+    page, served, *_ = browser_page
+    for rel in site_build.course_pages(ROOT):
+        page.goto(f"{served}/{rel.with_suffix('.html').as_posix()}", wait_until="load")
+        hrefs = page.eval_on_selector_all("a[href$='.ipynb']", "as => as.map(a => a.href)")
+        assert hrefs, f"{rel}: no download link for its notebook"
+        target = unquote(urlparse(hrefs[0]).path).lstrip("/")
+        assert (site / target).is_file() and target.endswith(rel.name), (rel, target)
+        assert json.loads((site / target).read_text(encoding="utf-8"))["cells"], rel
+    size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+    data = sum(p.stat().st_size for p in (site / "_static" / "explorers").rglob("*") if p.is_file())
+    print(f"\nsite: {size / 2**20:.1f} MiB in all, of which {data / 2**20:.1f} MiB explorer data")
+
+
+def test_links_line_names_repository_and_binder_when_known():
+    line = site_build.page_links(Path("notebooks/05_initialization.ipynb"), "https://github.com/owner/course")
+    assert "[Repository](https://github.com/owner/course)" in line
+    assert ("https://mybinder.org/v2/gh/owner/course/HEAD?urlpath=lab/tree/notebooks/05_initialization.ipynb"
+            in line)
+    assert "Binder" not in site_build.page_links(Path("notebooks/01_neurons.ipynb"), None)

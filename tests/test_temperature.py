@@ -115,63 +115,40 @@ def test_render_png_differs_between_temperatures():
 # ---------------------------------------------------------------- widget
 
 
-def test_explorer_dom_contract():
-    import ipywidgets as widgets
+def test_explorer_sends_numbers_for_every_temperature_on_its_grid():
+    from coursekit.widgets import numbers as nb
 
-    ex = temperature_explorer()
+    ex = temperature_explorer(DEFAULT_LOGITS, 1.0, labels=["cat", "dog", "fox", "owl", "eel"])
     assert isinstance(ex, TemperatureExplorer)
-    assert "coursekit-explorer" in ex.box._dom_classes
-    assert "coursekit-stats" in ex.stats._dom_classes and isinstance(ex.stats, widgets.HTML)
-    assert "coursekit-plot" in ex.image._dom_classes and isinstance(ex.image, widgets.Image)
-    assert isinstance(ex.slider, widgets.FloatLogSlider)
-    assert ex.slider.min == pytest.approx(np.log10(T_MIN)) and ex.slider.max == pytest.approx(np.log10(T_MAX))
-    assert ex.image.format == "png" and len(ex.image.value) > 1000
-    assert "T = <b>1.000</b>" in ex.stats.value
-    # The widget parts are inside the box that gets displayed.
-    def walk(w):
-        yield w
-        for c in getattr(w, "children", ()):
-            yield from walk(c)
-    parts = list(walk(ex.box))
-    assert ex.slider in parts and ex.stats in parts and ex.image in parts
-    bundle = ex._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    # viewed without a kernel the notebook shows a sentence, not "VBox(children=...)"
-    assert "run this cell in JupyterLab" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]
-    assert any("re-run this cell" in str(getattr(w, "value", "")) for w in ex.box.children)  # the kernel note
+    assert "coursekit-explorer" in ex.widget._esm  # the ES module gives the explorer its class
+    spec = ex.widget.spec
+    assert spec["kind"] == "temperature" and spec["table_key"] == "temperature"
+    assert len(spec["table"]) == len(nb.TEMPERATURE_GRID) and (T_MIN, T_MAX) == (0.1, 10.0)
+    # each frame is temperature_stats of the logits at that grid value, rounded for display
+    for t, frame in zip(nb.TEMPERATURE_GRID, spec["table"], strict=True):
+        want = temperature_stats(DEFAULT_LOGITS, t)
+        assert frame["T"] == t and frame["argmax"] == want["argmax"]
+        np.testing.assert_allclose(frame["probs"], want["probs"], rtol=5e-4)
+        assert frame["entropy"] == pytest.approx(want["entropy"], rel=5e-4)
+    # the values the chapter names are exact grid points, each shown as one number
+    texts = spec["controls"][0]["texts"]
+    for t in (0.25, 1.0, 4.0):
+        assert texts[nb.TEMPERATURE_GRID.index(t)] == f"{t:g}"
+    assert not any(isinstance(v, bytes) for v in ex.widget.get_state().values())
 
 
-def test_explorer_updates_synchronously_on_value():
+def test_explorer_moves_through_its_control():
     ex = temperature_explorer()
-    png0, html0 = ex.image.value, ex.stats.value
-    # One keyboard step of the log slider: the exponent moves by `step`.
-    ex.slider.value = 10 ** (np.log10(ex.slider.value) + ex.slider.step)
-    t1 = ex.slider.value
-    assert ex.stats.value != html0 and f"T = <b>{t1:.3f}</b>" in ex.stats.value
-    assert ex.last_stats["temperature"] == pytest.approx(t1)
-    a, b = _pixels(png0), _pixels(ex.image.value)
-    changed = np.any(a != b, axis=2).sum()
-    assert changed > 50  # visibly different: bars, markers and title moved
-    want = temperature_stats(DEFAULT_LOGITS, t1)
-    assert f"{want['max_prob']:.3f}" in ex.stats.value
-
-
-@pytest.mark.parametrize("temperature", [0.1, 0.37, 1.0, 6.0, 10.0])
-def test_blitted_frame_equals_full_redraw(temperature):
-    ex = temperature_explorer(temperature=1.0)
-    ex.slider.value = 2.5  # move away and back, so stale pixels would show
-    ex.slider.value = temperature
-    live = _pixels(ex.image.value)
-    full = _pixels(render_png(draw_temperature(DEFAULT_LOGITS, temperature)))
-    assert live.shape == full.shape
-    # Identical up to antialiasing at a few edges.
-    assert np.mean(np.any(np.abs(live - full) > 40, axis=2)) < 0.002
-
-
-def test_explorer_labels_and_custom_logits():
-    ex = temperature_explorer([2, 0, -1], 0.5, labels=["a<b", "dog", "bird"])
-    assert "a&lt;b" in ex.stats.value  # escaped in HTML
-    assert ex.last_stats["probs"].shape == (3,)
+    assert ex.current["T"] == 1.0
+    ex.controls["temperature"].value = 0.25
+    assert ex.widget.values == {"temperature": 4} and ex.current["T"] == 0.25
+    assert ex.current == ex.frame(0.25)
+    with pytest.raises(ValueError, match=r"temperature must be one of the control's values; 0.37 lies between 0.3 and 0.4"):
+        ex.controls["temperature"].value = 0.37
+    bundle = ex._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "run this cell in JupyterLab" in bundle["text/plain"]  # viewed without a kernel
 
 
 # ---------------------------------------------------------------- bad input

@@ -1,9 +1,13 @@
-"""coursekit.widgets.HistogramExplorer: DOM contract, synchronous updates, numbers that match."""
+"""coursekit.widgets: the explorers' numbers (frames), their controls, and the static figures.
+
+The browser side (explorer.js drawing these numbers in JupyterLab and on the website) is
+tested in tests/test_browser.py and tests/test_site.py against the numbers computed here.
+"""
 
 import io
+import json
 import math
 
-import ipywidgets as widgets
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -11,6 +15,7 @@ from PIL import Image
 
 from coursekit import experiments as E
 from coursekit import widgets as W
+from coursekit.widgets import numbers as nb
 
 
 @pytest.fixture(scope="module")
@@ -18,10 +23,164 @@ def explorer():
     return W.HistogramExplorer()
 
 
-def png_size(data: bytes):
-    img = Image.open(io.BytesIO(data))
-    assert img.format == "PNG"
-    return img.size
+def test_the_kernel_sends_numbers_never_pictures(explorer):
+    state = explorer.widget.get_state()
+    assert not any(isinstance(v, (bytes, memoryview)) for v in state.values())
+    assert W.EXPLORER_CLASS in explorer.widget._esm  # the ES module gives the explorer its class
+    json.dumps(explorer.widget.frame, allow_nan=False)  # plain JSON: the same frames serve the website
+    layers = explorer.widget.frame["layers"]
+    assert len(layers) == 5 and all(sum(layer["counts"]) <= explorer.widget.frame["total"] for layer in layers)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("activation,init,scale", [("sigmoid", "normal", 1.0), ("tanh", "xavier_normal", 5 / 3),
+                                                   ("relu", "kaiming_normal", 0.7)])
+def test_frames_are_the_classic_experiment(seed, activation, init, scale):
+    """Every readout equals coursekit.experiments' float64 statistics to float32 rounding."""
+    ex = W.HistogramExplorer(depth=4, width=50, n_samples=400, activation=activation, init=init, scale=scale,
+                             seed=seed)
+    want = E.forward_experiment(depth=4, width=50, n_samples=400, activation=activation, init=init, scale=scale,
+                                seed=seed)
+    for got, s, h in zip(ex.layer_stats, want.stats, want.activations, strict=True):
+        assert got["mean"] == pytest.approx(s.mean, rel=1e-3, abs=1e-4)
+        assert got["std"] == pytest.approx(s.std, rel=1e-3)
+        assert got["unit_std"] == pytest.approx(s.unit_std, rel=1e-3)
+        a, b = h[:, 0::2], h[:, 1::2]  # units (0, 1), (2, 3), …: cosine of their outputs over the samples
+        norms = np.sqrt(np.sum(a * a, axis=0) * np.sum(b * b, axis=0))
+        alike = np.mean(np.sum(a * b, axis=0)[norms > 0] / norms[norms > 0])  # a dead unit has no direction
+        assert got["alike"] == pytest.approx(alike, rel=1e-3, abs=1e-4)
+        assert got["flat"] == pytest.approx(s.saturated, abs=2 / h.size + 1e-4)  # a value at a bound may flip
+        counts = np.histogram(h, bins=ex.bins, range=(got["lo"], got["hi"]))[0]
+        assert np.abs(np.asarray(got["counts"]) - counts).sum() <= 4  # float32 vs float64 at bin edges
+        assert got["beyond"] == pytest.approx(np.mean((h < got["lo"]) | (h > got["hi"])), abs=5e-4)
+
+
+def test_a_shallower_network_is_the_first_layers_of_a_deeper_one():
+    ex = W.HistogramExplorer(depth=10, width=25, n_samples=200, activation="tanh")
+    deep = ex.layer_stats
+    ex.controls["depth"].value = 4
+    assert ex.layer_stats == deep[:4] and ex.controls["depth"].value == 4
+
+
+def test_scale_grid_holds_the_values_the_text_asks_for_exactly():
+    for _text, value in nb.SCALE_PRESETS:
+        assert value in nb.SCALE_GRID  # exact, not the nearest point of a log grid
+    assert nb.SCALE_TEXTS[nb.SCALE_GRID.index(0.75)] == "0.75" and nb.SCALE_TEXTS[nb.SCALE_GRID.index(0.7)] == "0.7"
+    assert nb.SCALE_TEXTS[nb.SCALE_GRID.index(5 / 3)] == "1.667 (5/3)"
+    assert nb.SCALE_GRID[0] == 0.001 and nb.SCALE_GRID[-1] == 10.0 and list(nb.SCALE_GRID) == sorted(set(nb.SCALE_GRID))
+    assert np.diff(np.log10(nb.SCALE_GRID)).max() < 0.4  # fine: no step more than × 2.5
+    ex = W.HistogramExplorer(depth=2, width=10, n_samples=50, activation="tanh", init="xavier_normal")
+    ex.controls["scale"].value = 5 / 3
+    assert ex.scale == 5 / 3 and "× 1.667 (5/3)" in ex.widget.frame["header"]
+    want = E.forward_experiment(depth=2, width=10, n_samples=50, activation="tanh", init="xavier_normal",
+                                scale=5 / 3, seed=0).stats
+    assert ex.layer_stats[-1]["std"] == pytest.approx(want[-1].std, rel=1e-3)
+    ex.controls["scale"].value = 0.75
+    assert "× 0.75," in ex.widget.frame["header"]
+    with pytest.raises(ValueError, match=r"scale must be one of the control's values; 0.72 lies between 0.7 and 0.75"):
+        ex.controls["scale"].value = 0.72
+
+
+def test_relu_axes_follow_the_data_and_an_exploding_network_fills_its_panels():
+    ex = W.HistogramExplorer(activation="relu", init="kaiming_normal", depth=5)
+    for layer in ex.layer_stats:
+        assert layer["lo"] == 0 and layer["hi"] >= layer["mean"] + 4 * layer["std"] * (1 - 1e-9)
+        assert layer["beyond"] < 0.01
+    ex.set(init="normal", scale=1.0)  # std × 7 per layer: layer 5 is near 10^4
+    for layer in ex.layer_stats:
+        assert layer["hi"] >= layer["mean"] + 4 * layer["std"] * (1 - 1e-9)
+        assert max(layer["counts"]) / ex.widget.frame["total"] > 0.1  # not an empty panel
+    assert ex.layer_stats[-1]["hi"] > 1000
+
+
+def test_relu_flat_share_is_about_half_on_a_healthy_network_and_the_legend_says_so():
+    ex = W.HistogramExplorer(activation="relu", init="kaiming_normal", depth=5)
+    assert all(0.4 < layer["flat"] < 0.6 for layer in ex.layer_stats)
+    legend = ex.widget.spec["legend"]
+    for word in ("flat f′", "dead", "unit std", "input share", "units alike", "beyond", "about half"):
+        assert word in legend, word
+
+
+def test_alike_shows_units_that_answer_every_input_the_same():
+    """All-positive U(0, 1) at scale 0.1 with tanh: by the last layer every unit gives the same answer."""
+    ex = W.HistogramExplorer(activation="tanh", init="uniform", scale=0.1)
+    assert ex.layer_stats[-1]["alike"] > 0.99
+    assert ex.layer_stats[-1]["input_share"] > 0.99  # which the input share does not show
+    ex.set(init="uniform_centred")  # centred: the units stay different
+    assert ex.layer_stats[-1]["alike"] < 0.5
+
+
+def test_centred_uniform_has_unit_variance_and_keeps_tanh_healthy():
+    """The explorer's uniform option is U(−√3, √3): centred, variance 1 (like ``normal``)."""
+    W_ = W.EXPLORER_INITS["uniform_centred"]((400, 500), rng=np.random.default_rng(0))
+    assert abs(W_.mean()) < 0.01 and W_.var() == pytest.approx(1.0, rel=0.02)
+    assert W_.max() <= math.sqrt(3) and W_.min() >= -math.sqrt(3)
+    explorer = W.HistogramExplorer(activation="tanh", init="uniform_centred", scale=0.1)
+    assert explorer.layer_stats[-1]["flat"] < 0.01
+    explorer.controls["init"].value = "uniform"  # U(0, 1), all positive: a different thing
+    assert explorer.layer_stats[-1]["flat"] > 0.9
+
+
+def test_explorer_survives_the_control_extremes():
+    explorer = W.HistogramExplorer(activation="relu", width=400, depth=10, scale=10.0)
+    for activation in ("relu", "identity", "leaky_relu", "sigmoid", "tanh"):
+        explorer.controls["activation"].value = activation
+        for scale in (10.0, 0.001):
+            explorer.controls["scale"].value = scale
+            json.dumps(explorer.widget.frame, allow_nan=False)  # strict JSON: NaN and inf are spelled out
+            for layer in explorer.layer_stats:
+                assert sum(layer["counts"]) <= explorer.widget.frame["total"]
+                if activation in ("sigmoid", "tanh"):
+                    assert sum(layer["counts"]) == explorer.widget.frame["total"]
+
+
+def test_controls_name_themselves_in_errors():
+    ex = W.HistogramExplorer(depth=2, width=10, n_samples=50)
+    with pytest.raises(ValueError, match="init must be one of"):
+        ex.controls["init"].value = "he"
+    with pytest.raises(ValueError, match="no control 'colour'"):
+        ex.set(colour="red")
+    assert ex.controls["width"].options == W.HistogramExplorer.WIDTHS
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="width must be one of 10, 25, 50, 100, 200, 400; got 30"):
+        W.HistogramExplorer(width=30)
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        W.HistogramExplorer(activation="gelu")
+    with pytest.raises(ValueError, match="unknown init 'he'.*'kaiming_normal'"):
+        W.HistogramExplorer(init="he")
+    with pytest.raises(ValueError, match="depth must be <= 10"):
+        W.HistogramExplorer(depth=11)
+    with pytest.raises(ValueError, match="scale must be between 0.001 and 10"):
+        W.HistogramExplorer(scale=100.0)
+
+
+def test_slope_explorer_counts_units_negative_on_every_input():
+    """A leaky output is never exactly 0: the readout counts units whose input is negative everywhere."""
+    z = np.array([[-1.0, 2.0, -3.0], [-2.0, -1.0, -0.5]])
+    ex = W.slope_explorer(z, 0.01)
+    assert ex.current["negative_units"] == pytest.approx(2 / 3, abs=1e-4)
+    assert ex.current["zero_grad_units"] == 0.0
+    ex.controls["slope"].value = 0.0
+    assert ex.current["zero_grad_units"] == pytest.approx(2 / 3, abs=1e-4)
+    assert ex.current["negative_units"] == ex.current["zero_grad_units"]
+    frame = ex.widget.spec["table"][nb.SLOPE_GRID.index(0.3)]
+    assert frame["f"] == [-1.2, -0.6, 0.0, 2.0, 4.0] and frame["d"] == [0.3, 1.0]
+    assert frame["mean_grad"] == pytest.approx((1 + 5 * 0.3) / 6, rel=1e-3)
+    bundle = ex._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert bundle["text/plain"] == "live explorer: run this cell in JupyterLab"  # the stored chapter's text
+    with pytest.raises(ValueError, match="negative_slope must be <= 0.5"):
+        W.slope_explorer(z, 0.7)
+
+
+def test_the_es_module_and_its_css_ship_with_the_package():
+    from coursekit.widgets import _common
+
+    js = _common.ESM_PATH.read_text(encoding="utf-8")
+    assert "export default" in js and "function render" in js
+    assert "flex-wrap: wrap" in _common.css()
 
 
 def test_hist_range_covers_the_output_range():
@@ -31,70 +190,6 @@ def test_hist_range_covers_the_output_range():
     assert W.hist_range("relu")[0] == 0.0
     with pytest.raises(ValueError, match="unknown activation 'step'"):
         W.hist_range("step")
-
-
-def test_dom_contract_and_controls(explorer):
-    assert "coursekit-explorer" in explorer.widget._dom_classes
-    assert "coursekit-stats" in explorer.stats._dom_classes and isinstance(explorer.stats, widgets.HTML)
-    assert "coursekit-plot" in explorer.image._dom_classes and explorer.image.format == "png"
-    c = explorer.controls
-    assert set(c) == {"scale", "init", "activation", "depth", "width"}
-    assert isinstance(c["scale"], widgets.FloatLogSlider)
-    assert isinstance(c["init"], widgets.Dropdown)
-    labels = dict(c["init"].options)  # (label, value) pairs
-    assert "kaiming_normal" in labels.values() and "uniform_centred" in labels.values()
-    assert "NOT centred" in {v: k for k, v in labels.items()}["uniform"]  # U(0, 1) says what it is
-    assert set(c["activation"].options) == {"sigmoid", "tanh", "relu", "leaky_relu", "identity"}
-    assert isinstance(c["depth"], widgets.IntSlider) and c["depth"].min == 1
-    assert list(c["width"].options) == list(W.HistogramExplorer.WIDTHS)
-    # the scale slider comes first in the DOM: the browser test presses keys on the first slider
-    sliders = [w for w in explorer.widget.children[0].children if isinstance(w, widgets.FloatLogSlider)]
-    assert sliders == [c["scale"]]
-    assert png_size(explorer.image.value)[0] > 300
-    bundle = explorer._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    # viewed without a kernel, the notebook shows this text, not "VBox(children=...)"
-    assert "run this cell in JupyterLab" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]
-    notes = [w for w in explorer.widget.children if "coursekit-kernel-note" in w._dom_classes]
-    assert len(notes) == 1 and "re-run this cell" in notes[0].value
-
-
-def test_default_frame_is_the_classic_experiment(explorer):
-    want = E.forward_experiment(activation="sigmoid", init="normal", seed=0).stats
-    for got, ref in zip(explorer.layer_stats, want, strict=True):
-        assert got.mean == pytest.approx(ref.mean, abs=1e-4)
-        assert got.std == pytest.approx(ref.std, rel=1e-4)
-        assert got.saturated == pytest.approx(ref.saturated, abs=1e-3)
-    assert f"{want[0].saturated:.2%}" in explorer.stats.value
-
-
-def test_one_slider_step_changes_picture_and_numbers(explorer):
-    c = explorer.controls["scale"]
-    before_png, before_stats = explorer.image.value, explorer.stats.value
-    c.value = c.value * 10 ** c.step  # one ArrowRight on a FloatLogSlider
-    assert explorer.image.value != before_png
-    assert explorer.stats.value != before_stats
-    c.value = 1.0
-    assert explorer.stats.value == before_stats  # deterministic: back to the same frame
-
-
-def test_init_width_depth_activation_changes(explorer):
-    c = explorer.controls
-    c["init"].value = "kaiming_normal"
-    c["activation"].value = "relu"
-    want = E.forward_experiment(activation="relu", init="kaiming_normal", seed=0).stats
-    assert explorer.layer_stats[-1].std == pytest.approx(want[-1].std, rel=1e-4)
-    c["depth"].value = 7
-    assert len(explorer.layer_stats) == 7 and explorer.fractions.shape == (7, explorer.bins)
-    assert len(explorer.artists) == 7
-    assert "layer 7" in explorer.stats.value
-    c["activation"].value = "tanh"
-    assert explorer.artists[0][0].axes.get_xlim() == pytest.approx((-1.0 - 2 * W.X_MARGIN, 1.0 + 2 * W.X_MARGIN))
-    c["width"].value = 25
-    assert explorer.X.shape == (1000, 25)
-    for key, value in [("depth", 5), ("width", 100), ("activation", "sigmoid"), ("init", "normal")]:
-        c[key].value = value
-    assert len(explorer.layer_stats) == 5
 
 
 def test_layout_and_static_histograms():
@@ -113,34 +208,12 @@ def test_layout_and_static_histograms():
         W.set_histograms(artists, f[:2], r.stats[:2])
 
 
-def test_stats_html_has_one_cell_per_layer_in_rows_like_the_panels():
-    r = E.forward_experiment(depth=7, seed=0)
-    html = W.stats_html(r.stats, "header", left_px=40, column_px=120)
-    assert html.count("<b>layer ") == 7 and "<b>header</b>" in html
-    assert html.count("<tr>") == 2  # 5 panels per row, like the figure
-    assert f"saturated {r.stats[2].saturated:.2%}" in html and f"std {r.stats[6].std:.3f}" in html
-    assert "width:40px" in html and "width:120px" in html
-
-
 def test_no_pyplot_figures_left_open():
     import matplotlib.pyplot as plt
 
     before = len(plt.get_fignums())
     W.HistogramExplorer(depth=2, width=10, n_samples=50)
     assert len(plt.get_fignums()) == before  # Figure + FigureCanvasAgg: pyplot never sees it
-
-
-def test_bad_arguments():
-    with pytest.raises(ValueError, match="width must be one of 10, 25, 50, 100, 200, 400; got 30"):
-        W.HistogramExplorer(width=30)
-    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
-        W.HistogramExplorer(activation="gelu")
-    with pytest.raises(ValueError, match="unknown init 'he'.*'kaiming_normal'"):
-        W.HistogramExplorer(init="he")
-    with pytest.raises(ValueError, match="depth must be <= 10"):
-        W.HistogramExplorer(depth=11)
-    with pytest.raises(ValueError, match="scale must be between 0.001 and 10"):
-        W.HistogramExplorer(scale=100.0)
 
 
 def test_encode_png_is_a_lossless_png_of_the_canvas():
@@ -159,64 +232,6 @@ def test_encode_png_is_a_lossless_png_of_the_canvas():
         encode_png(np.zeros((4, 4), dtype=np.uint8))
 
 
-def _blue(rgb):
-    """Pixels of a bar: the bar colour C0 (31, 119, 180) over anything is far bluer than red."""
-    return (rgb[..., 2].astype(int) - rgb[..., 0]) > 40
-
-
-@pytest.mark.parametrize("activation,init,depth", [("sigmoid", "normal", 5), ("tanh", "xavier_normal", 7),
-                                                   ("relu", "kaiming_normal", 3), ("sigmoid", "normal", 10)])
-def test_explorer_png_matches_matplotlibs_own_drawing(activation, init, depth):
-    """The painted frame against matplotlib drawing the same histograms as stairs on the same figure.
-
-    The figure holds MAX_DEPTH panels; the picture shows the first ``depth`` of them, the others
-    painted over in the background colour and the picture cut below the last row shown.
-    """
-    explorer = W.HistogramExplorer(activation=activation, init=init, depth=depth)
-    shown = np.asarray(Image.open(io.BytesIO(explorer.image.value)).convert("RGB"))
-    for (stairs, _title), values in zip(explorer.artists, explorer.fractions, strict=True):
-        stairs.set_visible(True)  # drawn over the finished background, frame and all
-        stairs.set_data(values)
-        stairs.axes.draw_artist(stairs)
-    canvas = np.asarray(explorer.canvas.buffer_rgba())[..., :3]
-    height = canvas.shape[0]  # display coordinates count from the canvas's bottom edge
-    drawn = canvas[:shown.shape[0]]
-    assert shown.shape[1] == canvas.shape[1]
-    renderer = explorer.canvas.get_renderer()
-    panels = [stairs.axes for stairs, _title in explorer.artists]
-    lowest_shown = max(height - ax.get_tightbbox(renderer).y0 for ax in panels)
-    assert lowest_shown <= shown.shape[0] <= lowest_shown + 6  # nothing shown is cut off
-    checked = 0
-    for (stairs, _title), values in zip(explorer.artists, explorer.fractions, strict=True):
-        ax = stairs.axes
-        edges = stairs.get_data().edges
-        _x0, y0, _x1, y1 = ax.get_window_extent().extents
-        rows = slice(int(height - y1) - 1, int(height - y0) + 2)  # this panel's rows and a pixel more
-        for j, f in enumerate(values):
-            x = ax.transData.transform(((edges[j] + edges[j + 1]) / 2, 0.0))[0]
-            column = int(x)
-            want = _blue(drawn[rows, column]).sum()
-            got = _blue(shown[rows, column]).sum()
-            assert abs(int(got) - int(want)) <= 1, (ax.get_title(loc="left"), j, f, got, want)
-            # and the bar's top is where the square-root axis puts it
-            if got:
-                top_y = ax.transData.transform((0.0, min(f, W.Y_MAX)))[1]  # taller bars reach the top
-                top_row = rows.start + np.flatnonzero(_blue(shown[rows, column]))[0]
-                assert abs((height - top_row) - top_y) <= 1.0, (ax.get_title(loc="left"), j, f)
-            checked += 1
-    assert checked == depth * explorer.bins
-    # the panels not shown are blank; everywhere else only the quantised background differs
-    hidden = np.zeros(shown.shape[:2], dtype=bool)
-    for ax in explorer.fig.axes[depth:]:
-        x0, y0, x1, y1 = ax.get_tightbbox(renderer).extents
-        hidden[max(int(height - y1), 0):int(height - y0) + 1, int(x0):int(x1) + 1] = True
-    assert hidden.any() == (depth % W.PANELS_PER_ROW != 0)  # blank slots in the last row shown
-    assert np.all(shown[hidden] == 255)
-    neither = ~(_blue(shown) | _blue(drawn)) & ~hidden
-    assert np.abs(shown.astype(int) - drawn)[neither].max() <= 20  # antialiased spines next to bars
-    assert np.percentile(np.abs(shown.astype(int) - drawn)[neither], 99.9) <= 4
-
-
 def test_encode_png_indexed_round_trip():
     rng = np.random.default_rng(4)
     palette = rng.integers(0, 256, size=(200, 3), dtype=np.uint8)
@@ -232,92 +247,6 @@ def test_encode_png_indexed_round_trip():
         W.encode_png_indexed(indices.astype(np.int64), palette)
 
 
-def test_explorer_survives_the_slider_extremes():
-    """Largest scale, depth and width with unbounded activations: finite numbers, a picture."""
-    explorer = W.HistogramExplorer(activation="relu", width=400, depth=10, scale=10.0)
-    for activation in ("relu", "identity", "leaky_relu", "sigmoid", "tanh"):
-        explorer.controls["activation"].value = activation
-        for scale in (10.0, 0.001):
-            explorer.controls["scale"].value = scale
-            assert all(math.isfinite(s.mean) and math.isfinite(s.std) for s in explorer.layer_stats), activation
-            total = explorer.fractions.sum(axis=1)  # values beyond an unbounded axis are in no bin
-            assert np.all(total <= 1 + 1e-9)
-            if activation in ("sigmoid", "tanh"):
-                np.testing.assert_allclose(total, 1.0)
-            assert png_size(explorer.image.value)[0] > 300
-
-
-def test_depth_moves_reuse_the_figure_and_activations_are_drawn_once():
-    explorer = W.HistogramExplorer(depth=3, width=10, n_samples=200)
-    c = explorer.controls
-    first_png, first_stats = explorer.image.value, explorer.stats.value
-    fig = explorer.fig
-    assert len(fig.axes) == W.HistogramExplorer.MAX_DEPTH  # laid out once, for the deepest network
-    c["depth"].value = 8
-    assert explorer.fig is fig  # no matplotlib drawing for a depth move
-    assert len(explorer.painter.panels) == 8 and len(explorer.artists) == 8
-    assert png_size(explorer.image.value)[1] > png_size(first_png)[1]  # a second row of panels
-    c["depth"].value = 3
-    assert explorer.image.value == first_png and explorer.stats.value == first_stats
-    c["activation"].value = "tanh"
-    assert explorer.fig is not fig and explorer.artists[0][0].axes.get_xlim()[1] == pytest.approx(1 + 2 * W.X_MARGIN)
-    tanh_fig, tanh_png = explorer.fig, explorer.image.value
-    c["activation"].value = "sigmoid"
-    assert explorer.fig is fig and explorer.image.value == first_png
-    c["activation"].value = "tanh"
-    assert explorer.fig is tanh_fig and explorer.image.value == tanh_png
-    with pytest.raises(ValueError, match="n must be <= 3; got 4"):
-        explorer.painter.subset(4)  # a painter of 3 panels
-
-
-def test_scale_presets_reach_the_exact_values_the_text_asks_for():
-    explorer = W.HistogramExplorer(depth=2, width=10, n_samples=50, activation="tanh", init="xavier_normal")
-    five_thirds = [b for b in explorer.presets if b.description == "× 5/3"]
-    assert len(five_thirds) == 1
-    five_thirds[0].click()
-    assert explorer.scale == 5 / 3 and "× 1.667 (exact)" in explorer.stats.value
-    frame = explorer.fractions.copy()
-    # the browser snaps the slider to its grid and sends 10^0.2 ≈ 1.585 back: the exact value stays
-    explorer.controls["scale"].value = 10**0.2
-    assert explorer.scale == 5 / 3 and "× 1.667 (exact)" in explorer.stats.value
-    np.testing.assert_array_equal(explorer.fractions, frame)
-    want = E.forward_experiment(depth=2, width=10, n_samples=50, activation="tanh", init="xavier_normal",
-                                scale=5 / 3, seed=0).stats
-    assert explorer.layer_stats[-1].std == pytest.approx(want[-1].std, rel=1e-4)
-    # a real move of the slider leaves the preset
-    explorer.controls["scale"].value = 10**0.3
-    assert explorer.scale == pytest.approx(10**0.3) and "(exact)" not in explorer.stats.value
-
-
-def test_centred_uniform_has_unit_variance_and_keeps_tanh_healthy():
-    """The explorer's uniform option is U(−√3, √3): centred, variance 1 (like ``normal``)."""
-    W_ = W.EXPLORER_INITS["uniform_centred"]((400, 500), rng=np.random.default_rng(0))
-    assert abs(W_.mean()) < 0.01 and W_.var() == pytest.approx(1.0, rel=0.02)
-    assert W_.max() <= math.sqrt(3) and W_.min() >= -math.sqrt(3)
-    explorer = W.HistogramExplorer(activation="tanh", init="uniform_centred", scale=0.1)
-    # shape does not matter, scale does: centred uniform × 0.1 behaves like normal × 0.1
-    assert explorer.layer_stats[-1].saturated < 0.01
-    explorer.controls["init"].value = "uniform"  # U(0, 1), all positive: a different thing
-    assert explorer.layer_stats[-1].saturated > 0.9
-
-
-def test_stats_show_the_per_unit_spread():
-    explorer = W.HistogramExplorer(activation="sigmoid", init="lecun_normal")
-    want = E.forward_experiment(activation="sigmoid", init="lecun_normal", seed=0).stats
-    assert f"unit std {want[0].unit_std:.3g}" in explorer.stats.value
-    assert "input share 4e-05" in explorer.stats.value  # layer 5: the input hardly matters any more
-
-
-def test_values_beyond_the_axis_are_not_piled_into_the_last_bin():
-    explorer = W.HistogramExplorer(activation="relu", init="kaiming_normal", depth=3)
-    lo, hi = W.hist_range("relu")
-    r = E.forward_experiment(depth=3, activation="relu", init="kaiming_normal", seed=0)
-    for h, f in zip(r.activations, explorer.fractions, strict=True):
-        assert f[-1] == pytest.approx(np.mean((h >= hi - (hi - lo) / explorer.bins) & (h <= hi)), abs=2e-3)
-        assert 1 - f.sum() == pytest.approx(np.mean(h > hi), abs=1e-3)
-    assert "beyond axis" in explorer.stats.value
-
-
 def test_static_histograms_choose_the_range_from_the_data():
     r = E.forward_experiment(activation="relu", init="kaiming_normal", seed=0)
     lo, hi = W.data_range(r.activations, "relu")
@@ -325,3 +254,18 @@ def test_static_histograms_choose_the_range_from_the_data():
     assert W.data_range(r.activations, "tanh") == (-1.0, 1.0)
     fig = W.plot_layer_histograms(r, fig=Figure(), title="ReLU, He normal")
     assert fig.axes[0].get_xlim()[1] == pytest.approx(hi * (1 + W.X_MARGIN))
+
+
+def test_the_next_scale_step_is_computed_ahead_and_served_unchanged():
+    ex = W.HistogramExplorer(depth=3, width=25, n_samples=200)
+    start = ex.widget.values["scale"]
+    ex.controls["scale"].value = ex.SCALES[start + 1]  # one step up: the step after it is computed ahead
+    ahead = ex.widget.ahead
+    assert json.loads(ahead["key"]) == [["activation", "sigmoid"], ["depth", 2], ["init", "normal"],
+                                        ["scale", start + 2], ["width", 25]]
+    ex.controls["scale"].value = ex.SCALES[start + 2]
+    assert ex.widget.frame is ahead or ex.widget.frame == ahead  # served as computed
+    fresh = W.HistogramExplorer(depth=3, width=25, n_samples=200, scale=ex.SCALES[start + 2])
+    assert fresh.widget.frame["layers"] == ex.widget.frame["layers"]  # the same numbers as a fresh computation
+    ex.controls["activation"].value = "tanh"  # not a scale step: no guess
+    assert json.loads(ex.widget.ahead["key"])[3][1] == start + 3

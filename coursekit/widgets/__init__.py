@@ -1,14 +1,17 @@
-"""Live explorers built on plain ipywidgets, above all the numerics (no math module imports them).
+"""Live explorers: one ES-module canvas renderer (``explorer.js``, run by anywidget), above the numerics.
 
-- ``coursekit.widgets.png``          fast PNG encoding (``encode_png``, ``encode_png_indexed``)
-- ``coursekit.widgets.frames``       the histogram explorer's numbers (``HistogramFrames``, ``histogram_frame``)
+- ``coursekit.widgets.numbers``      the numbers every explorer draws (frames), control grids
+- ``coursekit.widgets.frames``       the histogram explorer's fast numbers (``HistogramFrames``)
 - ``coursekit.widgets.histogram``    per-layer activation histograms (ch. 05): ``HistogramExplorer``, figures
 - ``coursekit.widgets.slope``        LeakyReLU's negative slope (ch. 03): ``slope_explorer``, ``SlopePlot``
 - ``coursekit.widgets.temperature``  softmax temperature (ch. 06): ``temperature_explorer``, ``draw_temperature``
-- ``coursekit.widgets._common``      what they share: CSS class names, box, blitting, stats table
+- ``coursekit.widgets._common``      what they share: the anywidget, ``Control``, CSS class names
+- ``coursekit.widgets.png``          fast PNG encoding for the static figures' blitting
 
-Every explorer exposes ``controls`` (name -> control widget), ``widget`` (the box to display)
-and a pure frame function the tests call. The public names are re-exported here.
+Every explorer exposes ``controls`` (name -> :class:`Control`, whose ``.value`` moves it),
+``widget`` (the anywidget to display) and a pure frame function the tests call. The kernel sends
+numbers, never pictures; the website runs the same ES module on numbers ``make site`` computed
+with the same functions.
 """
 
 from coursekit.widgets._common import (
@@ -17,7 +20,9 @@ from coursekit.widgets._common import (
     PLOT_CLASS,
     STATIC_TEXT,
     STATS_CLASS,
-    kernel_note,
+    Control,
+    Explorer,
+    ExplorerWidget,
     live_bundle,
 )
 from coursekit.widgets.frames import HistogramFrames, histogram_frame
@@ -33,7 +38,6 @@ from coursekit.widgets.histogram import (
     X_MARGIN,
     Y_MAX,
     Y_TICKS,
-    BarPainter,
     HistogramExplorer,
     data_range,
     hist_range,
@@ -41,10 +45,9 @@ from coursekit.widgets.histogram import (
     layout_histograms,
     plot_layer_histograms,
     set_histograms,
-    stats_html,
 )
 from coursekit.widgets.png import encode_png, encode_png_indexed
-from coursekit.widgets.slope import SlopePlot, slope_explorer, slope_stats_html
+from coursekit.widgets.slope import SlopeExplorer, SlopePlot, slope_explorer
 from coursekit.widgets.temperature import (
     DEFAULT_LOGITS,
     T_MAX,
@@ -53,18 +56,18 @@ from coursekit.widgets.temperature import (
     draw_temperature,
     render_png,
     temperature_explorer,
-    temperature_stats_html,
 )
 
 __all__ = [
-    "EXPLORER_CLASS", "KERNEL_NOTE", "PLOT_CLASS", "STATIC_TEXT", "STATS_CLASS", "kernel_note", "live_bundle",
+    "EXPLORER_CLASS", "KERNEL_NOTE", "PLOT_CLASS", "STATIC_TEXT", "STATS_CLASS", "Control", "Explorer",
+    "ExplorerWidget", "live_bundle",
     "HistogramFrames", "histogram_frame",
     "ACT_NAMES", "BAR_ALPHA", "BAR_COLOR", "EXPLORER_INIT_LABELS", "EXPLORER_INITS", "HIST_RANGES",
-    "PANELS_PER_ROW", "SCALE_PRESETS", "X_MARGIN", "Y_MAX", "Y_TICKS", "BarPainter", "HistogramExplorer",
+    "PANELS_PER_ROW", "SCALE_PRESETS", "X_MARGIN", "Y_MAX", "Y_TICKS", "HistogramExplorer",
     "data_range", "hist_range", "layer_fractions", "layout_histograms", "plot_layer_histograms",
-    "set_histograms", "stats_html",
+    "set_histograms",
     "encode_png", "encode_png_indexed",
-    "SlopePlot", "slope_explorer", "slope_stats_html",
+    "SlopeExplorer", "SlopePlot", "slope_explorer",
     "DEFAULT_LOGITS", "T_MAX", "T_MIN", "TemperatureExplorer", "draw_temperature", "render_png",
-    "temperature_explorer", "temperature_stats_html",
+    "temperature_explorer",
 ]

@@ -1,20 +1,33 @@
-"""What every live explorer shares: CSS class names, the box, blitting, the stats table.
+"""What every live explorer shares: one anywidget running one ES module, and its controls.
 
-The course's DOM contract: an explorer's box has the class :data:`EXPLORER_CLASS`, its
-statistics (a ``widgets.HTML``) :data:`STATS_CLASS` and its picture (a PNG ``widgets.Image``)
-:data:`PLOT_CLASS`; the browser tests and benchmarks find them by these names. Every explorer
-exposes ``controls`` (name -> control widget), ``widget`` (the box to display) and a pure frame
-function the tests call without a browser.
+An explorer is an :class:`ExplorerWidget`: an ``anywidget.AnyWidget`` whose front end is
+``explorer.js`` (controls, a canvas, readouts, a legend), the same file the website runs. The
+kernel sends numbers, never pictures: ``spec`` (the controls and their texts, and for small
+explorers every frame ahead of time), ``values`` (the controls' positions, moved by the browser
+or by Python) and ``frame`` (the numbers for the current position).
+
+The course's DOM contract: the explorer's root has the class :data:`EXPLORER_CLASS`, its canvas
+:data:`PLOT_CLASS` and its readouts :data:`STATS_CLASS`; each readout carries ``data-name`` and
+``data-value`` (the exact number drawn). The browser tests and benchmarks find them by these names.
+Python code moves a control through ``explorer.controls[name].value``; the frame is recomputed
+at once (synchronously), so tests need no browser.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-import numpy as np
+import anywidget
+import traitlets
 
-from coursekit.widgets.png import encode_png
+from coursekit.plotting import PALETTE
+
+HERE = Path(__file__).resolve().parent
+ESM_PATH = HERE / "explorer.js"
+CSS_PATH = HERE / "explorer.css"
 
 EXPLORER_CLASS = "coursekit-explorer"
 STATS_CLASS = "coursekit-stats"
@@ -24,135 +37,144 @@ NOTE_CLASS = "coursekit-kernel-note"
 #: What a notebook shows where an explorer goes when it is viewed without a running kernel.
 STATIC_TEXT = "[Live explorer: run this cell in JupyterLab, with a running kernel, to see it and move its controls.]"
 
-#: A line under each live explorer: a restarted kernel leaves the sliders moving but the picture frozen.
-KERNEL_NOTE = ("<span style='color:#555;font-size:11px'>Live: computed by the notebook's kernel. If the "
-               "picture stops following the controls, the kernel was restarted or stopped: re-run this cell."
-               "</span>")
+#: A line under each live explorer: a restarted kernel leaves the controls moving but the picture frozen.
+KERNEL_NOTE = ("Live: computed by the notebook's kernel. If the picture stops following the controls, the "
+               "kernel was restarted or stopped: re-run this cell.")
+
+
+def css() -> str:
+    """The explorers' style sheet (``explorer.css``), sent inside ``spec``."""
+    return CSS_PATH.read_text(encoding="utf-8")
+
+
+def values_key(values: dict) -> str:
+    """The key of a control setting, spelled as ``explorer.js``'s ``keyOf`` spells it."""
+    return json.dumps([[k, values[k]] for k in sorted(values)], separators=(",", ":"), ensure_ascii=False)
+
+
+class ExplorerWidget(anywidget.AnyWidget):
+    """The widget every explorer displays: ``explorer.js`` drawing ``frame`` under the controls of ``spec``."""
+
+    _esm = ESM_PATH
+    spec = traitlets.Dict().tag(sync=True)
+    values = traitlets.Dict().tag(sync=True)
+    frame = traitlets.Dict().tag(sync=True)
+    ahead = traitlets.Dict().tag(sync=True)  # a frame computed before it is asked for (the next key press)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return live_bundle(self, **kwargs)
 
 
 def live_bundle(widget, **kwargs) -> dict:
-    """``widget``'s display bundle with a helpful ``text/plain`` instead of ``VBox(children=…)``.
+    """``widget``'s display bundle with a helpful ``text/plain``.
 
-    A notebook opened without a kernel (or rendered on a website) has no widget model to show,
-    and falls back to the text: it then says what the cell is and how to bring it to life.
+    A notebook opened without a kernel has no widget model to show and falls back to the
+    text: it then says what the cell is and how to bring it to life.
     """
-    bundle = widget._repr_mimebundle_(**kwargs)
+    bundle = super(ExplorerWidget, widget)._repr_mimebundle_(**kwargs) if isinstance(widget, ExplorerWidget) \
+        else widget._repr_mimebundle_(**kwargs)
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     data["text/plain"] = STATIC_TEXT
     return bundle
 
 
-def kernel_note():
-    """The :data:`KERNEL_NOTE` as a small ``widgets.HTML``."""
-    import ipywidgets as widgets
+class Control:
+    """One control of an explorer, seen from Python: ``.value`` reads and moves it (the frame follows).
 
-    return widgets.HTML(KERNEL_NOTE).add_class(NOTE_CLASS)
-
-
-def stats_panel():
-    """An empty ``widgets.HTML`` with the class :data:`STATS_CLASS`, for an explorer's numbers."""
-    import ipywidgets as widgets
-
-    return widgets.HTML().add_class(STATS_CLASS)
-
-
-def plot_image(width: int | None = None, height: int | None = None):
-    """A PNG ``widgets.Image`` with the class :data:`PLOT_CLASS`.
-
-    Give the picture's own pixel size: without it the browser stretches the image to the
-    notebook's width, and it looks blurred and out of proportion.
-    """
-    import ipywidgets as widgets
-
-    image = widgets.Image(format="png")
-    if width is not None:
-        image.width = str(int(width))
-    if height is not None:
-        image.height = str(int(height))
-    return image.add_class(PLOT_CLASS)
-
-
-def explorer_box(children: Sequence[Any], *, text: str | None = None):
-    """The explorer's box: a ``VBox`` of ``children`` with the class :data:`EXPLORER_CLASS`.
-
-    ``text``: the plain-text form a notebook shows when the widget is not rendered (default
-    ``VBox(children=…)``, which :func:`live_bundle` replaces when the explorer object is shown).
-    """
-    import ipywidgets as widgets
-
-    if text is None:
-        box = widgets.VBox(list(children))
-    else:
-        box = _text_box(widgets.VBox, text)(list(children))
-    return box.add_class(EXPLORER_CLASS)
-
-
-_TEXT_BOXES: dict[tuple[type, str], type] = {}
-
-
-def _text_box(base: type, text: str) -> type:
-    key = (base, text)
-    if key not in _TEXT_BOXES:
-        class ExplorerBox(base):
-            def __repr__(self) -> str:  # ipywidgets puts repr() into the output's text/plain
-                return text
-
-        _TEXT_BOXES[key] = ExplorerBox
-    return _TEXT_BOXES[key]
-
-
-def canvas_png(canvas) -> bytes:
-    """What an Agg ``canvas`` holds now, as PNG bytes (:func:`encode_png`: fast, lightly compressed)."""
-    return encode_png(np.asarray(canvas.buffer_rgba()))
-
-
-class Blitter:
-    """Blitting on an Agg canvas: the static parts drawn once, only the ``moving`` artists per frame.
-
-    Fixed axis limits make the background (axes, ticks, labels) reusable: it is drawn once
-    with the ``moving`` artists left out (they are set animated) and kept as a bitmap;
-    :meth:`redraw` restores that bitmap and draws the moving artists over it, in order.
+    ``kind`` is "range" (a position on ``grid``; ``.value`` is the grid's value) or "select"
+    (``.options``, the values offered). Setting ``.value`` checks it and names the control in the error.
     """
 
-    def __init__(self, canvas, moving: Sequence[Any]) -> None:
-        self.canvas = canvas
-        self.moving = list(moving)
-        for artist in self.moving:
-            artist.set_animated(True)  # left out of full draws, drawn by hand in redraw()
-        canvas.draw()
-        self.background = canvas.copy_from_bbox(canvas.figure.bbox)
+    def __init__(self, explorer: Explorer, name: str, description: str, kind: str, *,
+                 grid: Sequence[Any] = (), options: Sequence[Any] = (),
+                 check: Callable[[Any], Any] | None = None) -> None:
+        self._explorer, self.name, self.description, self.kind = explorer, name, description, kind
+        self.grid, self.options = tuple(grid), tuple(options)
+        self._check = check
 
-    def redraw(self) -> None:
-        """The background, then the moving artists in their current state."""
-        self.canvas.restore_region(self.background)
-        for artist in self.moving:
-            self.canvas.figure.draw_artist(artist)
+    @property
+    def value(self) -> Any:
+        raw = self._explorer.widget.values[self.name]
+        return self.grid[raw] if self.kind == "range" else raw
 
-    def png(self) -> bytes:
-        """:meth:`redraw`, then the canvas as PNG bytes."""
-        self.redraw()
-        return canvas_png(self.canvas)
+    @value.setter
+    def value(self, new: Any) -> None:
+        self._explorer.set(**{self.name: new})
+
+    def position(self, new: Any) -> Any:
+        """What ``values`` holds for ``new``: its index on the grid, or the option itself."""
+        if self._check is not None:
+            return self._check(new)
+        if new not in self.options:
+            raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.options))}; got {new!r}")
+        return new
+
+    def __repr__(self) -> str:
+        return f"<{self.description}: {self.value!r}>"
 
 
-def html_table(cells: Sequence[str], *, per_row: int | None = None, cell_style: str = "",
-               left_px: int | None = None, table_style: str = "", header: str = "") -> str:
-    """An explorer's statistics as HTML: ``header`` (HTML, shown above) then ``cells`` in a table.
+class Explorer:
+    """Base of the three explorers: a :class:`ExplorerWidget`, its :class:`Control` objects, its frames.
 
-    Rows of ``per_row`` cells (all in one row when None), each after an empty ``left_px`` wide
-    margin cell (none when None), so that the cells can line up under the panels of a figure. Cells are HTML: escape
-    user text (``html.escape``) before.
+    Subclasses fill ``controls`` and define :meth:`compute` (the frame of a setting, a dict of
+    numbers) or give every frame ahead of time in ``spec["table"]``.
     """
-    per_row = (len(cells) or 1) if per_row is None else per_row
-    spacer = "" if left_px is None else f"<td style='width:{left_px}px;padding:0'></td>"
-    td = f"<td style='{cell_style}'>" if cell_style else "<td>"
-    rows = "".join(
-        "<tr>" + spacer + "".join(f"{td}{c}</td>" for c in cells[k:k + per_row]) + "</tr>"
-        for k in range(0, len(cells), per_row)
-    )
-    table = f"<table style='{table_style}'>" if table_style else "<table>"
-    return f"{header}{table}{rows}</table>"
+
+    widget: ExplorerWidget
+    controls: dict[str, Control]
+
+    def _start(self, spec: dict, values: dict) -> None:
+        spec = {"css": css(), "note": KERNEL_NOTE, "colors": list(PALETTE), **spec}
+        self.widget = ExplorerWidget(spec=spec, values=values, frame=self._frame_for(spec, values))
+        self.widget.observe(self._on_values, names="values")
+
+    def _frame_for(self, spec: dict, values: dict) -> dict:
+        if "table" in spec:
+            return {}
+        return {**self.compute(values), "key": values_key(values)}
+
+    def compute(self, values: dict) -> dict:  # pragma: no cover - every subclass defines it or a table
+        raise NotImplementedError
+
+    def set(self, **moves: Any) -> None:
+        """Move controls by value (``set(scale=0.75, activation="tanh")``); the frame follows at once."""
+        values = dict(self.widget.values)
+        for name, new in moves.items():
+            if name not in self.controls:
+                raise ValueError(f"no control {name!r}; the controls are {', '.join(self.controls)}")
+            values[name] = self.controls[name].position(new)
+        self.widget.values = values  # _on_values computes the frame
+
+    def _on_values(self, change: dict) -> None:
+        values = change["new"]
+        if "table" in self.widget.spec:
+            return
+        key = values_key(values)
+        if self.widget.frame.get("key") == key:
+            return
+        ahead = self.widget.ahead
+        self.widget.frame = ahead if ahead.get("key") == key else {**self.compute(values), "key": key}
+        # then, while the student looks, the setting one more step in the same direction: the browser
+        # keeps it and draws it at once when that key is pressed (the kernel is asked all the same)
+        nxt = self.next_values(change["old"], values)
+        if nxt is not None and values_key(nxt) != ahead.get("key"):
+            self.widget.ahead = {**self.compute(nxt), "key": values_key(nxt)}
+
+    def next_values(self, old: dict, new: dict) -> dict | None:
+        """The setting a student likely asks for next (None: no guess); subclasses may guess."""
+        return None
+
+    @property
+    def current(self) -> dict:
+        """The numbers shown now (the frame of the current setting)."""
+        spec, values = self.widget.spec, self.widget.values
+        if "table" in spec:
+            return spec["table"][values[spec["table_key"]]]
+        return self.widget.frame
+
+    def _repr_mimebundle_(self, **kwargs):
+        return live_bundle(self.widget, **kwargs)
 
 
 __all__ = ["EXPLORER_CLASS", "STATS_CLASS", "PLOT_CLASS", "NOTE_CLASS", "STATIC_TEXT", "KERNEL_NOTE",
-           "live_bundle", "kernel_note", "stats_panel", "plot_image", "explorer_box", "canvas_png", "Blitter",
-           "html_table"]
+           "ESM_PATH", "CSS_PATH", "css", "values_key", "ExplorerWidget", "live_bundle", "Control", "Explorer"]

@@ -22,6 +22,7 @@ from coursekit.experiments import (
     _weight_list,
     saturation_bounds,
 )
+from coursekit.widgets.numbers import axis_range, histogram_frame_dict
 
 __all__ = ["HistogramFrames", "histogram_frame"]
 
@@ -61,21 +62,24 @@ class HistogramFrames:
         self._buffers: dict = {}
 
     def __call__(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = 40,
-                 value_range: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, list]:
+                 value_range: tuple[float, float] | None = (0.0, 1.0)) -> tuple[np.ndarray, list]:
+        """``(fractions, stats)`` of every layer; ``value_range`` None: each layer's own axis range
+        (:func:`coursekit.widgets.numbers.axis_range`, kept in :attr:`ranges`)."""
         act = _activation(activation)
         scale = check_number("scale", scale, minimum=0.0)
         bins = check_int("bins", bins, minimum=1)
-        if isinstance(value_range, (str, bytes)) or not isinstance(value_range, Sequence | np.ndarray) \
-                or len(value_range) != 2:
-            raise TypeError(f"value_range must be a pair (low, high); got {describe(value_range)}")
-        lo_r, hi_r = (check_number("value_range[0]", value_range[0]),
-                      check_number("value_range[1]", value_range[1]))
-        if not lo_r < hi_r:
-            raise ValueError(f"value_range must be (low, high) with low < high; got {value_range}")
+        if value_range is not None:
+            if isinstance(value_range, (str, bytes)) or not isinstance(value_range, Sequence | np.ndarray) \
+                    or len(value_range) != 2:
+                raise TypeError(f"value_range must be a pair (low, high) or None; got {describe(value_range)}")
+            lo_r, hi_r = (check_number("value_range[0]", value_range[0]),
+                          check_number("value_range[1]", value_range[1]))
+            if not lo_r < hi_r:
+                raise ValueError(f"value_range must be (low, high) with low < high; got {value_range}")
         sat_lo, sat_hi = saturation_bounds(act.name)
-        per_unit = bins / (hi_r - lo_r)
         fractions = np.empty((len(self.weights), bins))
         stats = []
+        self.ranges = []
         with _one_torch_thread(), torch.no_grad():
             h = None
             for W in self.weights:
@@ -85,12 +89,16 @@ class HistogramFrames:
                     z = h @ (W * scale if scale != 1.0 else W).T
                 h = act.torch(z)
                 scratch, index = self._scratch(z.shape)
-                stats.append(self._stats(z.numpy(), h.numpy(), sat_lo, sat_hi, scratch.numpy()))
+                s = self._stats(z.numpy(), h.numpy(), sat_lo, sat_hi, scratch.numpy())
+                stats.append(s)
+                lo, hi = (lo_r, hi_r) if value_range is not None else axis_range(act.name, s.mean, s.std)
+                self.ranges.append((lo, hi))
+                per_unit = bins / (hi - lo)
                 # bin index = floor((h - low) · bins / (high - low)); values outside the range (and
                 # NaN, from inf − inf beyond float32) go in no bin: a clipped edge bin would show a
                 # spike at the axis end that is not in the data. h == high counts in the last bin.
-                if lo_r:
-                    torch.sub(h, lo_r, out=scratch).mul_(per_unit)
+                if lo:
+                    torch.sub(h, lo, out=scratch).mul_(per_unit)
                 else:
                     torch.mul(h, per_unit, out=scratch)
                 low, high = torch.aminmax(scratch)  # one pass; NaN propagates into both
@@ -104,6 +112,20 @@ class HistogramFrames:
                 counts = torch.bincount(flat, minlength=bins).numpy()
                 np.divide(counts, index.numel(), out=fractions[len(stats) - 1])
         return fractions, stats
+
+    def frame(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = 40,
+              depth: int | None = None) -> list[dict]:
+        """The explorer's frame: one JSON-ready dict per layer (bin counts, x-range, statistics).
+
+        Each layer's x-range follows its data (:func:`coursekit.widgets.numbers.axis_range`);
+        ``depth`` keeps the first layers only (the weights of a shallower network are the first
+        of a deeper one's, so one computation serves every depth).
+        """
+        fractions, stats = self(activation, scale=scale, bins=bins, value_range=None)
+        total = self._first.numel()
+        counts = [np.rint(f * total).astype(np.int64) for f in fractions]
+        layers = histogram_frame_dict(counts, stats, self.ranges, total)
+        return layers if depth is None else layers[:depth]
 
     def _scratch(self, shape) -> tuple[torch.Tensor, torch.Tensor]:
         """A float32 and an int32 buffer of ``shape``, kept between frames (no page faults per frame)."""
@@ -135,10 +157,20 @@ class HistogramFrames:
         if not (math.isfinite(mean) and math.isfinite(var) and math.isfinite(unit_var)) and np.isfinite(hn).all():
             h64 = hn.astype(np.float64)  # beyond float32's range: the slow, exact way
             mean, var, unit_var = float(h64.mean()), float(h64.var()), float(h64.var(axis=0).mean())
-        return LayerStats(mean=mean, std=math.sqrt(var) if var >= 0 else math.nan,
+        # units alike: mean cosine between the output columns of unit pairs (0, 1), (2, 3), … across the
+        # samples; near 1 when the units all give the same answer (a layer of copies of one unit)
+        half = hn.shape[1] // 2
+        a, b = hn[:, 0:2 * half:2], hn[:, 1:2 * half:2]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # float32 column sums (a few units in the 6th digit; the readout shows 3)
+            norms = np.sqrt(np.einsum("ij,ij->j", a, a).astype(np.float64) * np.einsum("ij,ij->j", b, b))
+            ok = norms > 0
+            cosine = (float(np.mean(np.einsum("ij,ij->j", a, b)[ok] / norms[ok]))
+                      if ok.any() else math.nan)
+        return LayerStats(mean=mean, std=math.sqrt(var) if var >= 0 else math.nan, cosine=cosine,
                           saturated=int(saturated) / n, dead=int(dead) / hn.shape[1],
                           zeros=int(zeros) / n, unit_std=math.sqrt(unit_var) if unit_var >= 0 else math.nan,
-                          input_share=unit_var / var if var > 0 else math.nan)  # cosine: not shown live
+                          input_share=unit_var / var if var > 0 else math.nan)
 
 
 def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *, scale: float = 1.0,
@@ -149,8 +181,10 @@ def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid
     on one thread. Returns ``(fractions, stats)``: ``fractions`` (depth, bins) is the fraction
     of each layer's values per bin of ``value_range``; values outside the range (and NaN, from
     inf − inf once values pass float32's range) are in no bin, so ``1 − fractions.sum(axis=1)``
-    is the share beyond the axis. ``cosine`` is left out (NaN) here: the explorer does not show it. Statistics
+    is the share beyond the axis. ``cosine`` here is the *units alike* cosine (unit pairs' output columns), not LayerStats' sample-pair cosine. Statistics
     agree with :func:`coursekit.experiments.layer_stats` to float32 rounding. For many
     frames of one network, make a :class:`HistogramFrames` once and call it.
     """
+    if value_range is None:  # the per-layer ranges are HistogramFrames.frame's business
+        raise TypeError("value_range must be a pair (low, high); got None")
     return HistogramFrames(X, weights)(activation, scale=scale, bins=bins, value_range=value_range)

@@ -1,24 +1,15 @@
 """Chapter 05's live explorer: per-layer activation histograms, and their static figure.
 
-The explorer follows the course's DOM contract (:mod:`coursekit.widgets._common`). Setting a control's
-``.value`` redraws synchronously, so tests and benchmarks can drive it.
-
-Why it is fast (about 80 times less time per move than a new pyplot figure with ``plt.hist``,
-see ``benchmarks/slider_latency.py``): the numbers come from
-:class:`coursekit.widgets.frames.HistogramFrames` (float32, one torch thread, the first layer's
-product kept across scale moves); the picture is one Agg figure with fixed axis limits whose
-background (axes, ticks, labels) is rendered once, quantised to a 128-colour palette, and each
-move paints the bars into a copy of that index image (:class:`BarPainter`) and encodes it as a
-palette PNG: no Agg drawing per move and a quarter of the bytes of RGBA to compress. The
-numbers go into an HTML table whose cells line up under the panels (rendering text in Agg
-would cost more than all the rest of a frame). The background is re-rendered only when the
-layout changes (depth or activation).
+:class:`HistogramExplorer` computes, per control move, each layer's bin counts and statistics
+(:class:`coursekit.widgets.frames.HistogramFrames`: float32, one torch thread, the first
+layer's product kept across scale moves) and sends those numbers to ``explorer.js``, which
+draws them on a canvas in the browser: no picture is rendered in the kernel. The website shows
+the same frames, computed ahead of time by ``make site`` with the same code.
+:func:`plot_layer_histograms` is the static matplotlib figure the chapter prints.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,18 +19,11 @@ import numpy as np
 from coursekit import activations as acts
 from coursekit import experiments as ex
 from coursekit import init as ckinit
-from coursekit._checks import check_choice, check_int, check_number
+from coursekit._checks import check_choice, check_int
 from coursekit.plotting import PALETTE
-from coursekit.widgets._common import (
-    explorer_box,
-    html_table,
-    kernel_note,
-    live_bundle,
-    plot_image,
-    stats_panel,
-)
+from coursekit.widgets import numbers as nb
+from coursekit.widgets._common import Control, Explorer
 from coursekit.widgets.frames import HistogramFrames
-from coursekit.widgets.png import encode_png_indexed
 
 #: Histogram x-range per activation: the whole output range of bounded activations (tanh is
 #: negative too), a fixed window for unbounded ones (values beyond it land in the edge bins).
@@ -75,9 +59,8 @@ EXPLORER_INIT_LABELS: dict[str, str] = {
     "uniform": "uniform U(0, 1): NOT centred",
 }
 
-#: Exact scales the chapter asks for; the log slider's grid (steps of 10^0.05) misses most of them.
-SCALE_PRESETS: dict[str, float] = {"0.01": 0.01, "0.1": 0.1, "0.7": 0.7, "3/4": 0.75, "1": 1.0, "√2": math.sqrt(2.0),
-                                   "5/3": 5.0 / 3.0}
+#: Exact scales the chapter asks for (each on the scale control's grid :data:`numbers.SCALE_GRID`).
+SCALE_PRESETS: dict[str, float] = dict(nb.SCALE_PRESETS)
 
 #: Panels per row of the histogram figure.
 PANELS_PER_ROW = 5
@@ -100,13 +83,7 @@ def _title(i: int, s: ex.LayerStats) -> str:
     return f"layer {i}: mean {s.mean:+.2f}\nstd {s.std:.3f}, sat {s.saturated:.1%}"
 
 
-def _nice_ceil(x: float) -> float:
-    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is >= x (x > 0)."""
-    k = math.floor(math.log10(x))
-    for m in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if m * 10.0**k >= x * (1 - 1e-12):
-            return m * 10.0**k
-    return 10.0 ** (k + 1)  # pragma: no cover
+_nice_ceil = nb._nice_ceil  # one rounding rule for the static figures and the explorer
 
 
 def data_range(activations, activation: str) -> tuple[float, float]:
@@ -204,135 +181,41 @@ def plot_layer_histograms(result: ex.ForwardResult, *, bins: int = 40, fig=None,
     return fig
 
 
-def stats_html(stats, header: str = "", *, left_px: int = 0, column_px: int = 130, beyond=None) -> str:
-    """Per-layer statistics as an HTML table laid out like the panels: one cell per layer.
 
-    Rows of :data:`PANELS_PER_ROW` cells ``column_px`` wide after a ``left_px`` margin, so that
-    each layer's mean, std, saturated and dead fractions, per-unit spread across samples and
-    input-dependent share sit right under its histogram; ``beyond`` (one share per layer)
-    adds the share of values outside the x-axis.
-    """
-    cells = [
-        f"<b>layer {i}</b><br>mean {s.mean:+.3f}<br>std {s.std:.3f}<br>"
-        f"saturated {s.saturated:.2%}<br>dead {s.dead:.2%}<br>"
-        f"unit std {s.unit_std:.3g}<br>input share {ex._share(s.input_share).strip()}"
-        + (f"<br>beyond axis {beyond[i - 1]:.1%}" if beyond is not None and beyond[i - 1] > 5e-4 else "")
-        for i, s in enumerate(stats, start=1)
-    ]
-    title = f"<b>{header}</b>" if header else ""
-    return html_table(cells, per_row=PANELS_PER_ROW, left_px=left_px, header=title,
-                      cell_style=f"width:{column_px}px;padding:0 0 6px 0;vertical-align:top;text-align:left",
-                      table_style="border-collapse:collapse;table-layout:fixed;font-family:monospace;"
-                                  "font-size:11px;line-height:1.35")
+#: One line defining every readout of the histogram explorer.
+HISTOGRAM_LEGEND = (
+    "Bars: share of the layer's values per bin (square-root axis). mean, std: over all values of the layer · "
+    "flat f′: share of values where f′(z) is below 5 % of its peak (saturated sigmoid or tanh; for ReLU and "
+    "LeakyReLU every z ≤ 0, about half in a healthy network) · dead: units that output 0 for every input · "
+    "unit std: a unit's spread across inputs · input share: unit std² / std², the part of the spread that "
+    "depends on the input · units alike: mean cosine between two units' outputs over the inputs (1: the units are copies of one another) · "
+    "beyond: values past the x-axis end (the orange bar at the right end; unbounded activations' axes follow "
+    "the data)."
+)
 
 
-class BarPainter:
-    """Paints one histogram per panel straight into a palette image of the figure's background.
-
-    Made from a drawn canvas whose bars are hidden: the background is quantised once to 128
-    colours (median cut; no grey level moves by more than a few units), and palette entry
-    ``128 + i`` is entry ``i`` seen through a bar (``BAR_COLOR`` at ``BAR_ALPHA``). A frame is
-    then the background's index image with ``128`` added under the bars, column by column:
-    no Agg drawing, and a quarter of the bytes of RGBA to compress. A bar covers the pixels
-    whose centres it contains (no antialiasing); the y-axis is the panels' square-root scale
-    from 0 to :data:`Y_MAX`, and the bins span ``value_range`` inside the x-axis margins, as
-    :func:`layout_histograms` sets them.
-    """
-
-    N_BACKGROUND = 128
-
-    def __init__(self, canvas, axes: list, bins: int, value_range: tuple[float, float] = (0.0, 1.0)) -> None:
-        import matplotlib.colors as mcolors
-        from PIL import Image
-
-        rgb = np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
-        quantized = Image.fromarray(rgb).quantize(colors=self.N_BACKGROUND, method=Image.Quantize.MEDIANCUT,
-                                                  dither=Image.Dither.NONE)
-        self.background = np.array(quantized, dtype=np.uint8)  # (H, W) palette indices < 128
-        palette = np.zeros((self.N_BACKGROUND, 3))
-        used = np.asarray(quantized.getpalette(), dtype=float).reshape(-1, 3)[:self.N_BACKGROUND]
-        palette[:len(used)] = used
-        bar = 255 * np.asarray(mcolors.to_rgb(BAR_COLOR))
-        seen_through_bar = BAR_ALPHA * bar + (1 - BAR_ALPHA) * palette
-        self.palette = np.round(np.concatenate([palette, seen_through_bar])).astype(np.uint8)
-        height = self.background.shape[0]
-        self.panels = []
-        for ax in axes:
-            # display pixels, origin bottom left; pixel (row r, column c) has its centre at
-            # (c + 0.5, height - r - 0.5): a bar covers the pixels whose centres it contains,
-            # over the frame as in matplotlib (the edge bins hold the saturated values: keep them whole)
-            x0, y0, x1, y1 = ax.get_window_extent().extents
-            c0, c1 = math.ceil(x0 - 0.5), math.ceil(x1 - 0.5) - 1
-            r0, r1 = math.floor(height - 0.5 - y1) + 1, math.floor(height - 0.5 - y0)
-            centres_x = np.arange(c0, c1 + 1) + 0.5
-            # each column's data x; columns in the margins beyond the bins get index ``bins``: no bar
-            data_x = ax.transData.inverted().transform(np.column_stack([centres_x, np.full_like(centres_x, y0)]))[:, 0]
-            position = (data_x - value_range[0]) / (value_range[1] - value_range[0]) * bins
-            bin_of_column = np.where((position >= 0) & (position < bins), np.floor(position), bins).astype(np.intp)
-            centres_y = (height - 0.5 - np.arange(r0, r1 + 1))[:, None]
-            self.panels.append((slice(r0, r1 + 1), slice(c0, c1 + 1), bin_of_column, centres_y, y0, y1 - y0))
-        # each panel's footprint (axes, title, tick labels, axis labels) in pixels, 1 px of margin
-        renderer = canvas.get_renderer()
-        width = self.background.shape[1]
-        self.footprints = []
-        for ax in axes:
-            x0, y0, x1, y1 = ax.get_tightbbox(renderer).extents
-            self.footprints.append((slice(max(math.floor(height - y1) - 1, 0), min(math.ceil(height - y0) + 1, height)),
-                                    slice(max(math.floor(x0) - 1, 0), min(math.ceil(x1) + 1, width))))
-
-    def subset(self, n: int) -> BarPainter:
-        """A painter showing only the first ``n`` panels.
-
-        The other panels' footprints are painted over with the figure's own background colour
-        (its top-left pixel) and the picture is cut 4 pixels below the lowest panel shown, so a
-        figure laid out once for the most panels serves every smaller number of them.
-        """
-        n = check_int("n", n, minimum=1, maximum=len(self.panels))
-        bottom = min(max(rows.stop for rows, _cols in self.footprints[:n]) + 4, self.background.shape[0])
-        background = self.background[:bottom].copy()
-        for rows, cols in self.footprints[n:]:
-            background[rows, cols] = self.background[0, 0]
-        painter = copy.copy(self)
-        painter.background, painter.panels, painter.footprints = background, self.panels[:n], self.footprints[:n]
-        return painter
-
-    def paint(self, fractions: np.ndarray) -> np.ndarray:
-        """The (H, W) index image of one frame: ``fractions`` (panels, bins) on the y-axis 0 … Y_MAX."""
-        image = self.background.copy()
-        tops = np.sqrt(np.clip(fractions, 0.0, Y_MAX) / Y_MAX)  # the square-root axis from 0 to Y_MAX
-        tops = np.concatenate([tops, np.zeros((len(tops), 1))], axis=1)  # index ``bins``: margin, no bar
-        for (rows, cols, bin_of_column, centres_y, y0, span), top in zip(self.panels, tops, strict=True):
-            under_bar = centres_y < (y0 + span * top)[bin_of_column]  # (rows, columns)
-            region = image[rows, cols]
-            np.add(region, self.N_BACKGROUND, out=region, where=under_bar)
-        return image
-
-    def png(self, fractions: np.ndarray) -> bytes:
-        return encode_png_indexed(self.paint(fractions), self.palette)
-
-
-class HistogramExplorer:
+class HistogramExplorer(Explorer):
     """Live per-layer activation histograms: weight scale, init scheme, activation, depth, width.
 
     The network is the one of :func:`coursekit.experiments.forward_experiment` with the same
     ``seed`` (inputs first, then weights), so the numbers shown match it (to float32
     rounding). Weights are ``scale · scheme((width, width))``; the schemes are
     :data:`EXPLORER_INITS` (``uniform_centred`` is U(−√3, √3), variance 1; ``uniform`` is torch's
-    all-positive U(0, 1) default, labelled as not centred). Display the explorer by leaving it
-    last in a cell; ``controls`` maps "scale", "init", "activation", "depth", "width" to their
-    widgets, and ``presets`` holds buttons that set exact scales (:data:`SCALE_PRESETS`).
+    all-positive U(0, 1) default, labelled as not centred). ``scale`` is one of
+    :data:`coursekit.widgets.numbers.SCALE_GRID` (0.75, √2 and 5/3 exactly; preset buttons for the
+    values the chapter asks for). Display the explorer by leaving it last in a cell; ``controls``
+    maps "scale", "init", "activation", "depth", "width" to :class:`Control` objects whose
+    ``.value`` moves them (the frame is recomputed at once); :meth:`frame` gives the numbers.
     """
 
     ACTIVATIONS: Sequence[str] = acts.EXPLORER_NAMES  # the registry's: one unsaturated interval each
     WIDTHS = (10, 25, 50, 100, 200, 400)
     MAX_DEPTH = 10
-    LOG10_SCALE_RANGE = (-3.0, 1.0)  # weight scale 0.001 … 10
+    SCALES = nb.SCALE_GRID
 
     def __init__(self, *, depth: int = 5, width: int = 100, n_samples: int = 1000,
                  activation: str = "sigmoid", init: str = "normal", scale: float = 1.0,
                  seed: int = 0, bins: int = 40) -> None:
-        import ipywidgets as widgets
-
         depth = check_int("depth", depth, minimum=1, maximum=self.MAX_DEPTH)
         width = check_int("width", width)
         if width not in self.WIDTHS:
@@ -340,164 +223,99 @@ class HistogramExplorer:
         self.n_samples = check_int("n_samples", n_samples, minimum=1)
         activation = check_choice("activation", activation, self.ACTIVATIONS)
         init = check_choice("init", init, EXPLORER_INITS)
-        lo, hi = (10**e for e in self.LOG10_SCALE_RANGE)
-        scale = check_number("scale", scale)
-        if not lo <= scale <= hi:
-            raise ValueError(f"scale must be between {lo:g} and {hi:g} (the slider's range); got {scale}")
+        scale_index = nb.grid_index("scale", scale, self.SCALES)
         self.seed = check_int("seed", seed, minimum=0)
         self.bins = check_int("bins", bins, minimum=1)
+        self._networks: dict[tuple[str, int], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._frames: dict[tuple[str, int, int], HistogramFrames] = {}
 
-        style = {"description_width": "initial"}
+        depths = tuple(range(1, self.MAX_DEPTH + 1))
         self.controls = {
-            # one arrow-key step multiplies the scale by 10^0.05 ≈ 1.12: small, but always visible
-            "scale": widgets.FloatLogSlider(value=scale, base=10, min=self.LOG10_SCALE_RANGE[0],
-                                            max=self.LOG10_SCALE_RANGE[1], step=0.05,
-                                            description="weight scale", readout_format=".3g",
-                                            continuous_update=True, style=style),
-            "init": widgets.Dropdown(options=[(EXPLORER_INIT_LABELS.get(k, k), k) for k in EXPLORER_INITS],
-                                     value=init, description="init", style=style),
-            "activation": widgets.Dropdown(options=list(self.ACTIVATIONS), value=activation,
-                                           description="activation", style=style),
-            "depth": widgets.IntSlider(value=depth, min=1, max=self.MAX_DEPTH, step=1, description="depth",
-                                       continuous_update=True, style=style),
-            "width": widgets.Dropdown(options=list(self.WIDTHS), value=width, description="width", style=style),
+            "scale": Control(self, "scale", "weight scale", "range", grid=self.SCALES,
+                             check=lambda v: nb.grid_index("scale", v, self.SCALES)),
+            "init": Control(self, "init", "init", "select", options=tuple(EXPLORER_INITS)),
+            "activation": Control(self, "activation", "activation", "select", options=tuple(self.ACTIVATIONS)),
+            "depth": Control(self, "depth", "depth", "range", grid=depths,
+                             check=lambda v: check_int("depth", v, minimum=1, maximum=self.MAX_DEPTH) - 1),
+            "width": Control(self, "width", "width", "select", options=self.WIDTHS),
         }
-        self.presets = []
-        for label, value in SCALE_PRESETS.items():
-            button = widgets.Button(description=f"× {label}", layout=widgets.Layout(width="auto"),
-                                    tooltip=f"set the weight scale to exactly {value:.6g}")
-            button.on_click(functools.partial(self._set_scale, value))
-            self.presets.append(button)
-        self.stats = stats_panel()
-        self.image = plot_image()
-        c = self.controls
-        self.widget = explorer_box([
-            widgets.HBox([c["scale"], c["init"], c["activation"]]),
-            widgets.HBox([c["depth"], c["width"], widgets.Label("exact scale:"), *self.presets]),
-            self.image,
-            self.stats,
-            kernel_note(),
-        ])
+        spec = {
+            "kind": "histogram",
+            "title": "Per-layer activation histograms",
+            "xlabel": "output", "flatWord": "flat f′",
+            "legend": HISTOGRAM_LEGEND,
+            "params": {"n_samples": self.n_samples, "seed": self.seed, "bins": self.bins},
+            "controls": [
+                {"name": "scale", "label": "weight scale ×", "type": "range", "texts": list(nb.SCALE_TEXTS),
+                 "values": list(self.SCALES)},
+                {"name": "presets", "label": "exact scale:", "type": "buttons", "target": "scale",
+                 "items": [[self.SCALES.index(v), text] for text, v in nb.SCALE_PRESETS]},
+                {"name": "init", "label": "init", "type": "select",
+                 "options": [[k, EXPLORER_INIT_LABELS.get(k, k)] for k in EXPLORER_INITS]},
+                {"name": "activation", "label": "activation", "type": "select",
+                 "options": [[k, ACT_NAMES.get(k, k)] for k in self.ACTIVATIONS]},
+                {"name": "depth", "label": "depth", "type": "range", "texts": [f"{d} layers" if d > 1 else "1 layer"
+                                                                               for d in depths],
+                 "values": list(depths)},
+                {"name": "width", "label": "width", "type": "select",
+                 "options": [[w, f"{w} units"] for w in self.WIDTHS]},
+            ],
+        }
+        values = {"scale": scale_index, "init": init, "activation": activation, "depth": depth - 1, "width": width}
+        self._start(spec, values)
 
-        self._exact_scale: float | None = None  # set by a preset button, until the slider moves away
-        self._figures: dict[str, tuple] = {}  # per activation: figure, canvas, artists, painter, columns
-        self.fractions: np.ndarray | None = None  # the last frame, for tests and readers
-        self.layer_stats: list[ex.LayerStats] = []
-        self._new_network()
-        self._new_layout()
-        self.redraw()
-        c["scale"].observe(self._on_scale, names="value")
-        c["init"].observe(self._on_network, names="value")
-        c["width"].observe(self._on_network, names="value")
-        c["depth"].observe(self._on_layout, names="value")
-        c["activation"].observe(self._on_layout, names="value")
+    # -- the numbers ---------------------------------------------------------------------------
 
-    # -- state changes -------------------------------------------------------------------------
+    def network(self, init: str, width: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Inputs X (n_samples, width) and MAX_DEPTH weight matrices, drawn as forward_experiment draws them."""
+        key = (init, width)
+        if key not in self._networks:
+            rng = np.random.default_rng(self.seed)
+            X = rng.standard_normal((self.n_samples, width)).astype(np.float32)
+            weights = ex.make_weights(self.MAX_DEPTH, width, EXPLORER_INITS[init], rng=rng)
+            self._networks[key] = (X, [W.astype(np.float32) for W in weights])
+        return self._networks[key]
 
-    def _new_network(self) -> None:
-        """Inputs then weights from ``default_rng(seed)``, as forward_experiment draws them."""
-        c = self.controls
-        rng = np.random.default_rng(self.seed)
-        width = c["width"].value
-        self.X = rng.standard_normal((self.n_samples, width)).astype(np.float32)
-        weights = ex.make_weights(c["depth"].value, width, EXPLORER_INITS[c["init"].value], rng=rng)
-        self.weights = [W.astype(np.float32) for W in weights]
-        self._frames = HistogramFrames(self.X, self.weights)
+    def _frames_for(self, init: str, width: int, depth: int) -> HistogramFrames:
+        key = (init, width, depth)
+        if key not in self._frames:
+            X, weights = self.network(init, width)
+            self._frames[key] = HistogramFrames(X, weights[:depth])
+        return self._frames[key]
 
-    def _new_layout(self) -> None:
-        """Background, bar geometry and stats columns for the current depth and activation.
+    def compute(self, values: dict) -> dict:
+        """The frame of a control setting (``values`` as the widget holds them): per-layer numbers."""
+        scale = self.SCALES[values["scale"]]
+        depth = values["depth"] + 1
+        frames = self._frames_for(values["init"], values["width"], depth)
+        layers = frames.frame(values["activation"], scale=scale, bins=self.bins)
+        init = EXPLORER_INIT_LABELS.get(values["init"], values["init"])
+        header = (f"{init} × {nb.SCALE_TEXTS[values['scale']]}, {ACT_NAMES.get(values['activation'], values['activation'])}, "
+                  f"{depth} {'layers' if depth > 1 else 'layer'} × {values['width']} units, {self.n_samples} samples")
+        return {"layers": layers, "total": self.n_samples * values["width"], "activation": values["activation"],
+                "header": header}
 
-        Drawing a figure with matplotlib takes a few hundred milliseconds, so it happens once per
-        activation, with all ``MAX_DEPTH`` panels (rows of :data:`PANELS_PER_ROW`); a depth shows
-        the first ``depth`` of them (:meth:`BarPainter.subset`), so the depth slider never waits
-        for matplotlib and the panels keep their places. ``fig`` is that figure and
-        ``artists`` the panels shown.
-        """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+    def next_values(self, old: dict, new: dict) -> dict | None:
+        """After a scale step (key press or drag), the next step in the same direction."""
+        if not old or {k for k in new if old.get(k) != new[k]} != {"scale"}:
+            return None
+        step = new["scale"] - old["scale"]
+        nxt = new["scale"] + (1 if step > 0 else -1)
+        return {**new, "scale": nxt} if 0 <= nxt < len(self.SCALES) else None
 
-        c = self.controls
-        depth, activation = c["depth"].value, c["activation"].value
-        if activation not in self._figures:
-            fig = Figure(dpi=80)
-            canvas = FigureCanvasAgg(fig)
-            artists = layout_histograms(fig, self.MAX_DEPTH, activation, self.bins)
-            for stairs, _title in artists:
-                stairs.set_visible(False)  # the bars are painted per frame by the painter
-            canvas.draw()
-            painter = BarPainter(canvas, [stairs.axes for stairs, _title in artists], self.bins,
-                                 hist_range(activation))
-            width_px = canvas.get_width_height()[0]
-            # the stats table's columns line up with the panels: left margin and panel pitch in pixels
-            boxes = [stairs.axes.get_position() for stairs, _title in artists]
-            columns = {"left_px": round(boxes[0].x0 * width_px), "column_px": round((boxes[1].x0 - boxes[0].x0) * width_px)}
-            self._figures[activation] = (fig, canvas, artists, painter, columns)
-        self.fig, self.canvas, artists, full, self._columns = self._figures[activation]
-        self.artists = artists[:depth]
-        self.painter = full.subset(depth)
-        self.image.width = str(self.painter.background.shape[1])  # natural size: no blurry rescaling
-
-    def _set_scale(self, value: float, _button=None) -> None:
-        """Show exactly ``value``. The browser's slider snaps it to its grid (5/3 -> 10^0.2 ≈ 1.585) and
-        sends the snapped value back; that echo must not replace the exact value."""
-        self._exact_scale = value
-        if self.controls["scale"].value == value:
-            self.redraw()
-        else:
-            self.controls["scale"].value = value
-
-    def _on_scale(self, change=None) -> None:
-        exact = self._exact_scale
-        if exact is not None and change is not None:
-            step = self.controls["scale"].step
-            if abs(math.log10(change["new"]) - math.log10(exact)) <= step / 2 + 1e-9:
-                if change["new"] != exact and change["old"] == exact:
-                    return  # the slider's echo of a preset: the frame shown is already the exact one
-            else:
-                self._exact_scale = None  # the user moved the slider away
-        self.redraw()
+    def frame(self) -> tuple[np.ndarray, list[ex.LayerStats]]:
+        """The current histograms (fractions over the registry's fixed range) and :class:`LayerStats`, no drawing."""
+        v = self.widget.values
+        activation = v["activation"]
+        return self._frames_for(v["init"], v["width"], v["depth"] + 1)(
+            activation, scale=self.scale, bins=self.bins, value_range=hist_range(activation))
 
     @property
     def scale(self) -> float:
-        """The weight scale shown: a preset's exact value, else the slider's."""
-        return self._exact_scale if self._exact_scale is not None else self.controls["scale"].value
+        """The weight scale shown."""
+        return self.SCALES[self.widget.values["scale"]]
 
-    def _on_network(self, _change=None) -> None:
-        self._new_network()
-        self.redraw()
-
-    def _on_layout(self, _change=None) -> None:
-        if len(self.weights) != self.controls["depth"].value:  # one weight matrix per layer
-            self._new_network()
-        self._new_layout()
-        self.redraw()
-
-    # -- one frame -----------------------------------------------------------------------------
-
-    def frame(self) -> tuple[np.ndarray, list[ex.LayerStats]]:
-        """Compute the current histograms and stats (no drawing)."""
-        c = self.controls
-        activation = c["activation"].value
-        return self._frames(activation, scale=self.scale, bins=self.bins,
-                            value_range=hist_range(activation))
-
-    def render_png(self) -> bytes:
-        """The current histograms painted onto the stored background, as a PNG."""
-        return self.painter.png(self.fractions)
-
-    def redraw(self) -> None:
-        """Recompute, redraw and push the new picture and numbers into the widgets."""
-        c = self.controls
-        self.fractions, self.layer_stats = self.frame()
-        self.image.value = self.render_png()
-        init = EXPLORER_INIT_LABELS.get(c["init"].value, c["init"].value)
-        header = (f"{init} × {self.scale:.4g}{' (exact)' if self._exact_scale is not None else ''}, "
-                  f"{c['activation'].value}, "
-                  f"{c['depth'].value} layers × {c['width'].value} units, {self.n_samples} samples")
-        lo, hi = hist_range(c["activation"].value)
-        beyond = 1.0 - self.fractions.sum(axis=1)
-        header += (f" (values beyond the x-axis end {hi:g} are listed per layer)" if beyond.max() > 5e-4 else "")
-        self.stats.value = stats_html(self.layer_stats, header, beyond=beyond, **self._columns)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return live_bundle(self.widget, **kwargs)
+    @property
+    def layer_stats(self) -> list[dict]:
+        """The per-layer numbers shown now (dicts: mean, std, flat, dead, unit_std, input_share, alike, beyond, ...)."""
+        return self.current["layers"]

@@ -1,8 +1,9 @@
-"""Chapter 03's live explorer: LeakyReLU's negative slope, its picture and a layer's dead units.
+"""Chapter 03's live explorer: LeakyReLU's negative slope, its curves and a layer's negative units.
 
-:class:`SlopePlot` is the persistent, blitted figure; :func:`slope_explorer` puts it beside
-a slider and the statistics of a layer (:func:`coursekit.activations.slope_stats`, the pure
-frame function, numbers only).
+:func:`slope_explorer` computes every frame (:func:`coursekit.widgets.numbers.slope_frame`, one
+per slope 0, 0.01, …, 0.5: the curve points and the layer's statistics) once, in the kernel,
+and hands them to ``explorer.js``, which draws the chosen one on a canvas: a slider move needs
+no round trip to the kernel. :class:`SlopePlot` is a static matplotlib figure of the same curves.
 """
 
 from __future__ import annotations
@@ -13,13 +14,31 @@ from typing import Any
 import numpy as np
 
 from coursekit._checks import check_int, check_number, describe
-from coursekit.activations import _check_batch, leaky_relu, leaky_relu_grad, relu, slope_stats
-from coursekit.widgets._common import Blitter, canvas_png, explorer_box, plot_image, stats_panel
+from coursekit.activations import _check_batch, leaky_relu, leaky_relu_grad, relu
+from coursekit.widgets import numbers as nb
+from coursekit.widgets._common import Control, Explorer
+from coursekit.widgets.png import encode_png
 
-__all__ = ["SlopePlot", "slope_explorer", "slope_stats_html"]
+__all__ = ["SlopePlot", "SlopeExplorer", "slope_explorer", "SLOPE_LEGEND"]
 
 #: The plain-text form of the explorer's box, shown where the notebook is not run.
 SLOPE_TEXT = "live explorer: run this cell in JupyterLab"
+
+
+class _Blitter:
+    """The static parts of an Agg canvas drawn once; only the ``moving`` artists redrawn per frame."""
+
+    def __init__(self, canvas, moving: Sequence[Any]) -> None:
+        self.canvas, self.moving = canvas, list(moving)
+        for artist in self.moving:
+            artist.set_animated(True)  # left out of full draws, drawn by hand in redraw()
+        canvas.draw()
+        self.background = canvas.copy_from_bbox(canvas.figure.bbox)
+
+    def redraw(self) -> None:
+        self.canvas.restore_region(self.background)
+        for artist in self.moving:
+            self.canvas.figure.draw_artist(artist)
 
 
 class SlopePlot:
@@ -28,7 +47,7 @@ class SlopePlot:
     It keeps state so that a slider stays fast: the axes, ticks and labels are drawn
     once and kept as a background bitmap (fixed axis limits make it reusable); each
     :meth:`draw` restores that bitmap and redraws only the two curves and the label
-    (:class:`coursekit.widgets._common.Blitter`). Built on ``matplotlib.figure.Figure`` + Agg,
+    (a blitter). Built on ``matplotlib.figure.Figure`` + Agg,
     without pyplot.
     """
 
@@ -54,7 +73,7 @@ class SlopePlot:
         self.label = ax_d.text(0.04, 0.5, "", transform=ax_d.transAxes)
         ax_f.legend(loc="upper left")
         self.fig.tight_layout()
-        self._blit = Blitter(self.canvas, [self.line_f, self.line_d, self.label])
+        self._blit = _Blitter(self.canvas, [self.line_f, self.line_d, self.label])
         #: (width, height) of the picture in pixels
         self.size = (int(self.canvas.get_width_height()[0]), int(self.canvas.get_width_height()[1]))
         self.draw(negative_slope)
@@ -70,49 +89,55 @@ class SlopePlot:
 
     def png(self) -> bytes:
         """The current picture as PNG bytes (fast, lightly compressed)."""
-        return canvas_png(self.canvas)
+        return encode_png(np.asarray(self.canvas.buffer_rgba()))
 
 
-def slope_stats_html(stats: dict[str, float]) -> str:
-    """The statistics line of the slope explorer, from :func:`coursekit.activations.slope_stats`."""
-    return (
-        f"negative_slope = {stats['negative_slope']:.2f} · dead units (output 0 on every sample): "
-        f"{stats['dead']:.1%} · units with zero gradient everywhere: {stats['zero_grad_units']:.1%} · "
-        f"mean f'(z): {stats['mean_grad']:.3f}"
-    )
+
+SLOPE_LEGEND = (
+    "Left: LeakyReLU f(x) = a·x for x < 0, x for x > 0 (dotted: ReLU, a = 0); right: its derivative. "
+    "units negative on every input: units whose pre-activation z < 0 for every sample — dead for ReLU "
+    "(output 0, gradient 0); with a > 0 they output a·z, never exactly 0, and still learn · units with zero "
+    "gradient everywhere: f′(z) = 0 on every sample (only at a = 0) · mean f′(z): over all units and samples."
+)
 
 
-def slope_explorer(z, negative_slope: float = 0.01):
-    """A live explorer: a slider for LeakyReLU's slope, a plot and the stats of layer ``z`` (N, n_units).
+class SlopeExplorer(Explorer):
+    """Chapter 03's explorer: LeakyReLU's slope ``a`` (0 … 0.5, steps of 0.01) for a layer ``z`` (N, units).
 
-    Returns the box to display (class ``coursekit-explorer``; the statistics ``coursekit-stats``,
-    the picture ``coursekit-plot``). Like every explorer it carries ``controls`` ({"slope":
-    slider}), ``widget`` (the box itself) and ``frame(negative_slope)``, the pure frame function
-    (:func:`coursekit.activations.slope_stats` of ``z``). One persistent :class:`SlopePlot` is
-    redrawn per move; updates are synchronous when the slider's ``.value`` is set.
+    ``controls`` is {"slope": Control}; :meth:`frame` gives the numbers for a slope; every
+    frame is computed here once and sent with the widget (``spec["table"]``).
     """
-    import ipywidgets as widgets
 
-    z = _check_batch(z, "z")
-    a = check_number("negative_slope", negative_slope, minimum=0.0)
-    if a > 0.5:
-        raise ValueError(f"negative_slope must be <= 0.5, the slider's range; got {a}")
-    plot = SlopePlot(a)
-    slider = widgets.FloatSlider(value=a, min=0.0, max=0.5, step=0.01, description="slope",
-                                 readout_format=".2f", continuous_update=True)
-    stats = stats_panel()
-    image = plot_image(*plot.size)
+    def __init__(self, z, negative_slope: float = 0.01) -> None:
+        z = _check_batch(z, "z")
+        a = check_number("negative_slope", negative_slope, minimum=0.0)
+        if a > nb.SLOPE_GRID[-1]:
+            raise ValueError(f"negative_slope must be <= {nb.SLOPE_GRID[-1]}, the slider's range; got {a}")
+        index = nb.grid_index("negative_slope", a, nb.SLOPE_GRID)
+        self.z = z
+        self.controls = {"slope": Control(self, "slope", "slope", "range", grid=nb.SLOPE_GRID,
+                                          check=lambda v: nb.grid_index("slope", v, nb.SLOPE_GRID))}
+        spec = {
+            "kind": "slope", "title": "LeakyReLU's negative slope", "legend": SLOPE_LEGEND,
+            "x": list(nb.SLOPE_X),
+            "controls": [{"name": "slope", "label": "negative slope a", "type": "range",
+                          "texts": [f"{v:.2f}" for v in nb.SLOPE_GRID], "values": list(nb.SLOPE_GRID)}],
+            "table": [nb.slope_frame(z, v) for v in nb.SLOPE_GRID], "table_key": "slope",
+        }
+        self._start(spec, {"slope": index})
 
-    def frame(slope: float) -> dict[str, float]:
-        return slope_stats(z, slope)
+    def frame(self, negative_slope: float) -> dict[str, Any]:
+        """The numbers shown for ``negative_slope`` (:func:`coursekit.widgets.numbers.slope_frame`)."""
+        return nb.slope_frame(self.z, negative_slope)
 
-    def update(*_: Any) -> None:
-        stats.value = slope_stats_html(frame(slider.value))
-        plot.draw(slider.value)
-        image.value = plot.png()
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/plain"] = SLOPE_TEXT  # what the stored chapter shows without a kernel
+        return bundle
 
-    slider.observe(update, names="value")
-    update()
-    box = explorer_box([slider, stats, image], text=SLOPE_TEXT)
-    box.controls, box.widget, box.frame, box.plot = {"slope": slider}, box, frame, plot
-    return box
+
+def slope_explorer(z, negative_slope: float = 0.01) -> SlopeExplorer:
+    """A live explorer of LeakyReLU's slope for the layer ``z`` (N, n_units): a slider, two curves,
+    the layer's numbers. Display it by ending a cell with it. See :class:`SlopeExplorer`."""
+    return SlopeExplorer(z, negative_slope)

@@ -1,14 +1,13 @@
-"""Chapter 06's live explorer: softmax(z / T) as a figure, beside a slider for T.
+"""Chapter 06's live explorer: softmax(z / T) beside a control for T.
 
-The numbers are :func:`coursekit.softmax.softmax_temperature` and
-:func:`coursekit.softmax.temperature_stats` (the pure frame function). :func:`draw_temperature`
-is the pure draw function the tests call; :class:`TemperatureExplorer` wraps the same drawing
-in a slider widget that re-renders a PNG synchronously whenever the slider's ``value`` is set.
+The numbers are :func:`coursekit.widgets.numbers.temperature_frame` (from
+:func:`coursekit.softmax.temperature_stats`), one frame per temperature of
+:data:`coursekit.widgets.numbers.TEMPERATURE_GRID`, all computed once in the kernel and drawn
+by ``explorer.js`` on a canvas. :func:`draw_temperature` is the static matplotlib figure.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,16 +23,9 @@ from coursekit.softmax import (
     softmax_temperature,
     temperature_stats,
 )
-from coursekit.widgets._common import (
-    Blitter,
-    canvas_png,
-    explorer_box,
-    html_table,
-    kernel_note,
-    live_bundle,
-    plot_image,
-    stats_panel,
-)
+from coursekit.widgets import numbers as nb
+from coursekit.widgets._common import Control, Explorer
+from coursekit.widgets.png import encode_png
 
 __all__ = [
     "DEFAULT_LOGITS",
@@ -43,16 +35,16 @@ __all__ = [
     "temperature_stats",
     "draw_temperature",
     "render_png",
-    "temperature_stats_html",
     "TemperatureExplorer",
+    "TEMPERATURE_LEGEND",
     "temperature_explorer",
 ]
 
 #: Logits of a made-up 5-class classifier, used when none are given.
 DEFAULT_LOGITS: tuple[float, ...] = (2.0, 1.0, 0.5, 0.0, -1.0)
 
-#: The slider's range: a log scale, so T = 0.1 and T = 10 are equally far from 1.
-T_MIN, T_MAX = 0.1, 10.0
+#: The control's range (:data:`coursekit.widgets.numbers.TEMPERATURE_GRID`, 0.1 … 10).
+T_MIN, T_MAX = nb.TEMPERATURE_GRID[0], nb.TEMPERATURE_GRID[-1]
 
 
 def _check_labels(labels: Sequence[str] | None, k: int) -> list[str]:
@@ -64,17 +56,6 @@ def _check_labels(labels: Sequence[str] | None, k: int) -> list[str]:
     if len(labels) != k:
         raise ValueError(f"labels must hold one name per logit ({k}); got {len(labels)} labels")
     return labels
-
-
-def temperature_stats_html(stats: dict[str, Any], labels: Sequence[str]) -> str:
-    """The statistics line(s) shown beside the figure, as HTML (values rounded for display)."""
-    cells = [f"{html.escape(name)}: <b>{p:.3f}</b>" for name, p in zip(labels, stats["probs"], strict=True)]
-    header = (
-        f"<div>T = <b>{stats['temperature']:.3f}</b> &nbsp;·&nbsp; "
-        f"max p = <b>{stats['max_prob']:.3f}</b> ({html.escape(labels[stats['argmax']])}) &nbsp;·&nbsp; "
-        f"entropy = <b>{stats['entropy']:.3f}</b> nats = <b>{stats['entropy_fraction']:.3f}</b> · ln K</div>"
-    )
-    return html_table(cells, cell_style="padding:0 6px", header=header)
 
 
 class _TemperaturePlot:
@@ -116,17 +97,6 @@ class _TemperaturePlot:
         # slider step would cost more than the drawing itself.
         self.fig.canvas.draw()
         self.fig.set_layout_engine("none")
-        self._blit: Blitter | None = None
-
-    def start_blitting(self) -> None:
-        """Draw the static parts once and keep them; :meth:`png` then redraws only what moves."""
-        # The reference lines are redrawn too, so they stay on top of the bars.
-        self._blit = Blitter(self.fig.canvas, [*self.bars, self.reference, self.uniform, self.marker_h,
-                                               self.marker_p, self.vline, self.ax_p.title])
-
-    def png(self) -> bytes:
-        """The current state as PNG bytes (blitted when :meth:`start_blitting` was called)."""
-        return render_png(self.fig) if self._blit is None else self._blit.png()
 
     def update(self, temperature: float) -> dict[str, Any]:
         stats = temperature_stats(self.z, temperature)
@@ -156,67 +126,52 @@ def render_png(fig: Figure) -> bytes:
     """The figure as PNG bytes, drawn with the Agg canvas (no pyplot, no display needed)."""
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
-    return canvas_png(canvas)
+    return encode_png(np.asarray(canvas.buffer_rgba()))
 
 
-class TemperatureExplorer:
-    """A slider for T (log scale, 0.1 … 10), the figure as a PNG image and a statistics line.
 
-    ``widget`` (also ``.box``) is the box to display (class ``coursekit-explorer``); ``controls``
-    maps "temperature" to the slider (also ``.slider``); ``.image`` (``coursekit-plot``) and
-    ``.stats`` (``coursekit-stats``) are its other parts, and :meth:`frame` is the pure frame
-    function (:func:`coursekit.softmax.temperature_stats` of the logits). Setting
-    ``.slider.value`` redraws at once (an ``observe`` callback), so tests can drive it without
-    a browser.
+TEMPERATURE_LEGEND = (
+    "Bars: softmax(z / T), the probability of each class; dashed outline: T = 1; dotted line: uniform 1/K. "
+    "Right: entropy / ln K (0: one class certain, 1: uniform) and max p against T, the current T marked · "
+    "max p: the largest probability (its class in brackets) · entropy: −Σ p ln p in nats."
+)
+
+
+class TemperatureExplorer(Explorer):
+    """A control for T (0.1 … 10, :data:`coursekit.widgets.numbers.TEMPERATURE_GRID`), softmax(z / T) drawn from numbers.
+
+    ``widget`` is what is displayed; ``controls`` maps "temperature" to its :class:`Control`;
+    :meth:`frame` gives the numbers for a temperature (:func:`coursekit.widgets.numbers.temperature_frame`).
     """
 
     def __init__(self, logits: Any = DEFAULT_LOGITS, temperature: float = 1.0, *,
-                 labels: Sequence[str] | None = None, step: float = 0.05):
-        import ipywidgets as widgets  # imported lazily: the figure needs no widget stack
-
+                 labels: Sequence[str] | None = None) -> None:
         z = _check_class_logits(logits)
         temperature = check_number("temperature", temperature, positive=True)
         if not T_MIN <= temperature <= T_MAX:
-            raise ValueError(f"temperature must be in [{T_MIN}, {T_MAX}] (the slider's range); got {temperature}")
-        step = check_number("step", step, positive=True)
+            raise ValueError(f"temperature must be in [{T_MIN}, {T_MAX}] (the control's range); got {temperature}")
+        index = nb.grid_index("temperature", temperature, nb.TEMPERATURE_GRID)
         self.z = z
         self.labels = _check_labels(labels, z.size)
-        self._plot = _TemperaturePlot(z, self.labels, temperature)
-        self._plot.start_blitting()
-        self.slider = widgets.FloatLogSlider(
-            value=temperature, base=10, min=np.log10(T_MIN), max=np.log10(T_MAX), step=step,
-            description="T", readout_format=".3f", continuous_update=True,
-            layout=widgets.Layout(width="420px"),
-        )
-        self.controls = {"temperature": self.slider}
-        self.image = plot_image(int(self._plot.fig.bbox.width))
-        self.stats = stats_panel()
-        self.widget = self.box = explorer_box([self.slider, self.stats, self.image, kernel_note()])
-        self.slider.observe(self._on_change, names="value")
-        self.update(temperature)
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self.update(change["new"])
+        grid = nb.TEMPERATURE_GRID
+        self.controls = {"temperature": Control(self, "temperature", "T", "range", grid=grid,
+                                                check=lambda v: nb.grid_index("temperature", v, grid))}
+        spec = {
+            "kind": "temperature", "title": "Softmax temperature", "legend": TEMPERATURE_LEGEND,
+            "labels": self.labels, "reference": [nb.round_sig(p, 4) for p in softmax(z)],
+            "curves": nb.temperature_curves(z, grid),
+            "controls": [{"name": "temperature", "label": "temperature T", "type": "range",
+                          "texts": [f"{t:g}" for t in grid], "values": list(grid)}],
+            "table": [nb.temperature_frame(z, t) for t in grid], "table_key": "temperature",
+        }
+        self._start(spec, {"temperature": index})
 
     def frame(self, temperature: float) -> dict[str, Any]:
-        """The numbers shown for ``temperature`` (no drawing): :func:`coursekit.softmax.temperature_stats`."""
-        return temperature_stats(self.z, temperature)
-
-    def update(self, temperature: float) -> dict[str, Any]:
-        """Redraw for ``temperature``; returns :func:`coursekit.softmax.temperature_stats` for it."""
-        stats = self._plot.update(temperature)
-        self.image.value = self._plot.png()
-        self.stats.value = temperature_stats_html(stats, self.labels)
-        self.last_stats = stats
-        return stats
-
-    def _repr_mimebundle_(self, **kwargs):
-        # Lets a cell end with the explorer object itself and still show the widget; viewed
-        # without a kernel, the notebook shows a line saying so instead of "VBox(children=...)".
-        return live_bundle(self.widget, **kwargs)
+        """The numbers shown for ``temperature`` (no drawing)."""
+        return nb.temperature_frame(self.z, temperature)
 
 
 def temperature_explorer(logits: Any = DEFAULT_LOGITS, temperature: float = 1.0, *,
                          labels: Sequence[str] | None = None) -> TemperatureExplorer:
-    """Build a :class:`TemperatureExplorer`; display it by ending a cell with it (or ``display(ex.widget)``)."""
+    """Build a :class:`TemperatureExplorer`; display it by ending a cell with it."""
     return TemperatureExplorer(logits, temperature, labels=labels)
