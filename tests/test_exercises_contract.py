@@ -211,3 +211,18 @@ def test_check_says_it_cannot_be_sure_when_the_function_reaches_into_the_kernel(
                        "    return judge.HIDDEN and (False, False)\n")
     msg = run_check("6.5", ns["diagnose"]).message
     assert "check() cannot see what your function reaches through `modules`" in msg
+
+
+def test_a_copied_case_still_has_no_stored_answer():
+    """The grader deep-copies a batch's cases for each submission: a copy (or a pickle) of a case
+    must still ask the instructor's code for its reference answer, not compare against a stray
+    sentinel (the reference solution of 1.4 scored 0 when it did)."""
+    import copy
+    import pickle
+
+    from coursekit.exercises.judging import NO_ANSWER, Case, reference
+
+    case = Case(args=(1,))
+    for twin in (copy.copy(case), copy.deepcopy(case), pickle.loads(pickle.dumps(case))):
+        assert twin.answer is NO_ANSWER
+        assert reference(twin, lambda: 42) == 42

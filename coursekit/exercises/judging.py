@@ -52,8 +52,20 @@ def allowed_from_scratch(module: str) -> bool:
 
 
 class _NoAnswer:
+    """A singleton sentinel: copies and pickles of a case keep ``answer is NO_ANSWER`` true
+    (the grader deep-copies each batch's cases per submission)."""
+
     def __repr__(self) -> str:
         return "NO_ANSWER"
+
+    def __copy__(self) -> _NoAnswer:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> _NoAnswer:
+        return self
+
+    def __reduce__(self) -> str:
+        return "NO_ANSWER"  # unpickled as the module's NO_ANSWER
 
 
 NO_ANSWER = _NoAnswer()  # a case that carries no stored reference answer (every case, in this repository)
