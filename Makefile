@@ -42,6 +42,7 @@ test: $(TEST_STAMP)
 	bash scripts/ensure_chromium.sh
 	bash scripts/ensure_bubblewrap.sh
 	bash scripts/ensure_hub_tools.sh
+	bash scripts/ensure_axe.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -370,20 +370,12 @@ def test_slope_stats():
 
 
 def test_slope_explorer_updates_synchronously():
-    import ipywidgets as widgets
-
     z = np.array([[-1.0, 2.0, -3.0], [-2.0, -1.0, -0.5]])
-    box = W.slope_explorer(z)
-    assert "coursekit-explorer" in box._dom_classes
-    slider = next(w for w in box.children if isinstance(w, widgets.FloatSlider))
-    stats = next(w for w in box.children if "coursekit-stats" in w._dom_classes)
-    image = next(w for w in box.children if "coursekit-plot" in w._dom_classes)
-    assert isinstance(image, widgets.Image) and image.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "negative_slope = 0.01" in stats.value and "dead units (output 0 on every sample): 0.0%" in stats.value
-    before = image.value
-    slider.value = 0.0
-    assert "negative_slope = 0.00" in stats.value and "66.7%" in stats.value
-    assert image.value != before
+    ex = W.slope_explorer(z)
+    assert ex.current["a"] == 0.01 and ex.current["zero_grad_units"] == 0.0
+    assert ex.current["negative_units"] == pytest.approx(2 / 3, abs=1e-4)  # a leaky output is never exactly 0
+    ex.controls["slope"].value = 0.0
+    assert ex.current["a"] == 0.0 and ex.current["zero_grad_units"] == pytest.approx(2 / 3, abs=1e-4)
     with pytest.raises(ValueError, match="negative_slope must be >= 0"):
         W.slope_explorer(z, -0.1)
 
@@ -472,17 +464,11 @@ def test_bfloat16_tensors_get_an_error_naming_the_argument():
     assert A.get("sigmoid").torch(t).dtype == torch.bfloat16  # the torch side takes it as it is
 
 
-def test_slope_explorer_image_size_and_text_fallback():
+def test_slope_explorer_text_fallback():
     z = np.array([[-1.0, 2.0, -3.0], [-2.0, -1.0, -0.5]])
-    box = W.slope_explorer(z)
-    image = next(w for w in box.children if "coursekit-plot" in w._dom_classes)
-    import io
-
-    from PIL import Image
-
-    picture = Image.open(io.BytesIO(image.value))
-    assert (int(image.width), int(image.height)) == picture.size  # shown at its own pixel size
-    assert box._repr_mimebundle_()["text/plain"] == "live explorer: run this cell in JupyterLab"
+    bundle = W.slope_explorer(z)._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert bundle["text/plain"] == "live explorer: run this cell in JupyterLab"
     with pytest.raises(ValueError, match="negative_slope must be <= 0.5"):
         W.slope_explorer(z, 0.7)
 
