@@ -161,7 +161,11 @@ def test_histogram_frame_matches_float64_experiment(activation, init):
         assert f.sum() == pytest.approx(np.mean((h >= value_range[0]) & (h <= value_range[1])), abs=1e-3)
         assert s.unit_std == pytest.approx(want.unit_std, rel=1e-3)
         assert s.input_share == pytest.approx(want.input_share, rel=1e-3, abs=1e-6)
-        assert math.isnan(s.cosine)  # the fast path leaves the pair cosine out
+        # 'units alike': mean cosine of the output columns of unit pairs (0, 1), (2, 3), … (float64 here)
+        a, b = h[:, 0::2].astype(np.float64), h[:, 1::2].astype(np.float64)
+        norms = np.sqrt((a * a).sum(0) * (b * b).sum(0))
+        alike = np.mean((a * b).sum(0)[norms > 0] / norms[norms > 0]) if (norms > 0).any() else math.nan
+        assert s.cosine == pytest.approx(alike, abs=1e-4, nan_ok=True)
         assert s.mean == pytest.approx(want.mean, abs=1e-4)
         assert s.std == pytest.approx(want.std, rel=1e-4)
         assert s.saturated == pytest.approx(want.saturated, abs=1e-3)
