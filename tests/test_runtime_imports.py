@@ -53,9 +53,9 @@ def test_the_scan_reads_every_import_a_kernel_would_run():
             "def f():\n    import i\n    class K:\n        from j import k\n")
     assert source_imports(code) == {"matplotlib_inline", "a", "d", "e", "i", "j"}
     sites = import_sites(course_notebooks(ROOT), PACKAGE_DIR, ROOT)
-    # each found where it is: a chapter's setup cell, a widget module's lazy import, a magic
+    # each found where it is: a chapter's setup cell, the widgets' front-end import, a magic
     assert "notebooks/01_neurons.ipynb" in sites["numpy"]
-    assert "coursekit/widgets/_common.py" in sites["ipywidgets"]
+    assert "coursekit/widgets/_common.py" in sites["anywidget"]
     assert "notebooks/01_neurons.ipynb" in sites["matplotlib_inline"]
     assert any(s.startswith("exercises/source/") for s in sites["coursekit"])
 
