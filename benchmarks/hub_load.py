@@ -71,15 +71,12 @@ def student_run(hub, name, query, chapter, updates, results, barrier):
         t0 = time.perf_counter()
         k.run_notebook(nb)
         r["chapter"] = time.perf_counter() - t0
-        try:
-            slider = k.find_widget("FloatLogSliderModel", "scale")
-        except LookupError:
-            k.execute(EXPLORER)
-            slider = k.find_widget("FloatLogSliderModel", "scale")
+        k.execute(EXPLORER)  # an explorer of its own, named `explorer`, opened last
+        explorer = k.find_explorer("scale")
         lat = []
-        scales = [0.01 * (200 ** (i / (updates - 1))) for i in range(updates)]  # 0.01 .. 2
-        for scale in scales:
-            dt, sent = k.set_widget(slider, value=scale)
+        start = int(k.text("print(explorer.controls['scale'].position(0.01))"))
+        for step in range(updates):  # one key press each, onto a setting not shown before
+            dt, sent = k.move_explorer(explorer, scale=start + step)
             if not sent:
                 raise RuntimeError("the explorer sent no update")
             lat.append(dt)

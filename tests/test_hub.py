@@ -146,19 +146,21 @@ def _students_session(hub, course_clone):
                 hub.workdir / "homes" / s.name / "course" / "notebooks")
 
             k.execute(EXPLORER)
-            slider = k.find_widget("FloatLogSliderModel", "scale")
-            seen, texts = [], []
+            explorer = k.find_explorer("scale")
+            # the slider positions of the two scales, as the kernel's control computes them
+            at = dict(zip((0.01, 1.0), map(int, k.text(
+                "print(*(explorer.controls['scale'].position(s) for s in (0.01, 1.0)))").split())))
+            seen = []
             for scale in (0.01, 1.0, 0.01):
-                _, updates = k.set_widget(slider, value=scale)
+                _, updates = k.move_explorer(explorer, scale=at[scale])
                 assert updates, "the explorer sent nothing back"
-                seen.append(hubclient.numbers_in(updates))
-                texts.append(updates)
-            # Moving the slider changed the printed statistics, and moving it back restored them.
+                seen.append(hubclient.frame_stds(updates))
+            # Moving the slider changed the statistics, and moving it back restored them.
             assert seen[0] and seen[0] != seen[1]
             assert seen[0] == seen[2]
             # And they say what chapter 05 teaches: sigmoid layers at weight scale 1
             # saturate (outputs spread towards 0 and 1), at 0.01 they collapse onto 0.5.
-            stds = {scale: hubclient.stds_in(u) for scale, u in zip((0.01, 1.0), texts)}
+            stds = dict(zip((0.01, 1.0), seen))
             assert len(stds[0.01]) == len(stds[1.0]) >= 5, stds
             assert max(stds[0.01]) < 0.05 < 0.2 < stds[1.0][-1], stds
         finally:

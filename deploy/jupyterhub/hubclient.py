@@ -293,6 +293,20 @@ class Kernel:
                 return comm_id
         raise LookupError(f"no {models} widget {description!r} among {len(self.comms)} opened")
 
+    def find_explorer(self, control: str = "scale") -> str:
+        """The comm of the explorer opened last (an anywidget whose ``values`` hold ``control``)."""
+        for comm_id, state in reversed(list(self.comms.items())):
+            if state.get("_model_name") == "AnyModel" and control in (state.get("values") or {}):
+                return comm_id
+        raise LookupError(f"no explorer with a {control!r} control among {len(self.comms)} widgets opened")
+
+    def move_explorer(self, comm_id: str, **positions) -> tuple[float, list[dict]]:
+        """What the explorer's front end sends when controls move (``values``: control -> slider
+        position or choice); returns (seconds until the kernel is idle again, its updates)."""
+        values = {**(self.comms[comm_id].get("values") or {}), **positions}
+        self.comms[comm_id]["values"] = values
+        return self.set_widget(comm_id, values=values)
+
     def set_widget(self, comm_id: str, **state) -> tuple[float, list[dict]]:
         """What a browser sends when a control moves; returns (seconds until the kernel is idle
         again, the widget updates it sent back)."""
@@ -321,6 +335,15 @@ def numbers_in(updates: list[dict]) -> list[float]:
             if isinstance(value, str):
                 out.extend(float(x) for x in NUMBER.findall(re.sub(r"<[^>]+>", " ", value)))
     return out
+
+
+def frame_stds(updates: list[dict]) -> list[float]:
+    """The per-layer std of the frame an explorer sent back (its ``frame`` state: numbers, no picture)."""
+    for m in updates:
+        frame = m["content"]["data"].get("state", {}).get("frame")
+        if frame:
+            return [layer["std"] for layer in frame["layers"]]
+    return []
 
 
 def stds_in(updates: list[dict]) -> list[float]:
