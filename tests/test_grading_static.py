@@ -248,3 +248,17 @@ def test_similarity_sees_through_comments_names_and_layout_and_not_across_honest
                                          "aside)"}
     flags = {(f.a, f.b) for f in similar_pairs([("a", "06", a), ("tweaked", "06", tweaked)])}
     assert flags == {("a", "tweaked")}
+
+
+def test_a_hidden_student_folder_gets_a_row_tool_folders_do_not(tmp_path):
+    """A student folder is never skipped silently: '.alice' (a dot in front, by a mistake or an
+    archive tool) is reported; the folders tools make (.ipynb_checkpoints, .git) are not students."""
+    from coursekit.grading.notebook import find_submissions
+
+    for folder in ("alice", ".alice", ".ipynb_checkpoints", ".git"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "06_softmax.ipynb").write_text("{}")
+    found = {f.student: f.problem for f in find_submissions([tmp_path])}
+    assert set(found) == {"alice", ".alice"}
+    assert found["alice"] is None
+    assert "hidden" in found[".alice"] and "rename it" in found[".alice"]

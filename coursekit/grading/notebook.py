@@ -77,6 +77,12 @@ def _mtime(path) -> float | None:
         return None
 
 
+#: Hidden folders that tools make beside submissions (skipped without a row); any other hidden
+#: folder at the top of a submissions folder is a student's and gets a row that says why it was not graded.
+TOOL_FOLDERS = frozenset({".ipynb_checkpoints", ".git", ".hg", ".svn", ".venv", ".cache", ".DS_Store",
+                          ".Trash", ".Trashes", ".local", ".jupyter", ".ipython", ".config"})
+
+
 def find_submissions(paths: Sequence[str | Path], exercises: Mapping[str, list] | None = None, *,
                      names_from_files: bool = False) -> list[Found]:
     """Every notebook under the given files / folders, in a stable order, without following links.
@@ -109,6 +115,10 @@ def find_submissions(paths: Sequence[str | Path], exercises: Mapping[str, list] 
                 subdirs = []
                 for e in entries:
                     if e.name.startswith(".") and (rel or e.is_dir(follow_symlinks=False)):
+                        if not rel and e.name not in TOOL_FOLDERS and e.is_dir(follow_symlinks=False):
+                            # a student folder whose name starts with '.': reported, never skipped silently
+                            found.append(Found(Path(e.path), e.name, "this student folder is hidden (its name "
+                                               "starts with '.'); rename it without the dot to grade it"))
                         continue  # checkpoints, .git; a hidden notebook file at the top is still a submission
                     r = (*rel, e.name)
                     if len(r) > 1:
