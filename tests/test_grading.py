@@ -409,8 +409,8 @@ def test_from_scratch_parts_cannot_import_torch(batch):
     n = cell_number(batch[1]["torch"], "import torch\ndef weighted_sum")
     assert f"cell {n}: ModuleNotFoundError: No module named 'torch'" in r.errors
     assert feedback(r, "1.1").startswith(
-        "Part 1.1 must be written from scratch (numpy only): torch, scipy and coursekit cannot be imported "
-        f"when it is graded (cell {n}: ModuleNotFoundError: No module named 'torch').\n"
+        "Part 1.1 must be written from scratch (numpy only): nothing but numpy and Python's standard library "
+        f"can be imported when it is graded (cell {n}: ModuleNotFoundError: No module named 'torch').\n"
         f"0 of 4 checks passed (0/{POINTS['1.1']} points).\n"
         "First failure, case 1 of 4 (4 inputs with 2 features): no function `weighted_sum` is defined")
     # a library call hidden behind a helper defined in another cell fails the same way

@@ -446,8 +446,8 @@ def test_from_scratch_cannot_be_bypassed(batch, name):
     r = batch[0]["scratch_" + name]
     assert scores(r) == dict(POINTS, **{"6.1": 0}), (name, r.errors, feedback(r, "6.1"))
     assert feedback(r, "6.1").startswith(
-        "Part 6.1 must be written from scratch (numpy only): torch, scipy and coursekit cannot be imported "
-        "when it is graded ("), feedback(r, "6.1")
+        "Part 6.1 must be written from scratch (numpy only): nothing but numpy and Python's standard library "
+        "can be imported when it is graded ("), feedback(r, "6.1")
 
 
 def test_classmates_notebooks_are_out_of_reach(batch):

@@ -262,3 +262,17 @@ def test_a_hidden_student_folder_gets_a_row_tool_folders_do_not(tmp_path):
     assert set(found) == {"alice", ".alice"}
     assert found["alice"] is None
     assert "hidden" in found[".alice"] and "rename it" in found[".alice"]
+
+
+def test_the_from_scratch_explanation_follows_the_one_allowed_list():
+    """The grader explains a from-scratch 0 for any library outside judging's allowed list
+    (sympy, matplotlib ...), not only for torch, scipy and coursekit; numpy and the standard
+    library are allowed, so their absence is some other fault."""
+    from coursekit.grading.grader import blocked_import
+
+    for name in ("torch", "scipy.stats", "sympy", "matplotlib.pyplot", "coursekit"):
+        assert blocked_import(f"ModuleNotFoundError: No module named '{name}'"), name
+    assert blocked_import("ImportError: coursekit.activations is not available in this part")
+    for name in ("numpy", "numpy.linalg", "math", "fractions"):
+        assert not blocked_import(f"ModuleNotFoundError: No module named '{name}'"), name
+    assert not blocked_import("NameError: name 'np' is not defined")

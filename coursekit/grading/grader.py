@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from coursekit.exercises.judging import allowed_from_scratch
 from coursekit.exercises.spec import EXERCISES, judge_result, summarize_part
 from coursekit.grading.notebook import (
     Found,
@@ -45,7 +46,14 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 1024
 CELL_LIMIT = 10.0  # seconds one notebook cell may run before it is skipped
 MAX_MESSAGE = 500  # characters of one error message from a sandbox
-BLOCKED_IMPORT = re.compile(r"No module named '(torch|scipy|coursekit)\b[^']*'|coursekit\.\w+ is not available")
+BLOCKED_IMPORT = re.compile(r"No module named '([\w.]+)'|coursekit\.\w+ is not available")
+
+
+def blocked_import(error: str) -> bool:
+    """Whether a sandbox error says that a module a from-scratch part may not use was missing
+    (the one list of what it may use is ``judging.FROM_SCRATCH_ALLOWED`` plus the standard library)."""
+    m = BLOCKED_IMPORT.search(error)
+    return bool(m) and (m.group(1) is None or not allowed_from_scratch(m.group(1)))
 
 
 @dataclass
@@ -302,7 +310,7 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
                 result.errors.append(line)
         if len(cell_errors) > 20:
             result.errors.append(f"... and {len(cell_errors) - 20} more failing cells")
-        blocked += [f"cell {i}: {e}" for i, e in cell_errors if BLOCKED_IMPORT.search(e)]
+        blocked += [f"cell {i}: {e}" for i, e in cell_errors if blocked_import(e)]
         for p in parts:
             by_part[p.id] = (answers, missing, problem)
 
@@ -321,7 +329,7 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
             value, error = answers[(part.id, k)]
             if error is not None:
                 verdicts.append(error)
-                own_block = own_block or (error if BLOCKED_IMPORT.search(error) else None)
+                own_block = own_block or (error if blocked_import(error) else None)
                 continue
             verdicts.append(judge_result(part, case, value))
         passed = sum(v is None for v in verdicts)
@@ -331,8 +339,8 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
         score, text = summarize_part(part, cases, verdicts, tier=1)
         evidence = own_block or (blocked[0] if blocked else None)
         if passed < total and part.from_scratch and evidence:
-            text = (f"Part {part.id} must be written from scratch (numpy only): torch, scipy and "
-                    f"coursekit cannot be imported when it is graded ({evidence}).\n" + text)
+            text = (f"Part {part.id} must be written from scratch (numpy only): nothing but numpy and "
+                    f"Python's standard library can be imported when it is graded ({evidence}).\n" + text)
         result.parts.append(PartResult(part.id, part.title, score, part.points, passed, total, text,
                                        "" if first is None else f"case {first[0] + 1}: {display(first[1], 120)}"))
     return result
