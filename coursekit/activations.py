@@ -9,7 +9,8 @@ the matching torch function into one :class:`Activation`.
 
 Every activation is registered once, in :data:`REGISTRY` (see :func:`register`); the
 other tables — :data:`NAMES`, :data:`PARAMS`, :data:`HIST_RANGES`, :data:`TORCH`,
-:data:`DIFFERENTIABLE`, :data:`EXPLORER_NAMES`, :data:`TITLES`, :data:`KINKED`, :func:`peak_grad`,
+:data:`MODULES`, :data:`DIFFERENTIABLE`, :data:`EXPLORER_NAMES`, :data:`TITLES`, :data:`KINKED`,
+:data:`SLOPES`, :func:`peak_grad`,
 :func:`saturation_bounds`, :func:`get` — are read from it.
 
 Conventions where a derivative does not exist follow torch's autograd: ReLU'(0) = 0,
@@ -38,13 +39,12 @@ F = lazy_import("torch.nn.functional")
 SATURATION_THRESHOLD = 0.05
 
 __all__ = [
-    "REGISTRY", "Spec", "register", "NAMES", "PARAMS", "HIST_RANGES", "TORCH", "DIFFERENTIABLE", "TITLES", "KINKED",
-    "EXPLORER_NAMES", "SATURATION_THRESHOLD", "Activation", "get", "saturation_bounds",
+    "REGISTRY", "Spec", "register", "NAMES", "PARAMS", "HIST_RANGES", "TORCH", "MODULES", "DIFFERENTIABLE", "TITLES",
+    "KINKED", "SLOPES", "EXPLORER_NAMES", "SATURATION_THRESHOLD", "Activation", "get", "saturation_bounds",
     "step", "step_grad", "identity", "identity_grad", "sigmoid", "sigmoid_grad",
     "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
     "gelu", "gelu_grad", "silu", "silu_grad", "autograd_grad", "peak_grad",
-    "saturated_fraction", "dead_fraction", "zero_fraction",
-    "plot_activation", "slope_stats",
+    "saturated_fraction", "dead_fraction", "zero_fraction", "variance_split", "slope_stats",
 ]
 
 
@@ -298,7 +298,11 @@ class Spec:
     scale of the saturation threshold), ``hist_range`` the x-range of histograms of f's
     outputs (the whole range of a bounded f: tanh is negative too), ``autograd`` whether
     torch can differentiate it (the step cannot), ``title`` its name in words for figures,
-    ``kink`` whether f' jumps at 0 (ReLU, LeakyReLU: autograd then returns one side's value).
+    ``kink`` whether f' jumps at 0 (ReLU, LeakyReLU: autograd then returns one side's value),
+    ``module(**params)`` the ``torch.nn.Module`` a network uses for it (default: a module that
+    applies ``torch``; the built-in ones give torch's own ``nn.ReLU`` ...), ``slopes(**params)``,
+    for a piecewise-linear f only, the pair (a, b) with f(z) = a·z below 0 and b·z above (the
+    variance theory of chapter 05 then uses exact half-normal moments instead of quadrature).
     """
 
     name: str
@@ -311,6 +315,8 @@ class Spec:
     autograd: bool = True
     title: str = ""
     kink: bool = False
+    module: Callable[..., Any] | None = None
+    slopes: Callable[..., tuple[float, float]] | None = None
 
 
 #: name -> :class:`Spec`, in the order chapter 03 teaches them. The one table to edit.
@@ -330,21 +336,31 @@ def register(spec: Spec) -> Spec:
     return spec
 
 
+def _nn(cls_name: str) -> Callable[..., Any]:
+    """``torch.nn.<cls_name>(**params)``, looked up when called (torch is imported on first use)."""
+    return lambda **params: getattr(torch.nn, cls_name)(**params)
+
+
 register(Spec("step", step, step_grad, _torch_step, _constant(math.inf),  # a jump: f' is a Dirac delta
               (-0.1, 1.1), autograd=False, title="Step"))
-register(Spec("identity", identity, identity_grad, _torch_identity, _constant(1.0), (-4.0, 4.0), title="Identity"))
+register(Spec("identity", identity, identity_grad, _torch_identity, _constant(1.0), (-4.0, 4.0), title="Identity",
+              module=_nn("Identity"), slopes=lambda: (1.0, 1.0)))
 register(Spec("sigmoid", sigmoid, sigmoid_grad, _torch_sigmoid, _constant(0.25),  # σ'(0) = ½ · ½
-              (0.0, 1.0), title="Sigmoid"))
-register(Spec("tanh", tanh, tanh_grad, _torch_tanh, _constant(1.0), (-1.0, 1.0), title="Tanh"))  # tanh'(0) = 1
-register(Spec("relu", relu, relu_grad, _torch_relu, _constant(1.0), (0.0, 4.0), title="ReLU", kink=True))
+              (0.0, 1.0), title="Sigmoid", module=_nn("Sigmoid")))
+register(Spec("tanh", tanh, tanh_grad, _torch_tanh, _constant(1.0), (-1.0, 1.0), title="Tanh",  # tanh'(0) = 1
+              module=_nn("Tanh")))
+register(Spec("relu", relu, relu_grad, _torch_relu, _constant(1.0), (0.0, 4.0), title="ReLU", kink=True,
+              module=_nn("ReLU"), slopes=lambda: (0.0, 1.0)))
 register(Spec("leaky_relu", leaky_relu, leaky_relu_grad, _torch_leaky_relu,
               lambda negative_slope=0.01: max(1.0, abs(negative_slope)), (-0.25, 4.0),
-              params={"negative_slope": 0.01}, title="LeakyReLU", kink=True))
+              params={"negative_slope": 0.01}, title="LeakyReLU", kink=True, module=_nn("LeakyReLU"),
+              slopes=lambda negative_slope=0.01: (negative_slope, 1.0)))
 # gelu''(x) = φ(x)(2 − x²): the peak is at x = √2, Φ(√2) + √2·φ(√2) = ½(1 + erf 1) + e⁻¹/√π
 register(Spec("gelu", gelu, gelu_grad, _torch_gelu,
               _constant(0.5 * (1.0 + math.erf(1.0)) + math.exp(-1.0) / math.sqrt(math.pi)), (-0.5, 4.0),
-              title="GELU"))
-register(Spec("silu", silu, silu_grad, _torch_silu, _constant(_silu_peak()), (-0.5, 4.0), title="SiLU (swish)"))
+              title="GELU", module=_nn("GELU")))
+register(Spec("silu", silu, silu_grad, _torch_silu, _constant(_silu_peak()), (-0.5, 4.0), title="SiLU (swish)",
+              module=_nn("SiLU")))
 
 
 class _Names(Sequence):
@@ -375,19 +391,23 @@ class _Names(Sequence):
 
 
 class _Column(Mapping):
-    """A live, read-only mapping name -> one field of each registered :class:`Spec`."""
+    """A live, read-only mapping name -> one field of each registered :class:`Spec` (those passing ``keep``)."""
 
-    def __init__(self, read: Callable[[Spec], Any]) -> None:
+    def __init__(self, read: Callable[[Spec], Any], keep: Callable[[Spec], bool] | None = None) -> None:
         self._read = read
+        self._keep = keep or (lambda s: True)
 
     def __getitem__(self, name: str) -> Any:
-        return self._read(REGISTRY[name])
+        spec = REGISTRY[name]
+        if not self._keep(spec):
+            raise KeyError(name)
+        return self._read(spec)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(REGISTRY)
+        return (n for n, s in list(REGISTRY.items()) if self._keep(s))
 
     def __len__(self) -> int:
-        return len(REGISTRY)
+        return sum(1 for s in REGISTRY.values() if self._keep(s))
 
     def __repr__(self) -> str:
         return repr(dict(self))
@@ -405,6 +425,11 @@ HIST_RANGES: Mapping[str, tuple[float, float]] = _Column(lambda s: tuple(s.hist_
 #: The torch function each activation is checked against, called as ``TORCH[name](t, **params)``.
 TORCH: Mapping[str, Callable[..., torch.Tensor]] = _Column(lambda s: s.torch)
 
+#: The ``torch.nn.Module`` a network puts between its layers, built as ``MODULES[name](**params)``
+#: (parameters checked, defaults filled in as :func:`get` does): torch's own module for the
+#: built-in activations, else a module that applies the registered torch function.
+MODULES: Mapping[str, Callable[..., Any]] = _Column(lambda s: functools.partial(_build_module, s))
+
 #: The activations autograd can differentiate (all but the step): those a network trains with.
 DIFFERENTIABLE: Sequence[str] = _Names(lambda s: s.autograd)
 
@@ -413,6 +438,11 @@ TITLES: Mapping[str, str] = _Column(lambda s: s.title or s.name)
 
 #: The activations whose derivative jumps at 0 (autograd returns one side's value there).
 KINKED: Sequence[str] = _Names(lambda s: s.kink)
+
+#: The piecewise-linear activations, name -> (a, b) with f(z) = a·z below 0 and b·z above, at
+#: the default parameters: (1, 1) for the identity, (0, 1) for ReLU, (0.01, 1) for LeakyReLU.
+SLOPES: Mapping[str, tuple[float, float]] = _Column(lambda s: tuple(map(float, s.slopes(**s.params))),
+                                                    keep=lambda s: s.slopes is not None)
 
 
 def _one_interval(spec: Spec) -> bool:
@@ -447,6 +477,33 @@ def peak_grad(name: str, **params: Any) -> float:
     """The largest value |f'(x)| takes over all x, e.g. 0.25 for the sigmoid, inf for the step."""
     spec = _spec(name)
     return float(spec.peak(**_values(spec, params)))
+
+
+@functools.cache
+def _function_module() -> type:
+    """``nn.Module`` subclass applying a registered torch function; made on first use (torch is lazy)."""
+
+    class ActivationModule(torch.nn.Module):
+        """Applies ``activations.TORCH[name]`` with fixed parameters, like ``nn.Tanh`` applies tanh."""
+
+        def __init__(self, name: str, function: Callable[..., Any], params: Mapping[str, float]) -> None:
+            super().__init__()
+            self.name, self.function, self.params = name, function, dict(params)
+
+        def forward(self, t):
+            return self.function(t, **self.params)
+
+        def extra_repr(self) -> str:
+            return ", ".join([repr(self.name), *(f"{k}={v!r}" for k, v in self.params.items())])
+
+    return ActivationModule
+
+
+def _build_module(spec: Spec, **params: Any):
+    values = _values(spec, params)
+    if spec.module is not None:
+        return spec.module(**values)
+    return _function_module()(spec.name, spec.torch, values)
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: two lambdas are never "equal"
@@ -580,6 +637,20 @@ def dead_fraction(h) -> float:
     return float(np.mean(np.all(h == 0, axis=0)))
 
 
+def variance_split(h) -> tuple[float, float, float]:
+    """``(std, unit_std, input_share)`` of a layer's outputs ``h`` (N, n_units), population variances.
+
+    The pooled variance splits in two (law of total variance): std² = mean_j Var_n(h_nj) +
+    Var_j(mean_n h_nj), how much each unit varies across inputs plus how much the units' fixed
+    offsets differ. ``unit_std`` = √(mean_j Var_n(h_nj)); ``input_share`` = unit_std² / std²,
+    the input-dependent share of the variance (NaN when std is 0).
+    """
+    h = _check_batch(h)
+    std = float(h.std())
+    unit_var = float(h.var(axis=0).mean())  # each unit's variance across the N samples, averaged
+    return std, math.sqrt(unit_var), unit_var / std**2 if std > 0 else math.nan
+
+
 def zero_fraction(h) -> float:
     """Fraction of all outputs in ``h`` (N, n_units) that are exactly 0, over samples and units.
 
@@ -588,41 +659,6 @@ def zero_fraction(h) -> float:
     """
     h = _check_batch(h)
     return float(np.mean(h == 0))
-
-
-# --- figures --------------------------------------------------------------------------------
-
-
-def plot_activation(activation: str | Activation, x=None, *, axes=None, **params: Any):
-    """Draw f(x) (left) and f'(x) (right): the analytic derivative with autograd's on top.
-
-    ``x`` (1-D) defaults to 401 points on [−6, 6]; ``axes`` is a pair of axes or None
-    (a new 1×2 figure). For the step, which autograd cannot differentiate, only the
-    analytic derivative is drawn. Returns the two axes. Titled in words and with the
-    y-limits of :func:`coursekit.plotting.plot_activation` (a flat derivative such as the
-    identity's is not zoomed to 0.96–1.04), which also draws the jumps of kinked ones.
-    """
-    # plotting imports this module, so it is imported here; the argument checks live there once
-    from coursekit.plotting import _activation_axes, _padded_limits, activation_title
-
-    act, x, axes = _activation_axes(activation, x, axes, params)
-    ax_f, ax_d = axes
-    f, d = act.numpy(x), act.grad(x)
-    title = activation_title(act.name, **act.params)
-    ax_f.plot(x, f, color="C0")
-    ax_f.set_title(title)
-    ax_f.set_xlabel("x")
-    ax_f.set_ylabel("f(x)")
-    ax_f.set_ylim(*_padded_limits(float(f.min()), float(f.max())))
-    ax_d.plot(x, d, color="C1", lw=3, alpha=0.6, label="analytic")
-    if act.name != "step":
-        ax_d.plot(x, autograd_grad(act, x), "k--", lw=1.2, label="autograd")
-    ax_d.set_title(f"{title}: derivative")
-    ax_d.set_xlabel("x")
-    ax_d.set_ylabel("f'(x)")
-    ax_d.set_ylim(*_padded_limits(min(0.0, float(d.min())), max(1.0, float(d.max()))))
-    ax_d.legend()
-    return axes
 
 
 # --- the LeakyReLU slope explorer's numbers (the explorer: coursekit.widgets.slope) ------------

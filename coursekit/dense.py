@@ -1,4 +1,4 @@
-"""Fully connected (dense) networks in plain numpy: forward pass, parameter counts, a diagram.
+"""Fully connected (dense) networks in plain numpy: forward pass, parameter counts.
 
 Convention (the same as ``torch.nn.Linear``): a layer's weight matrix ``W`` has
 shape ``(out, in)``, so one sample is ``z = W @ x + b`` and a batch ``X`` of
@@ -11,12 +11,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coursekit._checks import as_float_array, check_ax, check_bool, check_int, describe
+from coursekit._checks import as_float_array, check_bool, check_int, describe
 
 Activation = Callable[[np.ndarray], np.ndarray]
-
-#: draw_network draws every neuron; wider layers would be an unreadable smear of lines.
-MAX_DRAWN_WIDTH = 64
 
 
 def _check_activation(name: str, activation) -> None:
@@ -134,37 +131,3 @@ def layer_names(n_layers: int) -> list[str]:
     """Names for a network with ``n_layers`` layers (input included): input, hidden 1, ..., output."""
     n_layers = check_int("n_layers", n_layers, minimum=2)
     return ["input"] + [f"hidden {k}" for k in range(1, n_layers - 1)] + ["output"]
-
-
-def draw_network(layer_sizes: Sequence[int], ax=None, *, title: str | None = None):
-    """Draw a fully connected network: one circle per neuron, one line per weight.
-
-    ``layer_sizes``: widths ``[n_0 (input), ..., n_L (output)]``, each at most
-    ``MAX_DRAWN_WIDTH``. Lines join every neuron of a layer to every neuron of the next
-    (``n_{k-1} * n_k`` of them) and never two neurons of the same layer.
-    Returns the axes; ``ax.collections[0]`` holds the lines, ``[1]`` the neurons.
-    """
-    from matplotlib.collections import LineCollection
-
-    from coursekit.plotting import PALETTE, get_ax
-
-    sizes = _check_sizes(layer_sizes, maximum=MAX_DRAWN_WIDTH)
-    check_ax("ax", ax)
-    ax = get_ax(ax, figsize=(1.5 * len(sizes) + 1, 3.0))
-    top = max(sizes)
-    # Centre each layer vertically so narrow layers sit in the middle of wide ones.
-    pos = [[(k, top - 1 - (top - n) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
-    segments = [[p, q] for left, right in zip(pos[:-1], pos[1:], strict=True) for p in left for q in right]
-    ax.add_collection(LineCollection(segments, colors="0.55", linewidths=0.8, zorder=1))
-    colors = [PALETTE[0]] + [PALETTE[1]] * (len(sizes) - 2) + [PALETTE[2]]  # input, hidden, output
-    xy = np.array([p for layer in pos for p in layer], dtype=float)
-    c = [colors[k] for k, n in enumerate(sizes) for _ in range(n)]
-    ax.scatter(xy[:, 0], xy[:, 1], s=min(260, 2600 / top), c=c, edgecolors="black", zorder=2)
-    for k, (name, n) in enumerate(zip(layer_names(len(sizes)), sizes, strict=True)):
-        ax.text(k, -0.9, f"{name}\n({n})", ha="center", va="top")
-    ax.set_xlim(-0.5, len(sizes) - 0.5)
-    ax.set_ylim(-2.0, top - 0.4)
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
-    return ax

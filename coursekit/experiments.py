@@ -6,14 +6,16 @@ features, passed through ``depth`` fully connected layers of ``width`` units,
 with ``W_l = scale · scheme((width, width))``. We watch what each layer's
 activations look like (mean, std, saturated and dead fractions), how large the
 gradients are on the way back, and compare with the variance the theory predicts.
+
+Numbers only, statistics and mean-field theory: the data sets live in :mod:`coursekit.data`,
+the chapter's training runs (:func:`~coursekit.training.train`,
+:func:`~coursekit.training.train_deep`) in :mod:`coursekit.training`, the figures in
+:mod:`coursekit.plotting` and the explorer in :mod:`coursekit.widgets`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from coursekit import activations as acts
-from coursekit import init as ckinit
 from coursekit._checks import (
     as_float_array,
     check_choice,
@@ -30,15 +31,24 @@ from coursekit._checks import (
     check_rng,
     describe,
 )
-from coursekit._lazy import lazy_import
 
-torch = lazy_import("torch")  # imported on first use: chapters that never call it stay light
-
-#: Activations the experiments accept: the registry's differentiable ones (the step is left out:
-#: its gradient is 0 everywhere). A live view, so an activation registered later is in it too.
-ACTIVATIONS: Sequence[str] = acts.DIFFERENTIABLE
-
-InitSpec = str | float | Callable[..., np.ndarray]
+# Moved down a level (issue #27); still importable from here. The one definition of each lives
+# in coursekit.init (make_weights), coursekit.data (rotate), coursekit.training (the training
+# runs) and coursekit._lazy (one_torch_thread).
+from coursekit._lazy import one_torch_thread as _one_torch_thread  # noqa: F401
+from coursekit.data import rotate  # noqa: F401
+from coursekit.init import InitSpec, make_weights
+from coursekit.training import (  # noqa: F401
+    ACTIVATIONS,
+    DeepRun,
+    TrainResult,
+    _activation,
+    _weight_list,
+    fit_binary,
+    from_weights,
+    train,
+    train_deep,
+)
 
 
 @dataclass(frozen=True)
@@ -98,24 +108,6 @@ class BackwardResult:
 # --------------------------------------------------------------------------- checks
 
 
-def _activation(name: Any) -> acts.Activation:
-    return acts.get(check_choice("activation", name, ACTIVATIONS))
-
-
-def _weight_list(name: str, weights: Any) -> list:
-    """``weights`` as a non-empty list (of what will be checked as (out, in) matrices)."""
-    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence | np.ndarray):
-        raise TypeError(f"{name} must be a list of (out, in) weight matrices; got {describe(weights)}")
-    weights = list(weights)
-    if not weights:
-        raise ValueError(f"{name} must hold at least one (out, in) matrix; got none")
-    return weights
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
 def _seed_or_rng(seed: Any, rng: Any) -> np.random.Generator:
     if rng is not None:
         return check_rng("rng", rng)
@@ -123,53 +115,6 @@ def _seed_or_rng(seed: Any, rng: Any) -> np.random.Generator:
 
 
 # --------------------------------------------------------------------------- building blocks
-
-
-def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.random.Generator,
-                 scale: float = 1.0, n_inputs: int | None = None) -> list[np.ndarray]:
-    """``depth`` weight matrices W_l = scale · init((width, fan_in)), each stored (out, in).
-
-    ``init``: a scheme name from ``coursekit.init.SCHEMES`` (with its default arguments),
-    a number (the std of N(0, std²)), or a function ``f(shape, rng=rng)``.
-    The first layer takes ``n_inputs`` features (default ``width``).
-    """
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    n_inputs = width if n_inputs is None else check_int("n_inputs", n_inputs, minimum=1)
-    scale = check_number("scale", scale, minimum=0.0)
-    rng = check_rng("rng", rng)
-    if isinstance(init, str):
-        if init not in ckinit.SCHEMES:  # also those of init.get that need more than (shape, rng)
-            needs = (f" ({init!r} needs more arguments: pass a function f(shape, rng=rng))"
-                     if init in ckinit.INITIALIZERS else "")
-            raise ValueError(f"unknown scheme {init!r} for init{needs}; valid choices: "
-                             f"{', '.join(map(repr, ckinit.SCHEMES))}")
-        scheme = ckinit.SCHEMES[init]
-    elif callable(init):
-        scheme = init
-    elif _is_real(init):  # int, float and numpy scalars such as np.float32
-        # a number means "normal with this std"
-        scheme = functools.partial(ckinit.normal, std=check_number("init", init, minimum=0.0))
-    else:
-        raise TypeError(
-            "init must be a scheme name (one of "
-            f"{', '.join(map(repr, ckinit.SCHEMES))}), a weight std, or a function f(shape, rng=rng); "
-            f"got {describe(init)}"
-        )
-    weights = []
-    fan_in = n_inputs
-    for _ in range(depth):
-        W = np.asarray(scheme((width, fan_in), rng=rng), dtype=np.float64)
-        if scale != 1.0:
-            with np.errstate(over="ignore", invalid="ignore"):
-                W = scale * W
-                finite = np.isfinite(W).all() and np.isfinite(np.sum(W * W))  # Var(z) sums squares
-            if not finite:
-                raise ValueError(f"scale={scale:g} makes the weights (or their squares, in every variance) "
-                                 "overflow float64; use a smaller scale")
-        weights.append(W)
-        fan_in = width
-    return weights
 
 
 def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *,
@@ -205,16 +150,15 @@ def layer_stats(z, h, activation: str = "sigmoid") -> LayerStats:
     z = as_float_array("z", z, ndim=2)
     if z.shape != h.shape:
         raise ValueError(f"z and h must have the same shape (N, width); got {z.shape} and {h.shape}")
-    std = float(h.std())
-    unit_var = float(h.var(axis=0).mean())  # each unit's variance across the N samples, averaged
+    std, unit_std, input_share = acts.variance_split(h)
     return LayerStats(
         mean=float(h.mean()),
         std=std,
         saturated=acts.saturated_fraction(z, act),
         dead=acts.dead_fraction(h),
         zeros=acts.zero_fraction(h),
-        unit_std=math.sqrt(unit_var),
-        input_share=unit_var / std**2 if std > 0 else math.nan,
+        unit_std=unit_std,
+        input_share=input_share,
         cosine=pair_cosine(h),
     )
 
@@ -372,12 +316,10 @@ def _gauss_moments(activation: str, var: float) -> tuple[float, float]:
         f0 = float(acts.get(activation).numpy(np.zeros(1))[0])
         return f0, f0 * f0
     sd = math.sqrt(var)
-    if activation == "identity":
-        return 0.0, var
-    if activation in ("relu", "leaky_relu"):
-        s = 0.0 if activation == "relu" else acts.PARAMS["leaky_relu"]["negative_slope"]
-        # half-normal moments: E[max(z,0)] = sd/√(2π), E[max(z,0)²] = var/2
-        return (1 - s) * sd / math.sqrt(2 * math.pi), (1 + s * s) * var / 2
+    if activation in acts.SLOPES:  # piecewise linear: f(z) = a·z below 0, b·z above
+        a, b = acts.SLOPES[activation]
+        # half-normal moments: E[max(z,0)] = sd/√(2π), E[max(z,0)²] = var/2 (the same below 0)
+        return (b - a) * sd / math.sqrt(2 * math.pi), (a * a + b * b) * var / 2
     f = acts.get(activation).numpy
     return _normal_expectation(f, var), _normal_expectation(lambda z: f(z) ** 2, var)
 
@@ -392,9 +334,9 @@ def slope_second_moment(activation: str, var: float = 1.0) -> float:
     var = check_number("var", var, minimum=0.0)
     if var == 0.0:
         return float(act.grad(np.zeros(1))[0] ** 2)
-    if act.name in ("relu", "leaky_relu", "identity"):  # a step in f': exact, quadrature would not be
-        s = {"relu": 0.0, "identity": 1.0}.get(act.name, acts.PARAMS["leaky_relu"]["negative_slope"])
-        return (1.0 + s * s) / 2.0
+    if act.name in acts.SLOPES:  # f' is a on one half-line, b on the other: exact
+        a, b = acts.SLOPES[act.name]
+        return (a * a + b * b) / 2.0
     return _normal_expectation(lambda z: act.grad(z) ** 2, var)
 
 
@@ -442,104 +384,6 @@ def variance_recursion(*, depth: int = 5, width: int = 100, weight_std: float = 
     return out
 
 
-# --------------------------------------------------------------------------- training
-
-
-def make_moons(n_samples: int = 200, *, noise: float = 0.15, rng: np.random.Generator) -> tuple:
-    """Two interleaving half circles in 2-D: X (n_samples, 2) standardized, y (n_samples,) of 0/1."""
-    n_samples = check_int("n_samples", n_samples, minimum=2)
-    noise = check_number("noise", noise, minimum=0.0)
-    rng = check_rng("rng", rng)
-    n0 = n_samples // 2
-    t = rng.uniform(0.0, math.pi, n_samples)
-    upper = np.stack([np.cos(t[:n0]), np.sin(t[:n0])], axis=1)
-    lower = np.stack([1.0 - np.cos(t[n0:]), 0.5 - np.sin(t[n0:])], axis=1)
-    X = np.concatenate([upper, lower]) + noise * rng.standard_normal((n_samples, 2))
-    X = (X - X.mean(axis=0)) / X.std(axis=0)  # standardized, as the classic experiment's inputs
-    y = np.concatenate([np.zeros(n0), np.ones(n_samples - n0)])
-    return X, y
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """What :func:`train` returns; lists have one entry per epoch (before each update, then final)."""
-
-    losses: list[float]  # binary cross-entropy on the training set
-    accuracy: float  # final training accuracy
-    row_spread: list[float]  # max over hidden layers of max_i |W[i] − W[0]|: 0 means all units identical
-    weights: list[np.ndarray]  # final hidden weights (out, in) then the output weight (1, n_hidden)
-
-
-def _row_spread(weights: Sequence[np.ndarray]) -> float:
-    return max(float(np.max(np.abs(W - W[0]))) for W in weights)
-
-
-def _binary_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """X (N, D) and y (N,) of 0/1 labels, checked: what the training runs take."""
-    X = as_float_array("X", X, ndim=2)
-    y = as_float_array("y", y, ndim=1)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have one label per row of X ({X.shape[0]}); got {describe(y)}")
-    if not np.all((y == 0) | (y == 1)):
-        raise ValueError("y must contain only 0 and 1 (binary labels)")
-    return X, y
-
-
-def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
-          hidden: Sequence[int] = (16, 16), epochs: int = 300, lr: float = 0.5,
-          rng: np.random.Generator) -> TrainResult:
-    """Full-batch gradient descent on a small MLP for binary classification, biases starting at 0.
-
-    X (N, D), y (N,) of 0/1; layers h_l = f(h_{l-1} W_lᵀ + b_l), logit = h_L w_outᵀ + b_out,
-    loss = mean binary cross-entropy of sigmoid(logit). Every weight matrix, the output one
-    included, is drawn with ``init`` (see :func:`make_weights`).
-    """
-    X, y = _binary_data(X, y)
-    act = _activation(activation)
-    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence | np.ndarray):
-        raise TypeError(f"hidden must be a list of layer sizes, e.g. (16, 16); got {describe(hidden)}")
-    sizes = [check_int(f"hidden[{i}]", n, minimum=1) for i, n in enumerate(hidden)]
-    if not sizes:
-        raise ValueError("hidden must list at least one layer size, e.g. (16, 16)")
-    epochs = check_int("epochs", epochs, minimum=0)
-    lr = check_number("lr", lr, positive=True)
-    rng = check_rng("rng", rng)
-    Ws, fan_in = [], X.shape[1]
-    for n in [*sizes, 1]:
-        Ws.append(make_weights(1, n, init, rng=rng, n_inputs=fan_in)[0])
-        fan_in = n
-    bs = [np.zeros(W.shape[0]) for W in Ws]
-    N = X.shape[0]
-    losses, spread = [], []
-    for _ in range(epochs + 1):  # epochs updates, and one last evaluation
-        hs, zs, h = [X], [], X
-        for W, b in zip(Ws[:-1], bs[:-1], strict=True):
-            z = h @ W.T + b
-            h = act.numpy(z)
-            zs.append(z)
-            hs.append(h)
-        logit = (h @ Ws[-1].T + bs[-1])[:, 0]  # (N,)
-        # BCE from logits, stable: log(1 + e^{-|t|}) + max(t, 0) − y·t
-        losses.append(float(np.mean(np.logaddexp(0.0, logit) - y * logit)))
-        spread.append(_row_spread(Ws[:-1]))
-        if len(losses) > epochs:
-            break
-        g = ((acts.sigmoid(logit) - y) / N)[:, None]  # ∂L/∂logit, (N, 1)
-        grads_W = [g.T @ hs[-1]]
-        grads_b = [g.sum(axis=0)]
-        g = g @ Ws[-1]
-        for W, z, h_in in zip(reversed(Ws[:-1]), reversed(zs), reversed(hs[:-1]), strict=True):
-            gz = g * act.grad(z)
-            grads_W.append(gz.T @ h_in)
-            grads_b.append(gz.sum(axis=0))
-            g = gz @ W
-        for W, b, gW, gb in zip(Ws, bs, reversed(grads_W), reversed(grads_b), strict=True):
-            W -= lr * gW
-            b -= lr * gb
-    accuracy = float(np.mean((logit > 0) == (y == 1)))
-    return TrainResult(losses, accuracy, spread, [W.copy() for W in Ws])
-
-
 # --------------------------------------------------------------------------- the fast path of the live explorer
 
 
@@ -554,200 +398,3 @@ def saturation_bounds(activation: str) -> tuple[float, float]:
     return acts.saturation_bounds(check_choice("activation", activation, ACTIVATIONS))
 
 
-@contextlib.contextmanager
-def _one_torch_thread():
-    # 10⁵-element tensors are too small to gain from threads: on a busy 2-core machine a
-    # two-thread sigmoid took 12 ms, a one-thread one 0.14 ms. Restore the user's setting after.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
-# --------------------------------------------------------------------------- depth decides: a deep MLP trained
-
-
-@dataclass(frozen=True)
-class DeepRun:
-    """What :func:`train_deep` returns. Per-layer lists run over the hidden layers, then the output layer.
-
-    ``losses``: training BCE before each update, then after the last one (``steps + 1`` values;
-    inf or NaN once a run has exploded, and then it stops); ``diverged_at``: the first step whose
-    loss is not finite, else None. ``act_std`` / ``input_share``: :class:`LayerStats` of each
-    hidden layer's output at the start; ``grad_w_std``: std of ∂L/∂W per layer at the start
-    and ``grad_weights`` the gradients themselves (for histograms); ``update_ratio``
-    (steps, layers): std(lr · ∂L/∂W) / std(W) at every step, the update:data ratio;
-    ``start_accuracy``: the training accuracy of the initial weights (``accuracy`` is the final one).
-    """
-
-    losses: list[float]
-    accuracy: float
-    diverged_at: int | None
-    act_std: list[float]
-    input_share: list[float]
-    grad_w_std: list[float]
-    grad_weights: list[np.ndarray]
-    update_ratio: np.ndarray
-    start_accuracy: float = math.nan
-
-
-def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaiming_normal",
-               activation: str = "relu", batchnorm: Sequence[int] = (), steps: int = 200, lr: float = 0.05,
-               seed: int = 0) -> DeepRun:
-    """Full-batch SGD on a deep MLP for binary labels: ``depth`` hidden layers of ``width`` units.
-
-    X (N, D), y (N,) of 0/1. h_l = f(BN?(h_{l-1} W_lᵀ + b_l)), logit = h_depth w_outᵀ + b_out, loss =
-    mean binary cross-entropy from the logit (``BCEWithLogits``), float32 as torch trains by default.
-    Every weight matrix (the output one included) is drawn with ``init`` from
-    ``numpy.random.default_rng(seed)`` (see :func:`make_weights`); biases start at 0.
-    ``batchnorm``: the hidden layers (1 … depth) after whose linear part a ``BatchNorm1d`` sits
-    (batch statistics of the full batch, learnable scale and shift starting at 1 and 0).
-    """
-    X, y = _binary_data(X, y)
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    act = _activation(activation).torch  # the registry's torch function (any registered activation)
-    if isinstance(batchnorm, (str, bytes)) or not isinstance(batchnorm, Sequence | np.ndarray):
-        raise TypeError(f"batchnorm must be a list of hidden-layer numbers (1 … {depth}); got {describe(batchnorm)}")
-    bn_layers = {check_int(f"batchnorm[{i}]", k, minimum=1, maximum=depth) for i, k in enumerate(batchnorm)}
-    steps = check_int("steps", steps, minimum=0)
-    lr = check_number("lr", lr, positive=True)
-    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
-
-    arrays = make_weights(depth, width, init, rng=rng, n_inputs=X.shape[1])
-    arrays += make_weights(1, 1, init, rng=rng, n_inputs=width)
-    Ws = [torch.tensor(W, dtype=torch.float32, requires_grad=True) for W in arrays]
-    bs = [torch.zeros(W.shape[0], requires_grad=True) for W in arrays]
-    bns = {k: torch.nn.BatchNorm1d(width) for k in sorted(bn_layers)}
-    params = [*Ws, *bs, *(p for bn in bns.values() for p in bn.parameters())]
-    Xt = torch.tensor(X, dtype=torch.float32)
-    yt = torch.tensor(y, dtype=torch.float32)
-
-    def run() -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
-        h, hidden = Xt, []
-        for k, (W, b) in enumerate(zip(Ws[:-1], bs[:-1], strict=True), start=1):
-            z = h @ W.T + b
-            h = act(bns[k](z) if k in bns else z)
-            hidden.append(h)
-        logit = (h @ Ws[-1].T + bs[-1])[:, 0]
-        return torch.nn.functional.binary_cross_entropy_with_logits(logit, yt), hidden, logit
-
-    losses: list[float] = []
-    ratios: list[list[float]] = []
-    diverged_at = None
-    act_std = input_share = grad_w_std = None
-    start_accuracy = math.nan
-    grad_weights: list[np.ndarray] = []
-    with _one_torch_thread():
-        for step in range(steps + 1):
-            loss, hidden, logit = run()
-            losses.append(float(loss.detach()))
-            if not math.isfinite(losses[-1]):
-                diverged_at = step
-                break
-            if step == 0:
-                start_accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1)))
-                stats = [layer_stats(h.detach().numpy(), h.detach().numpy(), "identity") for h in hidden]
-                act_std = [s.std for s in stats]
-                input_share = [s.input_share for s in stats]
-            if step == steps:
-                break
-            for p in params:
-                p.grad = None
-            loss.backward()
-            with torch.no_grad():
-                if step == 0:
-                    grad_weights = [W.grad.numpy().copy() for W in Ws]
-                    grad_w_std = [float(g.std()) for g in grad_weights]
-                ratios.append([float(lr * W.grad.std() / W.std()) if float(W.std()) > 0 else math.inf
-                               for W in Ws])
-                for p in params:
-                    p -= lr * p.grad
-    if grad_w_std is None:  # steps == 0, or it exploded at once: the gradients of the start all the same
-        for p in params:
-            p.grad = None
-        with _one_torch_thread():
-            loss, _, _ = run()
-            if math.isfinite(float(loss.detach())):
-                loss.backward()
-                grad_weights = [W.grad.numpy().copy() for W in Ws]
-        grad_w_std = [float(g.std()) for g in grad_weights]
-    accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1))) if diverged_at is None else math.nan
-    return DeepRun(losses, accuracy, diverged_at, act_std or [], input_share or [], grad_w_std, grad_weights,
-                   np.array(ratios).reshape(len(ratios), len(Ws)), start_accuracy)
-
-
-# --------------------------------------------------------------------------- transfer
-
-
-def rotate(X, degrees: float) -> np.ndarray:
-    """2-D points X (N, 2) rotated by ``degrees`` about the origin (a shifted task for transfer)."""
-    X = as_float_array("X", X, ndim=2)
-    if X.shape[1] != 2:
-        raise ValueError(f"X must have 2 columns (points in the plane); got {describe(X)}")
-    t = math.radians(check_number("degrees", degrees))
-    R = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
-    return X @ R.T
-
-
-def from_weights(weights: Sequence[np.ndarray]) -> Callable[..., np.ndarray]:
-    """An ``init`` for :func:`train` that hands out copies of ``weights`` in layer order (pretrained start)."""
-    weights = [as_float_array(f"weights[{i}]", W, ndim=2).copy() for i, W in enumerate(_weight_list("weights", weights))]
-    it = iter(weights)
-
-    def init(shape, rng=None):
-        W = next(it, None)
-        if W is None:
-            raise ValueError(f"from_weights: more layers asked for than the {len(weights)} matrices given")
-        if W.shape != tuple(shape):
-            raise ValueError(f"from_weights: the next matrix has shape {W.shape} but the layer needs {tuple(shape)}")
-        return W.copy()
-
-    return init
-
-
-def _logits(net: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """net(X), or a ValueError naming net where a net for other inputs fails deep inside torch."""
-    try:
-        out = net(X)
-    except RuntimeError as exc:  # another input width or dtype
-        raise ValueError(f"net cannot take X of shape {tuple(X.shape)} as float32: {exc}") from None
-    if not isinstance(out, torch.Tensor) or out.shape != y.shape:
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else describe(out)
-        raise ValueError(f"net must return logits of shape {tuple(y.shape)} (one per row of X); got {got}")
-    return out
-
-
-def fit_binary(net: torch.nn.Module, X, y, *, steps: int = 1000, lr: float = 0.01) -> tuple[float, float]:
-    """Train ``net`` (logits out, shape (N, 1)) with Adam on ``BCEWithLogitsLoss``; return (final loss, accuracy).
-
-    X (N, D) and y (N, 1) of 0/1 as float tensors (or arrays). Full batch, one torch thread
-    (tiny matrices are slower split across threads). Chapter 04 trains its XOR networks with it.
-    """
-    X = torch.as_tensor(as_float_array("X", X, ndim=2), dtype=torch.float32)
-    y = torch.as_tensor(as_float_array("y", y, ndim=2), dtype=torch.float32)
-    if y.shape != (X.shape[0], 1):
-        raise ValueError(f"y must have shape ({X.shape[0]}, 1), one 0/1 label per row of X; got {tuple(y.shape)}")
-    if not torch.all((y == 0) | (y == 1)):
-        raise ValueError("y must contain only 0 and 1 (binary labels)")
-    if not isinstance(net, torch.nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module; got {describe(net)}")
-    if not any(p.requires_grad for p in net.parameters()):
-        raise ValueError(f"net has no trainable parameters; got {describe(net)}")
-    steps = check_int("steps", steps, minimum=0)
-    lr = check_number("lr", lr, positive=True)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    loss_fn = torch.nn.BCEWithLogitsLoss()  # sigmoid + cross-entropy, on the logit
-    with _one_torch_thread():
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = loss_fn(_logits(net, X, y), y)
-            loss.backward()
-            optimizer.step()
-        with torch.no_grad():
-            logits = _logits(net, X, y)
-            loss = loss_fn(logits, y).item()
-            acc = ((logits > 0).float() == y).float().mean().item()
-    return loss, acc

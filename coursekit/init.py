@@ -8,25 +8,30 @@ says otherwise) and draws random numbers only from the explicit ``rng`` (a
 ``numpy.random.Generator``; the random schemes require it, the deterministic ones
 accept and ignore it, so a table of schemes needs no wrapping lambdas).
 
-=================  ==============================================  ====================================
-scheme             distribution                                    torch.nn.init call
-=================  ==============================================  ====================================
-zeros / ones       every entry 0 / 1                               zeros_(w) / ones_(w)
-constant           every entry ``value``                           constant_(w, val)
-eye                the identity matrix (2-D only)                  eye_(w)
-dirac              identity convolution kernels (3-5-D)            dirac_(w, groups)
-normal             N(mean, std²)                                   normal_(w, mean, std)
-uniform            U(a, b)                                         uniform_(w, a, b)
-trunc_normal       N(mean, std²) redrawn until inside [a, b]       trunc_normal_(w, mean, std, a, b)
-sparse             N(0, std²) with ⌈sparsity·rows⌉ zeros per col   sparse_(w, sparsity, std)
-lecun_normal       N(0, std²), std = 1/√fan_in                     kaiming_normal_(w, nonlinearity="linear")
-lecun_uniform      U(−a, a), a = √(3/fan_in)                       kaiming_uniform_(w, nonlinearity="linear")
-xavier_normal      N(0, std²), std = gain·√(2/(fan_in+fan_out))    xavier_normal_(w, gain)
-xavier_uniform     U(−a, a), a = gain·√(6/(fan_in+fan_out))        xavier_uniform_(w, gain)
-kaiming_normal     N(0, std²), std = gain/√fan                     kaiming_normal_(w, a, mode, nonlinearity)
-kaiming_uniform    U(−a, a), a = √3·gain/√fan                      kaiming_uniform_(w, a, mode, nonlinearity)
-orthogonal         gain · Q from the QR decomposition of N(0, 1)   orthogonal_(w, gain)
-=================  ==============================================  ====================================
+===============  =============================================  ==================================================================
+scheme           distribution                                   torch.nn.init call
+===============  =============================================  ==================================================================
+zeros            every entry 0                                  zeros_(w)
+ones             every entry 1                                  ones_(w)
+constant         every entry ``value``                          constant_(w, val)
+eye              the identity matrix (2-D only)                 eye_(w)
+dirac            identity convolution kernels (3-5-D)           dirac_(w, groups=1)
+normal           N(mean, std²)                                  normal_(w, mean=0.0, std=1.0)
+uniform          U(a, b)                                        uniform_(w, a=0.0, b=1.0)
+trunc_normal     N(mean, std²) redrawn until inside [a, b]      trunc_normal_(w, mean=0.0, std=1.0, a=-2.0, b=2.0)
+sparse           N(0, std²) with ⌈sparsity·rows⌉ zeros per col  sparse_(w, sparsity, std=0.01)
+lecun_normal     N(0, std²), std = 1/√fan_in                    kaiming_normal_(w, nonlinearity="linear")
+lecun_uniform    U(−a, a), a = √(3/fan_in)                      kaiming_uniform_(w, nonlinearity="linear")
+xavier_normal    N(0, std²), std = gain·√(2/(fan_in+fan_out))   xavier_normal_(w, gain=1.0)
+xavier_uniform   U(−a, a), a = gain·√(6/(fan_in+fan_out))       xavier_uniform_(w, gain=1.0)
+kaiming_normal   N(0, std²), std = gain/√fan                    kaiming_normal_(w, a=0, mode="fan_in", nonlinearity="leaky_relu")
+kaiming_uniform  U(−a, a), a = √3·gain/√fan                     kaiming_uniform_(w, a=0, mode="fan_in", nonlinearity="leaky_relu")
+orthogonal       gain · Q from the QR decomposition of N(0, 1)  orthogonal_(w, gain=1)
+===============  =============================================  ==================================================================
+
+Each row is one :class:`Scheme` of :data:`SCHEMES`, the one table of schemes
+(:func:`register_scheme` adds one; ``tests/test_init.py`` checks that this docstring
+shows the table). :func:`make_weights` draws a stack of (out, in) weights from a scheme.
 
 U(−a, a) has variance a²/3, which is why every uniform bound is √3 times the
 matching normal std. Like torch, the fan-based schemes warn and return an empty
@@ -35,10 +40,12 @@ array for a shape with a 0 in it (there is nothing to initialize).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -511,50 +518,188 @@ def orthogonal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator | No
     return (gain * q).reshape(dims).astype(dt, copy=False)
 
 
-#: Every scheme of this module by name, each callable as ``f(shape, *, rng=None, ...)``.
-INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
-    f.__name__: f
-    for f in (zeros, ones, constant, eye, dirac, normal, uniform, trunc_normal, sparse, lecun_normal,
-              lecun_uniform, xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform, orthogonal)
-}
+# --------------------------------------------------------------------------- the table of schemes
 
-#: The torch.nn.init call that each scheme of :data:`INITIALIZERS` reproduces.
-TORCH_CALLS: dict[str, str] = {
-    "zeros": "zeros_(w)",
-    "ones": "ones_(w)",
-    "constant": "constant_(w, val)",
-    "eye": "eye_(w)",
-    "dirac": "dirac_(w, groups=1)",
-    "normal": "normal_(w, mean=0.0, std=1.0)",
-    "uniform": "uniform_(w, a=0.0, b=1.0)",
-    "trunc_normal": "trunc_normal_(w, mean=0.0, std=1.0, a=-2.0, b=2.0)",
-    "sparse": "sparse_(w, sparsity, std=0.01)",
-    "lecun_normal": 'kaiming_normal_(w, nonlinearity="linear")',
-    "lecun_uniform": 'kaiming_uniform_(w, nonlinearity="linear")',
-    "xavier_normal": "xavier_normal_(w, gain=1.0)",
-    "xavier_uniform": "xavier_uniform_(w, gain=1.0)",
-    "kaiming_normal": 'kaiming_normal_(w, a=0, mode="fan_in", nonlinearity="leaky_relu")',
-    "kaiming_uniform": 'kaiming_uniform_(w, a=0, mode="fan_in", nonlinearity="leaky_relu")',
-    "orthogonal": "orthogonal_(w, gain=1)",
-}
 
-#: The schemes that need no argument beyond ``shape`` and ``rng`` and work on any (out, in)
-#: weight: callable as ``SCHEMES[name](shape, rng=rng)``. Those that need more are left out:
-#: constant (a value), sparse (a sparsity), dirac (3-5-D kernels); so are trunc_normal and
-#: eye, which the chapter 05 experiments and the explorer do not offer.
-SCHEMES: dict[str, Callable[..., np.ndarray]] = {
-    name: INITIALIZERS[name]
-    for name in ("zeros", "ones", "normal", "uniform", "lecun_normal", "lecun_uniform", "xavier_normal",
-                 "xavier_uniform", "kaiming_normal", "kaiming_uniform", "orthogonal")
-}
+@dataclass(frozen=True, eq=False)
+class Scheme:
+    """Everything the package knows about one initialization scheme; :func:`register_scheme` adds one.
+
+    ``function(shape, *, rng=None, ...)`` draws the weights; ``torch_call`` is the
+    ``torch.nn.init`` call it reproduces, as text (``w`` the tensor); ``distribution`` says what
+    it draws, for the table in this module's docstring; ``shape_only``: it needs no argument
+    beyond ``shape`` and ``rng`` and takes any (out, in) weight, so :func:`make_weights` and the
+    experiments can use it by name; ``in_explorer``: chapter 05's live explorer offers it,
+    under ``label`` (the name when empty).
+    """
+
+    name: str
+    function: Callable[..., np.ndarray]
+    torch_call: str
+    distribution: str = ""
+    shape_only: bool = True
+    in_explorer: bool = False
+    label: str = ""
+
+
+#: name -> :class:`Scheme`, in the order of this module's docstring table. The one table to edit.
+SCHEMES: dict[str, Scheme] = {}
+
+
+def register_scheme(scheme: Scheme) -> Scheme:
+    """Add ``scheme`` to :data:`SCHEMES`; :func:`get`, :func:`make_weights` and the explorer see it at once."""
+    if not isinstance(scheme, Scheme):
+        raise TypeError(f"scheme must be an init.Scheme; got {describe(scheme)}")
+    if not scheme.name.isidentifier() or scheme.name in SCHEMES:
+        raise ValueError(f"scheme.name must be a new identifier; got {scheme.name!r} (registered: {', '.join(SCHEMES)})")
+    if not callable(scheme.function):
+        raise TypeError(f"scheme.function must be callable as f(shape, *, rng=None); got {describe(scheme.function)}")
+    if not isinstance(scheme.torch_call, str) or "(" not in scheme.torch_call:
+        raise ValueError(f"scheme.torch_call must be the torch.nn.init call as text, like 'normal_(w)'; "
+                         f"got {scheme.torch_call!r}")
+    SCHEMES[scheme.name] = scheme
+    return scheme
+
+
+for _scheme in (
+    Scheme("zeros", zeros, "zeros_(w)", "every entry 0", in_explorer=True),
+    Scheme("ones", ones, "ones_(w)", "every entry 1", in_explorer=True),
+    Scheme("constant", constant, "constant_(w, val)", "every entry ``value``", shape_only=False),
+    Scheme("eye", eye, "eye_(w)", "the identity matrix (2-D only)"),
+    Scheme("dirac", dirac, "dirac_(w, groups=1)", "identity convolution kernels (3-5-D)", shape_only=False),
+    Scheme("normal", normal, "normal_(w, mean=0.0, std=1.0)", "N(mean, std²)", in_explorer=True,
+           label="normal N(0, 1)"),
+    Scheme("uniform", uniform, "uniform_(w, a=0.0, b=1.0)", "U(a, b)", in_explorer=True,
+           label="uniform U(0, 1): NOT centred"),
+    Scheme("trunc_normal", trunc_normal, "trunc_normal_(w, mean=0.0, std=1.0, a=-2.0, b=2.0)",
+           "N(mean, std²) redrawn until inside [a, b]"),
+    Scheme("sparse", sparse, "sparse_(w, sparsity, std=0.01)", "N(0, std²) with ⌈sparsity·rows⌉ zeros per col",
+           shape_only=False),
+    Scheme("lecun_normal", lecun_normal, 'kaiming_normal_(w, nonlinearity="linear")',
+           "N(0, std²), std = 1/√fan_in", in_explorer=True),
+    Scheme("lecun_uniform", lecun_uniform, 'kaiming_uniform_(w, nonlinearity="linear")',
+           "U(−a, a), a = √(3/fan_in)", in_explorer=True),
+    Scheme("xavier_normal", xavier_normal, "xavier_normal_(w, gain=1.0)",
+           "N(0, std²), std = gain·√(2/(fan_in+fan_out))", in_explorer=True),
+    Scheme("xavier_uniform", xavier_uniform, "xavier_uniform_(w, gain=1.0)",
+           "U(−a, a), a = gain·√(6/(fan_in+fan_out))", in_explorer=True),
+    Scheme("kaiming_normal", kaiming_normal, 'kaiming_normal_(w, a=0, mode="fan_in", nonlinearity="leaky_relu")',
+           "N(0, std²), std = gain/√fan", in_explorer=True),
+    Scheme("kaiming_uniform", kaiming_uniform,
+           'kaiming_uniform_(w, a=0, mode="fan_in", nonlinearity="leaky_relu")',
+           "U(−a, a), a = √3·gain/√fan", in_explorer=True),
+    Scheme("orthogonal", orthogonal, "orthogonal_(w, gain=1)", "gain · Q from the QR decomposition of N(0, 1)",
+           in_explorer=True),
+):
+    register_scheme(_scheme)
+del _scheme
+
+
+class _Column(Mapping):
+    """A live, read-only mapping name -> one field of each registered :class:`Scheme`."""
+
+    def __init__(self, read: Callable[[Scheme], Any]) -> None:
+        self._read = read
+
+    def __getitem__(self, name: str) -> Any:
+        return self._read(SCHEMES[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SCHEMES)
+
+    def __len__(self) -> int:
+        return len(SCHEMES)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+#: Every scheme by name, each callable as ``f(shape, *, rng=None, ...)``: a live view of :data:`SCHEMES`.
+INITIALIZERS: Mapping[str, Callable[..., np.ndarray]] = _Column(lambda s: s.function)
+
+#: The torch.nn.init call that each scheme reproduces: a live view of :data:`SCHEMES`.
+TORCH_CALLS: Mapping[str, str] = _Column(lambda s: s.torch_call)
+
+
+def scheme_table() -> str:
+    """The table of :data:`SCHEMES` as reStructuredText (this module's docstring holds it; a test compares)."""
+    rows = [("scheme", "distribution", "torch.nn.init call")]
+    rows += [(s.name, s.distribution, s.torch_call) for s in SCHEMES.values()]
+    widths = [max(len(row[k]) for row in rows) for k in range(3)]
+    rule = "  ".join("=" * w for w in widths)
+    lines = [rule, "  ".join(c.ljust(w) for c, w in zip(rows[0], widths)).rstrip(), rule]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows[1:]]
+    return "\n".join([*lines, rule])
+
+
+def _shape_only() -> list[str]:
+    return [name for name, s in SCHEMES.items() if s.shape_only]
 
 
 def get(name: str) -> Callable[..., np.ndarray]:
-    """The scheme called ``name`` (any of :data:`INITIALIZERS`), to call as ``get(name)(shape, rng=rng)``."""
-    return INITIALIZERS[check_choice("scheme", name, INITIALIZERS)]
+    """The function of the scheme called ``name`` (any of :data:`SCHEMES`), to call as ``get(name)(shape, rng=rng)``."""
+    return SCHEMES[check_choice("scheme", name, list(SCHEMES))].function
 
 
 def initialize(name: str, shape: Shape, *, rng: np.random.Generator | None = None,
                dtype: Any = np.float64) -> np.ndarray:
     """``get(name)(shape, rng=rng, dtype=dtype)``: one scheme, by name, with its default arguments."""
     return get(name)(shape, rng=rng, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- a stack of weights
+
+#: What :func:`make_weights` takes as ``init``: a scheme name, a weight std, or a function f(shape, rng=rng).
+InitSpec = str | float | Callable[..., np.ndarray]
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.random.Generator,
+                 scale: float = 1.0, n_inputs: int | None = None) -> list[np.ndarray]:
+    """``depth`` weight matrices W_l = scale · init((width, fan_in)), each stored (out, in).
+
+    ``init``: the name of a scheme of :data:`SCHEMES` that needs nothing but the shape
+    (``shape_only``, with its default arguments), a number (the std of N(0, std²)), or a
+    function ``f(shape, rng=rng)``. The first layer takes ``n_inputs`` features (default ``width``).
+    """
+    depth = check_int("depth", depth, minimum=1)
+    width = check_int("width", width, minimum=1)
+    n_inputs = width if n_inputs is None else check_int("n_inputs", n_inputs, minimum=1)
+    scale = check_number("scale", scale, minimum=0.0)
+    rng = check_rng("rng", rng)
+    usable = _shape_only()
+    if isinstance(init, str):
+        if init not in usable:
+            needs = (f" ({init!r} needs more arguments: pass a function f(shape, rng=rng))"
+                     if init in SCHEMES else "")
+            raise ValueError(f"unknown scheme {init!r} for init{needs}; valid choices: "
+                             f"{', '.join(map(repr, usable))}")
+        scheme = SCHEMES[init].function
+    elif callable(init):
+        scheme = init
+    elif _is_real(init):  # int, float and numpy scalars such as np.float32
+        # a number means "normal with this std"
+        scheme = functools.partial(normal, std=check_number("init", init, minimum=0.0))
+    else:
+        raise TypeError(
+            "init must be a scheme name (one of "
+            f"{', '.join(map(repr, usable))}), a weight std, or a function f(shape, rng=rng); "
+            f"got {describe(init)}"
+        )
+    weights = []
+    fan_in = n_inputs
+    for _ in range(depth):
+        W = np.asarray(scheme((width, fan_in), rng=rng), dtype=np.float64)
+        if scale != 1.0:
+            with np.errstate(over="ignore", invalid="ignore"):
+                W = scale * W
+                finite = np.isfinite(W).all() and np.isfinite(np.sum(W * W))  # Var(z) sums squares
+            if not finite:
+                raise ValueError(f"scale={scale:g} makes the weights (or their squares, in every variance) "
+                                 "overflow float64; use a smaller scale")
+        weights.append(W)
+        fan_in = width
+    return weights

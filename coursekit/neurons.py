@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit._checks import as_float_array, check_ax, check_choice, check_int, check_number
+from coursekit._checks import as_float_array, check_choice, check_int, check_number
 
 #: The four input pairs of a two-input logic gate, one per row: shape (4, 2).
 GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -142,44 +142,3 @@ def train_perceptron(X, y, *, lr: float = 0.1, epochs: int = 20, w0=None, b0: fl
         if n_wrong == 0 and converged_epoch is None:
             converged_epoch = epoch
     return PerceptronRun(w=w, b=float(b), errors=errors, converged_epoch=converged_epoch)
-
-
-def plot_decision_boundary(w, b: float, X=GATE_INPUTS, y=None, *, ax=None, title: str | None = None):
-    """Draw the points of a 2-input problem and the perceptron's line ``w1·x1 + w2·x2 + b = 0``.
-
-    The region where the neuron outputs 1 is shaded orange; targets 0 are blue circles,
-    targets 1 orange triangles (``y``, or the neuron's own outputs when ``y`` is None). Returns the axes.
-    """
-    from coursekit.plotting import PALETTE, get_ax, scatter_classes
-
-    w = as_float_array("w", w, ndim=1)
-    if w.shape != (2,):
-        raise ValueError(f"w must have 2 weights to draw a line in the plane; got shape {w.shape}")
-    b = check_number("b", b)
-    X = as_float_array("X", X, ndim=2)
-    if X.shape[1] != 2:
-        raise ValueError(f"X must have 2 columns (points in the plane); got shape {X.shape}")
-    if y is not None:
-        y = as_float_array("y", y, ndim=1)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} points but y has {y.shape[0]} targets: they must match")
-    check_ax("ax", ax)
-    ax = get_ax(ax, figsize=(3.4, 3.2))
-    grid = np.linspace(-0.5, 1.5, 201)
-    g1, g2 = np.meshgrid(grid, grid)
-    out = step(w[0] * g1 + w[1] * g2 + b)
-    ax.contourf(g1, g2, out, levels=[-0.5, 0.5, 1.5], colors=["#f3f3f3", "#f7e2b5"])
-    ax.contour(g1, g2, w[0] * g1 + w[1] * g2 + b, levels=[0.0], colors=PALETTE[7], linewidths=1.2)
-    targets = y if y is not None else step(X @ w + b)
-    # classes by marker and colour (blue circles 0, orange triangles 1), so no one needs colour vision
-    scatter_classes(X, targets, ax=ax, labels=("target 0", "target 1"), s=70)
-    ax.legend(loc="upper left", fontsize=8, handletextpad=0.2, borderaxespad=0.2, frameon=True, framealpha=0.9)
-    ax.grid(False)
-    ax.set_xlim(-0.5, 1.5)
-    ax.set_ylim(-0.5, 1.5)
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    ax.set_aspect("equal")
-    if title:
-        ax.set_title(title)
-    return ax

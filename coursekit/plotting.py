@@ -1,7 +1,9 @@
-"""The course's one figure style, and small plot helpers.
+"""The course's one figure style, its colours, and every static figure.
 
 Helpers take ``ax=None`` (a new figure is made when it is None) and return
-the axes, with labels, a title and a legend where they help.
+the axes, with labels, a title and a legend where they help. Every colour a figure
+uses comes from :data:`PALETTE` (the tints and greys below are derived from it), so
+changing the palette is a one-line edit. The math modules never import this one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from coursekit._checks import (
     check_number,
     describe,
 )
+from coursekit.dense import _check_sizes, layer_names
+from coursekit.neurons import GATE_INPUTS, step
 
 #: Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008), in the
 #: order the course uses it: classes and curves are told apart by these colours
@@ -36,6 +40,22 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow (weak on white: last)
     "#000000",  # black
 )
+
+
+
+def tint(color: str, amount: float) -> tuple[float, float, float]:
+    """``color`` (a hex string such as a :data:`PALETTE` entry) mixed with white: 0 keeps it, 1 is white."""
+    amount = check_number("amount", amount, minimum=0.0)
+    if amount > 1:
+        raise ValueError(f"amount must be in [0, 1] (0 the colour, 1 white); got {amount}")
+    rgb = mpl.colors.to_rgb(color)
+    return tuple(c + (1.0 - c) * amount for c in rgb)  # type: ignore[return-value]
+
+
+#: Pale fills for the regions a classifier assigns to class 0 and class 1 (blue, orange).
+REGION_COLORS: tuple[tuple[float, float, float], ...] = (tint(PALETTE[0], 0.8), tint(PALETTE[1], 0.7))
+#: Greys from the palette's black: lines that stay in the background, and a pale fill.
+GREY, PALE_GREY = tint(PALETTE[7], 0.55), tint(PALETTE[7], 0.95)
 
 #: The course style: small figures (stored notebooks stay light), a light grid,
 #: no top/right spines. Applied by :func:`use_style`.
@@ -232,7 +252,7 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
     draw = (lambda ax, y, **kw: plot_piecewise(ax, x, y, **kw)) if jumps else (lambda ax, y, **kw: ax.plot(x, y, **kw))
     draw(ax_d, d, color=c_d, lw=3.5, alpha=0.6, label="analytic")
     if act.name != "step":  # torch.heaviside has no autograd formula
-        draw(ax_d, activations.autograd_grad(act, x), color="black", ls="--", lw=1.2, label="autograd")
+        draw(ax_d, activations.autograd_grad(act, x), color=PALETTE[7], ls="--", lw=1.2, label="autograd")
     if jumps:
         at0 = float(act.grad(np.array([0.0]))[0])
         left, right = (float(v) for v in act.grad(np.array([-1e-9, 1e-9])))  # f' either side of the jump
@@ -273,7 +293,7 @@ def scatter_classes(X, y, *, ax=None, labels: Sequence[str] = ("class 0", "class
     for k, label in enumerate(labels):
         pts = X[y == k]
         ax.scatter(pts[:, 0], pts[:, 1], s=s, marker=MARKERS[k % len(MARKERS)], color=PALETTE[k],
-                   edgecolors="black", linewidths=0.5, label=label, zorder=3)
+                   edgecolors=PALETTE[7], linewidths=0.5, label=label, zorder=3)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.legend(loc="best")
@@ -297,9 +317,9 @@ def plot_decision_regions(g1, g2, p, X, y, *, ax=None, title: str | None = None,
                          f"got {g1.shape}, {g2.shape} and {p.shape}")
     check_ax("ax", ax)
     ax = get_ax(ax, figsize=(4.0, 3.6))
-    light = ListedColormap(["#cfe3f1", "#f7e2b5"])  # light blue / light orange: classes 0 / 1
+    light = ListedColormap(list(REGION_COLORS))  # light blue / light orange: classes 0 / 1
     ax.contourf(g1, g2, (p > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=light)
-    ax.contour(g1, g2, p, levels=[0.5], colors="black", linewidths=1.2)
+    ax.contour(g1, g2, p, levels=[0.5], colors=PALETTE[7], linewidths=1.2)
     scatter_classes(X, y, ax=ax, labels=labels)
     # the legend goes below the panel, where it hides neither points nor boundary
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(labels))
@@ -337,4 +357,82 @@ def integer_ticks(ax, axis: str = "y"):
     check_ax("ax", ax, optional=False)
     axis = check_choice("axis", axis, ("x", "y"))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
+    return ax
+
+
+# --- chapter 01: a perceptron's line; chapter 02: a network diagram ----------------------------
+
+
+def plot_decision_boundary(w, b: float, X=GATE_INPUTS, y=None, *, ax=None, title: str | None = None):
+    """Draw the points of a 2-input problem and the perceptron's line ``w1·x1 + w2·x2 + b = 0``.
+
+    The region where the neuron outputs 1 is shaded orange; targets 0 are blue circles,
+    targets 1 orange triangles (``y``, or the neuron's own outputs when ``y`` is None). Returns the axes.
+    """
+    w = as_float_array("w", w, ndim=1)
+    if w.shape != (2,):
+        raise ValueError(f"w must have 2 weights to draw a line in the plane; got shape {w.shape}")
+    b = check_number("b", b)
+    X = as_float_array("X", X, ndim=2)
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have 2 columns (points in the plane); got shape {X.shape}")
+    if y is not None:
+        y = as_float_array("y", y, ndim=1)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} points but y has {y.shape[0]} targets: they must match")
+    check_ax("ax", ax)
+    ax = get_ax(ax, figsize=(3.4, 3.2))
+    grid = np.linspace(-0.5, 1.5, 201)
+    g1, g2 = np.meshgrid(grid, grid)
+    out = step(w[0] * g1 + w[1] * g2 + b)
+    ax.contourf(g1, g2, out, levels=[-0.5, 0.5, 1.5], colors=[PALE_GREY, REGION_COLORS[1]])
+    ax.contour(g1, g2, w[0] * g1 + w[1] * g2 + b, levels=[0.0], colors=PALETTE[7], linewidths=1.2)
+    targets = y if y is not None else step(X @ w + b)
+    # classes by marker and colour (blue circles 0, orange triangles 1), so no one needs colour vision
+    scatter_classes(X, targets, ax=ax, labels=("target 0", "target 1"), s=70)
+    ax.legend(loc="upper left", fontsize=8, handletextpad=0.2, borderaxespad=0.2, frameon=True, framealpha=0.9)
+    ax.grid(False)
+    ax.set_xlim(-0.5, 1.5)
+    ax.set_ylim(-0.5, 1.5)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+#: draw_network draws every neuron; wider layers would be an unreadable smear of lines.
+MAX_DRAWN_WIDTH = 64
+
+
+def draw_network(layer_sizes: Sequence[int], ax=None, *, title: str | None = None):
+    """Draw a fully connected network: one circle per neuron, one line per weight.
+
+    ``layer_sizes``: widths ``[n_0 (input), ..., n_L (output)]``, each at most
+    ``MAX_DRAWN_WIDTH``. Lines join every neuron of a layer to every neuron of the next
+    (``n_{k-1} * n_k`` of them) and never two neurons of the same layer.
+    Returns the axes; ``ax.collections[0]`` holds the lines, ``[1]`` the neurons.
+    """
+    from matplotlib.collections import LineCollection
+
+    sizes = _check_sizes(layer_sizes, maximum=MAX_DRAWN_WIDTH)
+    check_ax("ax", ax)
+    ax = get_ax(ax, figsize=(1.5 * len(sizes) + 1, 3.0))
+    top = max(sizes)
+    # Centre each layer vertically so narrow layers sit in the middle of wide ones.
+    pos = [[(k, top - 1 - (top - n) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
+    segments = [[p, q] for left, right in zip(pos[:-1], pos[1:], strict=True) for p in left for q in right]
+    ax.add_collection(LineCollection(segments, colors=GREY, linewidths=0.8, zorder=1))
+    colors = [PALETTE[0]] + [PALETTE[1]] * (len(sizes) - 2) + [PALETTE[2]]  # input, hidden, output
+    xy = np.array([p for layer in pos for p in layer], dtype=float)
+    c = [colors[k] for k, n in enumerate(sizes) for _ in range(n)]
+    ax.scatter(xy[:, 0], xy[:, 1], s=min(260, 2600 / top), c=c, edgecolors=PALETTE[7], zorder=2)
+    for k, (name, n) in enumerate(zip(layer_names(len(sizes)), sizes, strict=True)):
+        ax.text(k, -0.9, f"{name}\n({n})", ha="center", va="top")
+    ax.set_xlim(-0.5, len(sizes) - 0.5)
+    ax.set_ylim(-2.0, top - 0.4)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
     return ax

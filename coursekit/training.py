@@ -1,4 +1,4 @@
-"""Small seeded training runs with torch autograd, for chapters 02 and 03.
+"""Every training loop of the course: small seeded runs, chapters 02 to 05.
 
 Everything here is numbers only (figures live in :mod:`coursekit.plotting`), small
 enough to run in a notebook cell in about a second, and reproducible by
@@ -7,20 +7,24 @@ construction: every function that draws random numbers takes an explicit
 result never depends on what an earlier cell happened to draw.
 
 Training is plain full-batch gradient descent, ``p ← p − lr · ∂loss/∂p``, written
-out so that the update is visible (chapter 02, section 5); the one exception is
-:func:`fit_curve`, which uses Adam to reach a fit in few steps.
+out so that the update is visible (chapter 02, section 5; chapter 05's :func:`train` even
+writes the backward pass out in numpy); the exceptions are :func:`fit_curve` and chapter 04's
+:func:`fit_binary`, which use Adam to reach a fit in few steps. Networks use the activations
+of the registry (:data:`coursekit.activations.MODULES`), the data comes from
+:mod:`coursekit.data`. Every model and tensor of chapters 02–03 is float64 (``DTYPE``), like
+the numpy arrays of the chapters; chapter 05's deep runs train in float32, as torch does by default.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
+from coursekit import activations as acts
 from coursekit._checks import (
     as_float_array,
     check_choice,
@@ -29,78 +33,56 @@ from coursekit._checks import (
     check_rng,
     describe,
 )
+from coursekit._lazy import lazy_import, one_torch_thread
+from coursekit.data import (
+    MAX_SAMPLES,
+    _check_spread,
+    make_moons,
+    make_xor,  # noqa: F401  (moved to coursekit.data; importable from here too)
+)
+from coursekit.init import InitSpec, make_weights
 
-#: Activations :func:`mlp` can put between its layers (torch modules, chapter 03's names).
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "gelu", "silu")
+torch = lazy_import("torch")  # imported on first use: `import coursekit.experiments` stays light
+nn = lazy_import("torch.nn")
 
-#: Every model and tensor here is float64, like the numpy arrays of the chapters.
-DTYPE = torch.float64
+#: Activations :func:`mlp` and the training runs can use: the registry's differentiable ones
+#: (:data:`coursekit.activations.DIFFERENTIABLE`, all but the step), a live view, so an
+#: activation registered later trains too. Each becomes ``activations.MODULES[name](**params)``.
+ACTIVATIONS: Sequence[str] = acts.DIFFERENTIABLE
 
 #: Largest layer :func:`linear_layer` builds (weights, float64: 800 MB), and widest layer elsewhere.
 MAX_LAYER_PARAMS = 10**8
 MAX_WIDTH = 10_000
-#: Most samples a data set or a fit made here has.
-MAX_SAMPLES = 1_000_000
 
 
-# --- data, made in code -----------------------------------------------------------------------
-
-
-def make_xor(n_per_corner: int = 25, noise: float = 0.15, *, rng: np.random.Generator):
-    """Noisy XOR: points around the four corners of the unit square, class = x1 XOR x2.
-
-    Returns ``X`` (4·n_per_corner, 2) float64 and ``y`` (4·n_per_corner,) of 0.0 / 1.0;
-    ``noise`` is the standard deviation of the Gaussian jitter around each corner.
-    """
-    n = check_int("n_per_corner", n_per_corner, minimum=1, maximum=100_000)
-    noise = _check_spread("noise", check_number("noise", noise, minimum=0.0))
-    rng = check_rng("rng", rng)
-    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    labels = np.array([0, 1, 1, 0], dtype=float)
-    X = np.repeat(corners, n, axis=0) + noise * rng.normal(size=(4 * n, 2))
-    return X, np.repeat(labels, n)
-
-
-def make_moons(n: int = 200, noise: float = 0.15, *, rng: np.random.Generator):
-    """Two interleaving half circles ("two moons"), half the points in each class.
-
-    Class 0: (cos t, sin t), class 1: (1 − cos t, 0.5 − sin t), t uniform in [0, π],
-    plus Gaussian noise of standard deviation ``noise``. Returns ``X`` (n, 2), ``y`` (n,).
-    """
-    n = check_int("n", n, minimum=2, maximum=1_000_000)
-    noise = _check_spread("noise", check_number("noise", noise, minimum=0.0))
-    rng = check_rng("rng", rng)
-    n0 = n // 2
-    t = rng.uniform(0.0, np.pi, size=n)
-    X = np.where(
-        (np.arange(n) < n0)[:, None],
-        np.stack([np.cos(t), np.sin(t)], axis=1),
-        np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1),
-    )
-    X = X + noise * rng.normal(size=(n, 2))
-    y = (np.arange(n) >= n0).astype(float)
-    return X, y
-
-
-def _check_spread(name: str, value: float, spread: float = 40.0) -> float:
-    """ValueError unless ``spread`` · |value| is finite in float64: Gaussian draws never reach 40 sd."""
-    if spread * abs(value) > float(np.finfo(np.float64).max):
-        raise ValueError(f"{name} = {value:g} is too large: the numbers drawn with it would overflow float64 "
-                         f"(largest {np.finfo(np.float64).max:g})")
-    return value
+def __getattr__(name: str):
+    if name == "DTYPE":  # torch.float64, the dtype of chapter 02-03's models; read lazily (torch is lazy)
+        return torch.float64
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- models -----------------------------------------------------------------------------------
 
 
 def _activation_module(name: str, negative_slope: float) -> nn.Module:
-    modules = {
-        "identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
-        "gelu": nn.GELU, "silu": nn.SiLU,
-    }
-    if name == "leaky_relu":
-        return nn.LeakyReLU(negative_slope)
-    return modules[name]()
+    """The registry's module for ``name`` (``activations.MODULES``), with ``negative_slope`` if it takes one."""
+    params = {"negative_slope": negative_slope} if "negative_slope" in acts.PARAMS[name] else {}
+    return acts.MODULES[name](**params)
+
+
+def _activation(name: Any) -> acts.Activation:
+    """The registry's activation ``name``, checked against :data:`ACTIVATIONS`."""
+    return acts.get(check_choice("activation", name, ACTIVATIONS))
+
+
+def _weight_list(name: str, weights: Any) -> list:
+    """``weights`` as a non-empty list (of what will be checked as (out, in) matrices)."""
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence | np.ndarray):
+        raise TypeError(f"{name} must be a list of (out, in) weight matrices; got {describe(weights)}")
+    weights = list(weights)
+    if not weights:
+        raise ValueError(f"{name} must hold at least one (out, in) matrix; got none")
+    return weights
 
 
 def _check_generator(generator) -> torch.Generator:
@@ -156,7 +138,7 @@ def linear_layer(n_in: int, n_out: int, *, generator: torch.Generator) -> nn.Lin
         raise ValueError(f"n_in * n_out = {n_in * n_out} weights is too many (at most {MAX_LAYER_PARAMS:.0e} here); "
                          f"got n_in={n_in}, n_out={n_out}")
     _check_generator(generator)
-    layer = nn.Linear(n_in, n_out, dtype=DTYPE)
+    layer = nn.Linear(n_in, n_out, dtype=torch.float64)
     bound = 1.0 / math.sqrt(n_in)
     with torch.no_grad():
         nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
@@ -191,7 +173,7 @@ def _as_tensor_xy(X, y) -> tuple[torch.Tensor, torch.Tensor]:
     y = as_float_array("y", y, ndim=(1, 2))
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}: they must match")
-    return torch.as_tensor(X, dtype=DTYPE), torch.as_tensor(y, dtype=DTYPE).reshape(X.shape[0], -1)
+    return torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64).reshape(X.shape[0], -1)
 
 
 def gradient_descent(model: nn.Module, X, y, *, steps: int, lr: float, loss: str = "bce") -> np.ndarray:
@@ -237,7 +219,7 @@ def predict_proba(model: nn.Module, X) -> np.ndarray:
     model = _check_model(model)
     X = as_float_array("X", X, ndim=2)
     with torch.no_grad():
-        return torch.sigmoid(_forward(model, torch.as_tensor(X, dtype=DTYPE))).numpy().ravel()
+        return torch.sigmoid(_forward(model, torch.as_tensor(X, dtype=torch.float64))).numpy().ravel()
 
 
 def accuracy(model: nn.Module, X, y) -> float:
@@ -316,8 +298,8 @@ def fit_curve(width: int, *, seed: int, steps: int = 1500, lr: float = 0.02, n: 
     generator = torch.Generator().manual_seed(seed)
     sizes = [1, 1] if width == 0 else [1, width, 1]
     model = mlp(sizes, activation, generator=generator)
-    xt = torch.as_tensor(x[:, None], dtype=DTYPE)
-    yt = torch.as_tensor(curve_target(x)[:, None], dtype=DTYPE)
+    xt = torch.as_tensor(x[:, None], dtype=torch.float64)
+    yt = torch.as_tensor(curve_target(x)[:, None], dtype=torch.float64)
     opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)  # same numbers as the default loop, 2-3x faster
     for _ in range(steps):
         opt.zero_grad()
@@ -333,7 +315,7 @@ def fit_curve(width: int, *, seed: int, steps: int = 1500, lr: float = 0.02, n: 
 
 
 def _regression_task(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    X = torch.randn(n, 2, generator=generator, dtype=DTYPE)  # (n, 2)
+    X = torch.randn(n, 2, generator=generator, dtype=torch.float64)  # (n, 2)
     return X, torch.sin(X[:, :1]) + 0.5 * X[:, 1:]  # (n, 1)
 
 
@@ -344,7 +326,7 @@ def dead_units(model: nn.Sequential, X) -> np.ndarray:
     from every sample of ``X``.
     """
     model = _check_model(model, first_linear=True)
-    Xt = torch.as_tensor(as_float_array("X", X, ndim=2), dtype=DTYPE)
+    Xt = torch.as_tensor(as_float_array("X", X, ndim=2), dtype=torch.float64)
     if Xt.shape[1] != model[0].in_features:
         raise ValueError(f"X has {Xt.shape[1]} columns but the model's first layer takes {model[0].in_features} "
                          f"inputs; got X of shape {tuple(Xt.shape)}")
@@ -443,7 +425,7 @@ def default_init_dead(*, seed: int, width: int = 64, n: int = 512):
     """
     width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
     generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    X = torch.randn(check_int("n", n, minimum=1, maximum=MAX_SAMPLES), 2, generator=generator, dtype=DTYPE)
+    X = torch.randn(check_int("n", n, minimum=1, maximum=MAX_SAMPLES), 2, generator=generator, dtype=torch.float64)
     layer = linear_layer(2, width, generator=generator)
     with torch.no_grad():
         reach = (X @ layer.weight.T).max(dim=0).values.numpy()  # (width,)
@@ -466,11 +448,11 @@ def sigmoid_stack_gradient(depth: int = 5, width: int = 100, weight_std: float =
     width = check_int("width", width, minimum=1, maximum=2000)
     weight_std = _check_spread("weight_std", check_number("weight_std", weight_std, positive=True), 40.0 * width)
     generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    h = torch.randn(width, generator=generator, dtype=DTYPE)
-    J = torch.eye(width, dtype=DTYPE)
+    h = torch.randn(width, generator=generator, dtype=torch.float64)
+    J = torch.eye(width, dtype=torch.float64)
     bound = 1.0
     for _ in range(depth):
-        W = weight_std * torch.randn(width, width, generator=generator, dtype=DTYPE)
+        W = weight_std * torch.randn(width, width, generator=generator, dtype=torch.float64)
         z = W @ h
         s = torch.sigmoid(z)
         d = s * (1 - s)  # σ'(z), each at most 1/4
@@ -502,3 +484,263 @@ def compare_activations(names: Sequence[str], *, seed: int, depth: int = 4, widt
     X, y = make_moons(n, 0.15, rng=np.random.default_rng(seed))
     return {name: train_classifier(X, y, [width] * depth, activation=name, steps=steps, lr=lr, seed=seed)
             for name in names}
+
+
+# --- chapter 05: a small MLP trained by hand-written backprop in numpy, and transfer --------------
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns; lists have one entry per epoch (before each update, then final)."""
+
+    losses: list[float]  # binary cross-entropy on the training set
+    accuracy: float  # final training accuracy
+    row_spread: list[float]  # max over hidden layers of max_i |W[i] − W[0]|: 0 means all units identical
+    weights: list[np.ndarray]  # final hidden weights (out, in) then the output weight (1, n_hidden)
+
+
+def _row_spread(weights: Sequence[np.ndarray]) -> float:
+    return max(float(np.max(np.abs(W - W[0]))) for W in weights)
+
+
+def _binary_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """X (N, D) and y (N,) of 0/1 labels, checked: what the training runs take."""
+    X = as_float_array("X", X, ndim=2)
+    y = as_float_array("y", y, ndim=1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have one label per row of X ({X.shape[0]}); got {describe(y)}")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must contain only 0 and 1 (binary labels)")
+    return X, y
+
+
+def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
+          hidden: Sequence[int] = (16, 16), epochs: int = 300, lr: float = 0.5,
+          rng: np.random.Generator) -> TrainResult:
+    """Full-batch gradient descent on a small MLP for binary classification, biases starting at 0.
+
+    X (N, D), y (N,) of 0/1; layers h_l = f(h_{l-1} W_lᵀ + b_l), logit = h_L w_outᵀ + b_out,
+    loss = mean binary cross-entropy of sigmoid(logit). Every weight matrix, the output one
+    included, is drawn with ``init`` (see :func:`make_weights`).
+    """
+    X, y = _binary_data(X, y)
+    act = _activation(activation)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence | np.ndarray):
+        raise TypeError(f"hidden must be a list of layer sizes, e.g. (16, 16); got {describe(hidden)}")
+    sizes = [check_int(f"hidden[{i}]", n, minimum=1) for i, n in enumerate(hidden)]
+    if not sizes:
+        raise ValueError("hidden must list at least one layer size, e.g. (16, 16)")
+    epochs = check_int("epochs", epochs, minimum=0)
+    lr = check_number("lr", lr, positive=True)
+    rng = check_rng("rng", rng)
+    Ws, fan_in = [], X.shape[1]
+    for n in [*sizes, 1]:
+        Ws.append(make_weights(1, n, init, rng=rng, n_inputs=fan_in)[0])
+        fan_in = n
+    bs = [np.zeros(W.shape[0]) for W in Ws]
+    N = X.shape[0]
+    losses, spread = [], []
+    for _ in range(epochs + 1):  # epochs updates, and one last evaluation
+        hs, zs, h = [X], [], X
+        for W, b in zip(Ws[:-1], bs[:-1], strict=True):
+            z = h @ W.T + b
+            h = act.numpy(z)
+            zs.append(z)
+            hs.append(h)
+        logit = (h @ Ws[-1].T + bs[-1])[:, 0]  # (N,)
+        # BCE from logits, stable: log(1 + e^{-|t|}) + max(t, 0) − y·t
+        losses.append(float(np.mean(np.logaddexp(0.0, logit) - y * logit)))
+        spread.append(_row_spread(Ws[:-1]))
+        if len(losses) > epochs:
+            break
+        g = ((acts.sigmoid(logit) - y) / N)[:, None]  # ∂L/∂logit, (N, 1)
+        grads_W = [g.T @ hs[-1]]
+        grads_b = [g.sum(axis=0)]
+        g = g @ Ws[-1]
+        for W, z, h_in in zip(reversed(Ws[:-1]), reversed(zs), reversed(hs[:-1]), strict=True):
+            gz = g * act.grad(z)
+            grads_W.append(gz.T @ h_in)
+            grads_b.append(gz.sum(axis=0))
+            g = gz @ W
+        for W, b, gW, gb in zip(Ws, bs, reversed(grads_W), reversed(grads_b), strict=True):
+            W -= lr * gW
+            b -= lr * gb
+    accuracy = float(np.mean((logit > 0) == (y == 1)))
+    return TrainResult(losses, accuracy, spread, [W.copy() for W in Ws])
+
+
+def from_weights(weights: Sequence[np.ndarray]) -> Callable[..., np.ndarray]:
+    """An ``init`` for :func:`train` that hands out copies of ``weights`` in layer order (pretrained start)."""
+    weights = [as_float_array(f"weights[{i}]", W, ndim=2).copy() for i, W in enumerate(_weight_list("weights", weights))]
+    it = iter(weights)
+
+    def init(shape, rng=None):
+        W = next(it, None)
+        if W is None:
+            raise ValueError(f"from_weights: more layers asked for than the {len(weights)} matrices given")
+        if W.shape != tuple(shape):
+            raise ValueError(f"from_weights: the next matrix has shape {W.shape} but the layer needs {tuple(shape)}")
+        return W.copy()
+
+    return init
+
+
+# --- chapter 05: depth decides, a deep MLP trained with torch ------------------------------------
+
+
+@dataclass(frozen=True)
+class DeepRun:
+    """What :func:`train_deep` returns. Per-layer lists run over the hidden layers, then the output layer.
+
+    ``losses``: training BCE before each update, then after the last one (``steps + 1`` values;
+    inf or NaN once a run has exploded, and then it stops); ``diverged_at``: the first step whose
+    loss is not finite, else None. ``act_std`` / ``input_share``: :class:`LayerStats` of each
+    hidden layer's output at the start; ``grad_w_std``: std of ∂L/∂W per layer at the start
+    and ``grad_weights`` the gradients themselves (for histograms); ``update_ratio``
+    (steps, layers): std(lr · ∂L/∂W) / std(W) at every step, the update:data ratio;
+    ``start_accuracy``: the training accuracy of the initial weights (``accuracy`` is the final one).
+    """
+
+    losses: list[float]
+    accuracy: float
+    diverged_at: int | None
+    act_std: list[float]
+    input_share: list[float]
+    grad_w_std: list[float]
+    grad_weights: list[np.ndarray]
+    update_ratio: np.ndarray
+    start_accuracy: float = math.nan
+
+
+def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaiming_normal",
+               activation: str = "relu", batchnorm: Sequence[int] = (), steps: int = 200, lr: float = 0.05,
+               seed: int = 0) -> DeepRun:
+    """Full-batch SGD on a deep MLP for binary labels: ``depth`` hidden layers of ``width`` units.
+
+    X (N, D), y (N,) of 0/1. h_l = f(BN?(h_{l-1} W_lᵀ + b_l)), logit = h_depth w_outᵀ + b_out, loss =
+    mean binary cross-entropy from the logit (``BCEWithLogits``), float32 as torch trains by default.
+    Every weight matrix (the output one included) is drawn with ``init`` from
+    ``numpy.random.default_rng(seed)`` (see :func:`make_weights`); biases start at 0.
+    ``batchnorm``: the hidden layers (1 … depth) after whose linear part a ``BatchNorm1d`` sits
+    (batch statistics of the full batch, learnable scale and shift starting at 1 and 0).
+    """
+    X, y = _binary_data(X, y)
+    depth = check_int("depth", depth, minimum=1)
+    width = check_int("width", width, minimum=1)
+    act = _activation(activation).torch  # the registry's torch function (any registered activation)
+    if isinstance(batchnorm, (str, bytes)) or not isinstance(batchnorm, Sequence | np.ndarray):
+        raise TypeError(f"batchnorm must be a list of hidden-layer numbers (1 … {depth}); got {describe(batchnorm)}")
+    bn_layers = {check_int(f"batchnorm[{i}]", k, minimum=1, maximum=depth) for i, k in enumerate(batchnorm)}
+    steps = check_int("steps", steps, minimum=0)
+    lr = check_number("lr", lr, positive=True)
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+
+    arrays = make_weights(depth, width, init, rng=rng, n_inputs=X.shape[1])
+    arrays += make_weights(1, 1, init, rng=rng, n_inputs=width)
+    Ws = [torch.tensor(W, dtype=torch.float32, requires_grad=True) for W in arrays]
+    bs = [torch.zeros(W.shape[0], requires_grad=True) for W in arrays]
+    bns = {k: torch.nn.BatchNorm1d(width) for k in sorted(bn_layers)}
+    params = [*Ws, *bs, *(p for bn in bns.values() for p in bn.parameters())]
+    Xt = torch.tensor(X, dtype=torch.float32)
+    yt = torch.tensor(y, dtype=torch.float32)
+
+    def run() -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+        h, hidden = Xt, []
+        for k, (W, b) in enumerate(zip(Ws[:-1], bs[:-1], strict=True), start=1):
+            z = h @ W.T + b
+            h = act(bns[k](z) if k in bns else z)
+            hidden.append(h)
+        logit = (h @ Ws[-1].T + bs[-1])[:, 0]
+        return torch.nn.functional.binary_cross_entropy_with_logits(logit, yt), hidden, logit
+
+    losses: list[float] = []
+    ratios: list[list[float]] = []
+    diverged_at = None
+    act_std = input_share = grad_w_std = None
+    start_accuracy = math.nan
+    grad_weights: list[np.ndarray] = []
+    with one_torch_thread():
+        for step in range(steps + 1):
+            loss, hidden, logit = run()
+            losses.append(float(loss.detach()))
+            if not math.isfinite(losses[-1]):
+                diverged_at = step
+                break
+            if step == 0:
+                start_accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1)))
+                spreads = [acts.variance_split(h.detach().numpy()) for h in hidden]  # (std, unit std, input share)
+                act_std = [s[0] for s in spreads]
+                input_share = [s[2] for s in spreads]
+            if step == steps:
+                break
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                if step == 0:
+                    grad_weights = [W.grad.numpy().copy() for W in Ws]
+                    grad_w_std = [float(g.std()) for g in grad_weights]
+                ratios.append([float(lr * W.grad.std() / W.std()) if float(W.std()) > 0 else math.inf
+                               for W in Ws])
+                for p in params:
+                    p -= lr * p.grad
+    if grad_w_std is None:  # steps == 0, or it exploded at once: the gradients of the start all the same
+        for p in params:
+            p.grad = None
+        with one_torch_thread():
+            loss, _, _ = run()
+            if math.isfinite(float(loss.detach())):
+                loss.backward()
+                grad_weights = [W.grad.numpy().copy() for W in Ws]
+        grad_w_std = [float(g.std()) for g in grad_weights]
+    accuracy = float(np.mean((logit.detach().numpy() > 0) == (y == 1))) if diverged_at is None else math.nan
+    return DeepRun(losses, accuracy, diverged_at, act_std or [], input_share or [], grad_w_std, grad_weights,
+                   np.array(ratios).reshape(len(ratios), len(Ws)), start_accuracy)
+
+
+# --- chapter 04: XOR networks trained with Adam ---------------------------------------------------
+
+
+def _logits(net: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """net(X), or a ValueError naming net where a net for other inputs fails deep inside torch."""
+    try:
+        out = net(X)
+    except RuntimeError as exc:  # another input width or dtype
+        raise ValueError(f"net cannot take X of shape {tuple(X.shape)} as float32: {exc}") from None
+    if not isinstance(out, torch.Tensor) or out.shape != y.shape:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else describe(out)
+        raise ValueError(f"net must return logits of shape {tuple(y.shape)} (one per row of X); got {got}")
+    return out
+
+
+def fit_binary(net: torch.nn.Module, X, y, *, steps: int = 1000, lr: float = 0.01) -> tuple[float, float]:
+    """Train ``net`` (logits out, shape (N, 1)) with Adam on ``BCEWithLogitsLoss``; return (final loss, accuracy).
+
+    X (N, D) and y (N, 1) of 0/1 as float tensors (or arrays). Full batch, one torch thread
+    (tiny matrices are slower split across threads). Chapter 04 trains its XOR networks with it.
+    """
+    X = torch.as_tensor(as_float_array("X", X, ndim=2), dtype=torch.float32)
+    y = torch.as_tensor(as_float_array("y", y, ndim=2), dtype=torch.float32)
+    if y.shape != (X.shape[0], 1):
+        raise ValueError(f"y must have shape ({X.shape[0]}, 1), one 0/1 label per row of X; got {tuple(y.shape)}")
+    if not torch.all((y == 0) | (y == 1)):
+        raise ValueError("y must contain only 0 and 1 (binary labels)")
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module; got {describe(net)}")
+    if not any(p.requires_grad for p in net.parameters()):
+        raise ValueError(f"net has no trainable parameters; got {describe(net)}")
+    steps = check_int("steps", steps, minimum=0)
+    lr = check_number("lr", lr, positive=True)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    loss_fn = torch.nn.BCEWithLogitsLoss()  # sigmoid + cross-entropy, on the logit
+    with one_torch_thread():
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = loss_fn(_logits(net, X, y), y)
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            logits = _logits(net, X, y)
+            loss = loss_fn(logits, y).item()
+            acc = ((logits > 0).float() == y).float().mean().item()
+    return loss, acc

@@ -1,11 +1,11 @@
-"""coursekit.dense: the numpy forward pass against torch.nn.Linear, parameter counts, the diagram."""
+"""coursekit.dense: the numpy forward pass against torch.nn.Linear, parameter counts."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 
-from coursekit.dense import count_params, dense_forward, draw_network, layer_names, layer_params
+from coursekit.dense import count_params, dense_forward, layer_names, layer_params
 
 
 def random_sizes(rng, depth):
@@ -103,21 +103,6 @@ def test_layer_names():
     assert layer_names(4) == ["input", "hidden 1", "hidden 2", "output"]
 
 
-@pytest.mark.parametrize("sizes", [[3, 4, 2], [2, 1], [5, 3, 3, 1]])
-def test_draw_network_lines_only_between_adjacent_layers(sizes):
-    import matplotlib.pyplot as plt
-
-    ax = draw_network(sizes)
-    lines, nodes = ax.collections[0], ax.collections[1]
-    segments = lines.get_segments()
-    assert len(segments) == sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-    # x position of a point is its layer index: every line joins layer k to layer k+1.
-    assert all(round(q[0] - p[0]) == 1 for p, q in segments)
-    assert len(nodes.get_offsets()) == sum(sizes)
-    assert len({tuple(p) for seg in segments for p in seg}) == sum(sizes)
-    plt.close("all")
-
-
 def test_errors_name_the_argument(rng):
     W1, W2 = rng.normal(size=(4, 3)), rng.normal(size=(2, 5))
     with pytest.raises(ValueError, match=r"weights\[0\] has shape \(4, 3\).*weights\[1\] has shape \(2, 5\)"):
@@ -144,7 +129,5 @@ def test_errors_name_the_argument(rng):
         count_params([3, 2.5])
     with pytest.raises(ValueError, match="n_in must be >= 1"):
         layer_params(0, 3)
-    with pytest.raises(ValueError, match=r"layer_sizes\[0\] must be <= 64"):
-        draw_network([100, 2])
     with pytest.raises(TypeError, match="layer_sizes must be a list"):
         count_params("3-4-2")

@@ -1,4 +1,4 @@
-"""coursekit.experiments: forward/backward against torch, theory against simulation, training."""
+"""coursekit.experiments: forward/backward against torch, theory against simulation."""
 
 import math
 
@@ -177,36 +177,6 @@ def test_histogram_frame_matches_float64_experiment(activation, init):
     assert s2[-1].std == pytest.approx(stats[-1].std, rel=1e-4)
 
 
-def test_make_moons():
-    X, y = E.make_moons(200, rng=np.random.default_rng(9))
-    assert X.shape == (200, 2) and y.shape == (200,) and y.sum() == 100
-    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
-
-
-def test_training_zero_and_constant_init_keep_units_identical():
-    X, y = E.make_moons(200, rng=np.random.default_rng(10))
-    zero = E.train(X, y, init="zeros", activation="tanh", epochs=100, rng=np.random.default_rng(0))
-    assert max(zero.row_spread) == 0.0
-    np.testing.assert_allclose(zero.losses, math.log(2), rtol=1e-12)  # tanh(0) = 0: nothing ever moves
-
-    def half(shape, rng):
-        return np.full(shape, 0.5)
-
-    const = E.train(X, y, init=half, activation="tanh", epochs=100, rng=np.random.default_rng(0))
-    assert max(const.row_spread) <= 1e-12  # learns, but as if each layer had one unit
-    assert const.losses[-1] < const.losses[0]
-    rand = E.train(X, y, init="xavier_normal", activation="tanh", epochs=300, rng=np.random.default_rng(0))
-    assert min(rand.row_spread) > 0.1
-    assert rand.losses[-1] < 0.5 * rand.losses[0] and rand.accuracy > 0.9
-
-
-def test_training_is_seeded():
-    X, y = E.make_moons(100, rng=np.random.default_rng(11))
-    a = E.train(X, y, epochs=20, rng=np.random.default_rng(1))
-    b = E.train(X, y, epochs=20, rng=np.random.default_rng(1))
-    assert a.losses == b.losses and len(a.losses) == 21
-
-
 def test_bad_input():
     with pytest.raises(ValueError, match="unknown activation 'softplus'.*'sigmoid'"):
         E.forward_experiment(activation="softplus")
@@ -222,11 +192,6 @@ def test_bad_input():
         E.forward_experiment(rng=0)
     with pytest.raises(ValueError, match=r"weights\[1\] has shape \(3, 5\)"):
         E.forward(np.ones((2, 4)), [np.ones((4, 4)), np.ones((3, 5))])
-    X, y = E.make_moons(20, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="y must contain only 0 and 1"):
-        E.train(X, y * 2, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="one label per row"):
-        E.train(X, y[:5], rng=np.random.default_rng(0))
 
 
 def test_histogram_frame_bad_and_overflowing_input():
@@ -326,9 +291,6 @@ def test_bad_inputs_name_the_argument():
         E.backward(np.ones((4, 2)), X, [np.ones((2, 3))], None)
     with pytest.raises(ValueError, match="grad_out must have the shape"):
         E.backward(np.ones((4, 5)), X, [np.ones((2, 3))], zs)
-    Xm, y = E.make_moons(20, rng=np.random.default_rng(0))
-    with pytest.raises(TypeError, match="hidden must be a list of layer sizes"):
-        E.train(Xm, y, hidden=16, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="weights must be a list"):
         HistogramFrames(X, None)
     with pytest.raises(TypeError, match="activation must be a string"):
@@ -343,50 +305,3 @@ def test_bad_inputs_name_the_argument():
     np.testing.assert_allclose(a[0], b[0])
     with pytest.raises(TypeError, match="init must be a scheme name"):
         E.make_weights(1, 4, np.bool_(True), rng=np.random.default_rng(0))
-    with pytest.raises(TypeError, match="batchnorm must be a list"):
-        E.train_deep(Xm, y, batchnorm=3)
-    with pytest.raises(ValueError, match="batchnorm\\[0\\] must be <= 15"):
-        E.train_deep(Xm, y, batchnorm=[16])
-
-
-def test_train_deep_start_accuracy_is_the_accuracy_before_any_step():
-    X, y = E.make_moons(60, rng=np.random.default_rng(0))
-    r0 = E.train_deep(X, y, depth=3, width=8, steps=0, seed=1)
-    r5 = E.train_deep(X, y, depth=3, width=8, steps=5, seed=1)
-    assert r0.start_accuracy == r0.accuracy == r5.start_accuracy
-    assert 0 <= r5.accuracy <= 1 and r5.losses[0] == r0.losses[0]
-
-
-def test_train_deep_matches_a_torch_module_and_reports_update_ratios():
-    X, y = E.make_moons(100, rng=np.random.default_rng(1))
-    r = E.train_deep(X, y, depth=3, width=8, init="kaiming_normal", steps=2, lr=0.1, seed=0)
-    # the same network as nn.Sequential, weights from the same draw
-    rng = np.random.default_rng(0)
-    arrays = E.make_weights(3, 8, "kaiming_normal", rng=rng, n_inputs=2) + E.make_weights(1, 1, "kaiming_normal",
-                                                                                             rng=rng, n_inputs=8)
-    layers = []
-    for k, W in enumerate(arrays):
-        lin = torch.nn.Linear(W.shape[1], W.shape[0])
-        with torch.no_grad():
-            lin.weight.copy_(torch.tensor(W))
-            lin.bias.zero_()
-        layers += [lin] + ([torch.nn.ReLU()] if k < 3 else [])
-    net = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
-    losses = []
-    for step in range(3):
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(Xt)[:, 0], yt)
-        losses.append(loss.item())
-        if step < 2:
-            opt.zero_grad()
-            loss.backward()
-            if step == 0:
-                grads = [m.weight.grad.std(correction=0).item() for m in net if isinstance(m, torch.nn.Linear)]
-                ratio0 = [0.1 * m.weight.grad.std().item() / m.weight.std().item()
-                          for m in net if isinstance(m, torch.nn.Linear)]
-            opt.step()
-    np.testing.assert_allclose(r.losses, losses, rtol=1e-5)
-    np.testing.assert_allclose(r.grad_w_std, grads, rtol=1e-5)
-    np.testing.assert_allclose(r.update_ratio[0], ratio0, rtol=1e-5)
-    assert r.update_ratio.shape == (2, 4) and len(r.act_std) == 3 and r.diverged_at is None

@@ -290,7 +290,7 @@ def test_every_scheme_takes_rng_keyword_and_constant_ones_ignore_it():
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(I.constant((2, 2), 0.5, rng=np.random.default_rng(1)), np.full((2, 2), 0.5))
     np.testing.assert_array_equal(I.dirac((2, 2, 3), rng=np.random.default_rng(1)), I.dirac((2, 2, 3)))
-    assert set(I.SCHEMES) <= set(I.INITIALIZERS) and set(I.TORCH_CALLS) == set(I.INITIALIZERS)
+    assert set(I.INITIALIZERS) == set(I.TORCH_CALLS) == set(I.SCHEMES)  # live views of the one table
     for name, call in I.TORCH_CALLS.items():  # each names a real torch.nn.init function
         fn = call.split("(")[0]
         assert callable(getattr(torch.nn.init, fn)), (name, fn)
@@ -299,9 +299,9 @@ def test_every_scheme_takes_rng_keyword_and_constant_ones_ignore_it():
 def test_initialize_by_name():
     w = I.initialize("xavier_uniform", (40, 60), rng=np.random.default_rng(9))
     assert np.abs(w).max() <= math.sqrt(6 / 100)
-    assert set(I.SCHEMES) >= {"zeros", "ones", "normal", "uniform", "lecun_normal", "lecun_uniform",
-                              "xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform",
-                              "orthogonal"}
+    usable = {name for name, s in I.SCHEMES.items() if s.shape_only}
+    assert usable >= {"zeros", "ones", "normal", "uniform", "lecun_normal", "lecun_uniform",
+                      "xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform", "orthogonal"}
     assert np.all(I.initialize("zeros", (2, 2), rng=np.random.default_rng(0)) == 0)
 
 
@@ -419,3 +419,54 @@ def test_every_scheme_returns_an_empty_array_for_a_zero_element_shape():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 torch_fn(t, *args)  # torch accepts the same shape
+
+
+# --------------------------------------------------------------------------- the one table of schemes
+
+
+def test_the_docstring_table_is_the_table_of_schemes():
+    """The table a reader sees at the top of init.py is SCHEMES, row by row (regenerate it with
+    ``print(init.scheme_table())`` after adding a scheme)."""
+    assert I.scheme_table() in I.__doc__
+    for name, scheme in I.SCHEMES.items():
+        assert scheme.name == name and scheme.function is I.get(name) and scheme.distribution, name
+        assert callable(getattr(torch.nn.init, scheme.torch_call.split("(")[0])), name
+
+
+def test_shape_only_schemes_take_any_weight_by_shape_and_rng_alone():
+    """shape_only is true exactly where f(shape, rng=rng) works on a 2-D (out, in) weight; the
+    others need an argument (constant, sparse) or a 3-5-D kernel (dirac)."""
+    for name, scheme in I.SCHEMES.items():
+        try:
+            w = scheme.function((3, 5), rng=np.random.default_rng(0))
+        except (TypeError, ValueError):
+            assert not scheme.shape_only, name
+        else:
+            assert scheme.shape_only and w.shape == (3, 5), name
+    usable = [name for name, s in I.SCHEMES.items() if s.shape_only]
+    assert [W.shape for W in I.make_weights(2, 4, usable[-1], rng=np.random.default_rng(0), n_inputs=3)] == \
+        [(4, 3), (4, 4)]
+    with pytest.raises(ValueError, match="'constant' needs more arguments"):
+        I.make_weights(1, 3, "constant", rng=np.random.default_rng(0))
+
+
+def test_the_explorer_set_is_todays_dropdown():
+    """in_explorer marks the schemes chapter 05's explorer listed before the table existed (every
+    scheme usable by shape alone, except eye and trunc_normal, which the chapter does not use)."""
+    shown = [name for name, s in I.SCHEMES.items() if s.in_explorer]
+    assert shown == ["zeros", "ones", "normal", "uniform", "lecun_normal", "lecun_uniform", "xavier_normal",
+                     "xavier_uniform", "kaiming_normal", "kaiming_uniform", "orthogonal"]
+    assert all(I.SCHEMES[name].shape_only for name in shown)
+    assert I.SCHEMES["uniform"].label == "uniform U(0, 1): NOT centred"  # torch's default is all-positive
+
+
+def test_register_scheme_refuses_bad_entries():
+    with pytest.raises(ValueError, match="new identifier"):
+        I.register_scheme(I.SCHEMES["normal"])  # already there
+    with pytest.raises(TypeError, match="scheme must be an init.Scheme"):
+        I.register_scheme("normal")
+    with pytest.raises(TypeError, match="scheme.function must be callable"):
+        I.register_scheme(I.Scheme("bad", 3, "normal_(w)"))
+    with pytest.raises(ValueError, match="scheme.torch_call must be"):
+        I.register_scheme(I.Scheme("bad", I.normal, "normal_"))
+    assert "bad" not in I.SCHEMES

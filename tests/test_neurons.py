@@ -9,7 +9,6 @@ from coursekit.neurons import (
     GATE_OUTPUTS,
     gate,
     neuron,
-    plot_decision_boundary,
     step,
     train_perceptron,
     weighted_sum,
@@ -94,11 +93,6 @@ def test_one_update_follows_the_rule_by_hand():
     run = train_perceptron([[1.0, 1.0]], [1.0], lr=0.25, epochs=1)
     np.testing.assert_allclose(run.w, [0.25, 0.25])
     assert run.b == pytest.approx(0.25)
-
-
-def test_plot_decision_boundary_returns_axes():
-    ax = plot_decision_boundary([0.5, 0.5], -0.7, GATE_INPUTS, GATE_OUTPUTS["AND"], title="AND")
-    assert ax.get_title() == "AND"
 
 
 @pytest.mark.parametrize(

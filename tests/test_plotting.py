@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from coursekit import plotting, training
+from coursekit import activations, data, plotting, training
 from coursekit.plotting import (
     PALETTE,
     activation_title,
@@ -47,7 +47,7 @@ def test_titles_in_words(name, params, title):
     assert "_" not in ax_f.get_title()
 
 
-@pytest.mark.parametrize("name", ["step", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "gelu", "silu"])
+@pytest.mark.parametrize("name", activations.NAMES)
 def test_every_activation_panel_is_labelled_and_not_zoomed_into_noise(name):
     for ax in plot_activation(name):
         assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
@@ -111,7 +111,7 @@ def test_scatter_classes_tells_classes_apart_by_marker_and_colour():
 
 
 def test_plot_decision_regions_from_a_trained_model():
-    X, y = training.make_moons(60, rng=np.random.default_rng(0))
+    X, y = data.make_moons(60, rng=np.random.default_rng(0))
     run = training.train_classifier(X, y, [], steps=50, lr=0.5, seed=0)
     g1, g2, p = training.decision_grid(run.model, X, n=30)
     ax = plot_decision_regions(g1, g2, p, X, y, title="Linear model")
@@ -134,3 +134,62 @@ def test_integer_ticks_for_counts():
     fig.canvas.draw()
     ticks = ax.get_yticks()
     assert np.allclose(ticks, np.round(ticks))
+
+
+# --- figures moved here from the math modules (issue #27): no math module draws --------------
+
+
+def test_plot_decision_boundary_returns_axes():
+    from coursekit.neurons import GATE_INPUTS, GATE_OUTPUTS
+
+    ax = plotting.plot_decision_boundary([0.5, 0.5], -0.7, GATE_INPUTS, GATE_OUTPUTS["AND"], title="AND")
+    assert ax.get_title() == "AND"
+    plt.close("all")
+
+
+@pytest.mark.parametrize("sizes", [[3, 4, 2], [2, 1], [5, 3, 3, 1]])
+def test_draw_network_lines_only_between_adjacent_layers(sizes):
+    import matplotlib.pyplot as plt
+
+    ax = plotting.draw_network(sizes)
+    lines, nodes = ax.collections[0], ax.collections[1]
+    segments = lines.get_segments()
+    assert len(segments) == sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    # x position of a point is its layer index: every line joins layer k to layer k+1.
+    assert all(round(q[0] - p[0]) == 1 for p, q in segments)
+    assert len(nodes.get_offsets()) == sum(sizes)
+    assert len({tuple(p) for seg in segments for p in seg}) == sum(sizes)
+    plt.close("all")
+
+
+def test_draw_network_refuses_a_layer_too_wide_to_draw():
+    with pytest.raises(ValueError, match=rf"layer_sizes\[0\] must be <= {plotting.MAX_DRAWN_WIDTH}"):
+        plotting.draw_network([plotting.MAX_DRAWN_WIDTH + 1, 2])
+
+
+def test_plot_activation_axes_must_be_a_pair():
+    with pytest.raises(TypeError, match="axes must be a pair of matplotlib Axes"):
+        plotting.plot_activation("relu", axes=123)
+    with pytest.raises(TypeError, match="axes must be a pair"):
+        plotting.plot_activation("relu", axes="ab")
+
+
+def test_every_figure_colour_comes_from_the_palette():
+    """The tints and greys are the palette's colours mixed with white, and nothing outside
+    plotting.py writes a colour: no hex code, no named grey in the math modules."""
+    import re
+    from pathlib import Path
+
+    import matplotlib.colors as mcolors
+
+    for derived, (base, amount) in [(plotting.REGION_COLORS[0], (plotting.PALETTE[0], 0.8)),
+                                    (plotting.REGION_COLORS[1], (plotting.PALETTE[1], 0.7)),
+                                    (plotting.GREY, (plotting.PALETTE[7], 0.55))]:
+        rgb = np.array(mcolors.to_rgb(base))
+        np.testing.assert_allclose(derived, rgb + (1 - rgb) * amount)
+    assert plotting.tint(plotting.PALETTE[2], 0.0) == mcolors.to_rgb(plotting.PALETTE[2])
+    assert plotting.tint(plotting.PALETTE[2], 1.0) == (1.0, 1.0, 1.0)
+    package = Path(plotting.__file__).parent
+    for name in ("activations", "neurons", "dense", "collapse", "init", "softmax", "data", "training", "experiments"):
+        text = (package / f"{name}.py").read_text(encoding="utf-8")
+        assert not re.search(r"#[0-9a-fA-F]{6}\b|colou?rs?=\"", text), name

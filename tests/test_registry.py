@@ -15,7 +15,12 @@ import torch.nn.functional as F
 from coursekit import activations as A
 from coursekit import experiments as E
 from coursekit import plotting as P
+from coursekit import training as T
 from coursekit import widgets as W
+from coursekit.data import make_moons
+
+#: The activations registered by the package itself (none of this file's dummies).
+BUILT_IN = tuple(A.NAMES)
 
 
 def softsign(x):
@@ -38,7 +43,7 @@ def with_softsign(monkeypatch):
 
 def test_a_registered_activation_is_in_every_table(with_softsign):
     name = with_softsign
-    assert A.NAMES[-1] == name and name in A.NAMES and len(A.NAMES) == 9
+    assert A.NAMES == (*BUILT_IN, name)
     assert A.PARAMS[name] == {}
     assert A.HIST_RANGES[name] == (-1.0, 1.0)
     assert name in A.DIFFERENTIABLE and name in A.EXPLORER_NAMES and name not in A.KINKED
@@ -52,7 +57,7 @@ def test_a_registered_activation_is_in_every_table(with_softsign):
     lo, hi = A.saturation_bounds(name)
     assert hi == pytest.approx(math.sqrt(20) - 1, abs=1e-9) and lo == pytest.approx(-hi, abs=1e-9)
     assert A.saturated_fraction([0.0, 1.0, 4.0, -10.0], name) == 0.5
-    ax_f, ax_d = A.plot_activation(name)
+    ax_f, ax_d = P.plot_activation(name)
     assert len(ax_d.lines) == 2  # analytic and autograd
     plt.close("all")
     with pytest.raises(ValueError, match="valid choices: .*'softsign'"):
@@ -86,7 +91,35 @@ def test_derived_tables_equal_what_the_chapters_use_today():
     assert A.saturation_bounds("leaky_relu", negative_slope=0.1) == (-math.inf, math.inf)  # 0.1 > 5 %
     assert A.PARAMS == {n: ({"negative_slope": 0.01} if n == "leaky_relu" else {}) for n in A.NAMES}
     assert dict(A.TITLES) == P.ACTIVATION_TITLES
-    assert A.KINKED == ("relu", "leaky_relu")
+    assert set(A.DIFFERENTIABLE) == set(T.ACTIVATIONS)
+
+
+def test_kinked_and_piecewise_linear_are_read_from_the_functions():
+    """KINKED: f' jumps at 0 (its one-sided limits differ); SLOPES: f(z) = a·z below 0, b·z above."""
+    eps = 1e-9
+    for name in A.DIFFERENTIABLE:
+        left, right = (float(v) for v in A.get(name).grad(np.array([-eps, eps])))
+        assert (name in A.KINKED) == (abs(left - right) > 1e-6), name
+    z = np.linspace(-5, 5, 101)
+    for name, (a, b) in A.SLOPES.items():
+        np.testing.assert_array_equal(A.get(name).numpy(z), np.where(z < 0, a * z, b * z))
+    for name in set(A.NAMES) - set(A.SLOPES):  # the others bend somewhere else than at 0
+        f = A.get(name).numpy(z)
+        assert not np.allclose(f, np.where(z < 0, f[0] / z[0] * z, f[-1] / z[-1] * z)), name
+
+
+def test_modules_are_torch_modules_that_agree_with_the_torch_functions():
+    t = torch.linspace(-5, 5, 101, dtype=torch.float64)
+    for name in A.NAMES:
+        for params in ({}, {"negative_slope": 0.2}) if A.PARAMS[name] else ({},):
+            module = A.MODULES[name](**params)
+            assert isinstance(module, torch.nn.Module), name
+            torch.testing.assert_close(module(t), A.TORCH[name](t, **params), rtol=0, atol=0)
+    # the built-in ones are torch's own classes (a printed model reads "Tanh()", as in chapter 02)
+    assert type(A.MODULES["tanh"]()) is torch.nn.Tanh and type(A.MODULES["relu"]()) is torch.nn.ReLU
+    assert A.MODULES["leaky_relu"]().negative_slope == 0.01
+    with pytest.raises(TypeError, match="takes no parameter 'slope'"):
+        A.MODULES["leaky_relu"](slope=0.1)
 
 
 def test_experiments_accept_a_registered_activation(with_softsign):
@@ -105,8 +138,8 @@ def test_experiments_accept_a_registered_activation(with_softsign):
     assert E.slope_second_moment("sigmoid", 1e4) == pytest.approx(1 / math.sqrt(2 * math.pi) / 600, rel=1e-3)
     _, second = E._gauss_moments("tanh", 1e4)  # E[tanh(z)²] = 1 − E[1 − tanh²] ≈ 1 − φ(0)/sd · 2
     assert second == pytest.approx(1 - 2 / math.sqrt(2 * math.pi) / 100, rel=1e-4)
-    run = E.train_deep(*E.make_moons(40, rng=np.random.default_rng(0)), depth=2, width=4, activation="softsign",
-                       init="xavier_normal", steps=3)
+    run = T.train_deep(*make_moons(40, rng=np.random.default_rng(0), standardize=True), depth=2, width=4,
+                       activation="softsign", init="xavier_normal", steps=3)
     assert len(run.losses) == 4 and all(math.isfinite(v) for v in run.losses)
 
 
@@ -148,23 +181,12 @@ def test_plotting_draws_the_jump_of_a_registered_kinked_activation(monkeypatch):
     plt.close("all")
 
 
-@pytest.mark.parametrize("name,params", [(n, {}) for n in A.NAMES] + [("leaky_relu", {"negative_slope": 0.1})])
-def test_activations_plot_titles_and_limits_like_plotting(name, params):
-    # the chapter 03 figure (coursekit.plotting) and the older activations.plot_activation agree
-    a_f, a_d = A.plot_activation(name, **params)
-    p_f, p_d = P.plot_activation(name, **params)
-    assert a_f.get_title() == p_f.get_title()
-    assert a_d.get_title() == p_d.get_title() == f"{a_f.get_title()}: derivative"
-    assert a_f.get_ylim() == pytest.approx(p_f.get_ylim()) and a_d.get_ylim() == pytest.approx(p_d.get_ylim())
-    plt.close("all")
-
-
-def test_activations_plot_names_in_words_and_does_not_zoom_a_flat_derivative():
-    ax_f, ax_d = A.plot_activation("leaky_relu", negative_slope=0.1)
+def test_plot_activation_names_in_words_and_does_not_zoom_a_flat_derivative():
+    ax_f, ax_d = P.plot_activation("leaky_relu", negative_slope=0.1)
     assert ax_f.get_title() == "LeakyReLU, slope 0.1" and "leaky_relu" not in ax_d.get_title()
-    _, ax_d = A.plot_activation("identity")  # f' = 1 everywhere: the axis still shows 0 to 1, padded by 10 %
+    _, ax_d = P.plot_activation("identity")  # f' = 1 everywhere: the axis still shows 0 to 1, padded by 10 %
     assert ax_d.get_ylim() == pytest.approx((-0.1, 1.1))
-    ax_f, ax_d = A.plot_activation("sigmoid", x=np.linspace(-6, 6, 101))
+    ax_f, ax_d = P.plot_activation("sigmoid", x=np.linspace(-6, 6, 101))
     lo, hi = ax_d.get_ylim()  # f' peaks at 1/4, but the axis keeps 0 … 1 in view
     assert lo == pytest.approx(-0.1) and hi == pytest.approx(1.1)
     lo, hi = ax_f.get_ylim()  # sigmoid(±6) = 0.0025, 0.9975; span < 1 is padded as 1

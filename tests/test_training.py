@@ -1,4 +1,4 @@
-"""coursekit.training: data made in code, seeded models, the gradient-descent loop, dead-unit counts."""
+"""coursekit.training and coursekit.data: data made in code, seeded models, the training loops, dead-unit counts."""
 
 import math
 
@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from coursekit import data as D
+from coursekit import init as I
 from coursekit import training
 
 
@@ -18,16 +20,16 @@ def one_thread():
 
 
 def test_make_xor_corners_and_labels(rng):
-    X, y = training.make_xor(50, noise=0.1, rng=rng)
+    X, y = D.make_xor(50, noise=0.1, rng=rng)
     assert X.shape == (200, 2) and y.shape == (200,)
     corners = np.round(X).clip(0, 1)  # noise 0.1: every point stays nearest its own corner (|noise| < 0.5 at 5 sd)
     np.testing.assert_array_equal(y, (corners[:, 0] != corners[:, 1]).astype(float))
-    X0, _ = training.make_xor(3, noise=0.0, rng=rng)
+    X0, _ = D.make_xor(3, noise=0.0, rng=rng)
     np.testing.assert_array_equal(X0[:3], [[0, 0]] * 3)
 
 
 def test_make_moons_geometry(rng):
-    X, y = training.make_moons(1000, noise=0.0, rng=rng)
+    X, y = D.make_moons(1000, noise=0.0, rng=rng)
     assert X.shape == (1000, 2) and np.sum(y == 0) == 500 and np.sum(y == 1) == 500
     # class 0 on the unit circle's upper half, class 1 on the circle of radius 1 around (1, 0.5), lower half
     np.testing.assert_allclose(np.hypot(*X[y == 0].T), 1.0)
@@ -35,8 +37,8 @@ def test_make_moons_geometry(rng):
     np.testing.assert_allclose(np.hypot(X[y == 1, 0] - 1.0, X[y == 1, 1] - 0.5), 1.0)
     assert np.all(X[y == 1, 1] <= 0.5 + 1e-12)
     # the same seed gives the same points; noise has the requested spread
-    a, _ = training.make_moons(100, rng=np.random.default_rng(3))
-    b, _ = training.make_moons(100, rng=np.random.default_rng(3))
+    a, _ = D.make_moons(100, rng=np.random.default_rng(3))
+    b, _ = D.make_moons(100, rng=np.random.default_rng(3))
     np.testing.assert_array_equal(a, b)
 
 
@@ -66,7 +68,7 @@ def test_mlp_layout_and_default_init():
 
 def test_gradient_descent_is_the_plain_update():
     # one step by hand: p_new = p - lr * dloss/dp
-    X, y = training.make_moons(40, rng=np.random.default_rng(0))
+    X, y = D.make_moons(40, rng=np.random.default_rng(0))
     model = training.mlp([2, 5, 1], "tanh", generator=torch.Generator().manual_seed(0))
     copy = training.mlp([2, 5, 1], "tanh", generator=torch.Generator().manual_seed(0))
     loss = torch.nn.functional.binary_cross_entropy_with_logits(
@@ -79,7 +81,7 @@ def test_gradient_descent_is_the_plain_update():
 
 
 def test_gradient_descent_lowers_the_loss_and_stops_on_divergence():
-    X, y = training.make_moons(100, rng=np.random.default_rng(1))
+    X, y = D.make_moons(100, rng=np.random.default_rng(1))
     model = training.mlp([2, 8, 1], "tanh", generator=torch.Generator().manual_seed(1))
     losses = training.gradient_descent(model, X, y, steps=300, lr=0.5)
     assert losses[-1] < 0.6 * losses[0]
@@ -166,9 +168,9 @@ def test_compare_activations_same_data_different_activation():
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: training.make_moons(1, rng=np.random.default_rng(0)), ValueError, "n must be >= 2"),
-        (lambda: training.make_moons(10, rng=0), TypeError, "rng"),
-        (lambda: training.make_xor(5, noise=-1, rng=np.random.default_rng(0)), ValueError, "noise"),
+        (lambda: D.make_moons(1, rng=np.random.default_rng(0)), ValueError, "n must be >= 2"),
+        (lambda: D.make_moons(10, rng=0), TypeError, "rng"),
+        (lambda: D.make_xor(5, noise=-1, rng=np.random.default_rng(0)), ValueError, "noise"),
         (lambda: training.mlp([2], generator=torch.Generator()), TypeError, "sizes must be a list"),
         (lambda: training.mlp([2, 3, 1], "softmax", generator=torch.Generator()), ValueError, "unknown activation"),
         (lambda: training.mlp([2, 3, 1], generator=0), TypeError, "generator must be a torch.Generator"),
@@ -187,3 +189,104 @@ def test_compare_activations_same_data_different_activation():
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- chapter 05's training runs (moved from coursekit.experiments) -------------------------
+
+
+def test_make_moons_standardized_is_the_raw_set_standardized():
+    """One maker for chapters 02 and 05: standardize=True gives the raw points, drawn from the
+    same rng, with each column shifted and scaled to mean 0 and std 1; the labels are the same."""
+    for seed in range(5):
+        for n, noise in [(2, 0.0), (7, 0.15), (200, 0.15), (401, 0.2)]:
+            X, y = D.make_moons(n, noise, rng=np.random.default_rng(seed))
+            Xs, ys = D.make_moons(n, noise, rng=np.random.default_rng(seed), standardize=True)
+            np.testing.assert_array_equal(ys, y)
+            np.testing.assert_allclose(Xs, (X - X.mean(axis=0)) / X.std(axis=0), rtol=0, atol=0)
+            np.testing.assert_allclose(Xs.mean(axis=0), 0, atol=1e-12)
+            np.testing.assert_allclose(Xs.std(axis=0), 1, rtol=1e-12)
+    X, y = D.make_moons(200, rng=np.random.default_rng(9), standardize=True)
+    assert X.shape == (200, 2) and y.shape == (200,) and y.sum() == 100
+    with pytest.raises(TypeError, match="standardize must be"):
+        D.make_moons(10, rng=np.random.default_rng(0), standardize="yes")
+
+
+def test_training_zero_and_constant_init_keep_units_identical():
+    X, y = D.make_moons(200, rng=np.random.default_rng(10), standardize=True)
+    zero = training.train(X, y, init="zeros", activation="tanh", epochs=100, rng=np.random.default_rng(0))
+    assert max(zero.row_spread) == 0.0
+    np.testing.assert_allclose(zero.losses, math.log(2), rtol=1e-12)  # tanh(0) = 0: nothing ever moves
+
+    def half(shape, rng):
+        return np.full(shape, 0.5)
+
+    const = training.train(X, y, init=half, activation="tanh", epochs=100, rng=np.random.default_rng(0))
+    assert max(const.row_spread) <= 1e-12  # learns, but as if each layer had one unit
+    assert const.losses[-1] < const.losses[0]
+    rand = training.train(X, y, init="xavier_normal", activation="tanh", epochs=300, rng=np.random.default_rng(0))
+    assert min(rand.row_spread) > 0.1
+    assert rand.losses[-1] < 0.5 * rand.losses[0] and rand.accuracy > 0.9
+
+
+def test_training_is_seeded():
+    X, y = D.make_moons(100, rng=np.random.default_rng(11), standardize=True)
+    a = training.train(X, y, epochs=20, rng=np.random.default_rng(1))
+    b = training.train(X, y, epochs=20, rng=np.random.default_rng(1))
+    assert a.losses == b.losses and len(a.losses) == 21
+
+
+def test_train_deep_start_accuracy_is_the_accuracy_before_any_step():
+    X, y = D.make_moons(60, rng=np.random.default_rng(0), standardize=True)
+    r0 = training.train_deep(X, y, depth=3, width=8, steps=0, seed=1)
+    r5 = training.train_deep(X, y, depth=3, width=8, steps=5, seed=1)
+    assert r0.start_accuracy == r0.accuracy == r5.start_accuracy
+    assert 0 <= r5.accuracy <= 1 and r5.losses[0] == r0.losses[0]
+
+
+def test_train_deep_matches_a_torch_module_and_reports_update_ratios():
+    X, y = D.make_moons(100, rng=np.random.default_rng(1), standardize=True)
+    r = training.train_deep(X, y, depth=3, width=8, init="kaiming_normal", steps=2, lr=0.1, seed=0)
+    # the same network as nn.Sequential, weights from the same draw
+    rng = np.random.default_rng(0)
+    arrays = I.make_weights(3, 8, "kaiming_normal", rng=rng, n_inputs=2) + I.make_weights(1, 1, "kaiming_normal",
+                                                                                             rng=rng, n_inputs=8)
+    layers = []
+    for k, W in enumerate(arrays):
+        lin = torch.nn.Linear(W.shape[1], W.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.tensor(W))
+            lin.bias.zero_()
+        layers += [lin] + ([torch.nn.ReLU()] if k < 3 else [])
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    losses = []
+    for step in range(3):
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(Xt)[:, 0], yt)
+        losses.append(loss.item())
+        if step < 2:
+            opt.zero_grad()
+            loss.backward()
+            if step == 0:
+                grads = [m.weight.grad.std(correction=0).item() for m in net if isinstance(m, torch.nn.Linear)]
+                ratio0 = [0.1 * m.weight.grad.std().item() / m.weight.std().item()
+                          for m in net if isinstance(m, torch.nn.Linear)]
+            opt.step()
+    np.testing.assert_allclose(r.losses, losses, rtol=1e-5)
+    np.testing.assert_allclose(r.grad_w_std, grads, rtol=1e-5)
+    np.testing.assert_allclose(r.update_ratio[0], ratio0, rtol=1e-5)
+    assert r.update_ratio.shape == (2, 4) and len(r.act_std) == 3 and r.diverged_at is None
+
+
+def test_train_and_train_deep_name_bad_input():
+    X, y = D.make_moons(20, rng=np.random.default_rng(0), standardize=True)
+    with pytest.raises(ValueError, match="y must contain only 0 and 1"):
+        training.train(X, y * 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="one label per row"):
+        training.train(X, y[:5], rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="hidden must be a list of layer sizes"):
+        training.train(X, y, hidden=16, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="batchnorm must be a list"):
+        training.train_deep(X, y, batchnorm=3)
+    with pytest.raises(ValueError, match="batchnorm\\[0\\] must be <= 15"):
+        training.train_deep(X, y, batchnorm=[16])
