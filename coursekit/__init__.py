@@ -1,15 +1,18 @@
 """coursekit: the helper package of the neural-network foundations course.
 
-Divided by concept, not by chapter (see README):
+Divided by concept, not by chapter; each module imports only from the ones listed
+before it (see README, "Layout"):
 
 - ``coursekit.neurons``      step function, neuron, perceptron rule, logic gates (ch. 01)
 - ``coursekit.dense``        numpy dense forward pass, parameter counts (ch. 02)
-- ``coursekit.activations``  activation functions and derivatives (ch. 03)
+- ``coursekit.activations``  the activation registry: functions, derivatives, torch counterparts (ch. 03)
 - ``coursekit.collapse``     collapsing linear stacks into one layer (ch. 04)
-- ``coursekit.init``         numpy initializers matching ``torch.nn.init`` (ch. 05)
-- ``coursekit.experiments``  the activation-statistics experiments (ch. 05)
+- ``coursekit.init``         numpy initializers matching ``torch.nn.init``, one table of schemes (ch. 05)
 - ``coursekit.softmax``      softmax, log-softmax, cross-entropy, temperature (ch. 06)
-- ``coursekit.plotting``     the course's figure style and plot helpers
+- ``coursekit.data``         every data set made in code: XOR, two moons (ch. 02-05)
+- ``coursekit.training``     every training loop (ch. 02-05)
+- ``coursekit.experiments``  the activation statistics and mean-field theory of ch. 05, numbers only
+- ``coursekit.plotting``     the course's figure style, palette and every static figure
 - ``coursekit.widgets``      live ipywidgets explorers (histogram, slope, temperature), above the math
 - ``coursekit.exercises``    exercise specs, instant feedback, student copies
 - ``coursekit.grading``      safe batch grading of submissions

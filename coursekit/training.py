@@ -521,7 +521,7 @@ def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
 
     X (N, D), y (N,) of 0/1; layers h_l = f(h_{l-1} W_lᵀ + b_l), logit = h_L w_outᵀ + b_out,
     loss = mean binary cross-entropy of sigmoid(logit). Every weight matrix, the output one
-    included, is drawn with ``init`` (see :func:`make_weights`).
+    included, is drawn with ``init`` (see :func:`coursekit.init.make_weights`).
     """
     X, y = _binary_data(X, y)
     act = _activation(activation)
@@ -594,8 +594,8 @@ class DeepRun:
 
     ``losses``: training BCE before each update, then after the last one (``steps + 1`` values;
     inf or NaN once a run has exploded, and then it stops); ``diverged_at``: the first step whose
-    loss is not finite, else None. ``act_std`` / ``input_share``: :class:`LayerStats` of each
-    hidden layer's output at the start; ``grad_w_std``: std of ∂L/∂W per layer at the start
+    loss is not finite, else None. ``act_std`` / ``input_share``: the std and input share
+    (:func:`coursekit.activations.variance_split`) of each hidden layer's output at the start; ``grad_w_std``: std of ∂L/∂W per layer at the start
     and ``grad_weights`` the gradients themselves (for histograms); ``update_ratio``
     (steps, layers): std(lr · ∂L/∂W) / std(W) at every step, the update:data ratio;
     ``start_accuracy``: the training accuracy of the initial weights (``accuracy`` is the final one).
@@ -620,7 +620,7 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
     X (N, D), y (N,) of 0/1. h_l = f(BN?(h_{l-1} W_lᵀ + b_l)), logit = h_depth w_outᵀ + b_out, loss =
     mean binary cross-entropy from the logit (``BCEWithLogits``), float32 as torch trains by default.
     Every weight matrix (the output one included) is drawn with ``init`` from
-    ``numpy.random.default_rng(seed)`` (see :func:`make_weights`); biases start at 0.
+    ``numpy.random.default_rng(seed)`` (see :func:`coursekit.init.make_weights`); biases start at 0.
     ``batchnorm``: the hidden layers (1 … depth) after whose linear part a ``BatchNorm1d`` sits
     (batch statistics of the full batch, learnable scale and shift starting at 1 and 0).
     """

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from coursekit import activations, training
+from coursekit.data import make_moons
 from coursekit.neurons import GATE_INPUTS, GATE_OUTPUTS, gate, neuron, step, train_perceptron
 
 SEEDS = range(5)
@@ -160,7 +161,7 @@ def test_moons_network_beats_linear():
     # ch02 §6: on two moons a 2-16-16-1 tanh net fits the training points, the linear model cannot;
     # at lr 0.3 the network's loss falls at every step (a smooth run: its printed digits reproduce).
     for seed in SEEDS:
-        X, y = training.make_moons(200, noise=0.15, rng=np.random.default_rng(seed))
+        X, y = make_moons(200, noise=0.15, rng=np.random.default_rng(seed))
         net = training.train_classifier(X, y, [16, 16], activation="tanh", steps=2000, lr=0.3, seed=seed)
         linear = training.train_classifier(X, y, [], steps=2000, lr=0.3, seed=seed)
         assert net.accuracy >= 0.97, seed
@@ -383,7 +384,7 @@ def test_deep_sigmoid_stalls_others_learn():
                                             seed=seed, depth=4, width=16, steps=1000, lr=0.3)
         sig = runs["sigmoid"]
         assert _median_end(sig.losses) > 0.68 and sig.losses[-1] == pytest.approx(math.log(2), abs=0.01), seed
-        X, _ = training.make_moons(200, 0.15, rng=np.random.default_rng(seed))
+        X, _ = make_moons(200, 0.15, rng=np.random.default_rng(seed))
         p = training.predict_proba(sig.model, X)
         assert np.abs(p - 0.5).max() < 0.005, (seed, p.min(), p.max())  # "within a hair of 0.5"
         assert sig.accuracy > 0.6, (seed, sig.accuracy)
@@ -398,7 +399,7 @@ def test_deep_sigmoid_learns_with_a_larger_step():
     for seed in SEEDS:
         run = training.compare_activations(["sigmoid"], seed=seed, depth=4, width=16, steps=1000, lr=3.0)["sigmoid"]
         assert 0.1 < _median_end(run.losses) < 0.45, (seed, _median_end(run.losses))  # "leaves the plateau: below 0.5"
-        X, y = training.make_moons(200, 0.15, rng=np.random.default_rng(seed))
+        X, y = make_moons(200, 0.15, rng=np.random.default_rng(seed))
         training.gradient_descent(run.model, X, y, steps=2000, lr=3.0)  # continues the same run to 3000 steps
         reached += training.accuracy(run.model, X, y) >= 0.995
     assert reached >= 4, reached

@@ -18,6 +18,8 @@ from coursekit import activations as acts
 from coursekit import experiments as ex
 from coursekit import init as ckinit
 from coursekit import softmax as sm
+from coursekit import training
+from coursekit.data import make_moons, rotate
 
 SEEDS = range(5)
 
@@ -152,8 +154,8 @@ def test_backward_signal_per_init():
     with tanh + Xavier; ∂L/∂W of ReLU + LeCun is nonetheless flat (the forward and backward trends cancel)."""
     he_fan_out = functools.partial(ckinit.kaiming_normal, mode="fan_out", nonlinearity="relu")
     for seed in SEEDS:  # square layers: the fan_out mode draws the very same weights as fan_in
-        a = ex.make_weights(5, 100, "kaiming_normal", rng=np.random.default_rng(seed))
-        b = ex.make_weights(5, 100, he_fan_out, rng=np.random.default_rng(seed))
+        a = ckinit.make_weights(5, 100, "kaiming_normal", rng=np.random.default_rng(seed))
+        b = ckinit.make_weights(5, 100, he_fan_out, rng=np.random.default_rng(seed))
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     for seed in SEEDS:
         def ratio(activation, init, seed=seed):
@@ -228,10 +230,10 @@ def test_small_net_training_claims():
     """2 and 9: zeros stay at ln 2; constants keep identical units; std 0.01 plateaus at ln 2 for the first
     50 steps and ends far worse than Xavier; std 1 trains fast; Xavier and He start within 0.4 of ln 2 and
     learn. (Std 1's *first* loss depends on the draw: no claim is made about it.)"""
-    X, y = ex.make_moons(200, rng=np.random.default_rng(1))
+    X, y = make_moons(200, rng=np.random.default_rng(1), standardize=True)
     for seed in SEEDS:
         def run(init, activation="tanh", seed=seed):
-            return ex.train(X, y, init=init, activation=activation, epochs=300, lr=0.5,
+            return training.train(X, y, init=init, activation=activation, epochs=300, lr=0.5,
                             rng=np.random.default_rng(100 + seed))
 
         zeros = run("zeros")
@@ -250,9 +252,9 @@ def test_zero_init_learns_only_the_prior():
     on 100/30 moons it learns the class prior: loss → entropy of the prior, accuracy = the majority share, and
     every weight stays exactly 0."""
     for seed in SEEDS:
-        X, y = ex.make_moons(200, rng=np.random.default_rng(1 + seed))
+        X, y = make_moons(200, rng=np.random.default_rng(1 + seed), standardize=True)
         keep = np.r_[0:100, 100:130]
-        r = ex.train(X[keep], y[keep], init="zeros", activation="tanh", epochs=300, lr=0.5,
+        r = training.train(X[keep], y[keep], init="zeros", activation="tanh", epochs=300, lr=0.5,
                      rng=np.random.default_rng(2 + seed))
         prior = 30 / 130
         entropy = -(prior * math.log(prior) + (1 - prior) * math.log(1 - prior))
@@ -270,8 +272,8 @@ def _tail(r, n=20):
 
 @functools.cache
 def _deep(init, seed, batchnorm=()):
-    X, y = ex.make_moons(400, rng=np.random.default_rng(1))
-    return ex.train_deep(X, y, depth=15, width=64, init=init, batchnorm=batchnorm, steps=200, lr=LR_DEEP, seed=seed)
+    X, y = make_moons(400, rng=np.random.default_rng(1), standardize=True)
+    return training.train_deep(X, y, depth=15, width=64, init=init, batchnorm=batchnorm, steps=200, lr=LR_DEEP, seed=seed)
 
 
 def test_depth_decides():
@@ -295,10 +297,10 @@ def test_depth_decides():
 def test_lecun_is_he_over_root_two_and_its_logit_starts_256_times_smaller():
     """10: with ReLU and zero biases, LeCun's weights are He's ÷ √2 (the same draws), so over 16 weight matrices
     the first logit is 2⁸ = 256 times smaller (ReLU is positively homogeneous)."""
-    X, _ = ex.make_moons(400, rng=np.random.default_rng(1))
+    X, _ = make_moons(400, rng=np.random.default_rng(1), standardize=True)
     for seed in SEEDS:
-        he = ex.make_weights(15, 64, "kaiming_normal", rng=np.random.default_rng(seed), n_inputs=2)
-        lecun = ex.make_weights(15, 64, "lecun_normal", rng=np.random.default_rng(seed), n_inputs=2)
+        he = ckinit.make_weights(15, 64, "kaiming_normal", rng=np.random.default_rng(seed), n_inputs=2)
+        lecun = ckinit.make_weights(15, 64, "lecun_normal", rng=np.random.default_rng(seed), n_inputs=2)
         for a, b in zip(he, lecun, strict=True):
             np.testing.assert_allclose(a, math.sqrt(2) * b, rtol=1e-12)
         out = np.random.default_rng(99 + seed).standard_normal((1, 64))  # the same read-out for both
@@ -345,16 +347,16 @@ def test_batchnorm_resets_the_scale():
 def test_transfer_helps_a_related_task_not_a_far_one():
     """12: from the moons' weights, a 45° rotation starts worse but is far ahead after 50 steps; at 90° the
     pretrained start has no consistent advantage."""
-    X, y = ex.make_moons(200, rng=np.random.default_rng(1))
-    first = ex.train(X, y, init="xavier_normal", activation="tanh", epochs=300, rng=np.random.default_rng(2))
+    X, y = make_moons(200, rng=np.random.default_rng(1), standardize=True)
+    first = training.train(X, y, init="xavier_normal", activation="tanh", epochs=300, rng=np.random.default_rng(2))
     gaps = {45: [], 90: []}
     for degrees in gaps:
         for seed in SEEDS:
-            X2, y2 = ex.make_moons(200, noise=0.2, rng=np.random.default_rng(10 + seed))
-            X2 = ex.rotate(X2, degrees)
-            ft = ex.train(X2, y2, init=ex.from_weights(first.weights), activation="tanh", epochs=50,
+            X2, y2 = make_moons(200, noise=0.2, rng=np.random.default_rng(10 + seed), standardize=True)
+            X2 = rotate(X2, degrees)
+            ft = training.train(X2, y2, init=training.from_weights(first.weights), activation="tanh", epochs=50,
                           rng=np.random.default_rng(4))
-            sc = ex.train(X2, y2, init="xavier_normal", activation="tanh", epochs=50,
+            sc = training.train(X2, y2, init="xavier_normal", activation="tanh", epochs=50,
                           rng=np.random.default_rng(20 + seed))
             gaps[degrees].append(ft.losses[-1] - sc.losses[-1])
             if degrees == 45:
@@ -387,9 +389,9 @@ def test_deep_linear_net_stays_at_chance_on_xor():
                     layers.append(activation())
             return torch.nn.Sequential(*layers)
 
-        loss, acc = ex.fit_binary(net(None), X, y, steps=1000, lr=0.01)
+        loss, acc = training.fit_binary(net(None), X, y, steps=1000, lr=0.01)
         assert abs(loss - math.log(2)) < 0.01 and acc <= 0.6, seed
-        loss, acc = ex.fit_binary(net(torch.nn.Tanh), X, y, steps=1000, lr=0.01)
+        loss, acc = training.fit_binary(net(torch.nn.Tanh), X, y, steps=1000, lr=0.01)
         assert loss < 0.01 and acc == 1.0, seed
 
 
