@@ -251,7 +251,7 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
     jumps = act.name in activations.KINKED
     draw = (lambda ax, y, **kw: plot_piecewise(ax, x, y, **kw)) if jumps else (lambda ax, y, **kw: ax.plot(x, y, **kw))
     draw(ax_d, d, color=c_d, lw=3.5, alpha=0.6, label="analytic")
-    if act.name != "step":  # torch.heaviside has no autograd formula
+    if act.name in activations.DIFFERENTIABLE:  # the step has none: torch.heaviside has no autograd formula
         draw(ax_d, activations.autograd_grad(act, x), color=PALETTE[7], ls="--", lw=1.2, label="autograd")
     if jumps:
         at0 = float(act.grad(np.array([0.0]))[0])

@@ -305,3 +305,17 @@ def test_bad_inputs_name_the_argument():
     np.testing.assert_allclose(a[0], b[0])
     with pytest.raises(TypeError, match="init must be a scheme name"):
         E.make_weights(1, 4, np.bool_(True), rng=np.random.default_rng(0))
+
+
+def test_moved_names_stay_importable_and_are_the_one_definition():
+    """The training runs, the data and make_weights moved down a level (issue #27): experiments
+    re-exports the same objects (no second definition), and keeps no data maker of its own."""
+    from coursekit import _lazy, data, init, training
+
+    for name in ("train", "train_deep", "from_weights", "fit_binary", "TrainResult", "DeepRun"):
+        assert getattr(E, name) is getattr(training, name), name
+    assert E.rotate is data.rotate and E.make_weights is init.make_weights
+    assert E._one_torch_thread is _lazy.one_torch_thread and E.ACTIVATIONS is training.ACTIVATIONS
+    assert not hasattr(E, "make_moons")  # one maker: coursekit.data.make_moons(..., standardize=True)
+    own = {n for n, v in vars(E).items() if callable(v) and getattr(v, "__module__", None) == E.__name__}
+    assert not own & {"train", "train_deep", "fit_binary", "make_moons", "rotate", "make_weights"}
