@@ -13,6 +13,7 @@ their owner and what is wrong, so they turn into failures once fixed and the mar
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import matplotlib
@@ -37,9 +38,35 @@ from coursekit import (  # noqa: E402
     training,
     widgets,
 )
+from coursekit._checks import (  # noqa: E402
+    ArgumentTypeError,
+    ArgumentValueError,
+    Array,
+    Arrays,
+    Bool,
+    Choice,
+    Distribution,
+    Dtype,
+    Function,
+    Indices,
+    Instance,
+    Int,
+    Ints,
+    Optional,
+    Real,
+    Rng,
+    is_sequence,
+    validate,
+)
 
 MODULES = {"neurons": neurons, "dense": dense, "activations": activations, "collapse": collapse, "init": init,
            "softmax": softmax, "experiments": experiments, "plotting": plotting, "training": training}
+try:  # the data makers' new home (#27); walked once it exists
+    from coursekit import data  # noqa: E402
+
+    MODULES["data"] = data
+except ImportError:
+    pass
 
 
 def R():
@@ -107,32 +134,23 @@ def case(func, good, kinds, *, alias=None):
     return func, good, kinds, alias or {}
 
 
+def _figure_rows():
+    """The chapter 01/02 figures: in neurons/dense until core moves them to plotting (#27), found in either."""
+    rows = {}
+    for name, good, kinds in [
+        ("plot_decision_boundary", {"w": [1.0, 1.0], "b": -1.5},
+         {"w": ARRAY, "b": FLOAT, "X": ARRAY2D, "y": ARRAY_OR_NONE, "ax": AXES}),
+        ("draw_network", {"layer_sizes": [2, 3, 1]}, {"layer_sizes": SIZES, "ax": AXES}),
+    ]:
+        func = getattr(plotting, name, None) or getattr(neurons, name, None) or getattr(dense, name)
+        rows[f"{func.__module__.removeprefix('coursekit.')}.{name}"] = case(func, good, kinds)
+    return rows
+
+
 CASES = {
-    # neurons
-    "neurons.step": case(neurons.step, {"z": [0.5, -1.0]}, {"z": ARRAY}),
-    "neurons.weighted_sum": case(neurons.weighted_sum, {"x": [1.0, 2.0], "w": [0.5, 0.5], "b": 0.1},
-                                 {"x": ARRAY, "w": ARRAY, "b": FLOAT}),
-    "neurons.neuron": case(neurons.neuron, {"x": [1.0, 2.0], "w": [0.5, 0.5], "b": 0.1},
-                           {"x": ARRAY, "w": ARRAY, "b": FLOAT, "activation": CALLABLE_OR_NONE}),
-    "neurons.gate": case(neurons.gate, {"name": "AND"}, {"name": CHOICE, "x": ARRAY2D}, alias={"name": "gate"}),
-    "neurons.xor_two_layer": case(neurons.xor_two_layer, {}, {"x": ARRAY2D}),
-    "neurons.train_perceptron": case(neurons.train_perceptron,
-                                     {"X": neurons.GATE_INPUTS, "y": [0.0, 0.0, 0.0, 1.0], "epochs": 3},
-                                     {"X": ARRAY2D, "y": ARRAY, "lr": SCALE, "epochs": COUNT, "w0": ARRAY_OR_NONE,
-                                      "b0": FLOAT}),
-    "neurons.plot_decision_boundary": case(neurons.plot_decision_boundary, {"w": [1.0, 1.0], "b": -1.5},
-                                           {"w": ARRAY, "b": FLOAT, "X": ARRAY2D, "y": ARRAY_OR_NONE, "ax": AXES}),
-    # dense
-    "dense.dense_forward": case(dense.dense_forward, {"X": X43, "weights": W33},
-                                {"X": ARRAY, "weights": LAYERS, "biases": [("str", "b"), ("int", 3)],
-                                 "activation": CALLABLE_OR_NONE, "output_activation": CALLABLE_OR_NONE,
-                                 "return_all": BOOL}),
-    "dense.layer_params": case(dense.layer_params, {"n_in": 3, "n_out": 2},
-                               {"n_in": COUNT, "n_out": COUNT, "bias": BOOL}),
-    "dense.count_params": case(dense.count_params, {"layer_sizes": [3, 4, 2]}, {"layer_sizes": SIZES, "bias": BOOL}),
-    "dense.layer_names": case(dense.layer_names, {"n_layers": 3}, {"n_layers": COUNT}),
-    "dense.draw_network": case(dense.draw_network, {"layer_sizes": [2, 3, 1]},
-                               {"layer_sizes": SIZES, "ax": AXES}),
+    # neurons, dense, collapse, softmax declare their arguments (@validate): their rows are derived below.
+    # Their two figures stay here until core moves them to plotting (#27); the rows follow them there.
+    **_figure_rows(),
     # activations: every numpy function, then the helpers
     **{f"activations.{name}": case(getattr(activations, name), {"x": [0.5, -1.0]}, {"x": ARRAY})
        for name in ["step_grad", "identity", "identity_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu",
@@ -162,12 +180,6 @@ CASES = {
                                   {"negative_slope": FLOAT, "figsize": FIGSIZE, "dpi": COUNT}),
     "widgets.slope_explorer": case(widgets.slope_explorer, {"z": np.ones((2, 2))},
                                        {"z": ARRAY2D, "negative_slope": FLOAT + [("too big", 0.7)]}),
-    # collapse
-    "collapse.collapse_weights": case(collapse.collapse_weights, {"weights": W33},
-                                      {"weights": LAYERS, "biases": [("str", "b"), ("int", 3), ("short", [None])]}),
-    "collapse.linear_layers": case(collapse.linear_layers, {"model": MODEL}, {"model": MODELS}),
-    "collapse.collapse_linear": case(collapse.collapse_linear, {"model": MODEL}, {"model": MODELS}),
-    "collapse.rank_bound": case(collapse.rank_bound, {"model": MODEL}, {"model": MODELS}),
     # init
     "init.fans": case(init.fans, {"shape": (3, 4)}, {"shape": SHAPE + [("1d", (3,))]}),
     "init.calculate_gain": case(init.calculate_gain, {"nonlinearity": "leaky_relu"},
@@ -204,36 +216,6 @@ CASES = {
     "init.get": case(init.get, {"name": "normal"}, {"name": CHOICE}, alias={"name": "scheme"}),
     "init.initialize": case(init.initialize, {"name": "normal", "shape": (3, 4), "rng": R()},
                             {"name": CHOICE, "shape": SHAPE, "rng": RNG, "dtype": DTYPE}, alias={"name": "scheme"}),
-    # softmax
-    # a bfloat16 z is widened to float32 (test_bfloat16_logits_are_widened_like_torch), not refused
-    **{f"softmax.{name}": case(getattr(softmax, name), {"z": X43},
-                               {"z": NOT_BF16 + [("ints", np.ones((2, 2), dtype=int))], "axis": COUNT + [("out", 5)]})
-       for name in ["softmax", "log_softmax", "naive_softmax"]},
-    "softmax.softmax_temperature": case(softmax.softmax_temperature, {"logits": X43, "temperature": 2.0},
-                                        {"logits": NOT_BF16, "temperature": SCALE}),  # bf16 logits are accepted
-    "softmax.temperature_stats": case(softmax.temperature_stats, {"logits": [1.0, 0.0], "temperature": 2.0},
-                                      {"logits": ARRAY + [("2d", X43), ("one class", [1.0])], "temperature": SCALE}),
-    "softmax.softmax_jacobian": case(softmax.softmax_jacobian, {"z": [0.5, 1.0]}, {"z": NOT_BF16}),
-    "softmax.one_hot": case(softmax.one_hot, {"targets": [0, 2], "num_classes": 3},
-                            {"targets": ARRAY + [("out of range", [0, 3])], "num_classes": COUNT,
-                             "dtype": [("str", "abc")]}),  # integer one-hot rows are fine
-    "softmax.cross_entropy": case(softmax.cross_entropy, {"logits": X43, "targets": [0, 1, 2, 0]},
-                                  {"logits": ARRAY2D, "targets": ARRAY + [("out of range", [0, 1, 2, 3])]}),
-    "softmax.cross_entropy_grad": case(softmax.cross_entropy_grad, {"logits": X43, "targets": [0, 1, 2, 0]},
-                                       {"logits": ARRAY2D, "targets": ARRAY + [("out of range", [0, 1, 2, 3])]}),
-    "softmax.entropy": case(softmax.entropy, {"p": [0.25, 0.75]}, {"p": DISTRIBUTION}),
-    **{f"softmax.{name}": case(getattr(softmax, name), {"p": [0.25, 0.75], "q": [0.5, 0.5]},
-                               {"p": DISTRIBUTION, "q": DISTRIBUTION + [("other shape", [0.2, 0.3, 0.5])]})
-       for name in ["cross_entropy_dist", "kl_divergence"]},
-    "softmax.make_blobs": case(softmax.make_blobs, {"num_classes": 3, "n_per_class": 2, "rng": R()},
-                               {"num_classes": INT, "n_per_class": INT, "radius": SCALE, "rng": RNG}),
-    "softmax.train_linear_classifier": case(softmax.train_linear_classifier,
-                                            {"X": MOONS_X, "y": MOONS_Y.astype(np.int64), "steps": 2},
-                                            {"X": ARRAY2D, "y": ARRAY + [("floats", MOONS_Y),
-                                                                          ("short", MOONS_Y[:3].astype(np.int64)),
-                                                                          ("negative", -MOONS_Y.astype(np.int64)),
-                                                                          ("huge class", np.full(20, 10**9))],
-                                             "softmax_first": BOOL, "steps": COUNT, "lr": SCALE, "seed": COUNT}),
     # experiments
     "experiments.make_weights": case(experiments.make_weights, {"depth": 2, "width": 3, "rng": R()},
                                      {"depth": COUNT, "width": COUNT, "init": INIT,
@@ -385,20 +367,57 @@ NOT_WALKED = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.Fo
               "experiments.BackwardResult", "experiments.TrainResult", "experiments.DeepRun", "activations.Spec", "activations.Activation",
               "plotting.use_style", "training.ClassifierRun", "training.DeadRun"}
 
+# Figures still living in a module that declares its arguments: core moves them to plotting (#27),
+# after which this set matches nothing and can go.
+FIGURES_MOVING = {"neurons.plot_decision_boundary", "dense.draw_network"}
+
 
 # Known failures in modules owned elsewhere: (case, argument, the failing bad labels separated by spaces) ->
 # "owner: ... — what is wrong". None at the moment.
 XFAIL: dict[tuple[str, str, str], str] = {}
 
 
-def test_every_public_function_is_walked():
-    public = set()
+def _public():
+    """``{"module.name": callable}`` for every public callable defined in the math modules."""
+    public = {}
     for mod_name, mod in MODULES.items():
         for name, obj in vars(mod).items():
             if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == mod.__name__:
-                public.add(f"{mod_name}.{name}")
+                public[f"{mod_name}.{name}"] = obj
+    return public
+
+
+PUBLIC = _public()
+DECLARED = {key: func for key, func in PUBLIC.items() if hasattr(func, "__constraints__")}
+
+
+def test_every_public_function_is_walked():
+    problems = []
+    for key in PUBLIC:
+        if key in NOT_WALKED or key in DECLARED:
+            continue
+        mod_name = key.split(".")[0]
+        if key in CASES and key not in FIGURES_MOVING and any(k.startswith(mod_name + ".") for k in DECLARED):
+            problems.append(f"{key} has a hand-written row, but {mod_name} declares its arguments: "
+                            "declare this one too (@validate) and delete the row")
+        elif key not in CASES:
+            if any(k.startswith(mod_name + ".") for k in DECLARED):
+                problems.append(f"{key} is public but declares no constraints: decorate it with "
+                                "@validate(arg=..., ...) from coursekit._checks, one constraint per argument")
+            else:
+                problems.append(f"{key} is public but has no row in CASES and no @validate declaration")
     walked = {key for key in CASES if not key.startswith("widgets.")}  # the explorers' cases: not a math module
-    assert public - NOT_WALKED == walked, sorted((public - NOT_WALKED) ^ walked)
+    problems += [f"{key}: a row in CASES for no public function (renamed or moved?)" for key in walked - PUBLIC.keys()]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_module_with_declarations_declares_them_all():
+    # every public function of neurons, dense, collapse and softmax is declared (their figures excepted until
+    # core moves them): the modules converted on this branch; converting another is adding decorators
+    for mod_name in ("neurons", "dense", "collapse", "softmax"):
+        undeclared = [k for k in PUBLIC if k.startswith(mod_name + ".") and k not in DECLARED
+                      and k not in NOT_WALKED | FIGURES_MOVING]
+        assert not undeclared, undeclared
 
 
 def _call(func, kwargs):
@@ -488,3 +507,144 @@ def test_bfloat16_logits_are_widened_like_torch():
     got = softmax.softmax_jacobian(v)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, jac.numpy(), rtol=1e-5, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- rows derived from the declarations
+#
+# A function declared with @validate needs no row: its arguments' constraints give a call that
+# passes every declaration (defaults, and each required argument's example) and, per argument,
+# a short list of bad values of that kind. The decorator checks every argument before the body
+# runs, so each bad value must be refused by *that argument's* declaration: the error carries
+# ``.argument``, names it in the message, and is raised in coursekit, never inside numpy.
+
+ARGUMENT_ERRORS = (ArgumentTypeError, ArgumentValueError)
+
+
+def _declared_call(func) -> dict:
+    return {name: func.__constraints__[name].example()
+            for name, param in inspect.signature(func).parameters.items() if param.default is param.empty}
+
+
+def _named_in(message: str, arg: str, constraint) -> bool:
+    label = getattr(getattr(constraint, "inner", constraint), "label", None)  # Choice(label="gate"): "unknown gate"
+    return arg in message or (label is not None and label in message)
+
+
+def _derived_params():
+    for key, func in DECLARED.items():
+        for arg, constraint in func.__constraints__.items():
+            for label, value in constraint.bad_values():
+                yield pytest.param(key, arg, label, value, id=f"{key}-{arg}-{label}")
+
+
+@pytest.mark.parametrize("key,arg,label,value", list(_derived_params()))
+def test_declared_argument_refuses_its_bad_values(key, arg, label, value):
+    func = DECLARED[key]
+    with pytest.raises(ARGUMENT_ERRORS) as info:
+        _call(func, {**_declared_call(func), arg: value})
+    assert info.value.argument == arg, f"refused as {info.value.argument!r}: {info.value}"
+    assert _named_in(str(info.value), arg, func.__constraints__[arg]), str(info.value)
+    assert "coursekit" in str(info.traceback[-1].path), f"raised from {info.traceback[-1].path}"
+
+
+def _declared_reals():
+    for key, func in DECLARED.items():
+        for arg, constraint in func.__constraints__.items():
+            if isinstance(getattr(constraint, "inner", constraint), Real):
+                yield pytest.param(key, arg, id=f"{key}-{arg}")
+
+
+@pytest.mark.parametrize("key,arg", list(_declared_reals()))
+def test_declared_real_accepts_numpy_float32(key, arg):
+    func = DECLARED[key]
+    constraint = func.__constraints__[arg]
+    value = np.float32(constraint.example())
+    converted = constraint.check(arg, value)
+    assert type(converted) is float and converted == float(value)
+    try:  # and the function itself does not refuse it (its body may object to the generated examples)
+        _call(func, {**_declared_call(func), arg: value})
+    except ARGUMENT_ERRORS as exc:
+        assert exc.argument != arg, str(exc)
+    except (TypeError, ValueError):
+        pass
+
+
+# --------------------------------------------------------------------------- the mechanism itself
+
+KINDS = {
+    "n": Int(minimum=1, maximum=10), "r": Real(positive=True), "m": Real(minimum=-1.0), "flag": Bool(),
+    "mode": Choice(["fan_in", "fan_out"]), "rng": Rng(), "f": Function(none_means="the identity"),
+    "x": Array(ndim=2), "z": Array(ndim=1, logits=True), "w0": Optional(Array(ndim=1)), "t": Indices(),
+    "p": Distribution(), "dtype": Dtype(), "sizes": Ints(minimum=1, min_len=2), "Ws": Arrays(2, what="matrices", min_len=1),
+    "model": Instance("torch.nn", "Sequential", what="a torch.nn.Sequential", make=lambda: nn.Sequential()),
+}
+
+
+@validate(**KINDS)
+def dummy(n, r, m, flag, mode, rng, f, x, z, w0, t, p, dtype, sizes, Ws, model):
+    return dict(n=n, r=r, m=m, flag=flag, mode=mode, rng=rng, f=f, x=x, z=z, w0=w0, t=t, p=p, dtype=dtype,
+                sizes=sizes, Ws=Ws, model=model)
+
+
+GOOD = {name: c.example() for name, c in KINDS.items()}
+
+
+def test_dummy_accepts_every_example_and_converts():
+    got = dummy(**{**GOOD, "x": [[1, 2], [3, 4]], "sizes": np.array([3, 4]), "Ws": np.ones((2, 3, 3))})
+    assert isinstance(got["x"], np.ndarray) and got["x"].dtype == np.float64  # ints became floats
+    assert got["sizes"] == [3, 4] and all(type(k) is int for k in got["sizes"])  # an array of widths is a list
+    assert len(got["Ws"]) == 2 and got["Ws"][0].shape == (3, 3)  # (L, out, in) is L matrices
+    assert got["f"] is np.tanh and got["dtype"] == np.float64
+
+
+@pytest.mark.parametrize("arg,label,value", [pytest.param(arg, label, value, id=f"{arg}-{label}")
+                                             for arg, c in KINDS.items() for label, value in c.bad_values()])
+def test_dummy_refuses_each_bad_kind_naming_the_argument(arg, label, value):
+    with pytest.raises(ARGUMENT_ERRORS) as info:
+        dummy(**{**GOOD, arg: value})
+    assert info.value.argument == arg
+    assert arg in str(info.value), str(info.value)
+    # checked and refused in coursekit._checks, never an error escaping from numpy or torch
+    assert str(info.traceback[-1].path).endswith("_checks.py"), info.traceback[-1].path
+
+
+def test_numpy_scalars_are_accepted_as_python_numbers():
+    got = dummy(**{**GOOD, "n": np.int64(3), "r": np.float32(0.25), "m": np.float16(-0.5), "flag": np.bool_(False)})
+    assert (got["n"], got["r"], got["m"], got["flag"]) == (3, 0.25, -0.5, False)
+    assert (type(got["n"]), type(got["r"]), type(got["m"]), type(got["flag"])) == (int, float, float, bool)
+
+
+def test_declarations_are_introspectable_and_keep_the_signature():
+    assert dict(dummy.__constraints__) == KINDS
+    with pytest.raises(TypeError):
+        dummy.__constraints__["n"] = Int()  # read-only: the declaration is the one place
+    assert list(inspect.signature(dummy).parameters) == list(KINDS)
+    assert neurons.weighted_sum.__constraints__["w"].ndim == (1,)
+
+
+def test_a_declaration_must_cover_every_parameter_and_its_defaults():
+    with pytest.raises(TypeError, match=r"missing \['b'\]"):
+        validate(a=Int())(lambda a, b: None)
+    with pytest.raises(TypeError, match=r"not parameters \['c'\]"):
+        validate(a=Int(), c=Int())(lambda a: None)
+    with pytest.raises(ValueError, match="a must be >= 1; got 0"):  # a default its own rule refuses
+        validate(a=Int(minimum=1))(lambda a=0: None)
+
+
+def test_wrong_arity_is_pythons_own_error():
+    with pytest.raises(TypeError, match="missing a required argument"):
+        neurons.weighted_sum([1.0])
+
+
+def test_one_meaning_of_a_sequence():
+    yes = [[1, 2], (1, 2), range(3), np.array([3, 4, 2]), np.ones((2, 3, 3)), []]
+    no = ["16", b"16", {"a": 1}, {1, 2}, (k for k in range(2)), np.array(3), 16, None, torch.ones(3)]
+    assert all(is_sequence(v) for v in yes)
+    assert not any(is_sequence(v) for v in no)
+
+
+def test_a_single_matrix_where_a_list_of_them_is_expected_is_a_type_error():
+    with pytest.raises(TypeError, match="weights must be a non-empty list of .out, in. matrices"):
+        dense.dense_forward(np.ones((2, 3)), np.ones((4, 3)))
+    out = dense.dense_forward(np.ones((2, 3)), np.stack([np.eye(3), np.eye(3)]))  # (L, out, in): L layers
+    np.testing.assert_array_equal(out, np.ones((2, 3)))
