@@ -26,6 +26,7 @@ from coursekit._checks import (
     Int,
     Real,
     Rng,
+    as_float_array,
     describe,
     validate,
 )
@@ -234,9 +235,9 @@ def softmax_temperature(logits: Any, temperature: float, axis: int = -1) -> np.n
     return softmax(scaled, axis=axis).astype(z.dtype, copy=False)
 
 
-def _check_class_logits(logits: np.ndarray) -> np.ndarray:
-    """Declared 1-D logits as float64: at least 2 classes, all finite (what :func:`temperature_stats` takes)."""
-    z = logits.astype(np.float64)
+def _check_class_logits(logits: Any) -> np.ndarray:
+    """1-D finite logits of at least 2 classes, as float64 (what :func:`temperature_stats` and the explorer take)."""
+    z = as_float_array("logits", logits, ndim=1).astype(np.float64)  # also called by the explorer, undeclared
     if z.size < 2:
         raise ValueError(f"logits must hold at least 2 classes; got {describe(z)}")
     if not np.all(np.isfinite(z)):
