@@ -423,7 +423,7 @@ class Array(Constraint):
         return as_float_array(name, value, ndim=self.ndim)
 
     def example(self):
-        return np.full((2,) * (self.ndim[0] if self.ndim else 1), 0.5)
+        return np.ones((2,) * (self.ndim[0] if self.ndim else 1))  # ones: also valid 0/1 targets
 
     def bad_values(self):
         bad = [("None", None), ("str", "abc"), ("dict", {"a": 1}), ("strings", ["a", "b"]),
@@ -449,7 +449,7 @@ class Indices(Constraint):
         return as_indices(name, value)
 
     def example(self):
-        return np.array([0, 1])
+        return np.array([0, 0])  # class 0 exists however many classes there are
 
     def bad_values(self):
         return [("None", None), ("str", "abc"), ("ragged", [[0], [0, 1]]), ("floats", [0.0, 1.0]),
