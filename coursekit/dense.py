@@ -19,7 +19,7 @@ Activation = Callable[[np.ndarray], np.ndarray]
 MAX_DRAWN_WIDTH = 64
 
 
-# What a list of layers is, declared once for dense_forward and collapse.collapse_weights.
+#: What a list of layers is, declared once for dense_forward and collapse.collapse_weights.
 WEIGHTS = Arrays(2, what="(out, in) matrices, one per layer", min_len=1)
 BIASES = Optional(Arrays(1, what="(out,) bias vectors, one per layer (None for no bias)", items_optional=True))
 ACTIVATION = Function("a function applied elementwise (e.g. np.tanh)", none_means="the identity")
