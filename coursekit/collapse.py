@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from coursekit._checks import describe
+from coursekit._checks import Instance, validate
+from coursekit.dense import BIASES, WEIGHTS
 
 
 def _fold(Ws: Sequence[np.ndarray], bs: Sequence[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +32,7 @@ def _fold(Ws: Sequence[np.ndarray], bs: Sequence[np.ndarray | None]) -> tuple[np
     return W, b
 
 
+@validate(weights=WEIGHTS, biases=BIASES)
 def collapse_weights(weights: Sequence, biases: Sequence | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Collapse linear layers given as numpy arrays into one ``(W, b)``.
 
@@ -100,6 +102,18 @@ def _global_hooks() -> list[str]:
     return kinds
 
 
+def _small_sequential():
+    import torch.nn as nn
+
+    return nn.Sequential(nn.Linear(2, 2))
+
+
+#: What every function here takes; the linear-only rules are checked in :func:`linear_layers`.
+MODEL = Instance("torch.nn", "Sequential", what="a torch.nn.Sequential of nn.Linear layers",
+                 hint="wrap a single layer as nn.Sequential(layer)", make=_small_sequential)
+
+
+@validate(model=MODEL)
 def linear_layers(model) -> list:
     """The ``nn.Linear`` layers of ``model`` in the order its forward applies them, checked for collapsing.
 
@@ -110,11 +124,6 @@ def linear_layers(model) -> list:
     """
     import torch.nn as nn
 
-    if not isinstance(model, nn.Sequential):
-        raise TypeError(
-            f"model must be a torch.nn.Sequential of nn.Linear layers; got {describe(model)} "
-            "(wrap a single layer as nn.Sequential(layer))"
-        )
     _check_plain("model", model, nn.Sequential)
     kinds = _global_hooks()
     if kinds:
@@ -161,6 +170,7 @@ def linear_layers(model) -> list:
     return [layer for _, layer in layers]
 
 
+@validate(model=MODEL)
 def collapse_linear(model):
     """Collapse an ``nn.Sequential`` of ``nn.Linear`` (and ``nn.Identity``) into one ``nn.Linear``.
 
@@ -190,6 +200,7 @@ def collapse_linear(model):
     return out
 
 
+@validate(model=MODEL)
 def rank_bound(model) -> int:
     """Upper bound on the rank of the collapsed matrix: ``min(n_0, n_1, ..., n_L)``.
 

@@ -11,30 +11,24 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coursekit._checks import as_float_array, check_bool, check_int, describe
+from coursekit._checks import Array, Arrays, Bool, Function, Int, Ints, Optional, validate
 
 Activation = Callable[[np.ndarray], np.ndarray]
 
 
-def _check_activation(name: str, activation) -> None:
-    if activation is not None and not callable(activation):
-        raise TypeError(
-            f"{name} must be a function applied elementwise (e.g. np.tanh) or None for the identity; "
-            f"got {describe(activation)}"
-        )
+#: What a list of layers is, declared once for dense_forward and collapse.collapse_weights.
+WEIGHTS = Arrays(2, what="(out, in) matrices, one per layer", min_len=1)
+BIASES = Optional(Arrays(1, what="(out,) bias vectors, one per layer (None for no bias)", items_optional=True))
+ACTIVATION = Function("a function applied elementwise (e.g. np.tanh)", none_means="the identity")
+#: The widths of a network, input first.
+SIZES = Ints(minimum=1, min_len=2, what="layer widths like [3, 4, 2] (input first)",
+             too_short="at least 2 widths (an input and an output layer)")
 
 
-def _check_layers(weights, biases) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
-    """Validate ``weights`` (list of (out, in) matrices) and ``biases`` (list of (out,) or None)."""
-    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or len(weights) == 0:
-        raise TypeError(
-            f"weights must be a non-empty list of (out, in) matrices, one per layer; got {describe(weights)}"
-        )
-    Ws = [as_float_array(f"weights[{k}]", W, ndim=2) for k, W in enumerate(weights)]
+def _check_layers(Ws, biases) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """The sizes of declared ``weights`` (list of (out, in) matrices) and ``biases`` (list of (out,) or None) chain."""
     if biases is None:
         biases = [None] * len(Ws)
-    if isinstance(biases, np.ndarray) or not isinstance(biases, Sequence):
-        raise TypeError(f"biases must be a list (one entry per layer, None for no bias) or None; got {describe(biases)}")
     if len(biases) != len(Ws):
         raise ValueError(f"biases must have one entry per layer: {len(Ws)} weight matrices but {len(biases)} biases")
     bs: list[np.ndarray | None] = []
@@ -46,7 +40,6 @@ def _check_layers(weights, biases) -> tuple[list[np.ndarray], list[np.ndarray | 
                 f"{W.shape[1]} inputs); weights are stored (out, in) like torch.nn.Linear"
             )
         if b is not None:
-            b = as_float_array(f"biases[{k}]", b, ndim=1)
             if b.shape[0] != W.shape[0]:
                 raise ValueError(
                     f"biases[{k}] must have shape ({W.shape[0]},) to match weights[{k}] of shape "
@@ -56,6 +49,8 @@ def _check_layers(weights, biases) -> tuple[list[np.ndarray], list[np.ndarray | 
     return Ws, bs
 
 
+@validate(X=Array(ndim=(1, 2)), weights=WEIGHTS, biases=BIASES, activation=ACTIVATION,
+          output_activation=ACTIVATION, return_all=Bool())
 def dense_forward(
     X,
     weights: Sequence,
@@ -76,10 +71,6 @@ def dense_forward(
     ``[h_0 = X, h_1, ..., h_L]`` of every layer's output instead.
     """
     Ws, bs = _check_layers(weights, biases)
-    return_all = check_bool("return_all", return_all)
-    _check_activation("activation", activation)
-    _check_activation("output_activation", output_activation)
-    X = as_float_array("X", X, ndim=(1, 2))
     if X.shape[-1] != Ws[0].shape[1]:
         raise ValueError(
             f"X has {X.shape[-1]} features (shape {X.shape}) but the first layer expects "
@@ -97,37 +88,28 @@ def dense_forward(
     return layers if return_all else h
 
 
+@validate(n_in=Int(minimum=1), n_out=Int(minimum=1), bias=Bool())
 def layer_params(n_in: int, n_out: int, bias: bool = True) -> int:
     """Number of parameters of one dense layer: ``n_in * n_out`` weights (+ ``n_out`` biases)."""
-    n_in = check_int("n_in", n_in, minimum=1)
-    n_out = check_int("n_out", n_out, minimum=1)
-    bias = check_bool("bias", bias)
     return n_in * n_out + (n_out if bias else 0)
 
 
+@validate(layer_sizes=SIZES, bias=Bool())
 def count_params(layer_sizes: Sequence[int], bias: bool = True) -> int:
     """Parameters of a dense network with widths ``[n_0 (input), n_1, ..., n_L]``.
 
     ``sum_k n_{k-1} * n_k (+ n_k)``: the input layer only holds the data, so it has none.
     """
-    sizes = _check_sizes(layer_sizes)
-    bias = check_bool("bias", bias)
-    return sum(layer_params(a, b, bias) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return sum(layer_params(a, b, bias) for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
 
 
 def _check_sizes(layer_sizes, maximum: int | None = None) -> list[int]:
-    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
-        raise TypeError(
-            f"layer_sizes must be a list of layer widths like [3, 4, 2] (input first); got {describe(layer_sizes)}"
-        )
-    if len(layer_sizes) < 2:
-        raise ValueError(
-            f"layer_sizes needs at least 2 widths (an input and an output layer); got {list(layer_sizes)}"
-        )
-    return [check_int(f"layer_sizes[{k}]", n, minimum=1, maximum=maximum) for k, n in enumerate(layer_sizes)]
+    """``layer_sizes`` checked as :data:`SIZES`, each width at most ``maximum`` (draw_network's limit)."""
+    return Ints(minimum=1, maximum=maximum, min_len=2, what=SIZES.what, too_short=SIZES.too_short).check(
+        "layer_sizes", layer_sizes)
 
 
+@validate(n_layers=Int(minimum=2))
 def layer_names(n_layers: int) -> list[str]:
     """Names for a network with ``n_layers`` layers (input included): input, hidden 1, ..., output."""
-    n_layers = check_int("n_layers", n_layers, minimum=2)
     return ["input"] + [f"hidden {k}" for k in range(1, n_layers - 1)] + ["output"]

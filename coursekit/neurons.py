@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit._checks import as_float_array, check_choice, check_int, check_number
+from coursekit._checks import Array, Choice, Function, Int, Optional, Real, validate
 
 #: The four input pairs of a two-input logic gate, one per row: shape (4, 2).
 GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -34,15 +34,16 @@ GATE_WEIGHTS = {
 }
 
 
+@validate(z=Array())
 def step(z):
     """Step (Heaviside) activation: 1 where z > 0, else 0. Same shape and float dtype as ``z``.
 
     The value at exactly 0 is a convention; we use 0, i.e. ``torch.heaviside(z, 0)``.
     """
-    z = as_float_array("z", z)
     return (z > 0).astype(z.dtype)
 
 
+@validate(x=Array(ndim=(1, 2)), w=Array(ndim=1), b=Real())
 def weighted_sum(x, w, b: float = 0.0):
     """Pre-activation ``z = x · w + b``.
 
@@ -51,9 +52,6 @@ def weighted_sum(x, w, b: float = 0.0):
     - b: bias, a number
     Returns a number for one sample, shape (N,) for a batch.
     """
-    x = as_float_array("x", x, ndim=(1, 2))
-    w = as_float_array("w", w, ndim=1)
-    b = check_number("b", b)
     if x.shape[-1] != w.shape[0]:
         raise ValueError(
             f"x has {x.shape[-1]} inputs per sample (shape {x.shape}) but w has {w.shape[0]} weights: "
@@ -62,32 +60,32 @@ def weighted_sum(x, w, b: float = 0.0):
     return x @ w + b
 
 
+@validate(x=Array(ndim=(1, 2)), w=Array(ndim=1), b=Real(),
+          activation=Function("a function such as coursekit.neurons.step"))
 def neuron(x, w, b: float = 0.0, activation: Callable = step):
     """One artificial neuron: ``y = activation(x · w + b)``. Shapes as :func:`weighted_sum`."""
-    if not callable(activation):
-        raise TypeError(f"activation must be a function such as coursekit.neurons.step; got {activation!r}")
     return activation(weighted_sum(x, w, b))
 
 
+@validate(name=Choice(GATE_OUTPUTS, label="gate"), x=Array(ndim=(1, 2)))
 def gate(name: str, x=GATE_INPUTS):
     """A logic gate computed by one perceptron (AND, OR, NAND) or two layers of them (XOR).
 
     - x: shape (4, 2) by default (all input pairs), or any (N, 2) array of 0/1 values
     Returns shape (N,) of 0.0 / 1.0.
     """
-    name = check_choice("gate", name, list(GATE_OUTPUTS))
     if name == "XOR":
         return xor_two_layer(x)
     w, b = GATE_WEIGHTS[name]
     return neuron(x, w, b)
 
 
+@validate(x=Array(ndim=2))
 def xor_two_layer(x=GATE_INPUTS):
     """XOR from two layers of perceptrons: a hidden layer computes NAND and OR, the output ANDs them.
 
     - x: shape (N, 2). Returns shape (N,).
     """
-    x = as_float_array("x", x, ndim=2)
     if x.shape[1] != 2:
         raise ValueError(f"x must have 2 columns (two inputs); got shape {x.shape}")
     h = np.stack([gate("NAND", x), gate("OR", x)], axis=1)  # (N, 2) hidden layer
@@ -108,6 +106,8 @@ class PerceptronRun:
         return self.converged_epoch is not None
 
 
+@validate(X=Array(ndim=2), y=Array(ndim=1), lr=Real(positive=True), epochs=Int(minimum=1, maximum=100_000),
+          w0=Optional(Array(ndim=1)), b0=Real())
 def train_perceptron(X, y, *, lr: float = 0.1, epochs: int = 20, w0=None, b0: float = 0.0) -> PerceptronRun:
     """Rosenblatt's perceptron rule, one sample at a time in the given order.
 
@@ -118,18 +118,14 @@ def train_perceptron(X, y, *, lr: float = 0.1, epochs: int = 20, w0=None, b0: fl
     Returns a :class:`PerceptronRun` with ``errors[e]`` = samples misclassified after epoch e+1.
     Training runs all ``epochs`` so a failure to converge (XOR) is visible in ``errors``.
     """
-    X = as_float_array("X", X, ndim=2)
-    y = as_float_array("y", y, ndim=1)
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]} targets: they must match")
     if not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("y must contain only 0 and 1 (the perceptron's two classes)")
-    lr = check_number("lr", lr, positive=True)
-    epochs = check_int("epochs", epochs, minimum=1, maximum=100_000)
-    w = np.zeros(X.shape[1]) if w0 is None else as_float_array("w0", w0, ndim=1).astype(float).copy()
+    w = np.zeros(X.shape[1]) if w0 is None else w0.astype(float).copy()
     if w.shape[0] != X.shape[1]:
         raise ValueError(f"w0 has {w.shape[0]} weights but X has {X.shape[1]} inputs per sample")
-    b = check_number("b0", b0)
+    b = b0
     errors: list[int] = []
     converged_epoch = None
     for epoch in range(1, epochs + 1):

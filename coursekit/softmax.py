@@ -18,12 +18,17 @@ from typing import Any
 import numpy as np
 
 from coursekit._checks import (
+    Array,
+    Bool,
+    Distribution,
+    Dtype,
+    Indices,
+    Int,
+    Real,
+    Rng,
     as_float_array,
-    check_bool,
-    check_int,
-    check_number,
-    check_rng,
     describe,
+    validate,
 )
 
 __all__ = [
@@ -44,49 +49,12 @@ __all__ = [
 ]
 
 
-def _to_numpy(value: Any) -> Any:
-    """Tensors become numpy arrays (so the functions accept torch input too); the rest is unchanged."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        return value
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu()
-        if value.dtype == torch.bfloat16:  # numpy has no bfloat16: widen (exactly) to float32
-            value = value.float()
-        return value.numpy()
-    return value
+#: Logits: a float array of any shape with at least one axis (integers refused, dtype kept; see _checks.as_logits).
+LOGITS = Array(logits=True)
 
 
-def _as_logits(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
-    """``value`` as a float array (dtype kept); integer/bool arrays raise TypeError.
-
-    Unlike ``_checks.as_float_array`` this refuses integers on purpose: softmax of
-    an int array is almost always a mix-up, and float64 output from int input
-    would break the promise that the output has the input's dtype.
-    """
-    value = _to_numpy(value)
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise TypeError(f"{name} must be an array of floats; got {describe(value)} ({exc})") from None
-    if arr.dtype.kind in "biu":
-        raise TypeError(
-            f"{name} must be a floating-point array (logits are real numbers); got {describe(arr)}. "
-            f"Convert it first, e.g. np.asarray({name}, dtype=np.float64)"
-        )
-    if arr.dtype.kind != "f":
-        raise TypeError(f"{name} must be a floating-point array; got {describe(value)} with dtype {arr.dtype}")
-    if arr.ndim == 0:
-        raise ValueError(f"{name} must have at least one axis of classes; got a 0-D value, {describe(arr)}")
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D; got {describe(arr)}")
-    return arr
-
-
-def _check_axis(name: str, arr: np.ndarray, axis: Any) -> int:
-    """Return ``axis`` normalised to [0, ndim); the class axis must exist and be non-empty."""
-    axis = check_int("axis", axis)
+def _check_axis(name: str, arr: np.ndarray, axis: int) -> int:
+    """Return the (declared int) ``axis`` normalised to [0, ndim); the class axis must exist and be non-empty."""
     if not -arr.ndim <= axis < arr.ndim:
         raise ValueError(f"axis {axis} is out of range for {name} with {arr.ndim} axes ({describe(arr)})")
     axis %= arr.ndim
@@ -102,13 +70,13 @@ def _work_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
+@validate(z=LOGITS, axis=Int())
 def softmax(z: Any, axis: int = -1) -> np.ndarray:
     """Stable softmax along ``axis``: softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z).
 
     ``z``: float array of any shape (e.g. (N, K) logits); returns the same shape
     and dtype, every slice along ``axis`` positive (up to underflow) and summing to 1.
     """
-    z = _as_logits("z", z)
     axis = _check_axis("z", z, axis)
     work = z.astype(_work_dtype(z.dtype), copy=False)
     with np.errstate(over="ignore"):  # a gap beyond float max gives -inf, and exp(-inf) = 0 is right
@@ -117,13 +85,13 @@ def softmax(z: Any, axis: int = -1) -> np.ndarray:
     return (e / np.sum(e, axis=axis, keepdims=True)).astype(z.dtype, copy=False)
 
 
+@validate(z=LOGITS, axis=Int())
 def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
     """Stable log-softmax along ``axis``: z_i - max z - log sum_j exp(z_j - max z).
 
     Same shape and dtype as ``z``. Never -inf for finite input, unlike
     ``np.log(softmax(z))``, whose probabilities can underflow to exactly 0.
     """
-    z = _as_logits("z", z)
     axis = _check_axis("z", z, axis)
     work = z.astype(_work_dtype(z.dtype), copy=False)
     with np.errstate(over="ignore"):  # a gap beyond float max is -inf: the correctly rounded answer
@@ -133,6 +101,7 @@ def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
     return out.astype(z.dtype, copy=False)
 
 
+@validate(z=LOGITS, axis=Int())
 def naive_softmax(z: Any, axis: int = -1) -> np.ndarray:
     """The textbook formula exp(z_i) / sum_j exp(z_j) **without** the max shift: a demonstration.
 
@@ -142,13 +111,13 @@ def naive_softmax(z: Any, axis: int = -1) -> np.ndarray:
     Numpy's overflow warnings are silenced here so the nan itself is the lesson;
     use :func:`softmax` for real work.
     """
-    z = _as_logits("z", z)
     axis = _check_axis("z", z, axis)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         e = np.exp(z)
         return e / np.sum(e, axis=axis, keepdims=True)
 
 
+@validate(z=LOGITS)
 def softmax_jacobian(z: Any) -> np.ndarray:
     """Jacobian of softmax over the last axis: J_ij = d p_i / d z_j = p_i (δ_ij - p_j).
 
@@ -158,19 +127,8 @@ def softmax_jacobian(z: Any) -> np.ndarray:
     return p[..., :, None] * (np.eye(p.shape[-1], dtype=p.dtype) - p[..., None, :])  # p_i (δ_ij - p_j)
 
 
-def _check_targets(targets: Any, n: int, k: int, name: str = "targets", rows: str = "logits") -> np.ndarray:
-    """``targets`` (called ``name``) as an int64 array of shape (n,) with values in [0, k), or a clear error (n = -1: the caller saw targets are not 1-D)."""
-    targets = _to_numpy(targets)
-    try:
-        t = np.asarray(targets)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"{name} must be an array of integer class indices; got {describe(targets)} ({exc})") from None
-    if t.dtype.kind not in "iu":  # bool ("b") is refused too: True/False are not class indices
-        hint = ""
-        if t.dtype.kind == "f":
-            hint = (" (not probabilities or one-hot rows; "
-                    f"convert whole-number floats with {name}.astype(np.int64))")
-        raise TypeError(f"{name} must be integer class indices{hint}; got {describe(t)}")
+def _check_targets(t: np.ndarray, n: int, k: int, name: str = "targets", rows: str = "logits") -> np.ndarray:
+    """Declared class indices ``t`` (called ``name``, int64) have shape (n,) and values in [0, k), or a clear error (n = -1: the caller saw they are not 1-D)."""
     if t.shape != (n,):
         want = f"({n},), one class index per row of {rows}" if n >= 0 else "(N,), a 1-D array"
         raise ValueError(f"{name} must have shape {want}; got {describe(t)}")
@@ -178,11 +136,10 @@ def _check_targets(targets: Any, n: int, k: int, name: str = "targets", rows: st
         bad = t[(t < 0) | (t >= k)]
         raise ValueError(f"{name} must be class indices in [0, {k - 1}] for {k} classes; "
                          f"got {bad.size} out of range, e.g. {int(bad[0])}")
-    return t.astype(np.int64, copy=False)
+    return t
 
 
-def _logits_and_targets(logits: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-    logits = _as_logits("logits", logits, ndim=2)
+def _logits_and_targets(logits: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, k = logits.shape
     if n == 0:
         raise ValueError(f"logits must hold at least one row (the loss is a mean over rows); got {describe(logits)}")
@@ -191,24 +148,17 @@ def _logits_and_targets(logits: Any, targets: Any) -> tuple[np.ndarray, np.ndarr
     return logits, _check_targets(targets, n, k)
 
 
+@validate(targets=Indices(), num_classes=Int(minimum=1), dtype=Dtype())
 def one_hot(targets: Any, num_classes: int, dtype: Any = np.float64) -> np.ndarray:
     """One-hot rows: (N,) integer class indices -> (N, num_classes) with a 1 at each target."""
-    num_classes = check_int("num_classes", num_classes, minimum=1)
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be a numpy dtype such as np.float32; got {describe(dtype)} ({exc})") from None
-    targets = _to_numpy(targets)
-    try:
-        n = np.shape(targets)[0] if np.ndim(targets) == 1 else -1  # -1: any other shape is rejected below
-    except ValueError:  # ragged nested lists
-        raise TypeError(f"targets must be a 1-D array of integer class indices; got {describe(targets)}") from None
+    n = targets.shape[0] if targets.ndim == 1 else -1  # -1: any other shape is rejected below
     t = _check_targets(targets, n, num_classes)
     out = np.zeros((t.shape[0], num_classes), dtype=dtype)
     out[np.arange(t.shape[0]), t] = 1
     return out
 
 
+@validate(logits=Array(ndim=2, logits=True), targets=Indices())
 def cross_entropy(logits: Any, targets: Any) -> np.floating:
     """Mean cross-entropy from raw logits, as ``torch.nn.functional.cross_entropy``.
 
@@ -222,6 +172,7 @@ def cross_entropy(logits: Any, targets: Any) -> np.floating:
     return logits.dtype.type(loss)
 
 
+@validate(logits=Array(ndim=2, logits=True), targets=Indices())
 def cross_entropy_grad(logits: Any, targets: Any) -> np.ndarray:
     """Gradient of :func:`cross_entropy` w.r.t. the logits: (softmax(z) - onehot(y)) / N, shape (N, K)."""
     logits, t = _logits_and_targets(logits, targets)
@@ -235,29 +186,23 @@ def cross_entropy_grad(logits: Any, targets: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- why cross-entropy: information
 
 
-def _distribution(name: str, p: Any) -> np.ndarray:
-    p = as_float_array(name, _to_numpy(p), ndim=(1, 2)).astype(np.float64)
-    if np.any(p < 0) or not np.allclose(p.sum(axis=-1), 1.0, atol=1e-9):
-        raise ValueError(f"{name} must hold probability distributions (entries >= 0, each row summing to 1)")
-    return p
-
-
+@validate(p=Distribution())
 def entropy(p: Any) -> np.ndarray:
     """H(p) = −Σ_k p_k ln p_k in nats, per row of p (K,) or (N, K); 0 · ln 0 counts as 0."""
-    p = _distribution("p", p)
     with np.errstate(divide="ignore", invalid="ignore"):
         return -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=-1)
 
 
+@validate(p=Distribution(), q=Distribution())
 def cross_entropy_dist(p: Any, q: Any) -> np.ndarray:
     """H(p, q) = −Σ_k p_k ln q_k per row: the cost of coding p with q. H(p, q) = H(p) + KL(p ‖ q) >= H(p)."""
-    p, q = _distribution("p", p), _distribution("q", q)
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same shape; got {p.shape} and {q.shape}")
     with np.errstate(divide="ignore", invalid="ignore"):
         return -np.sum(np.where(p > 0, p * np.log(q), 0.0), axis=-1)
 
 
+@validate(p=Distribution(), q=Distribution())
 def kl_divergence(p: Any, q: Any) -> np.ndarray:
     """KL(p ‖ q) = Σ_k p_k ln(p_k / q_k) per row (>= 0, 0 only for p = q); torch's ``F.kl_div(log q, p)``."""
     return cross_entropy_dist(p, q) - entropy(p)
@@ -273,14 +218,14 @@ _MAX_POINTS = 10_000_000
 # --- temperature: softmax(z / T) ------------------------------------------------------------
 
 
+@validate(logits=LOGITS, temperature=Real(positive=True), axis=Int())
 def softmax_temperature(logits: Any, temperature: float, axis: int = -1) -> np.ndarray:
     """Softmax with temperature: p_i = exp(z_i / T) / sum_j exp(z_j / T); same shape and dtype as ``logits``.
 
     T < 1 sharpens the distribution towards the argmax (one-hot as T -> 0), T > 1 flattens it
     towards uniform (1/K as T -> inf); the ranking of the classes never changes.
     """
-    temperature = check_number("temperature", temperature, positive=True)
-    z = _as_logits("logits", logits)
+    z = logits
     # Divide in float64: in float16, z / T overflows already for |z / T| > 65504.
     with np.errstate(over="ignore"):  # reported below as a clear error instead
         scaled = z.astype(np.float64) / temperature
@@ -291,8 +236,8 @@ def softmax_temperature(logits: Any, temperature: float, axis: int = -1) -> np.n
 
 
 def _check_class_logits(logits: Any) -> np.ndarray:
-    """1-D finite logits of at least 2 classes, as float64 (what :func:`temperature_stats` takes)."""
-    z = as_float_array("logits", logits, ndim=1).astype(np.float64)
+    """1-D finite logits of at least 2 classes, as float64 (what :func:`temperature_stats` and the explorer take)."""
+    z = as_float_array("logits", logits, ndim=1).astype(np.float64)  # also called by the explorer, undeclared
     if z.size < 2:
         raise ValueError(f"logits must hold at least 2 classes; got {describe(z)}")
     if not np.all(np.isfinite(z)):
@@ -300,6 +245,7 @@ def _check_class_logits(logits: Any) -> np.ndarray:
     return z
 
 
+@validate(logits=Array(ndim=1), temperature=Real(positive=True))
 def temperature_stats(logits: Any, temperature: float) -> dict[str, Any]:
     """Numbers describing softmax(logits / T) for 1-D ``logits`` (K,).
 
@@ -313,7 +259,6 @@ def temperature_stats(logits: Any, temperature: float) -> dict[str, Any]:
     converts them.
     """
     z = _check_class_logits(logits)
-    temperature = check_number("temperature", temperature, positive=True)
     p = softmax(z / temperature)
     h = float(entropy(p))
     return {
@@ -326,25 +271,25 @@ def temperature_stats(logits: Any, temperature: float) -> dict[str, Any]:
     }
 
 
+@validate(num_classes=Int(minimum=1, maximum=_MAX_CLASSES), n_per_class=Int(minimum=1, maximum=_MAX_POINTS),
+          radius=Real(minimum=0.0), rng=Rng())
 def make_blobs(num_classes: int = 10, n_per_class: int = 100, *, radius: float = 6.0,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``num_classes`` unit-variance Gaussian blobs with centres evenly on a circle of ``radius``.
 
     Returns X (num_classes · n_per_class, 2) and y (N,) int64 class indices, class by class.
     """
-    num_classes = check_int("num_classes", num_classes, minimum=1, maximum=_MAX_CLASSES)
-    n_per_class = check_int("n_per_class", n_per_class, minimum=1, maximum=_MAX_POINTS)
     if num_classes * n_per_class > _MAX_POINTS:
         raise ValueError(f"num_classes · n_per_class must be <= {_MAX_POINTS:,} points; got "
                          f"{num_classes} · {n_per_class}")
-    radius = check_number("radius", radius, minimum=0.0)
-    rng = check_rng("rng", rng)
     angles = 2 * np.pi * np.arange(num_classes) / num_classes
     centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (K, 2)
     X = np.concatenate([c + rng.normal(size=(n_per_class, 2)) for c in centers])
     return X, np.repeat(np.arange(num_classes), n_per_class)
 
 
+@validate(X=Array(ndim=2), y=Indices(), softmax_first=Bool(), steps=Int(minimum=1), lr=Real(positive=True),
+          seed=Int(minimum=0))
 def train_linear_classifier(X: Any, y: Any, *, softmax_first: bool = False, steps: int = 300, lr: float = 0.5,
                             seed: int = 0) -> dict[str, Any]:
     """Full-batch SGD on ``nn.Linear(D, K)`` with ``nn.CrossEntropyLoss``, float32, ``torch.manual_seed(seed)``.
@@ -355,18 +300,15 @@ def train_linear_classifier(X: Any, y: Any, *, softmax_first: bool = False, step
     """
     import torch
 
-    X = torch.tensor(as_float_array("X", X, ndim=2), dtype=torch.float32)
+    X = torch.tensor(X, dtype=torch.float32)
     t = torch.from_numpy(_check_targets(y, X.shape[0], np.iinfo(np.int64).max, "y", "X"))
-    softmax_first = check_bool("softmax_first", softmax_first)
     if t.numel() == 0:
         raise ValueError(f"X must hold at least one row (the loss is a mean over rows); got {tuple(X.shape)}")
     k = int(t.max()) + 1
     if k > _MAX_CLASSES:
         raise ValueError(f"y holds class index {k - 1}: the classifier would need {k:,} outputs "
                          f"(at most {_MAX_CLASSES:,})")
-    steps = check_int("steps", steps, minimum=1)
-    lr = check_number("lr", lr, positive=True)
-    torch.manual_seed(check_int("seed", seed, minimum=0))
+    torch.manual_seed(seed)
     model = torch.nn.Linear(X.shape[1], k)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     ce = torch.nn.CrossEntropyLoss()

@@ -13,6 +13,8 @@ their owner and what is wrong, so they turn into failures once fixed and the mar
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import math
 
 import matplotlib
@@ -35,11 +37,33 @@ from coursekit import (  # noqa: E402
     plotting,
     softmax,
     training,
-    widgets,
+)
+from coursekit._checks import (  # noqa: E402
+    ArgumentTypeError,
+    ArgumentValueError,
+    Array,
+    Arrays,
+    Bool,
+    Choice,
+    Distribution,
+    Dtype,
+    Function,
+    Indices,
+    Instance,
+    Int,
+    Ints,
+    Optional,
+    Real,
+    Rng,
+    is_sequence,
+    validate,
 )
 
 MODULES = {"neurons": neurons, "dense": dense, "activations": activations, "collapse": collapse, "init": init,
            "softmax": softmax, "experiments": experiments, "plotting": plotting, "training": training}
+data = importlib.import_module("coursekit.data")  # the data makers' new home (#27); walked once it is a module
+if hasattr(data, "__file__") and data.__file__:
+    MODULES["data"] = data
 
 
 def R():
@@ -49,7 +73,9 @@ def R():
 X43 = np.linspace(-1, 1, 12).reshape(4, 3)
 W33 = [np.eye(3), np.eye(3) * 0.5]
 ZS = experiments.forward(X43, W33, "sigmoid")[0]
-MOONS_X, MOONS_Y = experiments.make_moons(20, rng=np.random.default_rng(1))
+# chapter 05's standardized moons (coursekit.data.make_moons once core's #27 move lands)
+MOONS_X, MOONS_Y = (data.make_moons(20, rng=np.random.default_rng(1), standardize=True) if hasattr(data, "make_moons")
+                    else experiments.make_moons(20, rng=np.random.default_rng(1)))
 STATS = [experiments.layer_stats(np.ones((4, 3)), np.ones((4, 3)))]
 MODEL = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
 def G():
@@ -102,190 +128,169 @@ DISTRIBUTION = ARRAY + [("negative", [-0.5, 1.5]), ("not summing to 1", [0.5, 0.
 INIT = [("unknown", "nope"), ("needs arguments", "sparse"), ("list", ["normal"]), ("negative", -1.0), ("nan", math.nan)]  # a scheme name or a std
 
 
-def case(func, good, kinds, *, alias=None):
-    """``func`` called as ``func(**good)`` works; each argument in ``kinds`` gets its bad values."""
-    return func, good, kinds, alias or {}
+def case(where, good, kinds, *, alias=None):
+    """``where`` ("module.name") called as ``func(**good)`` works; each argument in ``kinds`` gets its bad values."""
+    return where, good, kinds, alias or {}
 
 
-CASES = {
-    # neurons
-    "neurons.step": case(neurons.step, {"z": [0.5, -1.0]}, {"z": ARRAY}),
-    "neurons.weighted_sum": case(neurons.weighted_sum, {"x": [1.0, 2.0], "w": [0.5, 0.5], "b": 0.1},
-                                 {"x": ARRAY, "w": ARRAY, "b": FLOAT}),
-    "neurons.neuron": case(neurons.neuron, {"x": [1.0, 2.0], "w": [0.5, 0.5], "b": 0.1},
-                           {"x": ARRAY, "w": ARRAY, "b": FLOAT, "activation": CALLABLE_OR_NONE}),
-    "neurons.gate": case(neurons.gate, {"name": "AND"}, {"name": CHOICE, "x": ARRAY2D}, alias={"name": "gate"}),
-    "neurons.xor_two_layer": case(neurons.xor_two_layer, {}, {"x": ARRAY2D}),
-    "neurons.train_perceptron": case(neurons.train_perceptron,
-                                     {"X": neurons.GATE_INPUTS, "y": [0.0, 0.0, 0.0, 1.0], "epochs": 3},
-                                     {"X": ARRAY2D, "y": ARRAY, "lr": SCALE, "epochs": COUNT, "w0": ARRAY_OR_NONE,
-                                      "b0": FLOAT}),
-    "neurons.plot_decision_boundary": case(neurons.plot_decision_boundary, {"w": [1.0, 1.0], "b": -1.5},
+def _resolve(where: str):
+    """The function written as "module.name", or, if it moved, the math module's function of that name."""
+    mod_name, name = where.split(".", 1)
+    func = getattr(importlib.import_module(f"coursekit.{mod_name}"), name, None)
+    if func is None:
+        func = next((vars(mod)[name] for mod in MODULES.values() if name in vars(mod)), None)
+    return func
+
+
+def _home(func, default: str) -> str:
+    """"module.name" where ``func`` is defined, if that is a math module (rows follow a function that moves)."""
+    mod_name = getattr(func, "__module__", "").removeprefix("coursekit.")
+    return f"{mod_name}.{func.__name__}" if mod_name in MODULES else default
+
+
+def _misfit(func, good, kinds) -> str | None:
+    """Why a written row no longer fits ``func``'s signature (renamed arguments), or None."""
+    params = inspect.signature(func).parameters
+    unknown = [k for k in [*(good or {}), *kinds] if k not in params]
+    return f"no argument {unknown} in {func.__name__}{inspect.signature(func)}" if unknown else None
+
+
+def _rows(written: dict) -> tuple[dict, dict]:
+    """The written rows keyed by each function's home, and the rows that fit no function any more."""
+    rows, misfits = {}, {}
+    for key, (where, good, kinds, alias) in written.items():
+        func = _resolve(where) if isinstance(where, str) else where
+        why = "no such function" if func is None else _misfit(func, good, kinds)
+        if why:
+            misfits[key] = why
+        else:
+            rows.setdefault(_home(func, key), (func, good, kinds, alias))
+    return rows, misfits
+
+
+WRITTEN = {
+    # neurons, dense, collapse, softmax declare their arguments (@validate): their rows are derived below.
+    # Their two figures stay here until core moves them to plotting (#27); the rows follow them there.
+    "neurons.plot_decision_boundary": case("neurons.plot_decision_boundary", {"w": [1.0, 1.0], "b": -1.5},
                                            {"w": ARRAY, "b": FLOAT, "X": ARRAY2D, "y": ARRAY_OR_NONE, "ax": AXES}),
-    # dense
-    "dense.dense_forward": case(dense.dense_forward, {"X": X43, "weights": W33},
-                                {"X": ARRAY, "weights": LAYERS, "biases": [("str", "b"), ("int", 3)],
-                                 "activation": CALLABLE_OR_NONE, "output_activation": CALLABLE_OR_NONE,
-                                 "return_all": BOOL}),
-    "dense.layer_params": case(dense.layer_params, {"n_in": 3, "n_out": 2},
-                               {"n_in": COUNT, "n_out": COUNT, "bias": BOOL}),
-    "dense.count_params": case(dense.count_params, {"layer_sizes": [3, 4, 2]}, {"layer_sizes": SIZES, "bias": BOOL}),
-    "dense.layer_names": case(dense.layer_names, {"n_layers": 3}, {"n_layers": COUNT}),
-    "dense.draw_network": case(dense.draw_network, {"layer_sizes": [2, 3, 1]},
-                               {"layer_sizes": SIZES, "ax": AXES}),
+    "dense.draw_network": case("dense.draw_network", {"layer_sizes": [2, 3, 1]}, {"layer_sizes": SIZES, "ax": AXES}),
     # activations: every numpy function, then the helpers
-    **{f"activations.{name}": case(getattr(activations, name), {"x": [0.5, -1.0]}, {"x": ARRAY})
+    **{f"activations.{name}": case(f"activations.{name}", {"x": [0.5, -1.0]}, {"x": ARRAY})
        for name in ["step_grad", "identity", "identity_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu",
                     "relu_grad", "gelu", "gelu_grad", "silu", "silu_grad"]},
-    "activations.leaky_relu": case(activations.leaky_relu, {"x": [0.5, -1.0]},
+    "activations.leaky_relu": case("activations.leaky_relu", {"x": [0.5, -1.0]},
                                    {"x": ARRAY, "negative_slope": FLOAT}),
-    "activations.leaky_relu_grad": case(activations.leaky_relu_grad, {"x": [0.5, -1.0]},
+    "activations.leaky_relu_grad": case("activations.leaky_relu_grad", {"x": [0.5, -1.0]},
                                         {"x": ARRAY, "negative_slope": FLOAT}),
-    "activations.register": case(activations.register, None, {"spec": COMMON + [("name", "tanh")]}),
-    "activations.peak_grad": case(activations.peak_grad, {"name": "sigmoid"}, {"name": CHOICE}),
-    "activations.get": case(activations.get, {"name": "sigmoid"}, {"name": CHOICE}),
-    "activations.saturation_bounds": case(activations.saturation_bounds, {"name": "sigmoid"},
+    "activations.register": case("activations.register", None, {"spec": COMMON + [("name", "tanh")]}),
+    "activations.peak_grad": case("activations.peak_grad", {"name": "sigmoid"}, {"name": CHOICE}),
+    "activations.get": case("activations.get", {"name": "sigmoid"}, {"name": CHOICE}),
+    "activations.saturation_bounds": case("activations.saturation_bounds", {"name": "sigmoid"},
                                           {"name": CHOICE + [("no interval", "gelu")], "threshold": SCALE + [("above 1", 2.0)]}),
-    "activations.autograd_grad": case(activations.autograd_grad, {"activation": "tanh", "x": [0.5, -1.0]},
+    "activations.autograd_grad": case("activations.autograd_grad", {"activation": "tanh", "x": [0.5, -1.0]},
                                       {"activation": CHOICE, "x": ARRAY}, alias={"activation": "name"}),
-    "activations.saturated_fraction": case(activations.saturated_fraction, {"z": [0.5, 5.0]},
+    "activations.saturated_fraction": case("activations.saturated_fraction", {"z": [0.5, 5.0]},
                                            {"z": ARRAY, "activation": CHOICE, "threshold": SCALE + [("above 1", 2.0)]},
                                            alias={"activation": "name"}),
-    "activations.dead_fraction": case(activations.dead_fraction, {"h": np.ones((2, 2))}, {"h": ARRAY2D}),
-    "activations.zero_fraction": case(activations.zero_fraction, {"h": np.ones((2, 2))}, {"h": ARRAY2D}),
-    "activations.plot_activation": case(activations.plot_activation, {"activation": "tanh"},
+    "activations.dead_fraction": case("activations.dead_fraction", {"h": np.ones((2, 2))}, {"h": ARRAY2D}),
+    "activations.zero_fraction": case("activations.zero_fraction", {"h": np.ones((2, 2))}, {"h": ARRAY2D}),
+    "activations.plot_activation": case("activations.plot_activation", {"activation": "tanh"},
                                         {"activation": CHOICE, "x": ARRAY_OR_NONE + [("2d", np.ones((2, 2)))],
                                          "axes": AXES}, alias={"activation": "name"}),
-    "activations.slope_stats": case(activations.slope_stats, {"z": np.ones((2, 2)), "negative_slope": 0.1},
+    "activations.slope_stats": case("activations.slope_stats", {"z": np.ones((2, 2)), "negative_slope": 0.1},
                                     {"z": ARRAY2D, "negative_slope": FLOAT}),
-    "widgets.SlopePlot": case(widgets.SlopePlot, {"negative_slope": 0.1},
+    "widgets.SlopePlot": case("widgets.SlopePlot", {"negative_slope": 0.1},
                                   {"negative_slope": FLOAT, "figsize": FIGSIZE, "dpi": COUNT}),
-    "widgets.slope_explorer": case(widgets.slope_explorer, {"z": np.ones((2, 2))},
+    "widgets.slope_explorer": case("widgets.slope_explorer", {"z": np.ones((2, 2))},
                                        {"z": ARRAY2D, "negative_slope": FLOAT + [("too big", 0.7)]}),
-    # collapse
-    "collapse.collapse_weights": case(collapse.collapse_weights, {"weights": W33},
-                                      {"weights": LAYERS, "biases": [("str", "b"), ("int", 3), ("short", [None])]}),
-    "collapse.linear_layers": case(collapse.linear_layers, {"model": MODEL}, {"model": MODELS}),
-    "collapse.collapse_linear": case(collapse.collapse_linear, {"model": MODEL}, {"model": MODELS}),
-    "collapse.rank_bound": case(collapse.rank_bound, {"model": MODEL}, {"model": MODELS}),
     # init
-    "init.fans": case(init.fans, {"shape": (3, 4)}, {"shape": SHAPE + [("1d", (3,))]}),
-    "init.calculate_gain": case(init.calculate_gain, {"nonlinearity": "leaky_relu"},
+    "init.fans": case("init.fans", {"shape": (3, 4)}, {"shape": SHAPE + [("1d", (3,))]}),
+    "init.calculate_gain": case("init.calculate_gain", {"nonlinearity": "leaky_relu"},
                                 {"nonlinearity": CHOICE, "param": [b for b in FLOAT if b[0] != "None"]}),
-    "init.zeros": case(init.zeros, {"shape": (3, 4)}, {"shape": SHAPE, "dtype": DTYPE}),
-    "init.ones": case(init.ones, {"shape": (3, 4)}, {"shape": SHAPE, "dtype": DTYPE}),
-    "init.constant": case(init.constant, {"shape": (3, 4), "value": 0.5},
+    "init.zeros": case("init.zeros", {"shape": (3, 4)}, {"shape": SHAPE, "dtype": DTYPE}),
+    "init.ones": case("init.ones", {"shape": (3, 4)}, {"shape": SHAPE, "dtype": DTYPE}),
+    "init.constant": case("init.constant", {"shape": (3, 4), "value": 0.5},
                           {"shape": SHAPE, "value": FLOAT, "dtype": DTYPE}),
-    "init.eye": case(init.eye, {"shape": (3, 4)}, {"shape": SHAPE + [("3d", (2, 2, 2))], "dtype": DTYPE}),
-    "init.dirac": case(init.dirac, {"shape": (4, 2, 3)},
+    "init.eye": case("init.eye", {"shape": (3, 4)}, {"shape": SHAPE + [("3d", (2, 2, 2))], "dtype": DTYPE}),
+    "init.dirac": case("init.dirac", {"shape": (4, 2, 3)},
                        {"shape": SHAPE + [("2d", (2, 2))], "groups": COUNT + [("not dividing", 3)], "dtype": DTYPE}),
-    "init.normal": case(init.normal, {"shape": (3, 4), "rng": R()},
+    "init.normal": case("init.normal", {"shape": (3, 4), "rng": R()},
                         {"shape": SHAPE, "mean": FLOAT, "std": HUGE, "rng": RNG, "dtype": DTYPE}),
-    "init.uniform": case(init.uniform, {"shape": (3, 4), "rng": R()},
+    "init.uniform": case("init.uniform", {"shape": (3, 4), "rng": R()},
                          {"shape": SHAPE, "a": FLOAT, "b": FLOAT + [("above", -1.0)],
                           "rng": RNG, "dtype": DTYPE}),
-    "init.trunc_normal": case(init.trunc_normal, {"shape": (3, 4), "rng": R()},
+    "init.trunc_normal": case("init.trunc_normal", {"shape": (3, 4), "rng": R()},
                               {"shape": SHAPE, "mean": FLOAT, "std": SCALE, "a": FLOAT + [("above b", 3.0)],
                                "b": FLOAT, "rng": RNG, "dtype": DTYPE}),
-    "init.sparse": case(init.sparse, {"shape": (3, 4), "sparsity": 0.5, "rng": R()},
+    "init.sparse": case("init.sparse", {"shape": (3, 4), "sparsity": 0.5, "rng": R()},
                         {"shape": SHAPE + [("3d", (2, 2, 2))], "sparsity": SCALE, "std": HUGE, "rng": RNG,
                          "dtype": DTYPE}),
-    **{f"init.{name}": case(getattr(init, name), {"shape": (3, 4), "rng": R()},
+    **{f"init.{name}": case(f"init.{name}", {"shape": (3, 4), "rng": R()},
                             {"shape": SHAPE + [("1d", (3,))], "rng": RNG, "dtype": DTYPE})
        for name in ["lecun_normal", "lecun_uniform"]},
-    **{f"init.{name}": case(getattr(init, name), {"shape": (3, 4), "rng": R()},
+    **{f"init.{name}": case(f"init.{name}", {"shape": (3, 4), "rng": R()},
                             {"shape": SHAPE + [("1d", (3,))], "gain": HUGE if name != "orthogonal" else SCALE,
                              "rng": RNG, "dtype": DTYPE})
        for name in ["xavier_normal", "xavier_uniform", "orthogonal"]},
-    **{f"init.{name}": case(getattr(init, name), {"shape": (3, 4), "rng": R()},
+    **{f"init.{name}": case(f"init.{name}", {"shape": (3, 4), "rng": R()},
                             {"shape": SHAPE + [("1d", (3,))], "a": FLOAT, "mode": CHOICE, "nonlinearity": CHOICE,
                              "rng": RNG, "dtype": DTYPE})
        for name in ["kaiming_normal", "kaiming_uniform"]},
-    "init.get": case(init.get, {"name": "normal"}, {"name": CHOICE}, alias={"name": "scheme"}),
-    "init.initialize": case(init.initialize, {"name": "normal", "shape": (3, 4), "rng": R()},
+    "init.get": case("init.get", {"name": "normal"}, {"name": CHOICE}, alias={"name": "scheme"}),
+    "init.initialize": case("init.initialize", {"name": "normal", "shape": (3, 4), "rng": R()},
                             {"name": CHOICE, "shape": SHAPE, "rng": RNG, "dtype": DTYPE}, alias={"name": "scheme"}),
-    # softmax
-    # a bfloat16 z is widened to float32 (test_bfloat16_logits_are_widened_like_torch), not refused
-    **{f"softmax.{name}": case(getattr(softmax, name), {"z": X43},
-                               {"z": NOT_BF16 + [("ints", np.ones((2, 2), dtype=int))], "axis": COUNT + [("out", 5)]})
-       for name in ["softmax", "log_softmax", "naive_softmax"]},
-    "softmax.softmax_temperature": case(softmax.softmax_temperature, {"logits": X43, "temperature": 2.0},
-                                        {"logits": NOT_BF16, "temperature": SCALE}),  # bf16 logits are accepted
-    "softmax.temperature_stats": case(softmax.temperature_stats, {"logits": [1.0, 0.0], "temperature": 2.0},
-                                      {"logits": ARRAY + [("2d", X43), ("one class", [1.0])], "temperature": SCALE}),
-    "softmax.softmax_jacobian": case(softmax.softmax_jacobian, {"z": [0.5, 1.0]}, {"z": NOT_BF16}),
-    "softmax.one_hot": case(softmax.one_hot, {"targets": [0, 2], "num_classes": 3},
-                            {"targets": ARRAY + [("out of range", [0, 3])], "num_classes": COUNT,
-                             "dtype": [("str", "abc")]}),  # integer one-hot rows are fine
-    "softmax.cross_entropy": case(softmax.cross_entropy, {"logits": X43, "targets": [0, 1, 2, 0]},
-                                  {"logits": ARRAY2D, "targets": ARRAY + [("out of range", [0, 1, 2, 3])]}),
-    "softmax.cross_entropy_grad": case(softmax.cross_entropy_grad, {"logits": X43, "targets": [0, 1, 2, 0]},
-                                       {"logits": ARRAY2D, "targets": ARRAY + [("out of range", [0, 1, 2, 3])]}),
-    "softmax.entropy": case(softmax.entropy, {"p": [0.25, 0.75]}, {"p": DISTRIBUTION}),
-    **{f"softmax.{name}": case(getattr(softmax, name), {"p": [0.25, 0.75], "q": [0.5, 0.5]},
-                               {"p": DISTRIBUTION, "q": DISTRIBUTION + [("other shape", [0.2, 0.3, 0.5])]})
-       for name in ["cross_entropy_dist", "kl_divergence"]},
-    "softmax.make_blobs": case(softmax.make_blobs, {"num_classes": 3, "n_per_class": 2, "rng": R()},
-                               {"num_classes": INT, "n_per_class": INT, "radius": SCALE, "rng": RNG}),
-    "softmax.train_linear_classifier": case(softmax.train_linear_classifier,
-                                            {"X": MOONS_X, "y": MOONS_Y.astype(np.int64), "steps": 2},
-                                            {"X": ARRAY2D, "y": ARRAY + [("floats", MOONS_Y),
-                                                                          ("short", MOONS_Y[:3].astype(np.int64)),
-                                                                          ("negative", -MOONS_Y.astype(np.int64)),
-                                                                          ("huge class", np.full(20, 10**9))],
-                                             "softmax_first": BOOL, "steps": COUNT, "lr": SCALE, "seed": COUNT}),
     # experiments
-    "experiments.make_weights": case(experiments.make_weights, {"depth": 2, "width": 3, "rng": R()},
+    "experiments.make_weights": case("experiments.make_weights", {"depth": 2, "width": 3, "rng": R()},
                                      {"depth": COUNT, "width": COUNT, "init": INIT,
                                       "rng": RNG, "scale": HUGE, "n_inputs": COUNT[1:]}, alias={"init": "scheme"}),
-    "experiments.forward": case(experiments.forward, {"X": X43, "weights": W33},
+    "experiments.forward": case("experiments.forward", {"X": X43, "weights": W33},
                                 {"X": ARRAY2D, "weights": LAYERS, "activation": CHOICE}),
-    "experiments.layer_stats": case(experiments.layer_stats, {"z": np.ones((4, 3)), "h": np.ones((4, 3))},
+    "experiments.layer_stats": case("experiments.layer_stats", {"z": np.ones((4, 3)), "h": np.ones((4, 3))},
                                     {"z": ARRAY2D, "h": ARRAY2D, "activation": CHOICE}),
-    "experiments.format_stats": case(experiments.format_stats, {"stats": STATS, "activation": "sigmoid"},
+    "experiments.format_stats": case("experiments.format_stats", {"stats": STATS, "activation": "sigmoid"},
                                      {"stats": [("None", None), ("str", "s"), ("ints", [1, 2])],
                                       "activation": CHOICE}),
-    "experiments.forward_experiment": case(experiments.forward_experiment, {"depth": 2, "width": 4, "n_samples": 10},
+    "experiments.forward_experiment": case("experiments.forward_experiment", {"depth": 2, "width": 4, "n_samples": 10},
                                            {"depth": COUNT, "width": COUNT, "n_samples": COUNT, "activation": CHOICE,
                                             "init": INIT, "scale": SCALE, "seed": COUNT[1:], "rng": RNG_OPTIONAL},
                                            alias={"init": "scheme"}),
-    "experiments.backward": case(experiments.backward, {"grad_out": np.ones((4, 3)), "X": X43, "weights": W33,
+    "experiments.backward": case("experiments.backward", {"grad_out": np.ones((4, 3)), "X": X43, "weights": W33,
                                                         "zs": ZS},
                                  {"grad_out": ARRAY2D, "X": ARRAY2D, "weights": LAYERS, "zs": LAYERS,
                                   "activation": CHOICE}),
-    "experiments.backward_experiment": case(experiments.backward_experiment,
+    "experiments.backward_experiment": case("experiments.backward_experiment",
                                             {"depth": 2, "width": 4, "n_samples": 10},
                                             {"depth": COUNT, "width": COUNT, "n_samples": COUNT,
                                              "activation": CHOICE, "init": INIT, "scale": SCALE,
                                              "seed": COUNT[1:], "rng": RNG_OPTIONAL}, alias={"init": "scheme"}),
-    "experiments.variance_recursion": case(experiments.variance_recursion, {"depth": 2, "width": 4},
+    "experiments.variance_recursion": case("experiments.variance_recursion", {"depth": 2, "width": 4},
                                            {"depth": COUNT, "width": COUNT, "weight_std": HUGE,
                                             "activation": CHOICE, "input_var": SCALE}),
-    "experiments.make_moons": case(experiments.make_moons, {"n_samples": 20, "rng": R()},
+    "experiments.make_moons": case("experiments.make_moons", {"n_samples": 20, "rng": R()},
                                    {"n_samples": COUNT, "noise": SCALE, "rng": RNG}),
-    "experiments.train": case(experiments.train, {"X": MOONS_X, "y": MOONS_Y, "hidden": (4,), "epochs": 2,
+    "experiments.train": case("experiments.train", {"X": MOONS_X, "y": MOONS_Y, "hidden": (4,), "epochs": 2,
                                                   "rng": R()},
                               {"X": ARRAY2D, "y": ARRAY, "init": INIT, "activation": CHOICE, "hidden": SIZES,
                                "epochs": COUNT, "lr": SCALE, "rng": RNG}, alias={"init": "scheme"}),
-    "experiments.saturation_bounds": case(experiments.saturation_bounds, {"activation": "sigmoid"},
+    "experiments.saturation_bounds": case("experiments.saturation_bounds", {"activation": "sigmoid"},
                                           {"activation": CHOICE}),
-    "experiments.pair_cosine": case(experiments.pair_cosine, {"h": np.ones((4, 3))}, {"h": ARRAY2D}),
-    "experiments.slope_second_moment": case(experiments.slope_second_moment, {"activation": "tanh"},
+    "experiments.pair_cosine": case("experiments.pair_cosine", {"h": np.ones((4, 3))}, {"h": ARRAY2D}),
+    "experiments.slope_second_moment": case("experiments.slope_second_moment", {"activation": "tanh"},
                                             {"activation": CHOICE + [("step", "step")], "var": SCALE}),
-    "experiments.backward_factor": case(experiments.backward_factor,
+    "experiments.backward_factor": case("experiments.backward_factor",
                                         {"activation": "relu", "fan_out": 3, "weight_std": 0.5},
                                         {"activation": CHOICE, "fan_out": COUNT, "weight_std": HUGE, "z_var": SCALE}),
-    "experiments.train_deep": case(experiments.train_deep, {"X": MOONS_X, "y": MOONS_Y, "depth": 2, "width": 3,
+    "experiments.train_deep": case("experiments.train_deep", {"X": MOONS_X, "y": MOONS_Y, "depth": 2, "width": 3,
                                                             "steps": 2},
                                    {"X": ARRAY2D, "y": ARRAY + [("short", MOONS_Y[:3]), ("not 0/1", MOONS_Y + 0.5)],
                                     "depth": COUNT, "width": COUNT, "init": INIT, "activation": CHOICE,
                                     "batchnorm": [("None", None), ("str", "1"), ("int", 1), ("out of range", [3]),
                                                   ("float", [1.5])],
                                     "steps": COUNT, "lr": SCALE, "seed": COUNT}, alias={"init": "scheme"}),
-    "experiments.rotate": case(experiments.rotate, {"X": MOONS_X, "degrees": 30.0},
+    "experiments.rotate": case("experiments.rotate", {"X": MOONS_X, "degrees": 30.0},
                                {"X": ARRAY2D + [("3 columns", np.ones((4, 3)))], "degrees": FLOAT}),
-    "experiments.from_weights": case(experiments.from_weights, {"weights": W33}, {"weights": LAYERS}),
-    "experiments.fit_binary": case(experiments.fit_binary, {"net": nn.Linear(2, 1), "X": MOONS_X,
+    "experiments.from_weights": case("experiments.from_weights", {"weights": W33}, {"weights": LAYERS}),
+    "experiments.fit_binary": case("experiments.fit_binary", {"net": nn.Linear(2, 1), "X": MOONS_X,
                                                             "y": MOONS_Y[:, None], "steps": 2},
                                    {"net": [("None", None), ("str", "net"), ("list", [nn.Linear(2, 1)]),
                                             ("3 inputs", nn.Linear(3, 1)), ("2 outputs", nn.Linear(2, 2)),
@@ -295,95 +300,102 @@ CASES = {
                                                                   ("not 0/1", MOONS_Y[:, None] + 0.5),
                                                                   ("(N,)", MOONS_Y)],
                                     "steps": COUNT, "lr": SCALE}),
-    "widgets.HistogramFrames": case(widgets.HistogramFrames, {"X": X43, "weights": W33},
+    "widgets.HistogramFrames": case("widgets.HistogramFrames", {"X": X43, "weights": W33},
                                         {"X": ARRAY2D, "weights": LAYERS}),
-    "widgets.histogram_frame": case(widgets.histogram_frame, {"X": X43, "weights": W33},
+    "widgets.histogram_frame": case("widgets.histogram_frame", {"X": X43, "weights": W33},
                                         {"X": ARRAY2D, "weights": LAYERS, "activation": CHOICE, "scale": SCALE,
                                          "bins": COUNT, "value_range": [("None", None), ("str", "ab"),
                                                                         ("one", (1.0,)), ("reversed", (1.0, 0.0))]}),
     # plotting (H3)
-    "plotting.activation_title": case(plotting.activation_title, {"name": "leaky_relu"}, {"name": CHOICE}),
-    "plotting.plot_jump": case(plotting.plot_jump, {"ax": None, "x0": 0.0, "value": 0.0, "other": 1.0},
+    "plotting.activation_title": case("plotting.activation_title", {"name": "leaky_relu"}, {"name": CHOICE}),
+    "plotting.plot_jump": case("plotting.plot_jump", {"ax": None, "x0": 0.0, "value": 0.0, "other": 1.0},
                                {"ax": AXES, "x0": FLOAT, "value": FLOAT, "other": FLOAT}),
-    "plotting.plot_piecewise": case(plotting.plot_piecewise, {"ax": None, "x": [-1.0, 1.0], "y": [0.0, 1.0]},
+    "plotting.plot_piecewise": case("plotting.plot_piecewise", {"ax": None, "x": [-1.0, 1.0], "y": [0.0, 1.0]},
                                     {"ax": AXES, "x": ARRAY, "y": ARRAY, "jump_at": FLOAT}),
-    "plotting.plot_activation": case(plotting.plot_activation, {"activation": "tanh"},
+    "plotting.plot_activation": case("plotting.plot_activation", {"activation": "tanh"},
                                      {"activation": CHOICE, "x": ARRAY_OR_NONE + [("2d", np.ones((2, 2)))],
                                       "axes": AXES}, alias={"activation": "name"}),
-    "plotting.scatter_classes": case(plotting.scatter_classes, {"X": MOONS_X, "y": MOONS_Y},
+    "plotting.scatter_classes": case("plotting.scatter_classes", {"X": MOONS_X, "y": MOONS_Y},
                                      {"X": ARRAY2D, "y": ARRAY + [("class 2", np.full(20, 2.0))], "ax": AXES,
                                       "labels": [("None", None), ("int", 3), ("str", "class 0")],
                                       "s": FLOAT}),
-    "plotting.plot_decision_regions": case(plotting.plot_decision_regions,
+    "plotting.plot_decision_regions": case("plotting.plot_decision_regions",
                                            {"g1": GRID[0], "g2": GRID[1], "p": GRID[2], "X": MOONS_X, "y": MOONS_Y},
                                            {"g1": ARRAY2D, "g2": ARRAY2D, "p": ARRAY2D, "X": ARRAY2D, "y": ARRAY,
                                             "ax": AXES}),
-    "plotting.plot_losses": case(plotting.plot_losses, {"histories": {"a": [1.0, 0.5]}},
+    "plotting.plot_losses": case("plotting.plot_losses", {"histories": {"a": [1.0, 0.5]}},
                                  {"histories": [("None", None), ("list", [1.0, 2.0]), ("strings", {"a": ["x"]})],
                                   "ax": AXES, "log": BOOL}),
-    "plotting.integer_ticks": case(plotting.integer_ticks, {"ax": None}, {"ax": AXES, "axis": CHOICE}),
-    "plotting.get_ax": case(plotting.get_ax, {}, {"ax": AXES, "figsize": FIGSIZE}),
-    "plotting.plot_function": case(plotting.plot_function, {"x": [0.0, 1.0], "ys": {"y": [0.0, 1.0]}},
+    "plotting.integer_ticks": case("plotting.integer_ticks", {"ax": None}, {"ax": AXES, "axis": CHOICE}),
+    "plotting.get_ax": case("plotting.get_ax", {}, {"ax": AXES, "figsize": FIGSIZE}),
+    "plotting.plot_function": case("plotting.plot_function", {"x": [0.0, 1.0], "ys": {"y": [0.0, 1.0]}},
                                    {"x": ARRAY, "ys": [("None", None), ("list", [1.0, 2.0]), ("short", {"y": [1.0]})],
                                     "ax": AXES, "styles": [("str", "--"), ("int", 3)]}),
     # training (H3)
-    "training.make_xor": case(training.make_xor, {"n_per_corner": 2, "rng": R()},
+    "training.make_xor": case("training.make_xor", {"n_per_corner": 2, "rng": R()},
                               {"n_per_corner": INT, "noise": HUGE, "rng": RNG}),
-    "training.make_moons": case(training.make_moons, {"n": 10, "rng": R()}, {"n": INT, "noise": HUGE, "rng": RNG}),
-    "training.linear_layer": case(training.linear_layer, {"n_in": 2, "n_out": 3, "generator": G()},
+    "training.make_moons": case("training.make_moons", {"n": 10, "rng": R()}, {"n": INT, "noise": HUGE, "rng": RNG}),
+    "training.linear_layer": case("training.linear_layer", {"n_in": 2, "n_out": 3, "generator": G()},
                                   {"n_in": INT, "n_out": INT, "generator": GENERATOR}),
-    "training.mlp": case(training.mlp, {"sizes": [2, 3, 1], "generator": G()},
+    "training.mlp": case("training.mlp", {"sizes": [2, 3, 1], "generator": G()},
                          {"sizes": SIZES + [("huge", [2, 10**6, 1])], "activation": CHOICE, "generator": GENERATOR,
                           "negative_slope": FLOAT}),
-    "training.gradient_descent": case(training.gradient_descent, {"model": NET(), "X": MOONS_X, "y": MOONS_Y,
+    "training.gradient_descent": case("training.gradient_descent", {"model": NET(), "X": MOONS_X, "y": MOONS_Y,
                                                                   "steps": 2, "lr": 0.1},
                                       {"model": TMODELS + [("no parameters", nn.Identity())], "X": ARRAY2D,
                                        "y": ARRAY + [("short", MOONS_Y[:3]), ("not 0/1", MOONS_Y + 0.5)],
                                        "steps": INT, "lr": SCALE, "loss": CHOICE}),
-    "training.predict_proba": case(training.predict_proba, {"model": NET(), "X": MOONS_X},
+    "training.predict_proba": case("training.predict_proba", {"model": NET(), "X": MOONS_X},
                                    {"model": TMODELS, "X": ARRAY2D}),
-    "training.accuracy": case(training.accuracy, {"model": NET(), "X": MOONS_X, "y": MOONS_Y},
+    "training.accuracy": case("training.accuracy", {"model": NET(), "X": MOONS_X, "y": MOONS_Y},
                               {"model": TMODELS, "X": ARRAY2D, "y": ARRAY + [("short", MOONS_Y[:3])]}),
-    "training.decision_grid": case(training.decision_grid, {"model": NET(), "X": MOONS_X, "n": 5},
+    "training.decision_grid": case("training.decision_grid", {"model": NET(), "X": MOONS_X, "n": 5},
                                    {"model": TMODELS, "X": ARRAY2D + [("3 columns", np.ones((4, 3)))], "n": INT,
                                     "margin": SCALE}),
-    "training.train_classifier": case(training.train_classifier, {"X": MOONS_X, "y": MOONS_Y, "hidden": [3],
+    "training.train_classifier": case("training.train_classifier", {"X": MOONS_X, "y": MOONS_Y, "hidden": [3],
                                                                   "steps": 2, "seed": 0},
                                       {"X": ARRAY2D, "y": ARRAY, "hidden": SIZES, "activation": CHOICE, "steps": INT,
                                        "lr": SCALE, "seed": COUNT}),
-    "training.curve_target": case(training.curve_target, {"x": [0.5, -1.0]}, {"x": ARRAY}),
-    "training.fit_curve": case(training.fit_curve, {"width": 2, "seed": 0, "steps": 2, "n": 10},
+    "training.curve_target": case("training.curve_target", {"x": [0.5, -1.0]}, {"x": ARRAY}),
+    "training.fit_curve": case("training.fit_curve", {"width": 2, "seed": 0, "steps": 2, "n": 10},
                                {"width": INT, "seed": COUNT, "steps": INT, "lr": SCALE, "n": INT,
                                 "activation": CHOICE}),
-    "training.dead_units": case(training.dead_units, {"model": NET(), "X": MOONS_X},
+    "training.dead_units": case("training.dead_units", {"model": NET(), "X": MOONS_X},
                                 {"model": [b for b in TMODELS if b[0] != "float32"], "X": ARRAY2D}),
-    "training.dead_after_training": case(training.dead_after_training, {"lr": 0.1, "seed": 0, "steps": 2, "width": 3,
+    "training.dead_after_training": case("training.dead_after_training", {"lr": 0.1, "seed": 0, "steps": 2, "width": 3,
                                                                         "n": 10},
                                          {"lr": SCALE, "seed": COUNT, "steps": INT, "width": INT, "n": INT}),
-    "training.damaged_layer": case(training.damaged_layer, {"seed": 0, "width": 3, "n": 10},
+    "training.damaged_layer": case("training.damaged_layer", {"seed": 0, "width": 3, "n": 10},
                                    {"activation": CHOICE + [("tanh", "tanh")], "seed": COUNT, "bias_shift": FLOAT,
                                     "negative_slope": FLOAT, "width": INT, "n": INT}),
-    "training.damaged_layer_run": case(training.damaged_layer_run, {"activation": "relu", "seed": 0, "steps": 2,
+    "training.damaged_layer_run": case("training.damaged_layer_run", {"activation": "relu", "seed": 0, "steps": 2,
                                                                     "width": 3, "n": 10},
                                        {"activation": CHOICE, "seed": COUNT, "steps": INT, "lr": SCALE,
                                         "bias_shift": FLOAT, "negative_slope": FLOAT, "width": INT, "n": INT}),
-    "training.default_init_dead": case(training.default_init_dead, {"seed": 0, "width": 3, "n": 10},
+    "training.default_init_dead": case("training.default_init_dead", {"seed": 0, "width": 3, "n": 10},
                                        {"seed": COUNT, "width": INT, "n": INT}),
-    "training.sigmoid_stack_gradient": case(training.sigmoid_stack_gradient, {"depth": 2, "width": 3, "seed": 0},
+    "training.sigmoid_stack_gradient": case("training.sigmoid_stack_gradient", {"depth": 2, "width": 3, "seed": 0},
                                             {"depth": INT, "width": INT, "weight_std": HUGE, "seed": COUNT}),
-    "training.compare_activations": case(training.compare_activations,
+    "training.compare_activations": case("training.compare_activations",
                                          {"names": ["tanh"], "seed": 0, "depth": 1, "width": 2, "steps": 2, "n": 10},
                                          {"names": NAMES, "seed": COUNT, "depth": INT, "width": INT, "steps": INT,
                                           "lr": SCALE, "n": INT}),
 }
 
+CASES, MISFITS = _rows(WRITTEN)
+
 # Helpers that draw into an axes they are given (no ax=None default).
 NEEDS_AX = {plotting.plot_jump, plotting.plot_piecewise, plotting.integer_ticks}
 
 # Public callables that take no argument a student could get wrong (records, the style switch).
-NOT_WALKED = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
+NOT_WALKED_WRITTEN = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
               "experiments.BackwardResult", "experiments.TrainResult", "experiments.DeepRun", "activations.Spec", "activations.Activation",
               "plotting.use_style", "training.ClassifierRun", "training.DeadRun"}
+NOT_WALKED = {_home(f, w) for w in NOT_WALKED_WRITTEN if (f := _resolve(w)) is not None}
+
+# Figures still living in a module that declares its arguments: core moves them to plotting (#27),
+# after which this set matches nothing and can go.
+FIGURES_MOVING = {"neurons.plot_decision_boundary", "dense.draw_network"}
 
 
 # Known failures in modules owned elsewhere: (case, argument, the failing bad labels separated by spaces) ->
@@ -391,14 +403,49 @@ NOT_WALKED = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.Fo
 XFAIL: dict[tuple[str, str, str], str] = {}
 
 
-def test_every_public_function_is_walked():
-    public = set()
+def _public():
+    """``{"module.name": callable}`` for every public callable defined in the math modules."""
+    public = {}
     for mod_name, mod in MODULES.items():
         for name, obj in vars(mod).items():
             if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == mod.__name__:
-                public.add(f"{mod_name}.{name}")
+                public[f"{mod_name}.{name}"] = obj
+    return public
+
+
+PUBLIC = _public()
+DECLARED = {key: func for key, func in PUBLIC.items() if hasattr(func, "__constraints__")}
+
+
+def test_every_public_function_is_walked():
+    problems = []
+    for key in PUBLIC:
+        if key in NOT_WALKED or key in DECLARED:
+            continue
+        mod_name = key.split(".")[0]
+        if key in CASES and key not in FIGURES_MOVING and any(k.startswith(mod_name + ".") for k in DECLARED):
+            problems.append(f"{key} has a hand-written row, but {mod_name} declares its arguments: "
+                            "declare this one too (@validate) and delete the row")
+        elif key not in CASES:
+            if any(k.startswith(mod_name + ".") for k in DECLARED):
+                problems.append(f"{key} is public but declares no constraints: decorate it with "
+                                "@validate(arg=..., ...) from coursekit._checks, one constraint per argument")
+            else:
+                problems.append(f"{key} is public but has no row in CASES and no @validate declaration")
     walked = {key for key in CASES if not key.startswith("widgets.")}  # the explorers' cases: not a math module
-    assert public - NOT_WALKED == walked, sorted((public - NOT_WALKED) ^ walked)
+    problems += [f"{key}: a row in CASES for no public function (renamed or moved?)" for key in walked - PUBLIC.keys()]
+    problems += [f"the written row {key!r} fits no function any more: {why}" for key, why in MISFITS.items()
+                 if (func := _resolve(WRITTEN[key][0])) is None or _home(func, key) not in CASES]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_module_with_declarations_declares_them_all():
+    # every public function of neurons, dense, collapse and softmax is declared (their figures excepted until
+    # core moves them): the modules converted on this branch; converting another is adding decorators
+    for mod_name in ("neurons", "dense", "collapse", "softmax"):
+        undeclared = [k for k in PUBLIC if k.startswith(mod_name + ".") and k not in DECLARED
+                      and k not in NOT_WALKED | FIGURES_MOVING]
+        assert not undeclared, undeclared
 
 
 def _call(func, kwargs):
@@ -488,3 +535,158 @@ def test_bfloat16_logits_are_widened_like_torch():
     got = softmax.softmax_jacobian(v)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, jac.numpy(), rtol=1e-5, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- rows derived from the declarations
+#
+# A function declared with @validate needs no row: its arguments' constraints give a call that
+# passes every declaration (defaults, and each required argument's example) and, per argument,
+# a short list of bad values of that kind. The decorator checks every argument before the body
+# runs, so each bad value must be refused by *that argument's* declaration: the error carries
+# ``.argument``, names it in the message, and is raised in coursekit, never inside numpy.
+
+ARGUMENT_ERRORS = (ArgumentTypeError, ArgumentValueError)
+
+
+def _origin(exc: BaseException) -> str:
+    """The file of the innermost frame that raised: for an argument error, of the check it re-raises."""
+    if isinstance(exc, ARGUMENT_ERRORS) and exc.__context__ is not None:
+        exc = exc.__context__  # the check's own error (raised "from None", so still the context)
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename
+
+
+def _declared_call(func) -> dict:
+    return {name: func.__constraints__[name].example()
+            for name, param in inspect.signature(func).parameters.items() if param.default is param.empty}
+
+
+def _named_in(message: str, arg: str, constraint) -> bool:
+    label = getattr(getattr(constraint, "inner", constraint), "label", None)  # Choice(label="gate"): "unknown gate"
+    return arg in message or (label is not None and label in message)
+
+
+def _derived_params():
+    for key, func in DECLARED.items():
+        for arg, constraint in func.__constraints__.items():
+            for label, value in constraint.bad_values():
+                yield pytest.param(key, arg, label, value, id=f"{key}-{arg}-{label}")
+
+
+@pytest.mark.parametrize("key,arg,label,value", list(_derived_params()))
+def test_declared_argument_refuses_its_bad_values(key, arg, label, value):
+    func = DECLARED[key]
+    with pytest.raises(ARGUMENT_ERRORS) as info:
+        _call(func, {**_declared_call(func), arg: value})
+    assert info.value.argument == arg, f"refused as {info.value.argument!r}: {info.value}"
+    assert _named_in(str(info.value), arg, func.__constraints__[arg]), str(info.value)
+    assert "coursekit" in _origin(info.value), f"raised from {_origin(info.value)}"
+
+
+@pytest.mark.parametrize("key", list(DECLARED))
+def test_declared_function_runs_on_its_examples(key):
+    # the generated call is a good call (so each bad value above is the only thing wrong with its call)
+    _call(DECLARED[key], _declared_call(DECLARED[key]))
+
+
+def _declared_reals():
+    for key, func in DECLARED.items():
+        for arg, constraint in func.__constraints__.items():
+            if isinstance(getattr(constraint, "inner", constraint), Real):
+                yield pytest.param(key, arg, id=f"{key}-{arg}")
+
+
+@pytest.mark.parametrize("key,arg", list(_declared_reals()))
+def test_declared_real_accepts_numpy_float32(key, arg):
+    func = DECLARED[key]
+    constraint = func.__constraints__[arg]
+    value = np.float32(constraint.example())
+    assert type(constraint.check(arg, value)) is float
+    _call(func, {**_declared_call(func), arg: value})
+
+
+# --------------------------------------------------------------------------- the mechanism itself
+
+KINDS = {
+    "n": Int(minimum=1, maximum=10), "r": Real(positive=True), "m": Real(minimum=-1.0), "flag": Bool(),
+    "mode": Choice(["fan_in", "fan_out"]), "rng": Rng(), "f": Function(none_means="the identity"),
+    "x": Array(ndim=2), "z": Array(ndim=1, logits=True), "w0": Optional(Array(ndim=1)), "t": Indices(),
+    "p": Distribution(), "dtype": Dtype(), "sizes": Ints(minimum=1, min_len=2), "Ws": Arrays(2, what="matrices", min_len=1),
+    "model": Instance("torch.nn", "Sequential", what="a torch.nn.Sequential", make=lambda: nn.Sequential()),
+}
+
+
+@validate(**KINDS)
+def dummy(n, r, m, flag, mode, rng, f, x, z, w0, t, p, dtype, sizes, Ws, model):
+    return dict(n=n, r=r, m=m, flag=flag, mode=mode, rng=rng, f=f, x=x, z=z, w0=w0, t=t, p=p, dtype=dtype,
+                sizes=sizes, Ws=Ws, model=model)
+
+
+GOOD = {name: c.example() for name, c in KINDS.items()}
+
+
+def test_dummy_accepts_every_example_and_converts():
+    got = dummy(**{**GOOD, "x": [[1, 2], [3, 4]], "sizes": np.array([3, 4]), "Ws": np.ones((2, 3, 3))})
+    assert isinstance(got["x"], np.ndarray) and got["x"].dtype == np.float64  # ints became floats
+    assert got["sizes"] == [3, 4] and all(type(k) is int for k in got["sizes"])  # an array of widths is a list
+    assert len(got["Ws"]) == 2 and got["Ws"][0].shape == (3, 3)  # (L, out, in) is L matrices
+    assert got["f"] is np.tanh and got["dtype"] == np.float64
+
+
+@pytest.mark.parametrize("arg", list(KINDS))
+def test_dummy_refuses_each_bad_kind_naming_the_argument(arg):
+    # one test per kind, every bad value of that kind in it (the walk above has one id per value)
+    wrong = []
+    for label, value in KINDS[arg].bad_values():
+        try:
+            dummy(**{**GOOD, arg: value})
+            wrong.append(f"{label}: accepted")
+        except ARGUMENT_ERRORS as exc:
+            where = _origin(exc)  # refused in coursekit._checks, never inside numpy or torch
+            if exc.argument != arg or arg not in str(exc) or not where.endswith("_checks.py"):
+                wrong.append(f"{label}: {exc.argument!r} in {where}: {exc}")
+    assert KINDS[arg].bad_values() and not wrong, wrong
+
+
+def test_numpy_scalars_are_accepted_as_python_numbers():
+    got = dummy(**{**GOOD, "n": np.int64(3), "r": np.float32(0.25), "m": np.float16(-0.5), "flag": np.bool_(False)})
+    assert (got["n"], got["r"], got["m"], got["flag"]) == (3, 0.25, -0.5, False)
+    assert (type(got["n"]), type(got["r"]), type(got["m"]), type(got["flag"])) == (int, float, float, bool)
+
+
+def test_declarations_are_introspectable_and_keep_the_signature():
+    assert dict(dummy.__constraints__) == KINDS
+    with pytest.raises(TypeError):
+        dummy.__constraints__["n"] = Int()  # read-only: the declaration is the one place
+    assert list(inspect.signature(dummy).parameters) == list(KINDS)
+    assert neurons.weighted_sum.__constraints__["w"].ndim == (1,)
+
+
+def test_a_declaration_must_cover_every_parameter_and_its_defaults():
+    with pytest.raises(TypeError, match=r"missing \['b'\]"):
+        validate(a=Int())(lambda a, b: None)
+    with pytest.raises(TypeError, match=r"not parameters \['c'\]"):
+        validate(a=Int(), c=Int())(lambda a: None)
+    with pytest.raises(ValueError, match="a must be >= 1; got 0"):  # a default its own rule refuses
+        validate(a=Int(minimum=1))(lambda a=0: None)
+
+
+def test_wrong_arity_is_pythons_own_error():
+    with pytest.raises(TypeError, match="missing a required argument"):
+        neurons.weighted_sum([1.0])
+
+
+def test_one_meaning_of_a_sequence():
+    yes = [[1, 2], (1, 2), range(3), np.array([3, 4, 2]), np.ones((2, 3, 3)), []]
+    no = ["16", b"16", {"a": 1}, {1, 2}, (k for k in range(2)), np.array(3), 16, None, torch.ones(3)]
+    assert all(is_sequence(v) for v in yes)
+    assert not any(is_sequence(v) for v in no)
+
+
+def test_a_single_matrix_where_a_list_of_them_is_expected_is_a_type_error():
+    with pytest.raises(TypeError, match="weights must be a non-empty list of .out, in. matrices"):
+        dense.dense_forward(np.ones((2, 3)), np.ones((4, 3)))
+    out = dense.dense_forward(np.ones((2, 3)), np.stack([np.eye(3), np.eye(3)]))  # (L, out, in): L layers
+    np.testing.assert_array_equal(out, np.ones((2, 3)))
