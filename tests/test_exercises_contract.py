@@ -27,12 +27,12 @@ from coursekit.exercises.judging import (
 )
 from coursekit.exercises.spec import get_part
 from coursekit.grading import _runner
-from coursekit.grading.wire import decode_value
+from coursekit.grading.wire import decode_value, encode_value
 
 
 def _over_the_wire(value):
     blobs: list[bytes] = []
-    node = _runner.encode_value(value, blobs)
+    node = encode_value(value, blobs)
     return decode_value(node, [memoryview(b) for b in blobs])
 
 
