@@ -77,12 +77,42 @@ def stub(part_id: str):
 # ---------------------------------------------------------------- the specs
 
 
-def test_every_chapter_has_three_to_five_parts_of_ten_points():
-    assert list(EXERCISES) == ["01_neurons", "02_fully_connected", "03_activations", "04_linear_collapse", "05_initialization",
-                               "06_softmax"]
+def test_the_registry_is_the_discovered_part_modules_in_exercise_order():
+    """No hand list: every exNN module of coursekit/exercises/parts is an exercise, in the order of NN."""
+    from coursekit.exercises import parts as package
+    from coursekit.exercises.parts import MODULES, discover
+
+    files = sorted(p.stem for p in Path(package.__file__).parent.glob("ex[0-9][0-9].py"))
+    assert [m.__name__.rsplit(".", 1)[1] for m in MODULES] == files
+    assert list(EXERCISES) == [m.EXERCISE for m in MODULES] and discover() == MODULES
+    assert [int(stem[:2]) for stem in EXERCISES] == sorted({int(stem[:2]) for stem in EXERCISES})
+
+
+def test_a_new_exercise_module_is_discovered_in_its_place(tmp_path, monkeypatch):
+    """Adding exercise 07 is adding parts/ex07.py: discover() finds it after 06, with no list to edit."""
+    import sys
+
+    from coursekit.exercises import parts as package
+    from coursekit.exercises.parts import MODULES, discover
+
+    (tmp_path / "ex07.py").write_text('EXERCISE = "07_dummy"\nPARTS = []\n')
+    (tmp_path / "ex00x.py").write_text("raise AssertionError('not an exercise module: never imported')\n")
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    try:
+        found = discover()
+        assert found[:-1] == MODULES and found[-1].EXERCISE == "07_dummy"
+        (tmp_path / "ex08.py").write_text('EXERCISE = "07_copied"\nPARTS = []\n')
+        with pytest.raises(ValueError, match=r"ex08: expected EXERCISE = '08_<name>'.*got EXERCISE = '07_copied'"):
+            discover()
+    finally:
+        for name in ("ex07", "ex08"):
+            sys.modules.pop(f"{package.__name__}.{name}", None)
+
+
+def test_every_exercise_has_parts_of_ten_points():
     for stem, parts in EXERCISES.items():
-        assert 3 <= len(parts) <= 5, stem
-        assert sum(p.points for p in parts) == 10, stem
+        assert parts, stem
+        assert sum(p.points for p in parts) == 10, stem  # README: each exercise notebook is worth 10 points
         number = int(stem[:2])
         assert [p.id for p in parts] == [f"{number}.{k}" for k in range(1, len(parts) + 1)]
         for p in parts:
@@ -186,11 +216,11 @@ WRONG_WORDS = {  # part -> [(index in the shared answer set, words the first fai
     "5.3": [(1, "before the activation")],
     "5.4": [(1, "too small"), (2, "too large")],
     "5.5": [(1, "that is the width"), (2, "before training"), (3, "returned a string")],
-    "6.1": [(1, "NaN"), (2, "`torch`"), (3, "NaN")],
-    "6.2": [(1, "-inf")],
-    "6.3": [(1, "epsilon of 1e-07 inside the log"), (2, "sum over the batch")],
-    "6.4": [(1, "values differ"), (2, "times the right gradient: the chain rule")],
-    "6.5": [(1, "should be True"), (2, "softmax_before_ce should be True")],
+    "6.1": [(2, "NaN"), (3, "`torch`"), (4, "NaN")],  # answer 1 of 6.x: right, calling no other part
+    "6.2": [(2, "-inf")],
+    "6.3": [(2, "epsilon of 1e-07 inside the log"), (3, "sum over the batch")],
+    "6.4": [(2, "values differ"), (3, "times the right gradient: the chain rule")],
+    "6.5": [(2, "should be True"), (3, "softmax_before_ce should be True")],
 }
 
 
@@ -786,3 +816,33 @@ def test_symmetry_feedback_counts_in_words():
     part = get_part("5.5")
     case = next(c for c in part.cases(np.random.default_rng(0)) if c.label.startswith("constant init"))
     assert "after training there is 1 distinct hidden unit, you said 3" in part.judge(case, 3)
+
+
+@pytest.fixture
+def dummy_activation():
+    """A registered activation that no module names; removed again after the test."""
+    from coursekit import activations
+
+    name = "dummy_twice"
+    spec = activations.register(activations.Spec(
+        name, numpy=lambda x: 2 * np.asarray(x, dtype=float), grad=lambda x: np.full(np.shape(x), 2.0),
+        torch=lambda t, scale=2.0: scale * t, peak=lambda scale=2.0: abs(scale), hist_range=(-8.0, 8.0),
+        params={"scale": 2.0}, title="Twice"))
+    try:
+        yield spec
+    finally:
+        activations.REGISTRY.pop(name)
+
+
+def test_exercise_03_takes_its_torch_table_from_the_activation_registry(dummy_activation):
+    """A registered activation is in exercise 03's torch table with no other edit, called with its parameters."""
+    import torch
+
+    from coursekit.exercises.parts import ex03
+
+    assert ex03.TORCH[dummy_activation.name] is dummy_activation.torch
+    t = torch.tensor([-1.5, 0.0, 3.0], dtype=torch.float64)
+    assert torch.equal(ex03.torch_activation(dummy_activation.name)(t), 2.0 * t)
+    for name in ex03._GRAD_NAMES:  # the part's four: the registry's torch functions, torch's default parameters
+        assert name in ex03.TORCH
+    assert torch.equal(ex03.torch_activation("leaky_relu")(-t), torch.nn.functional.leaky_relu(-t, 0.01))
