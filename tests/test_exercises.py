@@ -555,6 +555,42 @@ def test_student_copy_hides_solutions_and_keeps_locks(stem):
             assert cell.source.startswith(f"def {part.function}(")
 
 
+def test_release_writes_headings_scoring_rules_and_points_from_the_spec(tmp_path, monkeypatch):
+    """What the spec says is never typed: release rewrites a source that states other points or rules."""
+    from coursekit.exercises import release as release_module
+    from coursekit.exercises.release import heading, with_spec_text
+
+    nb = _source("06_softmax")
+    stale = copy.deepcopy(nb)
+    cells = _grade_cells(stale)
+    task = cells["ex6_1_softmax_task"]
+    task.source = task.source.replace("(2 points)", "(5 points)").rsplit("\n", 1)[0] + "\n*Scoring: by hand.*"
+    cells["ex6_1_softmax_check"].metadata["nbgrader"]["points"] = 5
+    cells["ex6_2_log_softmax_task"].source = cells["ex6_2_log_softmax_task"].source.rsplit("\n\n", 1)[0]  # no rule
+    stale.cells[0].source = stale.cells[0].source.replace("5 parts, 10 points", "4 parts, 12 points")
+    assert render(with_spec_text(stale)) == render(nb), "the committed source is what the spec says"
+
+    folder = tmp_path / "source"
+    folder.mkdir()
+    nbformat.write(stale, folder / "06_softmax.ipynb")
+    assert [r.status for r in release(folder, tmp_path / "out", check=True)] == ["stale", "missing"]
+    assert [r.status for r in release(folder, tmp_path / "out")] == ["written", "written"]
+    assert (folder / "06_softmax.ipynb").read_bytes() == render(nb)
+    assert [r.status for r in release(folder, tmp_path / "out", check=True)] == ["unchanged"]
+
+    # a part given other points in its spec: its copy says so in the heading, the rule, the check and the intro
+    part = get_part("6.1")
+    changed = dataclasses.replace(part, points=3)
+    monkeypatch.setitem(release_module.EXERCISES, "06_softmax", [changed, *EXERCISES["06_softmax"][1:]])
+    copy_cells = _grade_cells(student_copy(nb, name="06"))
+    assert copy_cells["ex6_1_softmax_task"].source.startswith(heading(changed) + "\n")
+    assert heading(changed) == "## 6.1 · Stable softmax (3 points)"
+    assert copy_cells["ex6_1_softmax_task"].source.endswith(f"*{scoring_rule(changed)}*")
+    assert "Otherwise 3 points in proportion to the 5 checks passed." in scoring_rule(changed)
+    assert copy_cells["ex6_1_softmax_check"].metadata["nbgrader"]["points"] == 3
+    assert "5 parts, 11 points" in student_copy(nb, name="06").cells[0].source
+
+
 def test_committed_student_copies_are_up_to_date():
     stale = [r for r in release(SOURCES, ROOT / "exercises", check=True) if r.status != "unchanged"]
     assert not stale, f"run 'coursekit release': {[str(r.target) for r in stale]} out of date"
