@@ -42,6 +42,12 @@ FROM_SCRATCH_ALLOWED = ("numpy",)
 FORBIDDEN_LIBRARIES = ("torch", "scipy", "coursekit")
 
 
+def from_scratch_words() -> str:
+    """What a from-scratch part may import, in words: "numpy and Python's standard library"."""
+    names = ", ".join(FROM_SCRATCH_ALLOWED)
+    return f"{names} and Python's standard library" if names else "Python's standard library"
+
+
 def allowed_from_scratch(module: str) -> bool:
     """Whether a from-scratch part may import ``module`` ("numpy.linalg", "math", "torch"...).
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 
+from coursekit.exercises.judging import from_scratch_words
 from coursekit.exercises.spec import EXERCISES, Part, scoring_rule
 from coursekit.notebooks import read_notebook
 from coursekit.paths import course_root
@@ -281,8 +282,8 @@ most of it) and opens JupyterLab on your working copies in `my-work/`. With cond
 Fill in the cells marked `# YOUR CODE HERE` and run the check cell below each part:
 `check("6.1", softmax)` prints which checks pass, the points, and a hint after a failure. The
 check runs the notebook's public cases; your instructor grades the same kinds of cases with other
-inputs, so write each function for any valid input. A part marked *from scratch* may use numpy and
-Python's standard library only.
+inputs, so write each function for any valid input. A part marked *from scratch* may use {allowed}
+only.
 """
 
 
@@ -426,7 +427,7 @@ def student_edition(root: Path, out: Path, *, with_solutions: bool = False) -> l
             shutil.copy2(root / name, out / name)
     solutions = (" (and the solutions in `exercises/solutions/`, for self-study: try each part first)"
                  if with_solutions else "")
-    (out / "README.md").write_text(STUDENT_README.format(solutions=solutions), encoding="utf-8")
+    (out / "README.md").write_text(STUDENT_README.format(solutions=solutions, allowed=from_scratch_words()), encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import allowed_from_scratch
+from coursekit.exercises import judging
+from coursekit.exercises.judging import allowed_from_scratch, from_scratch_words
 from coursekit.exercises.spec import EXERCISES, judge_result, summarize_part
 from coursekit.grading import limits
 from coursekit.grading.notebook import (
@@ -337,8 +338,9 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
         score, text = summarize_part(part, cases, verdicts, tier=1)
         evidence = own_block or (blocked[0] if blocked else None)
         if passed < total and part.from_scratch and evidence:
-            text = (f"Part {part.id} must be written from scratch (numpy only): nothing but numpy and "
-                    f"Python's standard library can be imported when it is graded ({evidence}).\n" + text)
+            text = (f"Part {part.id} must be written from scratch ({', '.join(judging.FROM_SCRATCH_ALLOWED)} only): "
+                    f"nothing but {from_scratch_words()} "
+                    f"can be imported when it is graded ({evidence}).\n" + text)
         result.parts.append(PartResult(part.id, part.title, score, part.points, passed, total, text,
                                        "" if first is None else f"case {first[0] + 1}: {display(first[1], 120)}"))
     return result
