@@ -146,51 +146,51 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
     ],
     "6.1": [
         ("stub", stub("softmax", "6.1", "z"), 0),
-        (SELF_CONTAINED, "def softmax(z):\n    e = np.exp(z - z.max(axis=-1, keepdims=True))\n"
-         "    return e / e.sum(axis=-1, keepdims=True)\n", FULL),
         ("naive (overflows)", "def softmax(z):\n    with np.errstate(all='ignore'):\n        e = np.exp(z)\n"
          "        return e / e.sum(axis=-1, keepdims=True)\n", 0),
         ("torch", "import torch\n\ndef softmax(z):\n"
          "    return torch.softmax(torch.from_numpy(z), dim=-1).numpy()\n", 0),
         ("one global shift (the hint half-read)", "def softmax(z):\n    with np.errstate(all='ignore'):\n"
          "        e = np.exp(z - z.max())\n        return e / e.sum(axis=-1, keepdims=True)\n", 0),
+        (SELF_CONTAINED, "def softmax(z):\n    e = np.exp(z - z.max(axis=-1, keepdims=True))\n"
+         "    return e / e.sum(axis=-1, keepdims=True)\n", FULL),
     ],
     "6.2": [
         ("stub", stub("log_softmax", "6.2", "z"), 0),
-        (SELF_CONTAINED, "def log_softmax(z):\n    s = z - z.max(axis=-1, keepdims=True)\n"
-         "    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))\n", FULL),
         ("log of softmax", "def log_softmax(z):\n    with np.errstate(all='ignore'):\n"
          "        return np.log(softmax(z))\n", 0),
+        (SELF_CONTAINED, "def log_softmax(z):\n    s = z - z.max(axis=-1, keepdims=True)\n"
+         "    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))\n", FULL),
     ],
     "6.3": [
         ("stub", stub("cross_entropy", "6.3", "logits, targets"), 0),
-        (SELF_CONTAINED, "def cross_entropy(logits, targets):\n    s = logits - logits.max(axis=1, keepdims=True)\n"
-         "    logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
-         "    return float(-logp[np.arange(len(targets)), targets].mean())\n", FULL),
         ("an epsilon in the log", "def cross_entropy(logits, targets):\n    p = softmax(logits)\n"
          "    return float(-np.log(p[np.arange(len(targets)), targets] + 1e-7).mean())\n", 0),
         ("sum instead of mean", "def cross_entropy(logits, targets):\n"
          "    return float(-log_softmax(logits)[np.arange(len(targets)), targets].sum())\n", 0),
+        (SELF_CONTAINED, "def cross_entropy(logits, targets):\n    s = logits - logits.max(axis=1, keepdims=True)\n"
+         "    logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
+         "    return float(-logp[np.arange(len(targets)), targets].mean())\n", FULL),
     ],
     "6.4": [
         ("stub", stub("cross_entropy_grad", "6.4", "logits, targets, T"), 0),
-        (SELF_CONTAINED, "def cross_entropy_grad(logits, targets, T):\n    n = len(targets)\n    u = logits / T\n"
-         "    e = np.exp(u - u.max(axis=1, keepdims=True))\n    g = e / e.sum(axis=1, keepdims=True)\n"
-         "    g[np.arange(n), targets] -= 1.0\n    return g / (n * T)\n", FULL),
         ("the chapter's gradient, temperature ignored", "def cross_entropy_grad(logits, targets, T):\n"
          "    g = softmax(logits)\n    g[np.arange(len(targets)), targets] -= 1\n    return g / len(targets)\n", 0),
         ("chain rule forgotten (T times too large)", "def cross_entropy_grad(logits, targets, T):\n"
          "    g = softmax(logits / T)\n    g[np.arange(len(targets)), targets] -= 1\n    return g / len(targets)\n", 0),
+        (SELF_CONTAINED, "def cross_entropy_grad(logits, targets, T):\n    n = len(targets)\n    u = logits / T\n"
+         "    e = np.exp(u - u.max(axis=1, keepdims=True))\n    g = e / e.sum(axis=1, keepdims=True)\n"
+         "    g[np.arange(n), targets] -= 1.0\n    return g / (n * T)\n", FULL),
     ],
     "6.5": [
         ("stub", stub("diagnose", "6.5", "losses, K"), 0),
-        # ln K at a uniform start; a doubled softmax cannot go below log(1 + (K - 1) / e)
-        (SELF_CONTAINED, "def diagnose(losses, K):\n"
-         "    return bool(losses[0] > 2 * np.log(K)), bool(losses.min() > np.log(1 + (K - 1) / np.e))\n", FULL),
         ("every run looks fine (the faulty runs are all or nothing)", "def diagnose(losses, K):\n"
          "    return False, False\n", 0),
         ("the ln K check only (misses the doubled softmax: all or nothing)", "def diagnose(losses, K):\n"
          "    return bool(losses[0] > 2 * np.log(K)), False\n", 0),
+        # ln K at a uniform start; a doubled softmax cannot go below log(1 + (K - 1) / e)
+        (SELF_CONTAINED, "def diagnose(losses, K):\n"
+         "    return bool(losses[0] > 2 * np.log(K)), bool(losses.min() > np.log(1 + (K - 1) / np.e))\n", FULL),
     ],
 }
 

@@ -216,11 +216,11 @@ WRONG_WORDS = {  # part -> [(index in the shared answer set, words the first fai
     "5.3": [(1, "before the activation")],
     "5.4": [(1, "too small"), (2, "too large")],
     "5.5": [(1, "that is the width"), (2, "before training"), (3, "returned a string")],
-    "6.1": [(2, "NaN"), (3, "`torch`"), (4, "NaN")],  # answer 1 of 6.x: right, calling no other part
-    "6.2": [(2, "-inf")],
-    "6.3": [(2, "epsilon of 1e-07 inside the log"), (3, "sum over the batch")],
-    "6.4": [(2, "values differ"), (3, "times the right gradient: the chain rule")],
-    "6.5": [(2, "should be True"), (3, "softmax_before_ce should be True")],
+    "6.1": [(1, "NaN"), (2, "`torch`"), (3, "NaN")],
+    "6.2": [(1, "-inf")],
+    "6.3": [(1, "epsilon of 1e-07 inside the log"), (2, "sum over the batch")],
+    "6.4": [(1, "values differ"), (2, "times the right gradient: the chain rule")],
+    "6.5": [(1, "should be True"), (2, "softmax_before_ce should be True")],
 }
 
 

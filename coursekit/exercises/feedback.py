@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from coursekit.exercises import judging
 from coursekit.exercises.judging import (
     FORBIDDEN_LIBRARIES,
     PUBLIC_SEED,
@@ -270,8 +271,8 @@ def _scratch_problem(func: Callable) -> tuple[str | None, str | None]:
     reach = _reach(func)
     libs = ", ".join(f"`{lib}`" for lib in sorted(reach.libraries))
     if reach.libraries:
-        return (f"this part is written from scratch with {from_scratch_words()}, but your function (its code, "
-                f"its cell or a helper it calls) uses {libs}. The grader's sandbox has only {from_scratch_words()} "
+        return (f"this part is written from scratch with {', '.join(judging.FROM_SCRATCH_ALLOWED)}, but your "
+                f"function (its code, its cell or a helper it calls) uses {libs}. The grader's sandbox has only {from_scratch_words()} "
                 f"for this part, so {libs} cannot be imported there and the part scores 0; "
                 "check() gives the same 0"), None
     unsure = sorted(reach.opaque) + sorted(set(reach.uninspectable))

@@ -266,7 +266,7 @@ EDITION_SKIP = ("grading",)  # coursekit sub-packages only instructors use (the 
 
 STUDENT_README = """# Neural-network foundations: the course
 
-Chapters in `notebooks/` (01 neurons … 06 softmax), one exercise notebook per chapter in
+Chapters in `notebooks/` ({chapters}), one exercise notebook per chapter in
 `exercises/`{solutions}.
 
 ## Open the course
@@ -427,7 +427,10 @@ def student_edition(root: Path, out: Path, *, with_solutions: bool = False) -> l
             shutil.copy2(root / name, out / name)
     solutions = (" (and the solutions in `exercises/solutions/`, for self-study: try each part first)"
                  if with_solutions else "")
-    (out / "README.md").write_text(STUDENT_README.format(solutions=solutions, allowed=from_scratch_words()), encoding="utf-8")
+    stems = [stem.replace("_", " ") for stem in EXERCISES]  # "01 neurons", "02 fully connected"
+    chapters = f"{stems[0]} … {stems[-1]}" if len(stems) > 1 else stems[0]
+    readme = STUDENT_README.format(chapters=chapters, solutions=solutions, allowed=from_scratch_words())
+    (out / "README.md").write_text(readme, encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
