@@ -15,7 +15,7 @@ any student code runs and the grader's wall-clock kill of the sandbox.
 
 Every limit comes with the job (``job["limits"]``, from
 ``coursekit.grading.limits``, which this process cannot import): this file
-holds no number of its own.
+holds no limit of its own.
 
 The wire (both directions): frames ``4-byte big-endian length | JSON
 header | blobs``; the JSON starts with its ``kind`` (``start``, ``cell``,

@@ -3,7 +3,7 @@
 The grading modules read these at the moment they use them (``limits.CELL_SECONDS``, never a copy
 taken at import), so a test, or an instructor's script, can change one for a run. The runner
 (``_runner.py``) runs inside the sandbox, where coursekit is not importable: it receives the limits it
-needs in each job (:func:`for_runner`), and has no number of its own. ``tests/test_grading_static.py``
+needs in each job (:func:`for_runner`), and has no limit of its own. ``tests/test_grading_static.py``
 fails on a numeric limit written anywhere else in ``coursekit/grading``.
 
 Not here: the time one call of a student's function may take, and the largest integer an answer may
@@ -13,9 +13,9 @@ be. ``check()`` in the notebook and the grader share them, so they belong to the
 
 from __future__ import annotations
 
-from coursekit.exercises.judging import CALL_SECONDS, MAX_INT
-
-__all__ = ["CALL_SECONDS", "MAX_INT", "for_runner"]  # and every upper-case name below
+# the shared contract's, re-exported: seconds for one call of a student's function; the largest integer answer
+from coursekit.exercises.judging import CALL_SECONDS as CALL_SECONDS
+from coursekit.exercises.judging import MAX_INT as MAX_INT
 
 MB = 2**20  # a unit, not a limit
 
@@ -53,7 +53,7 @@ ANSWER_JSON_BYTES = 1 * MB  # JSON of one answer's frame (arrays travel beside i
 FRAME_JSON_BYTES = 8 * 1024  # JSON of any other frame (start, part, cell, missing, end)
 WIRE_DEPTH = 8  # nesting of lists / tuples in one value on the wire (answers: judging's own, smaller)
 ARRAY_NDIM = 32  # dimensions of one array on the wire
-JSON_INT_DIGITS = 20  # digits of one JSON integer on the wire (MAX_INT has 19)
+JSON_INT_DIGITS = 20  # characters of one JSON integer on the wire (2 * MAX_INT, the largest answer, has 20)
 ERROR_CHARS = 200  # of an exception's first line, as the runner reports it
 MESSAGE_CHARS = 500  # of one message from a sandbox, as the grader keeps it
 CELL_ERRORS = 20  # failing cells named per submission (then "... and N more")
