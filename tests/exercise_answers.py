@@ -15,6 +15,11 @@ def stub(function: str, part_id: str, args: str) -> str:
     return f"def {function}({args}):\n    # YOUR CODE HERE\n    raise NotImplementedError(\"Exercise {part_id}: stub\")\n"
 
 
+# A right answer that calls no other part: a notebook can replace one part and keep the others' scores
+# (the grader's attack tests build their notebooks from these, tests/test_grading_isolation.py).
+SELF_CONTAINED = "right, calling no other part"
+
+
 # part id -> [(label, cell source, expected points)]; the reference solution is added by the tests
 ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
     "1.1": [
@@ -147,11 +152,15 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
          "    return torch.softmax(torch.from_numpy(z), dim=-1).numpy()\n", 0),
         ("one global shift (the hint half-read)", "def softmax(z):\n    with np.errstate(all='ignore'):\n"
          "        e = np.exp(z - z.max())\n        return e / e.sum(axis=-1, keepdims=True)\n", 0),
+        (SELF_CONTAINED, "def softmax(z):\n    e = np.exp(z - z.max(axis=-1, keepdims=True))\n"
+         "    return e / e.sum(axis=-1, keepdims=True)\n", FULL),
     ],
     "6.2": [
         ("stub", stub("log_softmax", "6.2", "z"), 0),
         ("log of softmax", "def log_softmax(z):\n    with np.errstate(all='ignore'):\n"
          "        return np.log(softmax(z))\n", 0),
+        (SELF_CONTAINED, "def log_softmax(z):\n    s = z - z.max(axis=-1, keepdims=True)\n"
+         "    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))\n", FULL),
     ],
     "6.3": [
         ("stub", stub("cross_entropy", "6.3", "logits, targets"), 0),
@@ -159,6 +168,9 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
          "    return float(-np.log(p[np.arange(len(targets)), targets] + 1e-7).mean())\n", 0),
         ("sum instead of mean", "def cross_entropy(logits, targets):\n"
          "    return float(-log_softmax(logits)[np.arange(len(targets)), targets].sum())\n", 0),
+        (SELF_CONTAINED, "def cross_entropy(logits, targets):\n    s = logits - logits.max(axis=1, keepdims=True)\n"
+         "    logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
+         "    return float(-logp[np.arange(len(targets)), targets].mean())\n", FULL),
     ],
     "6.4": [
         ("stub", stub("cross_entropy_grad", "6.4", "logits, targets, T"), 0),
@@ -166,6 +178,9 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
          "    g = softmax(logits)\n    g[np.arange(len(targets)), targets] -= 1\n    return g / len(targets)\n", 0),
         ("chain rule forgotten (T times too large)", "def cross_entropy_grad(logits, targets, T):\n"
          "    g = softmax(logits / T)\n    g[np.arange(len(targets)), targets] -= 1\n    return g / len(targets)\n", 0),
+        (SELF_CONTAINED, "def cross_entropy_grad(logits, targets, T):\n    n = len(targets)\n    u = logits / T\n"
+         "    e = np.exp(u - u.max(axis=1, keepdims=True))\n    g = e / e.sum(axis=1, keepdims=True)\n"
+         "    g[np.arange(n), targets] -= 1.0\n    return g / (n * T)\n", FULL),
     ],
     "6.5": [
         ("stub", stub("diagnose", "6.5", "losses, K"), 0),
@@ -173,6 +188,9 @@ ANSWERS: dict[str, list[tuple[str, str, float | None]]] = {
          "    return False, False\n", 0),
         ("the ln K check only (misses the doubled softmax: all or nothing)", "def diagnose(losses, K):\n"
          "    return bool(losses[0] > 2 * np.log(K)), False\n", 0),
+        # ln K at a uniform start; a doubled softmax cannot go below log(1 + (K - 1) / e)
+        (SELF_CONTAINED, "def diagnose(losses, K):\n"
+         "    return bool(losses[0] > 2 * np.log(K)), bool(losses.min() > np.log(1 + (K - 1) / np.e))\n", FULL),
     ],
 }
 
@@ -623,3 +641,11 @@ return g"""), 0),
          "return bool(losses[0] > 2 * np.log(K)), bool(losses.min() > np.log(K) / 2)"), 0),
     ],
 }
+
+
+def answer(part_id: str, label: str) -> str:
+    """The cell source of ``part_id``'s answer called ``label`` ("stub", SELF_CONTAINED, ...)."""
+    found = [src for lab, src, _ in ANSWERS.get(part_id, []) + MISTAKES.get(part_id, []) if lab == label]
+    if not found:
+        raise KeyError(f"tests/exercise_answers.py has no answer {label!r} for part {part_id}; add one")
+    return found[0]

@@ -77,12 +77,42 @@ def stub(part_id: str):
 # ---------------------------------------------------------------- the specs
 
 
-def test_every_chapter_has_three_to_five_parts_of_ten_points():
-    assert list(EXERCISES) == ["01_neurons", "02_fully_connected", "03_activations", "04_linear_collapse", "05_initialization",
-                               "06_softmax"]
+def test_the_registry_is_the_discovered_part_modules_in_exercise_order():
+    """No hand list: every exNN module of coursekit/exercises/parts is an exercise, in the order of NN."""
+    from coursekit.exercises import parts as package
+    from coursekit.exercises.parts import MODULES, discover
+
+    files = sorted(p.stem for p in Path(package.__file__).parent.glob("ex[0-9][0-9].py"))
+    assert [m.__name__.rsplit(".", 1)[1] for m in MODULES] == files
+    assert list(EXERCISES) == [m.EXERCISE for m in MODULES] and discover() == MODULES
+    assert [int(stem[:2]) for stem in EXERCISES] == sorted({int(stem[:2]) for stem in EXERCISES})
+
+
+def test_a_new_exercise_module_is_discovered_in_its_place(tmp_path, monkeypatch):
+    """Adding exercise 07 is adding parts/ex07.py: discover() finds it after 06, with no list to edit."""
+    import sys
+
+    from coursekit.exercises import parts as package
+    from coursekit.exercises.parts import MODULES, discover
+
+    (tmp_path / "ex07.py").write_text('EXERCISE = "07_dummy"\nPARTS = []\n')
+    (tmp_path / "ex00x.py").write_text("raise AssertionError('not an exercise module: never imported')\n")
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    try:
+        found = discover()
+        assert found[:-1] == MODULES and found[-1].EXERCISE == "07_dummy"
+        (tmp_path / "ex08.py").write_text('EXERCISE = "07_copied"\nPARTS = []\n')
+        with pytest.raises(ValueError, match=r"ex08: expected EXERCISE = '08_<name>'.*got EXERCISE = '07_copied'"):
+            discover()
+    finally:
+        for name in ("ex07", "ex08"):
+            sys.modules.pop(f"{package.__name__}.{name}", None)
+
+
+def test_every_exercise_has_parts_of_ten_points():
     for stem, parts in EXERCISES.items():
-        assert 3 <= len(parts) <= 5, stem
-        assert sum(p.points for p in parts) == 10, stem
+        assert parts, stem
+        assert sum(p.points for p in parts) == 10, stem  # README: each exercise notebook is worth 10 points
         number = int(stem[:2])
         assert [p.id for p in parts] == [f"{number}.{k}" for k in range(1, len(parts) + 1)]
         for p in parts:
@@ -525,6 +555,42 @@ def test_student_copy_hides_solutions_and_keeps_locks(stem):
             assert cell.source.startswith(f"def {part.function}(")
 
 
+def test_release_writes_headings_scoring_rules_and_points_from_the_spec(tmp_path, monkeypatch):
+    """What the spec says is never typed: release rewrites a source that states other points or rules."""
+    from coursekit.exercises import release as release_module
+    from coursekit.exercises.release import heading, with_spec_text
+
+    nb = _source("06_softmax")
+    stale = copy.deepcopy(nb)
+    cells = _grade_cells(stale)
+    task = cells["ex6_1_softmax_task"]
+    task.source = task.source.replace("(2 points)", "(5 points)").rsplit("\n", 1)[0] + "\n*Scoring: by hand.*"
+    cells["ex6_1_softmax_check"].metadata["nbgrader"]["points"] = 5
+    cells["ex6_2_log_softmax_task"].source = cells["ex6_2_log_softmax_task"].source.rsplit("\n\n", 1)[0]  # no rule
+    stale.cells[0].source = stale.cells[0].source.replace("5 parts, 10 points", "4 parts, 12 points")
+    assert render(with_spec_text(stale)) == render(nb), "the committed source is what the spec says"
+
+    folder = tmp_path / "source"
+    folder.mkdir()
+    nbformat.write(stale, folder / "06_softmax.ipynb")
+    assert [r.status for r in release(folder, tmp_path / "out", check=True)] == ["stale", "missing"]
+    assert [r.status for r in release(folder, tmp_path / "out")] == ["written", "written"]
+    assert (folder / "06_softmax.ipynb").read_bytes() == render(nb)
+    assert [r.status for r in release(folder, tmp_path / "out", check=True)] == ["unchanged"]
+
+    # a part given other points in its spec: its copy says so in the heading, the rule, the check and the intro
+    part = get_part("6.1")
+    changed = dataclasses.replace(part, points=3)
+    monkeypatch.setitem(release_module.EXERCISES, "06_softmax", [changed, *EXERCISES["06_softmax"][1:]])
+    copy_cells = _grade_cells(student_copy(nb, name="06"))
+    assert copy_cells["ex6_1_softmax_task"].source.startswith(heading(changed) + "\n")
+    assert heading(changed) == "## 6.1 · Stable softmax (3 points)"
+    assert copy_cells["ex6_1_softmax_task"].source.endswith(f"*{scoring_rule(changed)}*")
+    assert "Otherwise 3 points in proportion to the 5 checks passed." in scoring_rule(changed)
+    assert copy_cells["ex6_1_softmax_check"].metadata["nbgrader"]["points"] == 3
+    assert "5 parts, 11 points" in student_copy(nb, name="06").cells[0].source
+
+
 def test_committed_student_copies_are_up_to_date():
     stale = [r for r in release(SOURCES, ROOT / "exercises", check=True) if r.status != "unchanged"]
     assert not stale, f"run 'coursekit release': {[str(r.target) for r in stale]} out of date"
@@ -786,3 +852,33 @@ def test_symmetry_feedback_counts_in_words():
     part = get_part("5.5")
     case = next(c for c in part.cases(np.random.default_rng(0)) if c.label.startswith("constant init"))
     assert "after training there is 1 distinct hidden unit, you said 3" in part.judge(case, 3)
+
+
+@pytest.fixture
+def dummy_activation():
+    """A registered activation that no module names; removed again after the test."""
+    from coursekit import activations
+
+    name = "dummy_twice"
+    spec = activations.register(activations.Spec(
+        name, numpy=lambda x: 2 * np.asarray(x, dtype=float), grad=lambda x: np.full(np.shape(x), 2.0),
+        torch=lambda t, scale=2.0: scale * t, peak=lambda scale=2.0: abs(scale), hist_range=(-8.0, 8.0),
+        params={"scale": 2.0}, title="Twice"))
+    try:
+        yield spec
+    finally:
+        activations.REGISTRY.pop(name)
+
+
+def test_exercise_03_takes_its_torch_table_from_the_activation_registry(dummy_activation):
+    """A registered activation is in exercise 03's torch table with no other edit, called with its parameters."""
+    import torch
+
+    from coursekit.exercises.parts import ex03
+
+    assert ex03.TORCH[dummy_activation.name] is dummy_activation.torch
+    t = torch.tensor([-1.5, 0.0, 3.0], dtype=torch.float64)
+    assert torch.equal(ex03.torch_activation(dummy_activation.name)(t), 2.0 * t)
+    for name in ex03._GRAD_NAMES:  # the part's four: the registry's torch functions, torch's default parameters
+        assert name in ex03.TORCH
+    assert torch.equal(ex03.torch_activation("leaky_relu")(-t), torch.nn.functional.leaky_relu(-t, 0.01))

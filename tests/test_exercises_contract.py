@@ -27,12 +27,12 @@ from coursekit.exercises.judging import (
 )
 from coursekit.exercises.spec import get_part
 from coursekit.grading import _runner
-from coursekit.grading.wire import decode_value
+from coursekit.grading.wire import decode_value, encode_value
 
 
 def _over_the_wire(value):
     blobs: list[bytes] = []
-    node = _runner.encode_value(value, blobs)
+    node = encode_value(value, blobs)
     return decode_value(node, [memoryview(b) for b in blobs])
 
 
@@ -107,6 +107,22 @@ def test_one_from_scratch_list():
                        ("sympy", False), ("matplotlib.pyplot", False), ("coursekit", False),
                        ("coursekit.softmax", False), ("coursekit.exercises.parts.ex06", False)]:
         assert allowed_from_scratch(module) is ok, module
+
+
+def test_the_from_scratch_list_is_read_from_judging_alone(monkeypatch):
+    """A library added to judging.FROM_SCRATCH_ALLOWED is mounted, accepted by check() and by the grader's
+    explanation, and named in their words, with no other edit."""
+    from coursekit.exercises import judging
+    from coursekit.grading.grader import blocked_import
+    from coursekit.grading.sandbox import Environment
+
+    scipy = pytest.importorskip("scipy")
+    ns = _cell("scipy", "from scipy.special import softmax as s\n\ndef softmax(z):\n    return s(z, axis=-1)\n")
+    assert run_check("6.1", ns["softmax"]).score == 0 and blocked_import("No module named 'scipy'")
+    monkeypatch.setattr(judging, "FROM_SCRATCH_ALLOWED", ("numpy", "scipy"))
+    assert scipy.__name__ in Environment.detect().profiles["numpy"]
+    assert run_check("6.1", ns["softmax"]).passed and not blocked_import("No module named 'scipy.special'")
+    assert judging.from_scratch_words() == "numpy, scipy and Python's standard library"
 
 
 def _cell(name: str, src: str) -> dict:

@@ -619,3 +619,20 @@ def test_released_student_copies_get_zero_without_crashing(pool):
     for r in results:
         assert r.exercise in EXERCISES and r.parts, r.file
         assert r.score == 0, (r.file, [p.feedback for p in r.parts])
+
+
+def test_the_grader_reads_its_limits_from_the_one_table(tmp_path, pool, monkeypatch):
+    """A limit changed in coursekit.grading.limits alone is the limit the sandbox applies (here: a cell's)."""
+    from coursekit.grading import limits
+
+    path = tmp_path / "toy.ipynb"
+    slow = "import time\ntime.sleep(0.8)\n"
+    nb = notebook(slow, ("def double(x):\n    return 2 * x\n", "ex9_1_double"), exercise="toy")
+    nbformat.write(nb, path)
+    monkeypatch.setattr(limits, "CELL_SECONDS", 0.3)
+    (r,) = grade([path], exercises=TOY, timeout=TIMEOUT, sandbox=pool)
+    assert r.errors == [f"cell {cell_number(nb, 'sleep')}: took longer than 0.3 s and was stopped"]
+    assert r.score == 4  # the cells after it ran
+    monkeypatch.setattr(limits, "CELL_SECONDS", 5.0)
+    (r,) = grade([path], exercises=TOY, timeout=TIMEOUT, sandbox=pool)
+    assert r.errors == [] and r.score == 4

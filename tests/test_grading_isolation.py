@@ -19,6 +19,7 @@ import sysconfig
 import time
 from pathlib import Path
 
+import exercise_answers  # tests/ is on sys.path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -38,21 +39,9 @@ SITE = sysconfig.get_paths()["purelib"]
 BASE_SITE = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"]
 
 SETUP = "import numpy as np\n\nfrom coursekit.exercises import check"
-SOLUTIONS = {
-    "6.1": "def softmax(z):\n    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n",
-    "6.2": ("def log_softmax(z):\n    s = z - z.max(axis=-1, keepdims=True)\n"
-            "    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))\n"),
-    "6.3": ("def cross_entropy(logits, targets):\n    s = logits - logits.max(axis=1, keepdims=True)\n"
-            "    logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
-            "    return float(-logp[np.arange(len(targets)), targets].mean())\n"),
-    "6.4": ("def cross_entropy_grad(logits, targets, T):\n    n = len(targets)\n    u = logits / T\n"
-            "    e = np.exp(u - u.max(axis=1, keepdims=True))\n    g = e / e.sum(axis=1, keepdims=True)\n"
-            "    g[np.arange(n), targets] -= 1.0\n    return g / (n * T)\n"),
-    # ln K at a uniform start; a doubled softmax cannot go below log(1 + (K - 1) / e)
-    "6.5": ("def diagnose(losses, K):\n"
-            "    return bool(losses[0] > 2 * np.log(K)), bool(losses.min() > np.log(1 + (K - 1) / np.e))\n"),
-}
-STUBS = {pid: f"def {PARTS[pid].function}(*args):\n    raise NotImplementedError('Exercise {pid}')\n" for pid in PARTS}
+# the shared answer set's (tests/exercise_answers.py): right answers that call no other part, and the stubs
+SOLUTIONS = {pid: exercise_answers.answer(pid, exercise_answers.SELF_CONTAINED) for pid in PARTS}
+STUBS = {pid: exercise_answers.answer(pid, "stub") for pid in PARTS}
 TORCH_SOFTMAX = "torch.softmax(torch.from_numpy(z), -1).numpy()"
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from coursekit.exercises.spec import EXERCISES
+from coursekit.grading import _runner, limits
 from coursekit.grading._runner import encode_value, frame, python_source
 from coursekit.grading.gradebook import md
 from coursekit.grading.notebook import (
@@ -23,6 +27,13 @@ from coursekit.grading.notebook import (
     which_exercise,
 )
 from coursekit.grading.wire import WireError, decode_value, read_frames
+
+
+@pytest.fixture(autouse=True)
+def runner_limits(monkeypatch):
+    """The runner's frame() and encode_value() called here read the limits a job would carry."""
+    monkeypatch.setattr(_runner, "LIMITS", limits.for_runner())
+
 
 # -- reading files ----------------------------------------------------------------------
 
@@ -276,3 +287,87 @@ def test_the_from_scratch_explanation_follows_the_one_allowed_list():
     for name in ("numpy", "numpy.linalg", "math", "fractions"):
         assert not blocked_import(f"ModuleNotFoundError: No module named '{name}'"), name
     assert not blocked_import("NameError: name 'np' is not defined")
+
+
+# -- every limit in one table --------------------------------------------------------------
+
+GRADING = Path(limits.__file__).parent
+# what a limit is called, and the parameters that take one
+LIMIT_NAME = re.compile(r"MAX|LIMIT|TIMEOUT|SECONDS|BYTES|_MB|GRACE|STARTUP|DEPTH|NDIM|CHARS|MEMORY|NPROC")
+LIMIT_PARAMS = {"timeout", "seconds", "memory", "memory_mb", "cell_limit", "time_limit", "file_size", "nproc"}
+
+
+def _number(node: ast.AST) -> bool:
+    """A number written out: 60, 2.0, 64 * 2**20, -1 (not 0, which says "none")."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float) and node.value != 0
+    if isinstance(node, ast.UnaryOp):
+        return _number(node.operand)
+    if not isinstance(node, ast.BinOp):
+        return False
+    unit = [isinstance(n, (ast.Name, ast.Attribute)) and (getattr(n, "id", None) or n.attr).isupper()
+            for n in (node.left, node.right)]  # 64 * MB, 8 * limits.KB
+    return (_number(node.left) or unit[0]) and (_number(node.right) or unit[1]) and not all(unit)
+
+
+def _stray_limits(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and type(node.value) is float and node.value != 0:
+            found.append(f"{path.name}:{node.lineno}: the number {node.value!r} (a time?)")
+        elif isinstance(node, ast.keyword) and node.arg in LIMIT_PARAMS and _number(node.value):
+            found.append(f"{path.name}:{node.lineno}: {node.arg}= a number")
+        elif isinstance(node, ast.arguments):
+            args = node.posonlyargs + node.args
+            pairs = list(zip(args[len(args) - len(node.defaults):], node.defaults, strict=True))
+            pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True) if d is not None]
+            found += [f"{path.name}:{a.lineno}: parameter {a.arg} defaults to a number"
+                      for a, d in pairs if a.arg in LIMIT_PARAMS and _number(d)]
+    for node in tree.body:  # module-level constants named like a limit
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            numbers = [v for v in values if _number(v) or isinstance(v, ast.Dict) and any(map(_number, v.values))]
+            if any(LIMIT_NAME.search(n) for n in names) and numbers:
+                found.append(f"{path.name}:{node.lineno}: {', '.join(names)} = a number")
+    return found
+
+
+def test_every_limit_of_the_grader_is_in_limits_py():
+    """Changing a time, memory or size limit is a one-line edit in coursekit/grading/limits.py.
+
+    No other grading module writes a time (a float), a limit-named constant, or a number for a parameter
+    that takes a limit; the checker itself is checked on a module that breaks each rule.
+    """
+    stray = [s for path in sorted(GRADING.glob("*.py")) if path.name != "limits.py" for s in _stray_limits(path)]
+    assert stray == [], "move these into coursekit/grading/limits.py"
+    in_table = {s.split(": ", 1)[1] for s in _stray_limits(GRADING / "limits.py")}
+    assert {"SUBMISSION_SECONDS = a number", "STARTUP_SECONDS = a number", "STREAM_BYTES = a number"} <= in_table
+
+
+def test_the_checker_finds_each_kind_of_stray_limit(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("MAX_FRAME = 8 << 10\nHEAP_BYTES = 3 * limits.MB\nPOLL = 0.5\ndef run(job, timeout=60):\n    go(job, seconds=5)\n"
+                   "WAIT_SECONDS = {'numpy': 3}\n")
+    assert sorted(s.split(": ", 1)[1] for s in _stray_limits(bad)) == sorted([
+        "parameter timeout defaults to a number", "the number 0.5 (a time?)", "seconds= a number",
+        "MAX_FRAME = a number", "HEAP_BYTES = a number", "WAIT_SECONDS = a number"])
+
+
+def test_the_runner_has_no_limit_of_its_own_and_gets_all_it_reads():
+    """_runner.py runs without coursekit: each limit it reads (LIMITS["..."]) comes in the job, from limits.py."""
+    from coursekit.grading.sandbox import Sandbox
+
+    tree = ast.parse((GRADING / "_runner.py").read_text(encoding="utf-8"))
+    read = {n.slice.value for n in ast.walk(tree) if isinstance(n, ast.Subscript)
+            and isinstance(n.value, ast.Name) and n.value.id in ("LIMITS", "limits")
+            and isinstance(n.slice, ast.Constant)}
+    assert read == set(limits.for_runner()), "the runner reads exactly the limits the job carries"
+    fake = type("S", (), {"site_paths": lambda self, p: ["/site"], "debug": False, "no_threads": None})()
+    header = Sandbox.job(fake, [], [], timeout=1, memory=0, profile="numpy")  # the header, without bwrap
+    assert header["limits"] == limits.for_runner()
+    job_keys = {n.slice.value for n in ast.walk(tree) if isinstance(n, ast.Subscript)
+                and isinstance(n.value, ast.Name) and n.value.id == "job" and isinstance(n.slice, ast.Constant)}
+    assert job_keys <= set(header), "every job field the runner reads is one the sandbox sends"

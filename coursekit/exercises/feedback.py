@@ -44,12 +44,14 @@ from typing import Any
 
 import numpy as np
 
+from coursekit.exercises import judging
 from coursekit.exercises.judging import (
     FORBIDDEN_LIBRARIES,
     PUBLIC_SEED,
     Case,
     Part,
     allowed_from_scratch,
+    from_scratch_words,
     judge_result,
     summarize_part,
 )
@@ -200,7 +202,7 @@ def _top_module(obj: Any) -> str:
 def _library_of(name: str, obj: Any) -> str | None:
     """The library ``obj`` comes from when a from-scratch part may not use it, else None."""
     if obj is None:
-        return name if name in FORBIDDEN_LIBRARIES else None
+        return name if name in FORBIDDEN_LIBRARIES and not allowed_from_scratch(name) else None
     if obj is check or obj is run_check:  # the grader provides a stand-in check()
         return None
     if isinstance(obj, np.ufunc) and getattr(np, getattr(obj, "__name__", ""), None) is not obj:
@@ -229,7 +231,7 @@ def _is_library_callable(obj: Any) -> bool:
     return _top_module(obj) not in ("", "__main__", "builtins") or isinstance(obj, np.ufunc)
 
 
-_cell_cache: dict[str, frozenset] = {}
+_cell_cache: dict[str, frozenset] = {}  # a cell's imported modules (judged at each call: the list may change)
 
 
 def _is_cell(filename: str) -> bool:
@@ -259,9 +261,9 @@ def _cell_imports(filename: str) -> frozenset:
         for n in ast.walk(tree) if tree is not None else ():
             names = [a.name for a in n.names] if isinstance(n, ast.Import) else \
                 [n.module or ""] if isinstance(n, ast.ImportFrom) and n.level == 0 else []
-            found |= {m.split(".")[0] for m in names if not allowed_from_scratch(m)}
+            found |= set(names)
         _cell_cache[key] = frozenset(found)
-    return _cell_cache[key]
+    return frozenset(m.split(".")[0] for m in _cell_cache[key] if not allowed_from_scratch(m))
 
 
 def _scratch_problem(func: Callable) -> tuple[str | None, str | None]:
@@ -269,15 +271,15 @@ def _scratch_problem(func: Callable) -> tuple[str | None, str | None]:
     reach = _reach(func)
     libs = ", ".join(f"`{lib}`" for lib in sorted(reach.libraries))
     if reach.libraries:
-        return (f"this part is written from scratch with numpy, but your function (its code, its cell or a "
-                f"helper it calls) uses {libs}. The grader's sandbox has only numpy and Python's standard "
-                f"library for this part, so {libs} cannot be imported there and the part scores 0; "
+        return (f"this part is written from scratch with {', '.join(judging.FROM_SCRATCH_ALLOWED)}, but your "
+                f"function (its code, its cell or a helper it calls) uses {libs}. The grader's sandbox has only {from_scratch_words()} "
+                f"for this part, so {libs} cannot be imported there and the part scores 0; "
                 "check() gives the same 0"), None
     unsure = sorted(reach.opaque) + sorted(set(reach.uninspectable))
     if unsure:
         names = ", ".join(f"`{n}`" for n in unsure[:4])
         return None, (f"  Note: check() cannot see what your function reaches through {names}. In the grader's "
-                      "sandbox only numpy and Python's standard library can be imported for this part: if your "
+                      f"sandbox only {from_scratch_words()} can be imported for this part: if your "
                       "code needs anything else there, it scores 0.")
     return None, None
 

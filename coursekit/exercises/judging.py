@@ -29,6 +29,9 @@ from typing import Any
 import numpy as np
 
 PUBLIC_SEED = 20261125  # check() in the notebooks draws its cases from default_rng(PUBLIC_SEED)
+# Seconds one call of a student's function may take: a part's default ``time_limit``, which check() and
+# the grader both apply (the grader's own limits are in coursekit.grading.limits, which re-exports this).
+CALL_SECONDS = 2.0
 
 # The from-scratch rule, one list for both sides of the contract: besides the standard library,
 # a from-scratch part may import these distributions and nothing else. The grader's sandbox
@@ -37,6 +40,12 @@ PUBLIC_SEED = 20261125  # check() in the notebooks draws its cases from default_
 FROM_SCRATCH_ALLOWED = ("numpy",)
 # Named in messages: what students most often reach for in a from-scratch part.
 FORBIDDEN_LIBRARIES = ("torch", "scipy", "coursekit")
+
+
+def from_scratch_words() -> str:
+    """What a from-scratch part may import, in words: "numpy and Python's standard library"."""
+    names = ", ".join(FROM_SCRATCH_ALLOWED)
+    return f"{names} and Python's standard library" if names else "Python's standard library"
 
 
 def allowed_from_scratch(module: str) -> bool:
@@ -154,7 +163,7 @@ class Part:
     judge: Callable[[Case, Any], str | None]
     hints: tuple[str, ...]  # tier 1: the idea (what property, why); tier 2: more specific. Never code.
     from_scratch: bool = True  # True: torch / scipy / coursekit may not be used
-    time_limit: float = 2.0  # seconds for one call
+    time_limit: float = CALL_SECONDS  # seconds for one call
     exercise: str = ""  # "06_softmax" (the notebook stem), set by the registry
 
     def __post_init__(self) -> None:
@@ -182,7 +191,7 @@ class Part:
 # --------------------------------------------------------------------------
 
 _MAX_DEPTH = 4  # tuples of lists of arrays is as deep as any answer goes
-_MAX_INT = 2**63  # the grader's wire carries at most 64-bit integers; no answer needs more
+MAX_INT = 2**63  # answers are integers of at most 64 bits (the grader's wire carries no more; no answer needs more)
 
 
 def _real_scalar(value: Any) -> bool | int | float:
@@ -219,7 +228,7 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
         return value
     if isinstance(value, int):
         v = int.__index__(value)
-        if not -_MAX_INT <= v < 2 * _MAX_INT:
+        if not -MAX_INT <= v < 2 * MAX_INT:
             raise TypeError("returned an integer too large to grade (more than 64 bits)")
         return v
     if isinstance(value, float):

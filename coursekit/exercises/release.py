@@ -11,19 +11,27 @@ and (``--student-edition DIR``) the edition students receive.
   (and become read-only in JupyterLab);
 - the result is deterministic: releasing twice gives byte-identical files, so a
   test can fail when a committed copy is stale (``coursekit release --check``).
+
+What the part's spec says is written from the spec, never typed: each task cell's heading
+(``## 6.1 · Stable softmax (2 points)``) and its last line, the scoring rule
+(``*Scoring: …*``, :func:`~coursekit.exercises.judging.scoring_rule`), the points of each check
+cell, and "5 parts, 10 points" in the first cell. ``coursekit release`` writes them into the
+sources too (only those lines change), so a source never states other points than its grader.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from coursekit.exercises.spec import EXERCISES, Part
+from coursekit.exercises.judging import from_scratch_words
+from coursekit.exercises.spec import EXERCISES, Part, scoring_rule
 from coursekit.notebooks import read_notebook
 from coursekit.paths import course_root
 
@@ -82,12 +90,74 @@ def strip_regions(source: str, part: Part | None, *, where: str) -> str:
     return "\n".join(out).rstrip("\n")
 
 
-def student_copy(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nbformat.NotebookNode:
-    """The student copy of a solution notebook (a new notebook; ``nb`` is not changed)."""
+HEADING = re.compile(r"^## \d+\.\d+ · .*$")
+SCORING = re.compile(r"^\*Scoring: .*\*$")
+COUNTS = re.compile(r"\b\d+ parts?, \d+ points?\b")
+
+
+def _points(n: int) -> str:
+    return f"{n} point{'' if n == 1 else 's'}"
+
+
+@functools.lru_cache(maxsize=256)
+def _rule(part: Part) -> str:
+    """The part's scoring rule as the task cell states it (drawing the public cases of a part takes up to
+    0.3 s; a part is immutable, so one draw per part and process)."""
+    return f"*{scoring_rule(part)}*"
+
+
+def heading(part: Part) -> str:
+    """The task cell's first line: '## 6.1 · Stable softmax (2 points)'."""
+    return f"## {part.id} · {part.title} ({_points(part.points)})"
+
+
+def _exercise(nb: nbformat.NotebookNode, name: str) -> str:
     exercise = nb.metadata.get("coursekit", {}).get("exercise")
     if exercise not in EXERCISES:
         raise ValueError(f"{name}: notebook metadata coursekit.exercise is {exercise!r}; "
                          f"expected one of {', '.join(EXERCISES)}")
+    return exercise
+
+
+def with_spec_text(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nbformat.NotebookNode:
+    """``nb`` (a new notebook) with what the spec says written from the spec.
+
+    Each part's task cell (``<grade_id>_task``) gets its heading as first line and its scoring rule as
+    last line (added as a paragraph of its own if the cell has none); each check cell
+    (``<grade_id>_check``) the part's points; the first cell's "N parts, M points" the counts.
+    """
+    parts = EXERCISES[_exercise(nb, name)]
+    out = copy.deepcopy(nb)
+    cells = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c for c in out.cells}
+    for part in parts:
+        task = cells.get(f"{part.grade_id}_task")
+        if task is None or task.cell_type != "markdown":
+            raise ValueError(f"{name}: no markdown cell {part.grade_id}_task (the task of part {part.id})")
+        lines = task.source.rstrip("\n").split("\n")
+        if not HEADING.match(lines[0]):
+            raise ValueError(f"{name}, {part.grade_id}_task: the cell starts with {lines[0][:60]!r}, "
+                             f"not a heading '## {part.id} · ...'")
+        lines[0] = heading(part)
+        rule = _rule(part)
+        if SCORING.match(lines[-1]):
+            lines[-1] = rule
+        else:
+            lines += ["", rule]
+        task.source = "\n".join(lines)
+        check = cells.get(f"{part.grade_id}_check")
+        if check is not None and check.metadata["nbgrader"].get("grade"):
+            check.metadata["nbgrader"]["points"] = part.points
+    if out.cells and out.cells[0].cell_type == "markdown":
+        total = sum(p.points for p in parts)
+        out.cells[0].source = COUNTS.sub(f"{len(parts)} part{'' if len(parts) == 1 else 's'}, {_points(total)}",
+                                         out.cells[0].source, count=1)
+    return out
+
+
+def student_copy(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nbformat.NotebookNode:
+    """The student copy of a solution notebook (a new notebook; ``nb`` is not changed)."""
+    exercise = _exercise(nb, name)
+    nb = with_spec_text(nb, name=name)
     parts = {p.grade_id: p for p in EXERCISES[exercise]}
     seen: set[str] = set()
     cells = []
@@ -143,7 +213,7 @@ def render(nb: nbformat.NotebookNode) -> bytes:
 @dataclass
 class Released:
     source: Path
-    target: Path
+    target: Path  # the student copy, or the source itself when its spec text was rewritten
     status: str  # "written", "unchanged", "stale" / "missing" (check mode), "orphan" (no source)
 
 
@@ -161,7 +231,13 @@ def release(source_dir: Path, out_dir: Path, *, check: bool = False,
         raise FileNotFoundError(f"no solution notebooks (NN_*.ipynb) in {source_dir}")
     results = []
     for src in sources:
-        data = render(student_copy(read_notebook(src), name=src.name))
+        nb = read_notebook(src)
+        synced = render(with_spec_text(nb, name=src.name))
+        if synced != src.read_bytes():  # the source states other points or rules than its spec
+            if not check:
+                src.write_bytes(synced)
+            results.append(Released(src, src, "stale" if check else "written"))
+        data = render(student_copy(nb, name=src.name))
         target = out_dir / src.name
         current = target.read_bytes() if target.is_file() else None
         if current == data:
@@ -190,7 +266,7 @@ EDITION_SKIP = ("grading",)  # coursekit sub-packages only instructors use (the 
 
 STUDENT_README = """# Neural-network foundations: the course
 
-Chapters in `notebooks/` (01 neurons … 06 softmax), one exercise notebook per chapter in
+Chapters in `notebooks/` ({chapters}), one exercise notebook per chapter in
 `exercises/`{solutions}.
 
 ## Open the course
@@ -206,8 +282,8 @@ most of it) and opens JupyterLab on your working copies in `my-work/`. With cond
 Fill in the cells marked `# YOUR CODE HERE` and run the check cell below each part:
 `check("6.1", softmax)` prints which checks pass, the points, and a hint after a failure. The
 check runs the notebook's public cases; your instructor grades the same kinds of cases with other
-inputs, so write each function for any valid input. A part marked *from scratch* may use numpy and
-Python's standard library only.
+inputs, so write each function for any valid input. A part marked *from scratch* may use {allowed}
+only.
 """
 
 
@@ -351,7 +427,10 @@ def student_edition(root: Path, out: Path, *, with_solutions: bool = False) -> l
             shutil.copy2(root / name, out / name)
     solutions = (" (and the solutions in `exercises/solutions/`, for self-study: try each part first)"
                  if with_solutions else "")
-    (out / "README.md").write_text(STUDENT_README.format(solutions=solutions), encoding="utf-8")
+    stems = [stem.replace("_", " ") for stem in EXERCISES]  # "01 neurons", "02 fully connected"
+    chapters = f"{stems[0]} … {stems[-1]}" if len(stems) > 1 else stems[0]
+    readme = STUDENT_README.format(chapters=chapters, solutions=solutions, allowed=from_scratch_words())
+    (out / "README.md").write_text(readme, encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 

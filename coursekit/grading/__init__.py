@@ -1,5 +1,6 @@
 """Safe batch grading of submitted exercise notebooks (``coursekit grade``).
 
+- ``limits``     every time, memory and size limit of the grader, in one table
 - ``notebook``   finding and reading submissions (no links, no FIFOs), deciding their exercise
 - ``sandbox``    one bubblewrap sandbox per run: mounts, seccomp filter, limits, the kill
 - ``_runner``    what runs inside it (the only place student code runs)

@@ -13,6 +13,10 @@ this submission's error. The time limits below are for good feedback
 ("took longer than 2 s"); the hard limits are the rlimits set here before
 any student code runs and the grader's wall-clock kill of the sandbox.
 
+Every limit comes with the job (``job["limits"]``, from
+``coursekit.grading.limits``, which this process cannot import): this file
+holds no limit of its own.
+
 The wire (both directions): frames ``4-byte big-endian length | JSON
 header | blobs``; the JSON starts with its ``kind`` (``start``, ``cell``,
 ``part``, ``missing``, ``case``, ``end``), which the grader reads, with the
@@ -39,13 +43,10 @@ import sys
 import time
 import types
 
-MAX_DEPTH = 8  # nesting of lists / tuples in one value
-MAX_HEADER = 1 << 20  # bytes of JSON in one answer's frame (arrays travel as raw blobs)
-MAX_SMALL = 8 << 10  # bytes of JSON in any other frame (start, part, cell, missing, end)
 KINDS = ("start", "cell", "part", "missing", "case", "end")  # the frames the runner sends
-MAX_INT = 2**63  # larger integers are no answer to any exercise (and 10**5000 is slow to print)
 DTYPES = frozenset({"|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8"})
-BLOCKED = ("torch", "scipy", "coursekit")  # what from-scratch parts cannot import (not mounted)
+# The job's limits (coursekit.grading.limits.for_runner()), set from each job before anything else runs.
+LIMITS: dict = {}
 
 
 class NotPlain(TypeError):
@@ -57,8 +58,10 @@ class NotPlain(TypeError):
 # ----------------------------------------------------------------------------
 
 
-def encode_value(value, blobs: list, depth: int = 0):
+def encode_value(value, blobs: list, limits: dict | None = None, depth: int = 0):
     """JSON-able form of ``value``; array data goes into ``blobs`` as raw bytes.
+
+    ``limits``: the job's (``wire_depth``, ``max_int``); by default this process's :data:`LIMITS`.
 
     Exact type checks, not isinstance: a subclass's ``__eq__``, ``__float__``
     or ``__array__`` never decides what the grader sees.
@@ -73,13 +76,14 @@ def encode_value(value, blobs: list, depth: int = 0):
 
     import numpy as np
 
-    if depth > MAX_DEPTH:
+    limits = LIMITS if limits is None else limits
+    if depth > limits["wire_depth"]:
         raise NotPlain("returned a structure nested too deeply")
     if value is None or value is True or value is False:
         return value
     if isinstance(value, int):
         v = int.__index__(value)
-        if not -MAX_INT <= v < 2 * MAX_INT:
+        if not -limits["max_int"] <= v < 2 * limits["max_int"]:
             raise NotPlain("returned an integer too large to grade (more than 64 bits)")
         return v
     if isinstance(value, float):
@@ -108,10 +112,10 @@ def encode_value(value, blobs: list, depth: int = 0):
         blobs.append(data)
         return {"t": "nd", "dtype": dtype.str, "shape": [int(n) for n in arr.shape], "i": len(blobs) - 1}
     if isinstance(value, (list, tuple)):
-        items = [encode_value(v, blobs, depth + 1) for v in list.__iter__(list(value))]
+        items = [encode_value(v, blobs, limits, depth + 1) for v in list.__iter__(list(value))]
         return {"t": "tuple" if isinstance(value, tuple) else "list", "v": items}
     if isinstance(value, dict):
-        return {"t": "dict", "v": [[str(k), encode_value(v, blobs, depth + 1)] for k, v in dict.items(value)]}
+        return {"t": "dict", "v": [[str(k), encode_value(v, blobs, limits, depth + 1)] for k, v in dict.items(value)]}
     if isinstance(value, np.random.Generator) and type(value.bit_generator) is np.random.PCG64:
         return {"t": "rng", "state": value.bit_generator.state}
     raise NotPlain(
@@ -120,12 +124,18 @@ def encode_value(value, blobs: list, depth: int = 0):
     )
 
 
-def frame(header: dict, blobs=()) -> bytes:
-    """``header`` (its ``kind`` first, as the grader reads it before parsing) and ``blobs``, framed."""
+def frame(header: dict, blobs=(), limits: dict | None = None) -> bytes:
+    """``header`` (its ``kind`` first, as the grader reads it before parsing) and ``blobs``, framed.
+
+    ``limits``: the job's (``answer_json_bytes``, ``frame_json_bytes``); by default :data:`LIMITS`.
+    """
+    limits = LIMITS if limits is None else limits
     header = {"kind": header["kind"], **header, "blobs": [len(b) for b in blobs]}
     data = json.dumps(header, allow_nan=False).encode()
-    if len(data) > (MAX_HEADER if header["kind"] == "case" else MAX_SMALL):
-        raise NotPlain("returned a result too large to send (over 1 MB as JSON); return a numpy array")
+    most = limits["answer_json_bytes"] if header["kind"] == "case" else limits["frame_json_bytes"]
+    if len(data) > most:
+        raise NotPlain(f"returned a result too large to send (over {most / 2**20:g} MB as JSON); "
+                       "return a numpy array")
     return struct.pack(">I", len(data)) + data + b"".join(blobs)
 
 
@@ -177,12 +187,12 @@ def _on_alarm(signum, frame):
 def _arm(seconds: float) -> None:
     global _armed
     _armed = seconds > 0
-    # re-fires every 0.2 s, in case the student's code catches the first one with a bare except
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0), 0.2 if seconds > 0 else 0)
+    # re-fires, in case the student's code catches the first one with a bare except
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0), LIMITS["alarm_repeat_seconds"] if seconds > 0 else 0)
 
 
 def _short(exc: BaseException) -> str:
-    """'ValueError: message' with the first line of the message, at most 200 characters."""
+    """'ValueError: message' with the first line of the message, shortened to the job's ``error_chars``."""
     name = type(exc).__name__
     if isinstance(exc, SyntaxError):
         return f"SyntaxError: {exc.msg} (line {exc.lineno})"
@@ -191,8 +201,9 @@ def _short(exc: BaseException) -> str:
     except BaseException:  # a student exception whose __str__ raises
         text = []
     msg = text[0] if text else ""
-    if len(msg) > 200:
-        msg = msg[:197] + "..."
+    most = LIMITS["error_chars"]
+    if len(msg) > most:
+        msg = msg[:most - 3] + "..."
     return f"{name}: {msg}" if msg else name
 
 
@@ -274,7 +285,7 @@ def _vm_size() -> int:
     return 0
 
 
-def apply_limits(timeout: float, memory: int, file_size: int, nproc: int) -> None:
+def apply_limits(timeout: float, memory: int, nproc: int) -> None:
     """CPU seconds, address space (what is mapped now + ``memory``), file size, open files, processes.
 
     Set from inside, so they hold whoever runs the grader (the seccomp filter
@@ -288,13 +299,13 @@ def apply_limits(timeout: float, memory: int, file_size: int, nproc: int) -> Non
             pass  # a limit the system does not allow: the sandbox's own limits still apply
 
     used = resource.getrusage(resource.RUSAGE_SELF)  # the imports so far count too
-    cpu = int(math.ceil(timeout + used.ru_utime + used.ru_stime)) + 1
+    cpu = int(math.ceil(timeout + used.ru_utime + used.ru_stime + LIMITS["cpu_extra_seconds"]))
     limit(resource.RLIMIT_CPU, cpu)
     if memory > 0:
         limit(resource.RLIMIT_AS, _vm_size() + memory)
-    limit(resource.RLIMIT_FSIZE, file_size)
+    limit(resource.RLIMIT_FSIZE, LIMITS["file_bytes"])
     limit(resource.RLIMIT_CORE, 0)
-    limit(resource.RLIMIT_NOFILE, 64)
+    limit(resource.RLIMIT_NOFILE, LIMITS["open_files"])
     limit(resource.RLIMIT_NPROC, nproc)  # per user in the sandbox's user namespace (threads count)
 
 
@@ -340,13 +351,14 @@ def run(job: dict, blobs: list, out: _Out) -> None:
     deadline = time.monotonic() + job["timeout"]
     signal.signal(signal.SIGALRM, _on_alarm)
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    budget = max(job["timeout"] * 0.25, 0.2)  # kept for the function calls
-    cell_limit = job["cell_limit"]
+    budget = max(job["timeout"] * LIMITS["calls_share"], LIMITS["calls_min_seconds"])  # kept for the function calls
+    cell_limit = LIMITS["cell_seconds"]
+    margin = LIMITS["margin_seconds"]
     out.send({"kind": "start"})
 
     for index, source in job["cells"]:
         left = deadline - time.monotonic() - budget
-        if left <= 0.05:
+        if left <= margin:
             out.send({"kind": "cell", "index": index, "error": "not run: the submission ran out of time"})
             continue
         try:
@@ -386,7 +398,7 @@ def run(job: dict, blobs: list, out: _Out) -> None:
             if stop:
                 out.send({"kind": "case", "part": pid, "case": k, "error": stop})
                 continue
-            limit = min(part["time_limit"], deadline - time.monotonic() - 0.05)
+            limit = min(part["time_limit"], deadline - time.monotonic() - margin)
             if limit <= 0:
                 stop = "not run: the submission ran out of time"
                 out.send({"kind": "case", "part": pid, "case": k, "error": stop})
@@ -446,6 +458,8 @@ def serve_job(job_fd: int, out_fd: int) -> None:
         job_fd, out_fd = 0, 3
         os.set_inheritable(out_fd, False)
         job, blobs = _read_job(job_fd)
+        LIMITS.clear()
+        LIMITS.update(job["limits"])
         devnull = os.open(os.devnull, os.O_RDWR)
         debug = job.get("debug", False)
         for fd in (0, 1) if debug else (0, 1, 2):  # printing cannot pose as a result
@@ -460,7 +474,7 @@ def serve_job(job_fd: int, out_fd: int) -> None:
             import torch
 
             torch.set_num_threads(1)
-        apply_limits(job["timeout"], job["memory"], job["file_size"], job["nproc"])
+        apply_limits(job["timeout"], job["memory"], job["nproc"])
         if job.get("no_threads"):  # from here on no thread either (RLIMIT_NPROC does not bind root)
             _set_filter(bytes.fromhex(job["no_threads"]))
         run(job, blobs, _Out(out_fd))
@@ -660,13 +674,14 @@ def zygote(ctrl_fd: int, bpf: bytes, tmpfs_bytes: int, profile: str) -> None:
         os.close(out_fd)
         pidfd = os.pidfd_open(pid)
         deadline = time.monotonic() + float(req["seconds"])
+        poll = float(req["poll"])  # the shortest wait of this loop
         killed = False
         while True:
             left = deadline - time.monotonic()
             if left <= 0 and not killed:
                 os.kill(pid, signal.SIGKILL)  # the child's init gets SIGKILL too (PDEATHSIG)
                 killed = True
-            ready, _, _ = select.select([pidfd, sock], [], [], max(left, 0.05))
+            ready, _, _ = select.select([pidfd, sock], [], [], max(left, poll))
             if pidfd in ready:
                 break
             if sock in ready and not killed:

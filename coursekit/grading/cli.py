@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 from coursekit.exercises.spec import EXERCISES
+from coursekit.grading import limits
 from coursekit.grading.gradebook import load_overrides, write_gradebook
-from coursekit.grading.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade
+from coursekit.grading.grader import grade
 from coursekit.grading.notebook import display
 from coursekit.grading.sandbox import SandboxUnavailable
 
@@ -132,10 +133,10 @@ def register(sub) -> None:
                    help="CSV of manual points (student, part, points, reason), applied and shown in the rows")
     p.add_argument("--report", action="store_true", help="also write OUT/report.md (see coursekit report)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
-    p.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT,
-                   help=f"wall-clock seconds per submission (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--memory", type=_positive(int), default=DEFAULT_MEMORY_MB,
-                   help=f"MB of memory per submission (default {DEFAULT_MEMORY_MB})")
+    p.add_argument("--timeout", type=_positive(float), default=None,
+                   help=f"wall-clock seconds per submission (default {limits.SUBMISSION_SECONDS:g})")
+    p.add_argument("--memory", type=_positive(int), default=None,
+                   help=f"MB of memory per submission (default {limits.MEMORY_MB})")
     p.add_argument("--workers", type=_positive(int), default=2, help="parallel workers (default 2)")
     p.add_argument("--seed", type=int, default=None,
                    help="the batch seed of an earlier run (its rows' seed column), to reproduce its inputs "

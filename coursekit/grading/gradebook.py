@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from coursekit import __version__
-from coursekit.grading import similarity
+from coursekit.grading import limits, similarity
 from coursekit.grading.grader import SubmissionResult
 from coursekit.grading.notebook import display
 
@@ -110,8 +110,12 @@ def write_file(dir_fd: int, name: str, data: bytes) -> None:
     os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
-def read_text(dir_fd: int, name: str, limit: int = 64 * 2**20) -> str | None:
-    """A regular file's text in ``dir_fd`` (not through a link), or None if there is none."""
+def read_text(dir_fd: int, name: str, limit: int | None = None) -> str | None:
+    """A regular file's text in ``dir_fd`` (not through a link), or None if there is none.
+
+    ``limit``: bytes at most (default ``limits.GRADEBOOK_BYTES``).
+    """
+    limit = limits.GRADEBOOK_BYTES if limit is None else limit
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
     except FileNotFoundError:

@@ -25,8 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.exercises.judging import allowed_from_scratch
+from coursekit.exercises import judging
+from coursekit.exercises.judging import allowed_from_scratch, from_scratch_words
 from coursekit.exercises.spec import EXERCISES, judge_result, summarize_part
+from coursekit.grading import limits
 from coursekit.grading.notebook import (
     Found,
     Submission,
@@ -38,14 +40,10 @@ from coursekit.grading.notebook import (
     read_file,
     which_exercise,
 )
-from coursekit.grading.sandbox import MAX_STREAM, RunResult, Sandbox
+from coursekit.grading.sandbox import RunResult, Sandbox
 from coursekit.grading.similarity import fingerprints
 from coursekit.grading.wire import WireError, decode_value, encode_job, iter_frames
 
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY_MB = 1024
-CELL_LIMIT = 10.0  # seconds one notebook cell may run before it is skipped
-MAX_MESSAGE = 500  # characters of one error message from a sandbox
 BLOCKED_IMPORT = re.compile(r"No module named '([\w.]+)'|coursekit\.\w+ is not available")
 
 
@@ -172,7 +170,7 @@ def prepare(found: Found, *, exercise: str | None, exercises: Mapping[str, list]
 
 def _process_problem(run: RunResult, timeout: float) -> str | None:
     if run.truncated:
-        return f"the submission sent more than {MAX_STREAM >> 20} MB of results and was stopped"
+        return f"the submission sent more than {limits.STREAM_BYTES / limits.MB:g} MB of results and was stopped"
     if run.timed_out:
         return f"the submission ran longer than the time limit ({timeout:g} s) and was stopped"
     if run.signal is not None:
@@ -193,7 +191,7 @@ def _message(value: Any) -> str:
     """A message from the sandbox, on one line: its newlines and escapes made visible, shortened."""
     if type(value) is not str:
         raise _Tampered("a message that is not text")
-    return display(value, MAX_MESSAGE)
+    return display(value, limits.MESSAGE_CHARS)
 
 
 @dataclass
@@ -304,12 +302,13 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
                 problem = "the submission's process ended before it finished (os._exit?)"
         if problem and problem not in result.errors:
             result.errors.append(problem)
-        for index, error in cell_errors[:20]:
+        shown = limits.CELL_ERRORS
+        for index, error in cell_errors[:shown]:
             line = f"cell {index}: {error}"
             if line not in result.errors:
                 result.errors.append(line)
-        if len(cell_errors) > 20:
-            result.errors.append(f"... and {len(cell_errors) - 20} more failing cells")
+        if len(cell_errors) > shown:
+            result.errors.append(f"... and {len(cell_errors) - shown} more failing cells")
         blocked += [f"cell {i}: {e}" for i, e in cell_errors if blocked_import(e)]
         for p in parts:
             by_part[p.id] = (answers, missing, problem)
@@ -339,8 +338,9 @@ def judge(pending: _Pending, runs: list[tuple[list, RunResult]], timeout: float)
         score, text = summarize_part(part, cases, verdicts, tier=1)
         evidence = own_block or (blocked[0] if blocked else None)
         if passed < total and part.from_scratch and evidence:
-            text = (f"Part {part.id} must be written from scratch (numpy only): nothing but numpy and "
-                    f"Python's standard library can be imported when it is graded ({evidence}).\n" + text)
+            text = (f"Part {part.id} must be written from scratch ({', '.join(judging.FROM_SCRATCH_ALLOWED)} only): "
+                    f"nothing but {from_scratch_words()} "
+                    f"can be imported when it is graded ({evidence}).\n" + text)
         result.parts.append(PartResult(part.id, part.title, score, part.points, passed, total, text,
                                        "" if first is None else f"case {first[0] + 1}: {display(first[1], 120)}"))
     return result
@@ -439,8 +439,8 @@ def grade(
     paths: Sequence[str | Path],
     *,
     exercise: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    memory_mb: int = DEFAULT_MEMORY_MB,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
     workers: int = 2,
     seed: int | None = None,
     exercises: Mapping[str, list] | None = None,
@@ -462,7 +462,8 @@ def grade(
     name) is the student its file is named after, not its folder's.
     ``mixed``: each notebook is graded as the exercise it says it is, instead
     of one exercise per batch (the most common; others are row errors).
-    ``deadline`` (seconds since the epoch): rows of files modified later say
+    ``timeout`` (seconds per run) and ``memory_mb`` default to ``limits.SUBMISSION_SECONDS`` and
+    ``limits.MEMORY_MB``. ``deadline`` (seconds since the epoch): rows of files modified later say
     how late. Of several notebooks of one exercise by one student, the latest
     by modification time is graded, and the row's notes say so.
     Raises :class:`~coursekit.grading.sandbox.SandboxUnavailable` when
@@ -470,6 +471,8 @@ def grade(
     """
     if exercises is None:
         exercises = EXERCISES
+    timeout = limits.SUBMISSION_SECONDS if timeout is None else timeout
+    memory_mb = limits.MEMORY_MB if memory_mb is None else memory_mb
     if exercise is not None and exercise not in exercises:
         raise ValueError(f"unknown exercise {exercise!r}; known: {', '.join(exercises)}")
     if timeout <= 0:
@@ -489,7 +492,7 @@ def grade(
             sandbox.close()
             raise
     _warm_up()
-    memory = int(memory_mb) * 2**20
+    memory = int(memory_mb) * limits.MB
     pendings = []
     drawn: dict[str, dict[str, list]] = {}
     for f in files:
@@ -528,7 +531,7 @@ def grade(
                             break
                         job = sandbox.job(pending.cells, [{"id": p.id, "function": p.function,
                                                            "time_limit": float(p.time_limit)} for p in parts],
-                                          timeout=timeout, memory=memory, profile=profile, cell_limit=CELL_LIMIT)
+                                          timeout=timeout, memory=memory, profile=profile)
                         run = sandbox.run(encode_job(job, pending.cases), profile, timeout)
                         runs.append((parts, run))
                         try:

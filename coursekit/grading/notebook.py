@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_NOTEBOOK_BYTES = 20 * 2**20  # the exercise notebooks are about 10 KB; outputs with figures a few MB
+from coursekit.grading import limits
 
 
 class SubmissionError(ValueError):
@@ -149,8 +149,12 @@ def find_submissions(paths: Sequence[str | Path], exercises: Mapping[str, list] 
     return found
 
 
-def read_file(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
-    """The bytes of a regular file, refusing links, FIFOs and devices, and checking the size first."""
+def read_file(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, refusing links, FIFOs and devices, and checking the size first.
+
+    ``limit``: bytes at most (default ``limits.NOTEBOOK_BYTES``).
+    """
+    limit = limits.NOTEBOOK_BYTES if limit is None else limit
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags)

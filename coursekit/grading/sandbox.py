@@ -21,7 +21,7 @@ mount (the checkout, the venv, the grader's temp folder). Inside:
   an editable install's finder, a planted ``.pth``) stays out without
   anyone having to think of it. The interpreter runs with ``-I -S``, so no
   ``.pth`` file and no environment variable is read;
-- ``/tmp``: a private tmpfs of :data:`TMPFS_BYTES`, the only writable
+- ``/tmp``: a private tmpfs of ``limits.TMPFS_BYTES``, the only writable
   place, the working folder and HOME; everything else is remounted
   read-only;
 - the runner script, and the submission's code cells on stdin: not the
@@ -77,12 +77,9 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from coursekit.grading import limits
+
 RUNNER = Path(__file__).with_name("_runner.py")
-MAX_STREAM = 64 * 2**20  # bytes of results one run may send
-TMPFS_BYTES = 64 * 2**20  # the sandbox's only writable place
-FILE_BYTES = 16 * 2**20  # largest file a submission may write (RLIMIT_FSIZE)
-STARTUP = {"numpy": 3.0, "torch": 30.0}  # seconds allowed for the sandbox to start and import
-GRACE = 1.0  # seconds past the submission's time limit before the sandbox is killed
 SANDBOX_UID = 1000  # the submission's uid inside its user namespace
 ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 PYTHON_DIRS = ("/usr/lib/python*", "/usr/lib64/python*", "/usr/local/lib/python*", "/usr/local/lib64/python*",
@@ -169,7 +166,7 @@ class Environment:
     def detect(cls, site_packages: str | Path | None = None) -> Environment:
         python = os.path.realpath(sys.executable)
         out = subprocess.run([python, "-I", "-S", "-c", "import sys, json; print(json.dumps(sys.path))"],
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+                             capture_output=True, text=True, timeout=limits.DETECT_SECONDS, check=True).stdout
         stdlib = [os.path.realpath(p) for p in json.loads(out) if p and os.path.isdir(p)]
         site = Path(site_packages) if site_packages else Path(sysconfig.get_paths()["purelib"])
         # the from-scratch list is the one check() reads too (coursekit.exercises.judging)
@@ -400,14 +397,14 @@ class Sandbox:
         args += ["--ro-bind", runner, "/grader/runner.py", "--proc", "/proc"]
         for dev in ("null", "zero", "full", "random", "urandom"):
             args += ["--dev-bind", f"/dev/{dev}", f"/dev/{dev}"]
-        args += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--remount-ro", "/", "--chdir", "/tmp"]
+        args += ["--size", str(limits.TMPFS_BYTES), "--tmpfs", "/tmp", "--remount-ro", "/", "--chdir", "/tmp"]
         args += ["--clearenv"]
         for var, value in self._environ("/tmp").items():
             args += ["--setenv", var, value]
         if zygote:
             bpf = (self.filter or b"").hex() or "00"
             return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", "--zygote", str(result_fd),
-                    bpf if self.filter else "", str(TMPFS_BYTES), profile]
+                    bpf if self.filter else "", str(limits.TMPFS_BYTES), profile]
         return [*args, env.python, "-I", "-S", "-B", "/grader/runner.py", "--fresh", str(result_fd),
                 (self.filter or b"").hex(), profile]
 
@@ -480,7 +477,7 @@ class Sandbox:
     def run_fresh(self, job: bytes, profile: str, timeout: float) -> RunResult:
         """Start a fresh sandbox, feed it ``job``, collect its results until it ends or the deadline."""
         start = time.monotonic()
-        deadline = start + timeout + STARTUP[profile] + GRACE
+        deadline = start + timeout + limits.STARTUP_SECONDS[profile] + limits.GRACE_SECONDS
         r, w = os.pipe()
         workdir = None
         try:
@@ -537,7 +534,7 @@ class Sandbox:
                 res.timed_out = True
                 break
             wlist = [stdin] if pending else []
-            ready_r, ready_w, _ = select.select(list(readers), wlist, [], min(left, 0.5))
+            ready_r, ready_w, _ = select.select(list(readers), wlist, [], min(left, limits.POLL_SECONDS))
             if ready_w:
                 try:
                     pending = pending[os.write(stdin, pending[: 1 << 16]):]
@@ -553,12 +550,12 @@ class Sandbox:
                     del readers[fd]
                 elif readers[fd] == "out":
                     size += len(data)
-                    if size > MAX_STREAM:
+                    if size > limits.STREAM_BYTES:
                         res.truncated = True
                         readers.clear()
                         break
                     chunks.append(data)
-                elif sum(map(len, err)) < 1 << 16:
+                elif sum(map(len, err)) < limits.STDERR_BYTES:
                     err.append(data)
             if not readers or (proc.poll() is not None and r not in readers):
                 break
@@ -566,7 +563,7 @@ class Sandbox:
             self._kill(proc)
         else:
             try:
-                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+                proc.wait(timeout=max(deadline - time.monotonic(), limits.REAP_SECONDS))
             except subprocess.TimeoutExpired:
                 res.timed_out = True
                 self._kill(proc)
@@ -586,8 +583,9 @@ class Sandbox:
         """Start one sandbox that imports numpy; SandboxUnavailable with bwrap's words if it cannot."""
         from coursekit.grading.wire import encode_job, read_frames
 
-        job = encode_job(self.job([], [], timeout=5.0, memory=0, profile="numpy"), {})
-        res = self.run(job, "numpy", 5.0)
+        seconds = limits.SELF_TEST_SECONDS
+        job = encode_job(self.job([], [], timeout=seconds, memory=0, profile="numpy"), {})
+        res = self.run(job, "numpy", seconds)
         frames, _ = read_frames(res.stream)
         if not any(h.get("kind") == "end" for h, _ in frames):
             why = res.stderr.decode("utf-8", "replace").strip()[-500:] or f"exit status {res.exit}"
@@ -597,11 +595,14 @@ class Sandbox:
                 "--security-opt seccomp=unconfined / a user-namespace-enabled runtime)"
             )
 
-    def job(self, cells, parts, *, timeout: float, memory: int, profile: str, cell_limit: float = 10.0) -> dict:
-        """The job header the runner expects (cases are added by :func:`wire.encode_job`)."""
+    def job(self, cells, parts, *, timeout: float, memory: int, profile: str) -> dict:
+        """The job header the runner expects (cases are added by :func:`wire.encode_job`).
+
+        ``limits``: every limit the runner applies, from :mod:`coursekit.grading.limits` (it has none of its own).
+        """
         return {"cells": cells, "parts": parts, "timeout": float(timeout), "memory": int(memory),
-                "file_size": FILE_BYTES, "cell_limit": float(cell_limit), "site": self.site_paths(profile),
-                "torch": profile == "torch", "nproc": 64 if profile == "torch" else 4, "debug": self.debug,
+                "nproc": limits.PROCESSES[profile], "limits": limits.for_runner(), "site": self.site_paths(profile),
+                "torch": profile == "torch", "debug": self.debug,
                 "no_threads": self.no_threads.hex() if self.no_threads else ""}
 
 
@@ -630,7 +631,7 @@ class _Zygote:
         self.started = time.monotonic()
 
     def ready(self) -> bool:
-        msg = self._recv(self.started + STARTUP[self.profile] + 30)
+        msg = self._recv(self.started + limits.STARTUP_SECONDS[self.profile] + limits.ZYGOTE_READY_EXTRA_SECONDS)
         return msg == {"kind": "ready"}
 
     def _recv(self, deadline: float) -> dict | None:
@@ -655,12 +656,14 @@ class _Zygote:
 
     def run(self, job: bytes, profile: str, timeout: float) -> RunResult:
         start = time.monotonic()
-        hard = start + timeout + STARTUP[profile] + GRACE + 5  # past this the zygote itself is hung
+        kill = timeout + limits.GRACE_SECONDS + limits.ZYGOTE_KILL_EXTRA_SECONDS  # the zygote kills the run then
+        # past this the zygote itself is hung
+        hard = start + timeout + limits.STARTUP_SECONDS[profile] + limits.GRACE_SECONDS + limits.ZYGOTE_HUNG_EXTRA_SECONDS
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         try:
             try:
-                socket.send_fds(self.sock, [json.dumps({"seconds": timeout + GRACE + 1}).encode()],
+                socket.send_fds(self.sock, [json.dumps({"seconds": kill, "poll": limits.DRAIN_SECONDS}).encode()],
                                 [job_r, res_w])
             except OSError:
                 raise _ZygoteBroken from None
@@ -681,7 +684,7 @@ class _Zygote:
                     raise _ZygoteBroken
                 rlist = [self.sock] + ([res_r] if out_open else [])
                 wlist = [job_w] if pending else []
-                ready_r, ready_w, _ = select.select(rlist, wlist, [], min(left, 0.5))
+                ready_r, ready_w, _ = select.select(rlist, wlist, [], min(left, limits.POLL_SECONDS))
                 if ready_w:
                     try:
                         pending = pending[os.write(job_w, pending[: 1 << 16]):]
@@ -698,20 +701,20 @@ class _Zygote:
                         out_open = False
                     else:
                         size += len(data)
-                        if size > MAX_STREAM:
+                        if size > limits.STREAM_BYTES:
                             res.truncated = True
                             out_open = False
                             self.sock.send(b"kill")
                         else:
                             chunks.append(data)
                 if self.sock in ready_r:
-                    done = self._recv(time.monotonic() + 1)
+                    done = self._recv(time.monotonic() + limits.ZYGOTE_REPORT_SECONDS)
                     if done is None or done.get("kind") != "done":
                         raise _ZygoteBroken
                     if out_open:  # ended: what is left in the pipe, without waiting for EOF
-                        while select.select([res_r], [], [], 0.05)[0]:
+                        while select.select([res_r], [], [], limits.DRAIN_SECONDS)[0]:
                             data = os.read(res_r, 1 << 16)
-                            if not data or size + len(data) > MAX_STREAM:
+                            if not data or size + len(data) > limits.STREAM_BYTES:
                                 break
                             size += len(data)
                             chunks.append(data)

@@ -6,12 +6,12 @@ bytes written by a process that ran student code, so it trusts nothing:
 
 - sizes are checked before anything is allocated or parsed: the whole
   stream is capped by the caller; a frame's kind (the start of its JSON) and
-  its length are read first, and its JSON may be :data:`MAX_HEADER` bytes
-  for an answer, :data:`MAX_SMALL` for anything else; an array's
+  its length are read first, and its JSON may be ``limits.ANSWER_JSON_BYTES``
+  for an answer, ``limits.FRAME_JSON_BYTES`` for anything else; an array's
   byte count must equal its dtype's size times its shape, exactly;
 - dtypes come from a short list of little-endian real types (no objects,
   so no pickle); each blob may be used by one array only;
-- JSON integers longer than 20 digits and NaN/Infinity literals are refused;
+- JSON integers longer than ``limits.JSON_INT_DIGITS`` and NaN/Infinity literals are refused;
 - whatever is malformed raises :class:`WireError`, which the grader turns
   into that submission's error.
 """
@@ -26,13 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.grading._runner import DTYPES, KINDS, MAX_DEPTH, MAX_HEADER, MAX_SMALL, encode_value
-
-MAX_NDIM = 32
+from coursekit.grading import _runner, limits
+from coursekit.grading._runner import DTYPES, KINDS
 
 
 class WireError(ValueError):
     """The bytes are not a well-formed result stream."""
+
+
+def encode_value(value: Any, blobs: list) -> Any:
+    """``value`` in the wire's JSON form (the runner's encoder, under the grader's limits)."""
+    return _runner.encode_value(value, blobs, limits.for_runner())
 
 
 def encode_job(job: dict, cases: dict[str, list]) -> bytes:
@@ -51,7 +55,7 @@ def encode_job(job: dict, cases: dict[str, list]) -> bytes:
 
 
 def _int(text: str) -> int:
-    if len(text) > 20:
+    if len(text) > limits.JSON_INT_DIGITS:
         raise WireError("an integer too long")
     return int(text)
 
@@ -68,18 +72,19 @@ def iter_frames(data: bytes) -> Iterator[tuple[dict, list] | str]:
 
     A frame's kind and size are read before anything of it is parsed: the
     JSON must begin with ``{"kind": "<one of KINDS>"`` and be at most
-    :data:`MAX_HEADER` bytes for an answer (``case``), :data:`MAX_SMALL`
+    ``limits.ANSWER_JSON_BYTES`` for an answer (``case``), ``limits.FRAME_JSON_BYTES``
     for any other kind. Frames are parsed one at a time, as the caller asks
     for them, so a caller that stops at the first bad frame parses no more.
     """
     pos = 0
     view = memoryview(data)
+    answer, other = limits.ANSWER_JSON_BYTES, limits.FRAME_JSON_BYTES
     while pos < len(data):
         if len(data) - pos < 4:
             yield "the result stream ends in the middle of a frame"
             return
         (n,) = struct.unpack_from(">I", data, pos)
-        if n > MAX_HEADER:
+        if n > max(answer, other):
             yield "the result stream is corrupt (bad frame length)"
             return
         if pos + 4 + n > len(data):
@@ -89,7 +94,7 @@ def iter_frames(data: bytes) -> Iterator[tuple[dict, list] | str]:
         if m is None or m.group(1).decode() not in KINDS:
             yield "the result stream is corrupt (a frame of an unknown kind)"
             return
-        if n > (MAX_HEADER if m.group(1) == b"case" else MAX_SMALL):
+        if n > (answer if m.group(1) == b"case" else other):
             yield "the result stream is corrupt (a frame too large for its kind)"
             return
         try:
@@ -128,7 +133,7 @@ def read_frames(data: bytes) -> tuple[list[tuple[dict, list[bytes]]], str | None
 def decode_value(node: Any, blobs: list, used: set[int] | None = None, depth: int = 0) -> Any:
     """Rebuild a value from its JSON form; raises WireError on anything unexpected."""
     used = set() if used is None else used
-    if depth > MAX_DEPTH:
+    if depth > limits.WIRE_DEPTH:
         raise WireError("value nested too deeply")
     if node is None or type(node) in (bool, int, float):
         return node
@@ -171,7 +176,7 @@ def _array(node: dict, blobs: list, used: set[int]) -> np.ndarray:
     used.add(i)
     if dtype not in DTYPES:
         raise WireError("an array of an unexpected dtype")
-    if type(shape) is not list or len(shape) > MAX_NDIM or not all(type(n) is int and n >= 0 for n in shape):
+    if type(shape) is not list or len(shape) > limits.ARRAY_NDIM or not all(type(n) is int and n >= 0 for n in shape):
         raise WireError("an array with a bad shape")
     dt = np.dtype(dtype)
     count = 1

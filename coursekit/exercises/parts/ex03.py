@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 
+from coursekit import activations
 from coursekit.exercises.judging import (
     Case,
     Part,
@@ -31,11 +33,13 @@ def with_zeros(z: np.ndarray, rng: np.random.Generator, k: int = 3) -> np.ndarra
     return z
 
 
+# The torch function each activation is judged against: the registry's column (a registered activation is here too).
+TORCH = activations.TORCH
+
+
 def torch_activation(name: str):
-    torch = torch_module()
-    F = torch.nn.functional
-    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
-            "leaky_relu": lambda t: F.leaky_relu(t, 0.01)}[name]
+    """The torch function of activation ``name`` with its default parameters (``TORCH`` and the registry's ``PARAMS``)."""
+    return functools.partial(TORCH[name], **activations.PARAMS[name])
 
 
 def _cases_3_1(rng: np.random.Generator) -> list[Case]:
