@@ -1,7 +1,8 @@
 """``coursekit check``: the course check, the instructor's pre-class check.
 
 Runs strict nbval (outputs compared, not ``--nbval-lax``) over every lesson
-notebook and every exercise solution, several notebooks at a time, and prints
+notebook and every exercise solution (as ``coursekit.paths`` finds them: nothing lists the
+chapters), or over the notebooks or chapters named, several notebooks at a time, and prints
 one row per notebook: cells, passed, failed, seconds. A failing cell is named
 with the first lines of nbval's explanation. Exit status 1 on any failure.
 On a terminal a progress bar counts the cells and notebooks done as they finish
@@ -288,13 +289,39 @@ def format_table(results: list[NotebookResult], root: Path | None) -> str:
     return "\n".join(rows)
 
 
+CHAPTER = re.compile(r"\d\d(?:_\w+)?")
+
+
+def select(names: list[str]) -> list[Path]:
+    """The notebooks ``names`` ask for, in the order given: a notebook's path, or a chapter
+    (``07`` or ``07_dummy``), which is the course's chapter of that number and its exercise
+    solution, found as ``coursekit check`` finds the whole course."""
+    chosen: list[Path] = []
+    missing = []
+    for name in names:
+        path = Path(name)
+        if path.is_file() or not CHAPTER.fullmatch(name):
+            if not path.is_file():
+                missing.append(name)
+            chosen.append(path.resolve())
+            continue
+        root = course_root()
+        course = lesson_notebooks(root) + solution_notebooks(root)
+        found = [nb for nb in course if nb.stem == name or nb.stem.startswith(name + "_")]
+        if not found:
+            numbers = sorted({nb.name[:2] for nb in course})
+            raise FileNotFoundError(f"no chapter {name} in the course at {root} (its chapters: "
+                                    f"{', '.join(numbers) or 'none'})")
+        chosen += found
+    if missing:
+        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
+    return list(dict.fromkeys(chosen))  # a notebook named twice is checked once
+
+
 def run(args: argparse.Namespace) -> int:
     root = None
     if args.notebooks:
-        notebooks = [Path(n).resolve() for n in args.notebooks]
-        missing = [str(n) for n in notebooks if not n.is_file()]
-        if missing:
-            raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
+        notebooks = select(args.notebooks)
         try:
             root = course_root()
         except FileNotFoundError:
@@ -324,7 +351,9 @@ def run(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("check")
-    p.add_argument("notebooks", nargs="*", help="notebooks to check (default: the whole course)")
+    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK_OR_CHAPTER",
+                   help="notebooks to check, or chapter numbers (05: the chapter and its exercise solution); "
+                        "default: the whole course")
     p.add_argument("-j", "--jobs", type=int, default=0, help="notebooks checked at once (default: CPU count)")
     p.add_argument("--cell-timeout", type=int, default=300, help="seconds per cell (default 300)")
     p.set_defaults(func=run)

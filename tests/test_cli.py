@@ -16,6 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from coursekit.paths import lesson_notebooks, student_notebooks
+
 COURSEKIT = [sys.executable, "-m", "coursekit.cli"]
 # The installed console script, as the README runs it (.venv/bin/coursekit).
 CONSOLE = str(Path(sys.prefix) / "bin" / "coursekit")
@@ -148,6 +150,20 @@ def test_check_names_a_missing_notebook():
     assert "no such notebook: " in proc.stderr
 
 
+def test_check_selects_a_chapter_by_its_number_from_the_notebooks_it_finds(root):
+    from coursekit.check import select
+    from coursekit.paths import lesson_notebooks, solution_notebooks
+
+    lesson, solution = lesson_notebooks(root)[-1], solution_notebooks(root)[-1]
+    number = lesson.name[:2]
+    assert select([number]) == [lesson, solution]  # the chapter and its exercise solution
+    assert select([lesson.stem]) == [lesson, solution]
+    assert select([str(lesson), number]) == [lesson, solution]  # each once, in the order asked
+    proc = run(["check", "99"])
+    numbers = ", ".join(p.name[:2] for p in lesson_notebooks(root))
+    assert proc.returncode == 2 and f"no chapter 99 in the course at {root} (its chapters: {numbers})" in proc.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -270,7 +286,10 @@ def test_lab_keeps_the_students_work_copies_new_notebooks_and_gives_a_fresh_copy
     with Lab([CONSOLE, "lab", "--no-browser", f"--port={port}"], env, port, token) as lab:
         lab.save_with_a_note("notebooks/01_neurons.ipynb", "\n\nMy note on chapter 01.")
         lab.save_with_a_note("exercises/05_initialization.ipynb", "\n\nMy answer to 5.1.")
-    assert "copied 12 notebook(s)" in lab.output, lab.output
+    # every chapter and every student exercise the course has, found as coursekit.paths finds them
+    copies = [p.relative_to(course) for p in lesson_notebooks(course) + student_notebooks(course)]
+    assert f"copied {len(copies)} notebook(s)" in lab.output, lab.output
+    assert all((work / rel).is_file() for rel in copies), copies
     assert {p: p.read_bytes() for p in committed} == committed  # the course's notebooks untouched
     assert _git_status(course) == ""  # my-work/ is git-ignored
     assert "My note on chapter 01." in (work / "notebooks" / "01_neurons.ipynb").read_text()

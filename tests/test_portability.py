@@ -26,16 +26,22 @@ the same sanitize file and options), on the paths the main run does not take:
   last bits of arithmetic. The hook is an IPython startup file in a temporary IPYTHONDIR handed
   to the kernel, so the course's code has no test hook; a probe kernel shows it is active.
 
-Which notebooks: the six chapters, where the training runs are. Not the exercise solutions: what
-they print are the verdicts of ``check()``, which judges with tolerances, and no path changed any
-of them (all twelve notebooks were run on the default, avx2 and avx512 paths on 2026-12-05).
-The configurations run two at a time (one thread each), as ``coursekit check`` runs notebooks.
-Cost, measured on the 2-core development machine (torch on AVX-512, so default + avx2 +
-perturbed run, avx512 is skipped): 169-188 s of CPU for the three runs (each chapter 8-76 s wall
-under load; 340-500 s wall with the cores shared by six other jobs, so about 1.5-2 min on 2 idle
-cores). All three stay, each a different processor; on 2026-12-05 each of them caught the same
-six cells (chapters 02, 03, 05), with different digits (chapter 05's He run: loss 0.026, 0.043,
-0.153 where 0.029 was stored). The fixture prints each run's seconds (``pytest -s``).
+Which notebooks: every chapter (``coursekit.paths.lesson_notebooks``), where the training runs
+are. Not the exercise solutions: what they print are the verdicts of ``check()``, which judges
+with tolerances, and no path changed any of them (all twelve notebooks of 2026-12-05 were run on
+the default, avx2 and avx512 paths). All three runs stay, each a different processor; on
+2026-12-05 each of them caught the same six cells (chapters 02, 03, 05), with different digits
+(chapter 05's He run: loss 0.026, 0.043, 0.153 where 0.029 was stored).
+
+Cost. Each run is strict nbval over every chapter in one pytest (one thread per kernel), as
+``coursekit check`` runs notebooks, on two workers; with an odd number of runs the last is split
+in two halves (``work_units``), so both cores work to the end: three runs take about 1.5 runs of
+wall time, not 2. The kernels render no PNG (``KERNEL_CONFIG``: nbval never compares one). The
+three torch probes run at once. Measured on the 2-core development machine (torch on AVX-512,
+so default + avx2 + perturbed run, avx512 is skipped), the cores shared with five other jobs
+(load average 6-7): before these changes 138 s of CPU and 226 s wall; after, 133 s of CPU and
+183 s wall. On 2 idle cores a run is about 45 s of CPU, so about 95 s wall before (CI: 107-119 s)
+and about 70-75 s after. The fixture prints each pytest run's seconds (``pytest -s``).
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.check import check_env, check_group, warm_matplotlib
+from coursekit.check import check_env, check_group, split_work, warm_matplotlib
 from coursekit.paths import course_root, lesson_notebooks
 
 ROOT = course_root()
@@ -146,10 +152,20 @@ def _native() -> str:
     return torch.backends.cpu.get_cpu_capability()
 
 
-def _ipython_dir(base: Path) -> Path:
-    startup = base / "ipython" / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-perturb-seeded-draws.py").write_text(PERTURB_STARTUP)
+#: Every run's kernels get this IPython configuration: the inline backend shows a figure by its text
+#: repr alone (``<Figure size 640x480 with 1 Axes>``, which nbval compares) and renders no PNG (which
+#: nbval never compares). The figures are still built, every plotting call runs; only the Agg
+#: rasterization is skipped, about a tenth of the runs' CPU.
+KERNEL_CONFIG = "c = get_config()  # noqa: F821\nc.InlineBackend.figure_formats = set()\n"
+
+
+def _ipython_dir(base: Path, *, perturb: bool) -> Path:
+    """A fresh IPYTHONDIR for one run's kernels: no PNG rendering, and the perturbation if asked."""
+    profile = base / "ipython" / "profile_default"
+    (profile / "startup").mkdir(parents=True)
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
+    if perturb:
+        (profile / "startup" / "00-perturb-seeded-draws.py").write_text(PERTURB_STARTUP)
     return base / "ipython"
 
 
@@ -163,37 +179,60 @@ def _summary(results) -> str:
     return "\n".join(lines)
 
 
+def work_units(configs: list[str], notebooks: list[Path]) -> list[tuple[str, list[Path]]]:
+    """(configuration, notebooks) for each pytest run, in the order two workers take them.
+
+    A configuration's notebooks go to one pytest (one start-up), but with an odd number of
+    configurations the last one is split in two halves (by stored size, as ``coursekit check``
+    splits its work), so that the second core does not wait idle while the last one runs alone:
+    three configurations take about 1.5 runs of wall time instead of 2.
+    """
+    units = [(name, notebooks) for name in configs]
+    if len(units) % 2 and len(notebooks) > 1:
+        last, _ = units.pop()
+        units += [(last, sorted(group)) for group in split_work(notebooks, 2)]
+    return units
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """{configuration: results of strict nbval, or the reason it is not run}, two configurations at a time."""
+    """{configuration: results of strict nbval, or the reason it is not run}, on two workers."""
     native = _native()
+    with ThreadPoolExecutor(max_workers=len(PATHS)) as pool:  # three fresh torch imports at once
+        got = dict(zip(PATHS, pool.map(_capability, PATHS.values())))
     plan: dict[str, dict[str, str]] = {}
     skipped: dict[str, str] = {}
     for name, extra in PATHS.items():
-        got = _capability(extra)
-        if got == native:
-            skipped[name] = (f"ATEN_CPU_CAPABILITY={extra['ATEN_CPU_CAPABILITY']} gives {got}, the path "
+        if got[name] == native:
+            skipped[name] = (f"ATEN_CPU_CAPABILITY={extra['ATEN_CPU_CAPABILITY']} gives {got[name]}, the path "
                              f"the main test run already takes")
         else:
             plan[name] = extra
-    plan["perturbed"] = {"IPYTHONDIR": str(_ipython_dir(tmp_path_factory.mktemp("perturbed")))}
+    plan["perturbed"] = {}
+    for name in plan:
+        plan[name] = {**plan[name], "IPYTHONDIR": str(_ipython_dir(tmp_path_factory.mktemp(name),
+                                                                   perturb=name == "perturbed"))}
     warm_matplotlib()
 
-    def one(name):
+    def one(unit):
+        name, notebooks = unit
         env = {**check_env(2), **plan[name]}
         start = time.perf_counter()
-        results = check_group(NOTEBOOKS, cell_timeout=600, env=env)
+        results = check_group(notebooks, cell_timeout=600, env=env)
         print(f"portability: {name}: {time.perf_counter() - start:.0f} s wall; "
               + ", ".join(f"{r.path.stem} {r.seconds:.0f} s" for r in results))
         return name, results
 
     cpu = _children_cpu()
     start = time.perf_counter()
+    units = work_units(list(plan), NOTEBOOKS)
+    done: dict[str, list] = {name: [] for name in plan}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        done = dict(pool.map(one, plan))
-    print(f"portability: {len(plan)} runs in {time.perf_counter() - start:.0f} s wall, "
+        for name, results in pool.map(one, units):
+            done[name] += results
+    print(f"portability: {len(plan)} runs ({len(units)} pytest runs) in {time.perf_counter() - start:.0f} s wall, "
           f"{_children_cpu() - cpu:.0f} s CPU")
-    return {**skipped, **done}
+    return {**skipped, **{name: sorted(results, key=lambda r: r.path) for name, results in done.items()}}
 
 
 def _children_cpu() -> float:
@@ -208,6 +247,7 @@ def test_compared_outputs_are_the_same_on_another_cpu_path(runs, config):
     result = runs[config]
     if isinstance(result, str):
         pytest.skip(result)
+    assert [r.path for r in result] == NOTEBOOKS  # every chapter, each once
     assert all(r.cells for r in result), [str(r.path) for r in result if not r.cells]
     bad = [r for r in result if not r.ok]
     assert not bad, f"under {config}, {sum(r.failed for r in bad)} cell(s) print other output:\n{_summary(bad)}"
@@ -225,8 +265,9 @@ def test_the_perturbation_reaches_the_kernel(tmp_path):
              "r = torch.randn(4, dtype=torch.float64, generator=torch.Generator().manual_seed(1)).tolist()\n"
              "g = np.random.default_rng(2).normal(size=4).tolist()\n"
              "print(json.dumps([w, r, g]))")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
-    env = {**os.environ, "IPYTHONDIR": str(_ipython_dir(tmp_path))}
+    figure = "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 2]);"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe), nbformat.v4.new_code_cell(figure)])
+    env = {**os.environ, "IPYTHONDIR": str(_ipython_dir(tmp_path, perturb=True))}
     client = NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute(env=env)  # passed on to the kernel manager's start_kernel
@@ -244,3 +285,17 @@ def test_the_perturbation_reaches_the_kernel(tmp_path):
         rel = np.abs(np.asarray(seen) / clean - 1)
         assert (rel > 0).any(), f"{name}: the kernel's draws are not perturbed"
         assert (rel <= 1.01e-12).all(), f"{name}: perturbed by {rel.max():.2g}, more than 1e-12"
+    # the kernel configuration is live too: a figure is shown by its compared text repr, no PNG rendered
+    (shown,) = nb.cells[1].outputs
+    assert shown["output_type"] == "display_data" and set(shown["data"]) == {"text/plain"}, shown
+    assert shown["data"]["text/plain"].startswith("<Figure size"), shown
+
+
+def test_an_odd_number_of_runs_splits_the_last_so_both_cores_work():
+    notebooks = NOTEBOOKS
+    units = work_units(["default", "avx2", "perturbed"], notebooks)
+    assert [name for name, _ in units] == ["default", "avx2", "perturbed", "perturbed"]
+    assert units[0][1] == units[1][1] == notebooks
+    halves = [nb for _, group in units[2:] for nb in group]
+    assert sorted(halves) == notebooks and all(group for _, group in units[2:])  # each chapter once
+    assert work_units(["default", "perturbed"], notebooks) == [("default", notebooks), ("perturbed", notebooks)]
