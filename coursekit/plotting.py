@@ -48,7 +48,10 @@ def tint(color: str, amount: float) -> tuple[float, float, float]:
     amount = check_number("amount", amount, minimum=0.0)
     if amount > 1:
         raise ValueError(f"amount must be in [0, 1] (0 the colour, 1 white); got {amount}")
-    rgb = mpl.colors.to_rgb(color)
+    try:
+        rgb = mpl.colors.to_rgb(color)
+    except (ValueError, TypeError):
+        raise ValueError(f"color must be a matplotlib colour such as a PALETTE entry ('#0072B2'); got {color!r}") from None
     return tuple(c + (1.0 - c) * amount for c in rgb)  # type: ignore[return-value]
 
 

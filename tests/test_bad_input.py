@@ -183,6 +183,11 @@ WRITTEN = {
     "activations.leaky_relu_grad": case("activations.leaky_relu_grad", {"x": [0.5, -1.0]},
                                         {"x": ARRAY, "negative_slope": FLOAT}),
     "activations.register": case("activations.register", None, {"spec": COMMON + [("name", "tanh")]}),
+    "activations.variance_split": case("activations.variance_split", {"h": np.ones((2, 2))}, {"h": ARRAY2D}),
+    "init.register_scheme": case("init.register_scheme", None, {"scheme": COMMON}),
+    "plotting.tint": case("plotting.tint", {"color": plotting.PALETTE[0], "amount": 0.5},
+                          {"color": [("None", None), ("unknown", "nope"), ("int", 3)],
+                           "amount": SCALE + [("over 1", 2.0)]}),
     "activations.peak_grad": case("activations.peak_grad", {"name": "sigmoid"}, {"name": CHOICE}),
     "activations.get": case("activations.get", {"name": "sigmoid"}, {"name": CHOICE}),
     "activations.saturation_bounds": case("activations.saturation_bounds", {"name": "sigmoid"},
@@ -390,6 +395,7 @@ NEEDS_AX = {plotting.plot_jump, plotting.plot_piecewise, plotting.integer_ticks}
 # Public callables that take no argument a student could get wrong (records, the style switch).
 NOT_WALKED_WRITTEN = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
               "experiments.BackwardResult", "experiments.TrainResult", "experiments.DeepRun", "activations.Spec", "activations.Activation",
+              "init.Scheme", "init.scheme_table",
               "plotting.use_style", "training.ClassifierRun", "training.DeadRun"}
 NOT_WALKED = {_home(f, w) for w in NOT_WALKED_WRITTEN if (f := _resolve(w)) is not None}
 

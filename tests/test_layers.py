@@ -283,17 +283,10 @@ def circle_path(group: list[str], graph=GRAPH) -> str:
 
 # --------------------------------------------------------------------------- today's known violations
 
-# Other branches are moving code to satisfy the table; each mark goes when its fix is merged
-# (strict: a fixed module then fails here as XPASS, which says to remove the mark).
-KNOWN_UPWARD = {
-    "coursekit.activations": "activations imports plotting (plot_activation); core moves the figure into plotting",
-    "coursekit.neurons": "neurons imports plotting (PALETTE, get_ax, scatter_classes); core moves the figures into plotting",
-    "coursekit.dense": "dense imports plotting (PALETTE, get_ax); core moves the figure into plotting",
-    "coursekit.exercises.release": "exercises.release imports coursekit.notebooks (read_notebook, level 9); "
-                                   "exlay or the lead moves the notebook reader below exercises",
-}
-KNOWN_MISSING = {"coursekit.data": "core adds coursekit/data.py (every data maker)"}
-KNOWN_CYCLE = "activations -> plotting -> activations (and neurons -> plotting -> activations -> neurons): core moves the figures"
+# A known violation being fixed elsewhere goes here with its reason; strict, so a fixed module
+# then fails as XPASS, which says to remove the mark. None today.
+KNOWN_UPWARD: dict[str, str] = {}
+KNOWN_MISSING: dict[str, str] = {}
 
 
 def _marked(names, known):
@@ -403,7 +396,6 @@ def test_imports_point_down_only(module):
         pytest.fail("\n".join(bad), pytrace=False)
 
 
-@pytest.mark.xfail(reason=KNOWN_CYCLE, strict=True)
 def test_there_is_no_import_circle():
     found = cycles()
     if found:
