@@ -309,9 +309,11 @@ def _cases_5_5(rng: np.random.Generator) -> list[Case]:
     groups = int(rng.integers(2, H // 2 + 1))
     member = np.concatenate([np.arange(groups), rng.integers(0, groups, size=H - groups)])
     member = member[rng.permutation(H)]  # every group has at least one unit, in any order
+    # all or nothing: the answer is neither 1 nor the width, and the shared second layer cannot tell the groups
+    # apart, so counting the units of one layer, or a rule fitted to the other kinds, fails here
     add(_spread(rng, d, groups).T[member] / math.sqrt(d), rng.normal(size=groups)[member] * 0.1,
-        (rng.normal(size=(k, groups)) / math.sqrt(H))[:, member], np.zeros(k), N, d, k,
-        "random init, but units copied in groups")
+        np.repeat(rng.normal(size=(k, 1)) / math.sqrt(H), H, axis=1), np.zeros(k), N, d, k,
+        "random first layer copied in groups, one second-layer weight for all units", True)
     return cases
 
 
