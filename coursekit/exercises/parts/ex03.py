@@ -180,7 +180,8 @@ def _judge_3_4(case: Case, got: Any) -> str | None:
         if got < 0 and math.isclose(-got, expected, rel_tol=1e-6):
             return msg + " (the point asked for is the positive one, z > 0)"
         if got > 0 and math.isclose(got, expected, rel_tol=0.1):
-            return msg + (f" (right to only {max(0, int(-math.log10(abs(got / expected - 1))))} digits: this close "
+            digits = max(1, int(-math.log10(abs(got / expected - 1))))
+            return msg + (f" (right to only {digits} digit{'s' if digits > 1 else ''}: this close "
                           f"to its peak the derivative of {name} hardly changes with z, so evaluating it cannot "
                           "locate z any better; z has to follow from eps itself)")
         t = torch.tensor(float(got), dtype=torch.float64, requires_grad=True)

@@ -175,7 +175,7 @@ def _judge_4_3(case: Case, got: Any) -> str | None:
     xor = [0, 1, 1, 0]
     for bits, o, want in zip([(0, 0), (0, 1), (1, 0), (1, 1)], out, xor, strict=True):
         if not abs(o - want) <= XOR_TOL:
-            msg = f"for the bits {bits} the network outputs {fmt(o)}; it should output {want} (their XOR)"
+            msg = f"for the bits {bits} the network outputs {fmt(o)}; it should be {want}, their XOR"
             if all((v > 0) == bool(w) for v, w in zip(out, xor, strict=True)):
                 msg += (" — the signs are right, but the network should compute XOR itself, 1 where the bits "
                         "differ and 0 where they agree, for whatever two levels encode them")
