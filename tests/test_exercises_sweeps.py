@@ -8,7 +8,7 @@ time limits) under three batch seeds and must score less than half of the part's
 reference solution scores full. A loop over ``check()`` scores the same in the grader as in ``check()``.
 The other reasoning parts (2.4, 3.3, 5.4, 6.4, 6.5) are covered in tests/test_exercises_agreement.py.
 
-Cost: three grader batches of 15 notebooks (four answers run into the 2 s limit once per seed), about
+Cost: three grader batches of 16 notebooks (four answers run into the 2 s limit once per seed), about
 25 s on two cores.
 """
 
@@ -216,6 +216,11 @@ ONE_OR_WIDTH_5_5 = fn("distinct_units(W1, b1, W2, b2, X, y, lr, steps)", """
 constant = np.ptp(W1, axis=0).max() == 0 and np.ptp(W2, axis=1).max() == 0
 return 1 if constant else W1.shape[0]""")
 
+TIE_BREAK_5_5 = fn("distinct_units(W1, b1, W2, b2, X, y, lr, steps)", """
+# incoming weights and biases decide; only when they are all alike do the outgoing weights tell units apart
+incoming = len(np.unique(np.hstack([W1, np.asarray(b1)[:, None]]), axis=0))
+return incoming if incoming > 1 else len(np.unique(np.asarray(W2).T, axis=0))""")
+
 LOOP_5_5 = """
 for tol in (1e-12, 1e-8, 1e-4, 1e-2):  # a tolerance for "the same row", tried with check()
     def distinct_units(W1, b1, W2, b2, X, y, lr, steps, tol=tol):
@@ -286,6 +291,7 @@ def _answers() -> dict[str, list[tuple[str, str]]]:
         "5.5": [("count the second layer's distinct columns", SECOND_LAYER_5_5),
                 ("a rule fitted to the kinds: 1 for a constant start, else the width", ONE_OR_WIDTH_5_5),
                 ("table of the public cases, the width otherwise", _table_5_5()),
+                ("first-layer rows, second-layer columns as a tie-break", TIE_BREAK_5_5),
                 ("loop over check(): a tolerance for equal rows of W1", LOOP_5_5)],
     }
 
