@@ -150,22 +150,40 @@ def _judge_3_3(case: Case, got: Any) -> str | None:
     return None
 
 
-def _saturation_reference(name: str, eps: float) -> float:
+def _saturation_reference(name: str, eps: float | np.ndarray) -> float | np.ndarray:
+    """The z > 0 where the derivative of ``name`` is ``eps``, from the output's equation (elementwise for arrays)."""
+    e = np.asarray(eps, dtype=np.float64)
     if name == "sigmoid":  # s(1 - s) = eps, s > 1/2; 1 - s written without cancellation
-        r = math.sqrt(1 - 4 * eps)
-        one_minus_s = 2 * eps / (1 + r)
-        return math.log((1 - one_minus_s) / one_minus_s)
-    t = math.sqrt(1 - eps)  # 1 - t^2 = eps, t > 0
-    return 0.5 * (math.log1p(t) - math.log(eps / (1 + t)))  # artanh(t), with 1 - t = eps / (1 + t)
+        r = np.sqrt(1 - 4 * e)
+        one_minus_s = 2 * e / (1 + r)
+        z = np.log((1 - one_minus_s) / one_minus_s)
+    else:
+        t = np.sqrt(1 - e)  # 1 - t^2 = eps, t > 0
+        z = 0.5 * (np.log1p(t) - np.log(e / (1 + t)))  # artanh(t), with 1 - t = eps / (1 + t)
+    return float(z) if z.ndim == 0 else z
+
+
+PEAK_THRESHOLDS = 20_000  # thresholds per near-peak case
 
 
 def _cases_3_4(rng: np.random.Generator) -> list[Case]:
+    # just below the derivative's peak (1/4 for sigmoid, 1 for tanh) the derivative is flat: a z found by
+    # evaluating it in floats (a bisection, Newton, a sweep) is off by 1e-4 relative or more, while z computed
+    # from eps through the function's output is exact to ~1e-9. Arrays of 20,000 thresholds: a bisection in
+    # many-digit arithmetic (the decimal module) takes about 2 ms per threshold, 35 s for the array, far
+    # beyond the time limit, while the inversion is one numpy expression. These two cases are what the part
+    # is about. Not ruled out: a float start polished by three Newton steps in decimal arithmetic (about 16 us
+    # a threshold, 0.3 s for the array); ruling it out would take arrays of millions, too big to ship as data.
+    def near_peak(peak: float) -> np.ndarray:
+        return peak - 10 ** rng.uniform(-15, -13, size=PEAK_THRESHOLDS)
+
     return [
-        Case(("sigmoid", float(rng.uniform(0.01, 0.2))), {}, "sigmoid, a threshold between 0.01 and 0.2"),
-        Case(("tanh", float(rng.uniform(0.01, 0.9))), {}, "tanh, a threshold between 0.01 and 0.9"),
         # below 1e-17, 1 - 4 eps and 1 - eps round to 1: only a formula without cancellation stays finite
         Case(("sigmoid", float(10 ** rng.uniform(-20, -17))), {}, "sigmoid, a threshold below 1e-17"),
         Case(("tanh", float(10 ** rng.uniform(-20, -17))), {}, "tanh, a threshold below 1e-17"),
+        Case(("sigmoid", near_peak(0.25)), {},
+             "sigmoid, an array of thresholds within 1e-13 below the peak 1/4", defining=True),
+        Case(("tanh", near_peak(1.0)), {}, "tanh, an array of thresholds within 1e-13 below the peak 1", defining=True),
     ]
 
 
@@ -173,6 +191,18 @@ def _judge_3_4(case: Case, got: Any) -> str | None:
     torch = torch_module()
     name, eps = case.args
     expected = reference(case, lambda: _saturation_reference(name, eps))
+    if isinstance(eps, np.ndarray):  # near the peak; relative accuracy only: z is about 1e-7 there
+        msg = compare_array(expected, got, what="the saturation points", rtol=1e-6, atol=0.0)
+        if msg and isinstance(got, np.ndarray) and got.shape == expected.shape and np.all(np.isfinite(got)):
+            if np.allclose(-got, expected, rtol=1e-6, atol=0.0):
+                return msg + " (the points asked for are the positive ones, z > 0)"
+            worst = float(np.max(np.abs(got / expected - 1)))
+            if worst < 0.1:
+                digits = max(1, int(-math.log10(worst)))
+                msg += (f" (right to only {digits} digit{'s' if digits > 1 else ''} for some thresholds: this close to "
+                        f"its peak the derivative of {name} hardly changes with z, so evaluating it cannot locate z "
+                        "any better; z has to follow from eps itself)")
+        return msg
     msg = compare_number(expected, got, what="the saturation point", rtol=1e-6, atol=1e-9)
     if msg and isinstance(got, (int, float)) and math.isfinite(got) and abs(got) < 1e6:
         if got < 0 and math.isclose(-got, expected, rel_tol=1e-6):
@@ -204,9 +234,10 @@ PARTS = [
                 "linear function take its largest value, and how can you find that point for each unit without sampling?")),
     Part(id="3.4", title="Where saturation starts", function="saturation_point", points=2,
          cases=_cases_3_4, judge=_judge_3_4,
-         hints=("At your z the derivative is not the threshold. For the smallest thresholds, a formula that subtracts two "
-                "nearly equal numbers loses most of its digits.",
+         hints=("At your z the derivative is not the threshold to six digits. Just below its peak the derivative is "
+                "nearly flat, so a z found by evaluating it is right to a few digits only; for the smallest thresholds, a "
+                "formula that subtracts two nearly equal numbers loses most of its digits.",
                 "Chapter 03, §7 (saturation): in 3.2 you wrote each derivative through the function's own output. What "
                 "equation does that output satisfy at the saturation point, which root belongs to positive z, and how do "
-                "you get back to z without cancelling digits?")),
+                "you get from the threshold to z without evaluating the derivative and without cancelling digits?")),
 ]

@@ -13,6 +13,7 @@ from coursekit.exercises.judging import (
     as_array,
     compare_array,
     describe_got,
+    fmt,
     pair,
     torch_module,
 )
@@ -77,15 +78,19 @@ def _judge_4_1(case: Case, got: Any) -> str | None:
 
 def _cases_4_2(rng: np.random.Generator) -> list[Case]:
     cases = []
-    for extra, label in [(False, "input, one wider hidden layer, output"),
-                         (False, "another input / hidden / output width"),
-                         (False, "a third input / hidden / output width"),
-                         (True, "two equal hidden layers")]:
-        a, c = int(rng.integers(3, 7)), int(rng.integers(3, 7))
+    for lo, hi, extra, label, defining in [
+            (3, 7, False, "input, one wider hidden layer, output", False),
+            (3, 7, False, "another input / hidden / output width", False),
+            (3, 7, False, "a third input / hidden / output width", False),
+            (3, 7, True, "two equal hidden layers", False),
+            # a construction answers at once; a numerical search for the weights (gradient steps on the
+            # product's singular values) needs 20 s or more here (measured), ten times the time limit
+            (200, 261, False, "widths in the hundreds: the rank has to come from the construction", True)]:
+        a, c = int(rng.integers(lo, hi)), int(rng.integers(lo, hi))
         m = int(rng.integers(max(a, c) + 1, a + c + 1))
         rank = int(rng.integers(max(a + c - m, 1), min(a, c)))
         sizes = [a, m, m, c] if extra else [a, m, c]
-        cases.append(Case((sizes, rank), {}, label))
+        cases.append(Case((sizes, rank), {}, label, defining))
     return cases
 
 
@@ -129,8 +134,13 @@ def _cases_4_3(rng: np.random.Generator) -> list[Case]:
         Case((0.0, 1.0), {}, "bits encoded as 0 and 1"),
         Case((-1.0, 1.0), {}, "bits encoded as -1 and +1"),
         Case((low, high), {}, "bits encoded as two random levels"),
-        Case((low2, low2 + float(rng.uniform(0.001, 0.01))), {}, "two levels less than 0.01 apart"),
+        # all or nothing: a network that computes XOR only for the levels it was tried on (a table of the
+        # public cases, weights searched or fitted numerically, a scale swept with check()) fails here
+        Case((low2, low2 + float(rng.uniform(0.001, 0.01))), {}, "two levels less than 0.01 apart", True),
     ]
+
+
+XOR_TOL = 1e-6  # the network's output must be XOR (0 or 1) to within this
 
 
 def _judge_4_3(case: Case, got: Any) -> str | None:
@@ -161,11 +171,15 @@ def _judge_4_3(case: Case, got: Any) -> str | None:
     t = [torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (W1, b1, W2.reshape(1, h), b2)]
     if not all(torch.isfinite(a).all() for a in t):
         return "the weights contain NaN or inf"
-    out = torch.nn.functional.linear(torch.relu(torch.nn.functional.linear(X, t[0], t[1])), t[2], t[3])[:, 0]
-    for bits, o, want in zip([(0, 0), (0, 1), (1, 0), (1, 1)], out.tolist(), [False, True, True, False], strict=True):
-        if (o > 1e-6) != want or (not want and o > -1e-6):
-            return (f"for the bits {bits} the network outputs {o:.4g}; it should be "
-                    f"{'positive' if want else 'negative'} (XOR is {int(want)})")
+    out = torch.nn.functional.linear(torch.relu(torch.nn.functional.linear(X, t[0], t[1])), t[2], t[3])[:, 0].tolist()
+    xor = [0, 1, 1, 0]
+    for bits, o, want in zip([(0, 0), (0, 1), (1, 0), (1, 1)], out, xor, strict=True):
+        if not abs(o - want) <= XOR_TOL:
+            msg = f"for the bits {bits} the network outputs {fmt(o)}; it should be {want}, their XOR"
+            if all((v > 0) == bool(w) for v, w in zip(out, xor, strict=True)):
+                msg += (" — the signs are right, but the network should compute XOR itself, 1 where the bits "
+                        "differ and 0 where they agree, for whatever two levels encode them")
+            return msg
     return None
 
 
@@ -179,13 +193,15 @@ PARTS = [
     Part(id="4.2", title="A stack that loses rank", function="low_rank_stack", points=3,
          cases=_cases_4_2, judge=_judge_4_2,
          hints=("Every layer must be full rank and the product must have exactly the rank asked for: the loss has to come "
-                "from how the layers fit together, not from one weak layer.",
+                "from how the layers fit together, not from one weak layer, for any widths, hundreds of units included, "
+                "so the layers have to be built rather than searched for.",
                 "Chapter 04, §5 (the rank bound) gives only an upper bound on the rank of a product. When does what one "
                 "layer produces fall into what the next one sends to zero, and how much room does a full-rank layer leave?")),
     Part(id="4.3", title="XOR with one ReLU layer", function="xor_relu", points=3,
          cases=_cases_4_3, judge=_judge_4_3,
-         hints=("The network must answer XOR for whatever two levels encode the bits, even levels very close together: "
-                "weights chosen for 0 and 1 lose a small gap between the levels in the biases.",
+         hints=("The network must compute XOR itself, one where the bits differ and zero where they agree, for whatever "
+                "two levels encode the bits, even levels very close together: weights that work for the levels you tried "
+                "need not work for any others.",
                 "Chapter 04, §6 and §7 (one activation breaks the collapse): what does each hidden unit respond to, and "
                 "how must the weights scale as the two levels move closer, so that the hidden units see the same picture?")),
 ]

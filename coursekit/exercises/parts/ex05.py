@@ -306,12 +306,18 @@ def _cases_5_5(rng: np.random.Generator) -> list[Case]:
         rng.uniform(-1, 1, size=(k, H)) / math.sqrt(H), rng.uniform(-1, 1, size=k) / math.sqrt(H), N, d, k,
         "nn.Linear's default init, U(±1/√fan_in)")
     d, H, k, N = shapes()
-    groups = int(rng.integers(2, H // 2 + 1))
+    groups = int(rng.integers(2, H // 2))  # 2 .. H/2 - 1, so the answer groups + 1 is at most H/2
     member = np.concatenate([np.arange(groups), rng.integers(0, groups, size=H - groups)])
     member = member[rng.permutation(H)]  # every group has at least one unit, in any order
-    add(_spread(rng, d, groups).T[member] / math.sqrt(d), rng.normal(size=groups)[member] * 0.1,
-        (rng.normal(size=(k, groups)) / math.sqrt(H))[:, member], np.zeros(k), N, d, k,
-        "random init, but units copied in groups")
+    # one second-layer weight shared by all units but one, which sits in a group of two or more: counting the
+    # units of one layer, first-layer rows with second-layer columns as a tie-break, or a rule fitted to the
+    # other kinds (1 or the width) all miss the answer, groups + 1
+    W2 = np.repeat(rng.normal(size=(k, 1)) / math.sqrt(H), H, axis=1)
+    sizes = np.bincount(member, minlength=groups)
+    odd = int(rng.choice(np.flatnonzero(sizes[member] >= 2)))
+    W2[:, odd] += rng.choice([-1.0, 1.0], size=k) * rng.uniform(0.3, 0.6, size=k) / math.sqrt(H)
+    add(_spread(rng, d, groups).T[member] / math.sqrt(d), rng.normal(size=groups)[member] * 0.1, W2, np.zeros(k),
+        N, d, k, "random first layer copied in groups, one second-layer weight for all units but one", True)
     return cases
 
 
