@@ -425,14 +425,15 @@ return float(-np.arctanh(np.sqrt(1 - eps)))"""), 0),
         ("naive log(s / (1 − s)) (partial: inf below 1e-17)", fn("saturation_point(name, eps)", """
 if name == 'sigmoid':
     s = (1 + np.sqrt(1 - 4 * eps)) / 2
-    return float(np.log(s / (1 - s)))
-return float(np.arctanh(np.sqrt(1 - eps)))"""), 2 * 2 / 4),
-        ("tanh' = 1 − t taken for 1 − t² (partial: sigmoid)", fn("saturation_point(name, eps)", """
+    return np.log(s / (1 - s))
+return np.arctanh(np.sqrt(1 - eps))"""), 2 * 2 / 4),
+        ("tanh' = 1 − t taken for 1 − t² (fails the all-or-nothing tanh thresholds near the peak)",
+         fn("saturation_point(name, eps)", """
 if name == 'sigmoid':
     r = np.sqrt(1 - 4 * eps)
     q = 2 * eps / (1 + r)
-    return float(np.log((1 - q) / q))
-return float(np.arctanh(1 - eps))"""), 2 * 2 / 4),
+    return np.log((1 - q) / q)
+return np.arctanh(1 - eps)"""), 0),
         ("printed instead of returned", fn("saturation_point(name, eps)", "print(1.0)"), 0),
     ],
     "4.1": [
@@ -472,8 +473,9 @@ mats = [first] + [np.eye(m) for _ in sizes[2:-1]] + [np.eye(c, m) @ shift]
 return mats"""), AGREE),
     ],
     "4.3": [
-        ("solved for 0 / 1 only (partial: the gaps of at least 1)", fn("xor_relu(low, high)", """
-return (np.array([[1.0, -1.0], [-1.0, 1.0]]), np.zeros(2), np.array([[1.0, 1.0]]), np.array([-0.5]))"""), 3 * 3 / 4),
+        ("solved for 0 / 1 only, output shifted by -0.5 (not XOR itself; fails the all-or-nothing close levels)",
+         fn("xor_relu(low, high)", """
+return (np.array([[1.0, -1.0], [-1.0, 1.0]]), np.zeros(2), np.array([[1.0, 1.0]]), np.array([-0.5]))"""), 0),
         ("the output's sign flipped", fn("xor_relu(low, high)", """
 g = high - low
 return (np.array([[1.0, -1.0], [-1.0, 1.0]]) / g, np.zeros(2), np.array([[-1.0, -1.0]]), np.array([0.5]))"""), 0),
