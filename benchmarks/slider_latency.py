@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from coursekit import experiments as ex  # noqa: E402
-from coursekit.widgets import HistogramExplorer, hist_range  # noqa: E402
+from coursekit.widgets import BINS, HistogramExplorer, hist_range  # noqa: E402
 
 DEPTH, WIDTH, N_SAMPLES, ACTIVATION, INIT = 5, 100, 1000, "sigmoid", "normal"
 
@@ -86,7 +86,7 @@ def naive_update(X, base_weights, scale: float) -> bytes:
     stats = [ex.layer_stats(z, h, ACTIVATION) for z, h in zip(zs, hs, strict=True)]
     fig, axes = plt.subplots(1, DEPTH, figsize=(9.25, 2.1), sharey=True)
     for i, (ax, h, s) in enumerate(zip(axes, hs, stats, strict=True), start=1):
-        ax.hist(h.ravel(), bins=40, range=hist_range(ACTIVATION))
+        ax.hist(h.ravel(), bins=BINS, range=hist_range(ACTIVATION))
         ax.set_title(f"layer {i}: mean {s.mean:+.2f}\nstd {s.std:.3f}, sat {s.saturated:.1%}", fontsize=8)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)
