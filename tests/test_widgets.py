@@ -364,3 +364,23 @@ def test_bins_are_one_constant():
     for path in [*root.joinpath("coursekit", "widgets").glob("*.py"), *root.joinpath("benchmarks").glob("*slider*.py")]:
         written = re.findall(r"\bbins\s*(?::\s*int\s*)?=\s*\d+", path.read_text(encoding="utf-8"))
         assert not written, f"{path.relative_to(root)}: {written}: use coursekit.widgets.BINS"
+
+
+def test_figure_colours_come_from_the_palette_only():
+    """Changing coursekit.plotting.PALETTE recolours every explorer: no colour is written in coursekit.widgets."""
+    from matplotlib.colors import to_rgb
+
+    from coursekit.plotting import PALETTE
+
+    palette = {to_rgb(c) for c in PALETTE}
+    fig = W.draw_temperature([2.0, 1.0, 0.1], 0.5)
+    slope = W.SlopePlot(0.1)
+    for f in (fig, slope.fig):
+        for ax in f.axes:
+            for artist in [*ax.lines, *ax.patches]:
+                colour = artist.get_color() if hasattr(artist, "get_color") else artist.get_facecolor()
+                assert to_rgb(colour) in palette, (artist, colour)
+    root = Path(W.__file__).resolve().parent
+    for path in root.glob("*.py"):
+        assert not re.findall(r"""color=["']""", path.read_text(encoding="utf-8")), path.name
+    assert W.HistogramExplorer(depth=1, width=10, n_samples=20).widget.spec["colors"] == list(PALETTE)

@@ -265,7 +265,7 @@ class HistogramExplorer(Explorer):
             "kind": "histogram",
             "title": "Per-layer activation histograms",
             "xlabel": "output", "flatWord": "flat f′",
-            "legend": HISTOGRAM_LEGEND,
+            "legend": HISTOGRAM_LEGEND, "y_max": Y_MAX, "y_ticks": list(Y_TICKS),
             "params": {"n_samples": self.n_samples, "seed": self.seed, "bins": self.bins},
             "controls": [
                 {"name": "scale", "label": "weight scale ×", "type": "range", "texts": list(nb.SCALE_TEXTS),
