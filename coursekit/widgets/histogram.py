@@ -346,3 +346,26 @@ class HistogramExplorer(Explorer):
     def layer_stats(self) -> list[dict]:
         """The per-layer numbers shown now (dicts: mean, std, flat, dead, unit_std, input_share, alike, beyond, ...)."""
         return self.current["layers"]
+
+    def group(self, init: str, width: int, activation: str) -> dict:
+        """Every frame of one (init, width, activation) at the deepest depth, one per weight scale: what the
+        website stores for that group (a shallower depth is the first layers; ``explorer-site.js`` reads
+        ``frames[scale position][:depth]``). The same numbers :meth:`compute` sends from the kernel."""
+        init = check_choice("init", init, self._inits)
+        activation = check_choice("activation", activation, self.ACTIVATIONS)
+        if width not in self.WIDTHS:
+            raise ValueError(f"width must be one of {', '.join(map(str, self.WIDTHS))}; got {width}")
+        frames = self._frames_for(init, width, self.MAX_DEPTH)
+        return {"total": self.n_samples * width,
+                "frames": [frames.frame(activation, scale=s, bins=self.bins) for s in self.SCALES]}
+
+
+def site_groups(params: dict, init: str, width: int, activations: Sequence[str]) -> dict[str, str]:
+    """:meth:`HistogramExplorer.group` of each activation as compact JSON (``make site`` runs this in worker
+    processes: one network per call). ``params``: the explorer's ``n_samples``, ``seed`` and ``bins``."""
+    import json
+
+    explorer = HistogramExplorer(depth=1, width=width, n_samples=params["n_samples"], seed=params["seed"],
+                                 bins=params["bins"], init=init)
+    return {a: json.dumps(explorer.group(init, width, a), separators=(",", ":"), allow_nan=False)
+            for a in activations}
