@@ -78,7 +78,7 @@ def chapter_list(pages: list[Path], root: Path = ROOT) -> str:
     for page in (p for p in pages if p.parent.name == "notebooks"):
         line = f"1. {{doc}}`{notebook_title(root / page)} <{page.with_suffix('').as_posix()}>`"
         if page.name[:2] in exercises:
-            line += f" · {{doc}}`its exercises <{exercises[page.name[:2]].with_suffix('').as_posix()}>`"
+            line += f" · {{doc}}`exercises {page.name[:2]} <{exercises[page.name[:2]].with_suffix('').as_posix()}>`"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
