@@ -11,16 +11,19 @@ Both run chapter 05 in JupyterLab served from this environment, one after the ot
   frame after the new picture decoded.
 
 Scenarios: key presses on the weight scale at 5 × 100 × 1000 (median, p90); a mouse drag
-across the scale control (each new picture); 10 layers × 400 units (set from the kernel,
-then key presses); the first switch to another activation. With ``--site DIR`` (a built site,
-``make site``) it also times a control move on the website's chapter 05 explorer.
+across the scale control (each new picture); the first switch to another activation, with the
+time to the busy sign's first paint ("computing…" and a dimmed canvas: the animation frame after
+it appears; "none" when the new picture came first); 10 layers × 400 units (set from the kernel,
+then key presses, then an activation switch). With ``--before REV`` the canvas path of an earlier
+revision is timed in the same run (its own column); with ``--site DIR`` (a built site, ``make
+site``) a control move on the website's chapter 05 explorer as well.
 
 The machine may be busy (other programs on the cores): compare the two paths' figures of the
 same run, their ratio is what carries over. Targets (quiet 2-core machine): key press / drag
 <= 16 ms median, <= 33 ms p90; 10 × 400 <= 50 ms median; first activation switch <= 100 ms (or a busy
 sign at once and <= 300 ms); website control -> pixels <= 16 ms median.
 
-    .venv/bin/python benchmarks/browser_slider_latency.py [--moves 30] [--site site]
+    .venv/bin/python benchmarks/browser_slider_latency.py [--moves 30] [--before main] [--site site]
 """
 
 from __future__ import annotations
@@ -119,7 +122,9 @@ def _records(page, n: int, timeout_ms: int = 30_000) -> None:
 
 
 def measure(kind: str, moves: int, baseline_dir: Path | None) -> dict[str, list[float]]:
-    """Open chapter 05 in a JupyterLab of its own and time each scenario; ``kind`` 'canvas' or 'png'."""
+    """Open chapter 05 in a JupyterLab of its own and time each scenario; ``kind`` 'canvas' or 'png' (the
+    way the page is timed); ``baseline_dir``: a folder whose ``coursekit`` the kernel imports instead of
+    this tree's (the PNG baseline, or an earlier canvas revision)."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, list[float]] = {}
@@ -128,7 +133,7 @@ def measure(kind: str, moves: int, baseline_dir: Path | None) -> dict[str, list[
         (work / "course").mkdir()
         bs.copy_course(work / "course")
         env = {}
-        if kind == "png":
+        if baseline_dir is not None:
             startup = work / "home" / "ipython" / "profile_default" / "startup"
             startup.mkdir(parents=True)
             (startup / "00-baseline.py").write_text(f"import sys\nsys.path.insert(0, {str(baseline_dir)!r})\n")
@@ -223,7 +228,7 @@ def measure(kind: str, moves: int, baseline_dir: Path | None) -> dict[str, list[
                         rec = page.evaluate("() => window.__ck.records")[-1]
                         out["activation switch, 10 x 400"] = [rec["frame"] - rec["t0"]]
                         busy = rec.get("busy")
-                        out["  busy sign painted after "] = [busy - rec["t0"]] if busy and busy > 0 else []
+                        out["  busy sign painted after, 10 x 400"] = [busy - rec["t0"]] if busy and busy > 0 else []
                 finally:
                     browser.close()
         finally:
@@ -273,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moves", type=int, default=30, help="timed key presses per scenario")
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the PNG path to compare with")
     parser.add_argument("--site", type=Path, default=None, help="a built site (make site) to time as well")
+    parser.add_argument("--before", default=None, metavar="REV",
+                        help="also time the canvas path of git revision REV (a 'before' column, same run)")
     parser.add_argument("--only", choices=["canvas", "png"], default=None)
     args = parser.parse_args(argv)
     if bs.find_chromium() is None:
@@ -280,14 +287,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="ck-baseline-") as tmp:
-        base = Path(tmp)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "coursekit"],
-                                 capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        for kind in ("canvas", "png"):
-            if args.only in (None, kind):
-                print(f"measuring the {kind} path ...", flush=True)
-                results[kind] = measure(kind, args.moves, base)
+        def checkout(rev: str, name: str) -> Path:
+            folder = Path(tmp) / name
+            folder.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "coursekit"],
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+            return folder
+
+        if args.only in (None, "canvas"):
+            print("measuring the canvas path ...", flush=True)
+            results["canvas"] = measure("canvas", args.moves, None)
+            if args.before:
+                print(f"measuring the canvas path of {args.before} ...", flush=True)
+                results["before"] = measure("canvas", args.moves, checkout(args.before, "before"))
+        if args.only in (None, "png"):
+            print("measuring the png path ...", flush=True)
+            results["png"] = measure("png", args.moves, checkout(args.baseline, "png"))
     if args.site:
         results["canvas"].update(measure_site(args.site, args.moves))
     print(f"chapter 05 explorer, control move -> next frame after new pixels; baseline PNG path = {args.baseline}")
@@ -295,9 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     labels = list(dict.fromkeys(k for r in results.values() for k in r))
     for label in labels:
         row = f"{label:<32}"
-        for kind in ("canvas", "png"):
+        for kind in [k for k in ("canvas", "before", "png") if k in results]:
             xs = results.get(kind, {}).get(label)
-            if label.strip() == "busy sign painted after" and not xs:
+            if label.strip().startswith("busy sign painted after") and not xs:
                 row += f" | {kind}: {'none (no busy sign)':<38}"
             else:
                 row += f" | {kind}: {_stats(xs) if xs else '-':<38}"
