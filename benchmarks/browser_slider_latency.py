@@ -240,8 +240,11 @@ def measure_site(site: Path, moves: int) -> dict[str, list[float]]:
     """Key presses on the website's chapter 05 explorer (numbers from the site's own JSON files)."""
     from playwright.sync_api import sync_playwright
 
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # no line per request in the figures
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     out: dict[str, list[float]] = {}
