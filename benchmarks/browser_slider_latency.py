@@ -166,7 +166,8 @@ def measure(kind: str, moves: int, baseline_dir: Path | None) -> dict[str, list[
                             try:
                                 _records(page, count)
                             except Exception:  # playwright's TimeoutError: say so, keep what was measured
-                                print(f"{kind}: {label}: press {i + 1} gave no new picture within 30 s", flush=True)
+                                print(f"{kind}: {label}: press {i + 1} gave no new picture within 30 s; the "
+                                      f"server's log ends:\n{server.log_tail(30)}", flush=True)
                                 count = len(page.evaluate("() => window.__ck.records"))
                                 n = i
                                 break
