@@ -49,24 +49,33 @@ NOTEBOOK = "notebooks/05_initialization.ipynb"
 # Canvas path: one record per input event, closed at the animation frame after the canvas was drawn.
 CANVAS_JS = """
 (e) => {
-  const ex = document.querySelectorAll('.coursekit-explorer')[e];
+  // Listeners on the document, not on the explorer: JupyterLab may render the widget's view anew (a cell
+  // scrolled out of its window and back), and a listener on the old view would see nothing after that.
   const ck = window.__ck = {records: [], current: null};
-  const start = () => { ck.current = {t0: performance.now(), drawn: null, frame: null, busy: null}; };
-  ex.addEventListener('keydown', start, true);
-  ex.addEventListener('change', ev => { if (ev.target.tagName === 'SELECT') start(); }, true);
-  // the busy sign's first paint: the animation frame after "computing…" appears (before the new picture)
-  const status = ex.querySelector('.ck-status');
-  new MutationObserver(() => {
-    const r = ck.current;
-    if (r && r.busy === null && r.drawn === null && status.textContent) {
-      r.busy = -1;
-      requestAnimationFrame(() => { r.busy = performance.now(); });
+  const mine = ev => ev.target.closest && ev.target.closest('.coursekit-explorer') ===
+                     document.querySelectorAll('.coursekit-explorer')[e];
+  let watched = null;
+  const start = ev => {
+    ck.current = {t0: performance.now(), drawn: null, frame: null, busy: null};
+    // the busy sign's first paint: the animation frame after "computing…" appears (before the new picture)
+    const status = ev.target.closest('.coursekit-explorer').querySelector('.ck-status');
+    if (watched !== status) {
+      watched = status;
+      new MutationObserver(() => {
+        const r = ck.current;
+        if (r && r.busy === null && r.drawn === null && status.textContent) {
+          r.busy = -1;
+          requestAnimationFrame(() => { r.busy = performance.now(); });
+        }
+      }).observe(status, {childList: true, characterData: true, subtree: true});
     }
-  }).observe(status, {childList: true, characterData: true, subtree: true});
-  ex.addEventListener('pointermove', ev => { if (ev.buttons) start(); }, true);
-  ex.addEventListener('coursekit-drawn', () => {
+  };
+  document.addEventListener('keydown', ev => { if (mine(ev)) start(ev); }, true);
+  document.addEventListener('change', ev => { if (mine(ev) && ev.target.tagName === 'SELECT') start(ev); }, true);
+  document.addEventListener('pointermove', ev => { if (ev.buttons && mine(ev)) start(ev); }, true);
+  document.addEventListener('coursekit-drawn', ev => {
     const r = ck.current;
-    if (!r || r.drawn !== null) return;
+    if (!mine(ev) || !r || r.drawn !== null) return;
     r.drawn = performance.now();
     requestAnimationFrame(() => { r.frame = performance.now(); ck.records.push(r); ck.current = null; });
   });
