@@ -8,8 +8,10 @@
    ``_static/explorer-site.js`` fills with the course's one renderer (``explorer.js``, copied
    from ``coursekit/widgets``), reading numbers from JSON files beside it. Those numbers come
    from the explorer's stored widget state (chapters 03 and 06: every frame is in it) or are
-   computed here with the same Python code the kernel runs (chapter 05's histograms, one file
-   per init × width × activation, cached in ``build/explorer-cache/``). A widget that is not a
+   computed here with the same Python code the kernel runs (chapter 05's histograms: its controls
+   as this code builds them, one file per init × width × activation, computed in worker processes
+   and cached in ``build/explorer-cache/``). Every explorer takes the palette and style sheet of
+   this code. The index page lists the chapters it finds (``coursekit.paths``). A widget that is not a
    course explorer shows its stored picture or its text fallback, as before. Each page gets
    links to its notebook's download, and (with ``COURSEKIT_REPO_URL`` set or a GitHub
    ``origin``) to the repository and Binder.
