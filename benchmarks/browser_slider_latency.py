@@ -11,16 +11,19 @@ Both run chapter 05 in JupyterLab served from this environment, one after the ot
   frame after the new picture decoded.
 
 Scenarios: key presses on the weight scale at 5 × 100 × 1000 (median, p90); a mouse drag
-across the scale control (each new picture); 10 layers × 400 units (set from the kernel,
-then key presses); the first switch to another activation. With ``--site DIR`` (a built site,
-``make site``) it also times a control move on the website's chapter 05 explorer.
+across the scale control (each new picture); the first switch to another activation, with the
+time to the busy sign's first paint ("computing…" and a dimmed canvas: the animation frame after
+it appears; "none" when the new picture came first); 10 layers × 400 units (set from the kernel,
+then key presses, then an activation switch). With ``--before REV`` the canvas path of an earlier
+revision is timed in the same run (its own column); with ``--site DIR`` (a built site, ``make
+site``) a control move on the website's chapter 05 explorer as well.
 
 The machine may be busy (other programs on the cores): compare the two paths' figures of the
 same run, their ratio is what carries over. Targets (quiet 2-core machine): key press / drag
 <= 16 ms median, <= 33 ms p90; 10 × 400 <= 50 ms median; first activation switch <= 100 ms (or a busy
 sign at once and <= 300 ms); website control -> pixels <= 16 ms median.
 
-    .venv/bin/python benchmarks/browser_slider_latency.py [--moves 30] [--site site]
+    .venv/bin/python benchmarks/browser_slider_latency.py [--moves 30] [--before main] [--site site]
 """
 
 from __future__ import annotations
@@ -46,19 +49,36 @@ NOTEBOOK = "notebooks/05_initialization.ipynb"
 # Canvas path: one record per input event, closed at the animation frame after the canvas was drawn.
 CANVAS_JS = """
 (e) => {
-  const ex = document.querySelectorAll('.coursekit-explorer')[e];
+  // Listeners on the document, not on the explorer: JupyterLab may render the widget's view anew (a cell
+  // scrolled out of its window and back), and a listener on the old view would see nothing after that.
   const ck = window.__ck = {records: [], current: null};
-  const start = () => { ck.current = {t0: performance.now(), drawn: null, frame: null}; };
-  ex.addEventListener('keydown', start, true);
-  ex.addEventListener('change', ev => { if (ev.target.tagName === 'SELECT') start(); }, true);
-  ex.addEventListener('pointermove', ev => { if (ev.buttons) start(); }, true);
-  ex.addEventListener('coursekit-drawn', () => {
+  const mine = ev => ev.target.closest && ev.target.closest('.coursekit-explorer') ===
+                     document.querySelectorAll('.coursekit-explorer')[e];
+  let watched = null;
+  const start = ev => {
+    ck.current = {t0: performance.now(), drawn: null, frame: null, busy: null};
+    // the busy sign's first paint: the animation frame after "computing…" appears (before the new picture)
+    const status = ev.target.closest('.coursekit-explorer').querySelector('.ck-status');
+    if (watched !== status) {
+      watched = status;
+      new MutationObserver(() => {
+        const r = ck.current;
+        if (r && r.busy === null && r.drawn === null && status.textContent) {
+          r.busy = -1;
+          requestAnimationFrame(() => { r.busy = performance.now(); });
+        }
+      }).observe(status, {childList: true, characterData: true, subtree: true});
+    }
+  };
+  document.addEventListener('keydown', ev => { if (mine(ev)) start(ev); }, true);
+  document.addEventListener('change', ev => { if (mine(ev) && ev.target.tagName === 'SELECT') start(ev); }, true);
+  document.addEventListener('pointermove', ev => { if (ev.buttons && mine(ev)) start(ev); }, true);
+  document.addEventListener('coursekit-drawn', ev => {
     const r = ck.current;
-    if (!r || r.drawn !== null) return;
+    if (!mine(ev) || !r || r.drawn !== null) return;
     r.drawn = performance.now();
     requestAnimationFrame(() => { r.frame = performance.now(); ck.records.push(r); ck.current = null; });
   });
-  ck.busy = () => ex.classList.contains('ck-busy') || !!(ex.querySelector('.ck-status') || {}).textContent;
 }
 """
 
@@ -68,7 +88,7 @@ PNG_JS = """
   const ex = document.querySelectorAll('.coursekit-explorer')[e];
   const img = ex.querySelector('img.coursekit-plot, .coursekit-plot img');
   const ck = window.__ck = {records: [], current: null};
-  const start = () => { ck.current = {t0: performance.now(), drawn: null, frame: null}; };
+  const start = () => { ck.current = {t0: performance.now(), drawn: null, frame: null, busy: null}; };
   window.addEventListener('keydown', start, true);
   ex.addEventListener('pointermove', ev => { if (ev.buttons) start(); }, true);
   window.__ckStart = start;
@@ -81,7 +101,6 @@ PNG_JS = """
     };
     img.decode().then(done, done);
   }).observe(img, {attributes: true, attributeFilter: ['src']});
-  ck.busy = () => false;
 }
 """
 
@@ -112,7 +131,9 @@ def _records(page, n: int, timeout_ms: int = 30_000) -> None:
 
 
 def measure(kind: str, moves: int, baseline_dir: Path | None) -> dict[str, list[float]]:
-    """Open chapter 05 in a JupyterLab of its own and time each scenario; ``kind`` 'canvas' or 'png'."""
+    """Open chapter 05 in a JupyterLab of its own and time each scenario; ``kind`` 'canvas' or 'png' (the
+    way the page is timed); ``baseline_dir``: a folder whose ``coursekit`` the kernel imports instead of
+    this tree's (the PNG baseline, or an earlier canvas revision)."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, list[float]] = {}
@@ -121,7 +142,7 @@ def measure(kind: str, moves: int, baseline_dir: Path | None) -> dict[str, list[
         (work / "course").mkdir()
         bs.copy_course(work / "course")
         env = {}
-        if kind == "png":
+        if baseline_dir is not None:
             startup = work / "home" / "ipython" / "profile_default" / "startup"
             startup.mkdir(parents=True)
             (startup / "00-baseline.py").write_text(f"import sys\nsys.path.insert(0, {str(baseline_dir)!r})\n")
@@ -154,7 +175,8 @@ def measure(kind: str, moves: int, baseline_dir: Path | None) -> dict[str, list[
                             try:
                                 _records(page, count)
                             except Exception:  # playwright's TimeoutError: say so, keep what was measured
-                                print(f"{kind}: {label}: press {i + 1} gave no new picture within 30 s", flush=True)
+                                print(f"{kind}: {label}: press {i + 1} gave no new picture within 30 s; the "
+                                      f"server's log ends:\n{server.log_tail(30)}", flush=True)
                                 count = len(page.evaluate("() => window.__ck.records"))
                                 n = i
                                 break
@@ -192,26 +214,31 @@ def measure(kind: str, moves: int, baseline_dir: Path | None) -> dict[str, list[
                     recs = page.evaluate("() => window.__ck.records")
                     count = len(recs)
                     out["mouse drag, 5 x 100"] = [r["frame"] - r["t0"] for r in recs[before:]]
-                    # the first switch to another activation
+                    # the first switch to another activation: to the busy sign's first paint, to the new picture
                     if kind == "canvas":
-                        t = page.evaluate("() => performance.now()")
                         box.locator('.ck-control[data-control="activation"] select').select_option("tanh")
-                        busy_seen = page.evaluate("() => new Promise(r => requestAnimationFrame(() => r(window.__ck.busy())))")
                     else:
                         page.evaluate("() => window.__ckStart()")
-                        t = page.evaluate("() => performance.now()")
                         _run_kernel(page, "explorer.controls['activation'].value = 'tanh'")
-                        busy_seen = False
                     count += 1
                     _records(page, count)
                     rec = page.evaluate("() => window.__ck.records")[-1]
-                    out["first activation switch"] = [rec["frame"] - t]
-                    out["busy sign shown"] = [1.0 if busy_seen else 0.0]
+                    out["first activation switch"] = [rec["frame"] - rec["t0"]]
+                    busy = rec.get("busy")
+                    out["  busy sign painted after"] = [busy - rec["t0"]] if busy and busy > 0 else []
                     # 10 layers x 400 units, set from the kernel, then key presses onto new settings
                     from_kernel("explorer.controls['activation'].value = 'sigmoid'\n"
                                 "explorer.controls['width'].value = 400\nexplorer.controls['depth'].value = 10\n"
                                 "explorer.controls['scale'].value = 0.001")
-                    presses("key press, new setting, 10 x 400", max(8, moves // 3), "ArrowRight")
+                    presses("key press, new setting, 10 x 400", max(15, moves // 2), "ArrowRight")
+                    if kind == "canvas":  # a switch that computes 10 layers of 400 units
+                        box.locator('.ck-control[data-control="activation"] select').select_option("relu")
+                        count += 1
+                        _records(page, count)
+                        rec = page.evaluate("() => window.__ck.records")[-1]
+                        out["activation switch, 10 x 400"] = [rec["frame"] - rec["t0"]]
+                        busy = rec.get("busy")
+                        out["  busy sign painted after, 10 x 400"] = [busy - rec["t0"]] if busy and busy > 0 else []
                 finally:
                     browser.close()
         finally:
@@ -223,8 +250,11 @@ def measure_site(site: Path, moves: int) -> dict[str, list[float]]:
     """Key presses on the website's chapter 05 explorer (numbers from the site's own JSON files)."""
     from playwright.sync_api import sync_playwright
 
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # no line per request in the figures
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     out: dict[str, list[float]] = {}
@@ -261,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moves", type=int, default=30, help="timed key presses per scenario")
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the PNG path to compare with")
     parser.add_argument("--site", type=Path, default=None, help="a built site (make site) to time as well")
+    parser.add_argument("--before", default=None, metavar="REV",
+                        help="also time the canvas path of git revision REV (a 'before' column, same run)")
     parser.add_argument("--only", choices=["canvas", "png"], default=None)
     args = parser.parse_args(argv)
     if bs.find_chromium() is None:
@@ -268,14 +300,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="ck-baseline-") as tmp:
-        base = Path(tmp)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "coursekit"],
-                                 capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        for kind in ("canvas", "png"):
-            if args.only in (None, kind):
-                print(f"measuring the {kind} path ...", flush=True)
-                results[kind] = measure(kind, args.moves, base)
+        def checkout(rev: str, name: str) -> Path:
+            folder = Path(tmp) / name
+            folder.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "coursekit"],
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+            return folder
+
+        if args.only in (None, "canvas"):
+            print("measuring the canvas path ...", flush=True)
+            results["canvas"] = measure("canvas", args.moves, None)
+            if args.before:
+                print(f"measuring the canvas path of {args.before} ...", flush=True)
+                results["before"] = measure("canvas", args.moves, checkout(args.before, "before"))
+        if args.only in (None, "png"):
+            print("measuring the png path ...", flush=True)
+            try:
+                results["png"] = measure("png", args.moves, checkout(args.baseline, "png"))
+            except RuntimeError as exc:  # the baseline's coursekit may no longer run today's chapter
+                print(f"the png path of {args.baseline} could not be timed: {str(exc)[:300]}", flush=True)
     if args.site:
         results["canvas"].update(measure_site(args.site, args.moves))
     print(f"chapter 05 explorer, control move -> next frame after new pixels; baseline PNG path = {args.baseline}")
@@ -283,14 +327,14 @@ def main(argv: list[str] | None = None) -> int:
     labels = list(dict.fromkeys(k for r in results.values() for k in r))
     for label in labels:
         row = f"{label:<32}"
-        for kind in ("canvas", "png"):
+        for kind in [k for k in ("canvas", "before", "png") if k in results]:
             xs = results.get(kind, {}).get(label)
-            if label == "busy sign shown":
-                row += f" | {kind}: {'yes' if xs and xs[0] else 'no':<38}"
+            if label.strip().startswith("busy sign painted after") and not xs:
+                row += f" | {kind}: {'none (no busy sign)':<38}"
             else:
                 row += f" | {kind}: {_stats(xs) if xs else '-':<38}"
         c, p = results.get("canvas", {}).get(label), results.get("png", {}).get(label)
-        if c and p and label != "busy sign shown":
+        if c and p:
             row += f" | png / canvas = {statistics.median(p) / statistics.median(c):.1f}"
         print(row)
     return 0

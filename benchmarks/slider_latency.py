@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from coursekit import experiments as ex  # noqa: E402
-from coursekit.widgets import HistogramExplorer, hist_range  # noqa: E402
+from coursekit.widgets import BINS, HistogramExplorer, hist_range  # noqa: E402
 
 DEPTH, WIDTH, N_SAMPLES, ACTIVATION, INIT = 5, 100, 1000, "sigmoid", "normal"
 
@@ -53,7 +53,11 @@ def timed(fn) -> tuple[float, float]:
 
 def time_explorer(repeats: int) -> list[tuple[float, float]]:
     explorer = HistogramExplorer(depth=DEPTH, width=WIDTH, n_samples=N_SAMPLES, activation=ACTIVATION, init=INIT)
+    # the frame a move sends, alone: outside a kernel's event loop the look-ahead (the next step, which in a
+    # kernel runs after the frame is sent, a layer at a time) would be computed inside the move
+    explorer.next_values = lambda old, new: None
     slider = explorer.controls["scale"]
+
     def move(s):
         slider.value = s
         json.dumps(explorer.widget.frame)  # what the kernel serialises to send it
@@ -64,6 +68,16 @@ def time_explorer(repeats: int) -> list[tuple[float, float]]:
     for s in scales(repeats):  # consecutive values differ, so every assignment fires the observer
         times.append(timed(lambda s=s: move(s)))
     return times
+
+
+def time_big(repeats: int) -> list[tuple[float, float]]:
+    """One frame at 10 layers x 400 units (sigmoid), computed as the kernel computes it for a scale move."""
+    explorer = HistogramExplorer(depth=10, width=400, n_samples=N_SAMPLES, activation=ACTIVATION, init=INIT)
+    values = dict(explorer.widget.values)
+    for s in scales(3):  # warm-up
+        explorer.compute({**values, "scale": explorer.SCALES.index(s)})
+    return [timed(lambda s=s: explorer.compute({**values, "scale": explorer.SCALES.index(s)}))
+            for s in scales(max(5, repeats // 4))]
 
 
 def time_layout_moves() -> tuple[float, float, float]:
@@ -86,7 +100,7 @@ def naive_update(X, base_weights, scale: float) -> bytes:
     stats = [ex.layer_stats(z, h, ACTIVATION) for z, h in zip(zs, hs, strict=True)]
     fig, axes = plt.subplots(1, DEPTH, figsize=(9.25, 2.1), sharey=True)
     for i, (ax, h, s) in enumerate(zip(axes, hs, stats, strict=True), start=1):
-        ax.hist(h.ravel(), bins=40, range=hist_range(ACTIVATION))
+        ax.hist(h.ravel(), bins=BINS, range=hist_range(ACTIVATION))
         ax.set_title(f"layer {i}: mean {s.mean:+.2f}\nstd {s.std:.3f}, sat {s.saturated:.1%}", fontsize=8)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)
@@ -123,6 +137,9 @@ def main() -> None:
     print(f"naive (new pyplot figure + plt.hist + PNG): median {naive:.1f} ms per move (CPU {naive_cpu:.1f} ms)")
     print(f"ratio naive / explorer: {naive / explorer:.1f}x wall-clock, {naive_cpu / explorer_cpu:.1f}x CPU  "
           "(target >= 15x)")
+    big, big_cpu = medians(time_big(args.repeats))
+    print(f"10 layers x 400 units: median {big:.1f} ms per frame (CPU {big_cpu:.1f} ms); the look-ahead computes "
+          "one more after each scale step, a layer at a time between the kernel's messages (explorer_lookahead.py)")
     depth_move, new_activation, known_activation = time_layout_moves()
     print(f"layout changes (no target): depth move {depth_move:.1f} ms median (1 to 10 layers); activation "
           f"not shown yet {new_activation:.0f} ms, shown before {known_activation:.1f} ms (no figure to draw)")

@@ -8,8 +8,10 @@
    ``_static/explorer-site.js`` fills with the course's one renderer (``explorer.js``, copied
    from ``coursekit/widgets``), reading numbers from JSON files beside it. Those numbers come
    from the explorer's stored widget state (chapters 03 and 06: every frame is in it) or are
-   computed here with the same Python code the kernel runs (chapter 05's histograms, one file
-   per init × width × activation, cached in ``build/explorer-cache/``). A widget that is not a
+   computed here with the same Python code the kernel runs (chapter 05's histograms: its controls
+   as this code builds them, one file per init × width × activation, computed in worker processes
+   and cached in ``build/explorer-cache/``). Every explorer takes the palette and style sheet of
+   this code. The index page lists the chapters it finds (``coursekit.paths``). A widget that is not a
    course explorer shows its stored picture or its text fallback, as before. Each page gets
    links to its notebook's download, and (with ``COURSEKIT_REPO_URL`` set or a GitHub
    ``origin``) to the repository and Binder.
@@ -43,14 +45,44 @@ NO_PICTURE_NOTE = ("*Live explorer:* open this chapter in JupyterLab (`make lab`
 
 def course_pages(root: Path = ROOT) -> list[Path]:
     """The notebooks on the site, relative to ``root``, in course order (chapter NN, then exercise NN)."""
-    chapters = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    exercises = {p.name[:2]: p for p in sorted((root / "exercises").glob("[0-9][0-9]_*.ipynb"))}
+    from coursekit import paths
+
+    chapters = paths.lesson_notebooks(root)
+    exercises = {p.name[:2]: p for p in paths.student_notebooks(root)}
     pages = []
     for chapter in chapters:
         pages.append(chapter.relative_to(root))
         if chapter.name[:2] in exercises:
             pages.append(exercises.pop(chapter.name[:2]).relative_to(root))
     return pages + [p.relative_to(root) for p in exercises.values()]
+
+
+def notebook_title(path: Path) -> str:
+    """The first Markdown heading of a notebook, without its #s (its title on the site): "01 · Neurons"."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            for line in source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return path.stem
+
+
+#: Where index.md wants the generated list of chapters.
+CHAPTERS_MARK = "<!-- chapters -->"
+
+
+def chapter_list(pages: list[Path], root: Path = ROOT) -> str:
+    """The index page's list: one line per chapter (its title from its first heading), with its exercise."""
+    exercises = {p.name[:2]: p for p in pages if p.parent.name == "exercises"}
+    lines = []
+    for page in (p for p in pages if p.parent.name == "notebooks"):
+        line = f"1. {{doc}}`{notebook_title(root / page)} <{page.with_suffix('').as_posix()}>`"
+        if page.name[:2] in exercises:
+            line += f" · {{doc}}`exercises {page.name[:2]} <{exercises[page.name[:2]].with_suffix('').as_posix()}>`"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 # --- explorers: widget outputs -> their stored picture ------------------------------------
@@ -148,10 +180,12 @@ def prepare_notebook(src: Path, dest: Path, explorers: Explorers | None = None) 
 
 SITE_NOTE = ("Live explorer: the controls move the picture with numbers computed ahead of time by the "
              "course's own Python code (the same as the notebook's kernel).")
-#: Chapter 05's histogram explorer on the website: the widths and inits computed ahead of time (each
-#: group of 50 weight scales × 10 layers costs about a second; the rest stay live in JupyterLab).
+#: Chapter 05's histogram explorer on the website: every init the explorer offers × every activation ×
+#: every scale and depth, at the width the chapter's text uses. The other widths stay live in JupyterLab
+#: only: all six widths would be 6× the numbers (about 54 MB, 14 MB gzipped) and about 4 minutes of CPU
+#: on a cold build (400 units alone two thirds of it), too slow for CI on 2 cores; one width is about
+#: 9 MB and a few seconds per core.
 SITE_WIDTHS = (100,)
-SITE_INITS = ("normal", "uniform_centred", "uniform", "zeros", "lecun_normal", "xavier_normal", "kaiming_normal")
 CACHE = ROOT / "build" / "explorer-cache"
 
 
@@ -173,6 +207,24 @@ def _code_digest() -> str:
     return h.hexdigest()[:16]
 
 
+def _jobs() -> int:
+    """Worker processes for the precomputed numbers: the machine's cores, at most 4 (``COURSEKIT_SITE_JOBS``)."""
+    return max(1, int(os.environ.get("COURSEKIT_SITE_JOBS") or min(os.cpu_count() or 1, 4)))
+
+
+def _histogram_explorer(spec: dict, values: dict):
+    """Chapter 05's explorer as this code builds it, at the stored setting (the stored state may be older)."""
+    from coursekit.widgets import HistogramExplorer
+
+    params = spec.get("params", {})
+    common = {k: params[k] for k in ("n_samples", "seed", "bins") if k in params}
+    try:
+        return HistogramExplorer(depth=values["depth"] + 1, width=values["width"], activation=values["activation"],
+                                 init=values["init"], scale=HistogramExplorer.SCALES[values["scale"]], **common)
+    except (KeyError, IndexError, ValueError):  # a setting this code no longer offers: its defaults
+        return HistogramExplorer(**common)
+
+
 class Explorers:
     """Writes each explorer's numbers under ``out`` (the site's ``_static/explorers``) and its placeholder."""
 
@@ -182,16 +234,25 @@ class Explorers:
         self.digest = _code_digest()
         self.count = 0
         self.computed = self.cached = 0
+        self.seconds = 0.0
 
     def output(self, output: dict, models: dict, page: str) -> dict | None:
+        from coursekit.plotting import PALETTE
+        from coursekit.widgets._common import css
+
         state = _explorer_model(models, output["data"][WIDGET_VIEW].get("model_id", ""))
         if state is None:
             return None
         self.count += 1
         name = f"{page}-{self.count}"
-        spec, values = dict(state["spec"]), state["values"]
+        spec, values, frame = dict(state["spec"]), state["values"], state.get("frame", {})
+        if spec["kind"] == "histogram":  # its numbers come from this code: so do its controls and first frame
+            explorer = _histogram_explorer(spec, values)
+            spec, values, frame = dict(explorer.widget.spec), dict(explorer.widget.values), explorer.widget.frame
+        # the page's look is this code's, whenever the chapter was executed: one palette, one style sheet
+        spec.update(css=css(), colors=list(PALETTE))
         spec["note"] = ""  # the kernel's note ("re-run this cell") does not apply here: SITE_NOTE does
-        data = {"spec": spec, "values": values, "frame": state.get("frame", {})}
+        data = {"spec": spec, "values": values, "frame": frame}
         if spec["kind"] == "histogram":
             data.update(self._histogram_groups(name, spec, values))
         (self.out / f"{name}.json").write_text(json.dumps(data, separators=(",", ":"), ensure_ascii=False),
@@ -203,47 +264,61 @@ class Explorers:
                          f"<p class=\"ck-site-note\">{html.escape(SITE_NOTE)}</p>"}}
 
     def _histogram_groups(self, name: str, spec: dict, values: dict) -> dict:
-        """One JSON file per precomputed (init, width, activation): every scale's 10-layer frame."""
-        from coursekit.widgets import HistogramExplorer
+        """One JSON file per precomputed (init, width, activation): every scale's 10-layer frame.
 
-        params = spec["params"]
-        groups = {}
+        Computed by :func:`coursekit.widgets.histogram.site_groups` (the kernel's code) in worker
+        processes, one (init, width) network each, and cached in ``build/explorer-cache/`` under a key of
+        the code, the pinned versions and the group: an unchanged rebuild computes nothing.
+        """
+        import time
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        from coursekit.widgets.histogram import site_groups
+
+        params = {k: spec["params"][k] for k in ("n_samples", "seed", "bins")}
         controls = {c["name"]: c for c in spec["controls"]}
-        inits = [i for i in SITE_INITS if any(o[0] == i for o in controls["init"]["options"])]
-        if values["init"] not in inits:
-            inits.insert(0, values["init"])
+        inits = [o[0] for o in controls["init"]["options"]]
         widths = list(SITE_WIDTHS) if values["width"] in SITE_WIDTHS else [values["width"], *SITE_WIDTHS]
         activations = [o[0] for o in controls["activation"]["options"]]
-        explorer = None
+
+        def cached(init, width, activation) -> Path:
+            key = hashlib.sha256(json.dumps([self.digest, params, init, width, activation]).encode()).hexdigest()[:20]
+            return self.cache / f"{key}.json"
+
+        todo = [(init, width, [a for a in activations if not cached(init, width, a).exists()])
+                for init in inits for width in widths]
+        todo = [t for t in todo if t[2]]
+        if todo:
+            start = time.perf_counter()
+            self.cache.mkdir(parents=True, exist_ok=True)
+            jobs = min(_jobs(), len(todo))
+            if jobs > 1:  # fresh interpreters (spawn): a fork of a process that ran torch may hang
+                with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+                    results = pool.map(site_groups, *zip(*[(params, i, w, a) for i, w, a in todo]))
+                    for (init, width, _), texts in zip(todo, results, strict=True):
+                        for activation, text in texts.items():
+                            cached(init, width, activation).write_text(text, encoding="utf-8")
+            else:
+                for init, width, acts in todo:
+                    for activation, text in site_groups(params, init, width, acts).items():
+                        cached(init, width, activation).write_text(text, encoding="utf-8")
+            self.computed += sum(len(t[2]) for t in todo)
+            self.seconds += time.perf_counter() - start
+        groups = {}
         for init in inits:
             for width in widths:
                 for activation in activations:
                     file = f"{name}/{init}-{width}-{activation}.json"
-                    key = hashlib.sha256(json.dumps([self.digest, params, init, width, activation]).encode()).hexdigest()[:20]
-                    cached = self.cache / f"{key}.json"
-                    if cached.exists():
-                        self.cached += 1
-                    else:
-                        if explorer is None:
-                            explorer = HistogramExplorer(depth=HistogramExplorer.MAX_DEPTH, width=width,
-                                                         n_samples=params["n_samples"], seed=params["seed"],
-                                                         bins=params["bins"])
-                        frames = explorer._frames_for(init, width, HistogramExplorer.MAX_DEPTH)
-                        group = {"total": params["n_samples"] * width,
-                                 "frames": [frames.frame(activation, scale=s, bins=params["bins"])
-                                            for s in HistogramExplorer.SCALES]}
-                        self.cache.mkdir(parents=True, exist_ok=True)
-                        cached.write_text(json.dumps(group, separators=(",", ":"), allow_nan=False), encoding="utf-8")
-                        self.computed += 1
                     (self.out / file).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(cached, self.out / file)
+                    shutil.copyfile(cached(init, width, activation), self.out / file)
                     groups[f"{init}|{width}|{activation}"] = file
+        self.cached += len(groups) - sum(len(t[2]) for t in todo)
         # what the page cannot show says so: those options are disabled, with a note on the control
-        for cname, offered, word in (("init", inits, "init"), ("width", widths, "width")):
-            c = controls[cname]
-            c["options"] = [[v, t] if v in offered else [v, f"{t} (JupyterLab only)", True] for v, t, *_ in c["options"]]
-            if len(offered) < len(c["options"]):
-                c["note"] = f"here: the {word}s computed ahead of time; every {word} is live in JupyterLab"
+        c = controls["width"]
+        c["options"] = [[v, t] if v in widths else [v, f"{t} (JupyterLab only)", True] for v, t, *_ in c["options"]]
+        if len(widths) < len(c["options"]):
+            c["note"] = "here: the width the chapter uses; every width is live in JupyterLab"
         return {"groups": groups, "n_samples": params["n_samples"]}
 
 
@@ -314,8 +389,18 @@ def copy_mathjax(dest: Path) -> None:
 # --- build --------------------------------------------------------------------------------
 
 def toc(pages: list[Path]) -> str:
+    """The site's navigation (sidebar, next/previous links) in course order; the page lists the chapters itself."""
     entries = "\n".join(p.with_suffix("").as_posix() for p in pages)
-    return f"\n```{{toctree}}\n:caption: Chapters and exercises\n:maxdepth: 1\n\n{entries}\n```\n"
+    return f"\n```{{toctree}}\n:caption: Chapters and exercises\n:maxdepth: 1\n:hidden:\n\n{entries}\n```\n"
+
+
+def write_index(staging: Path, pages: list[Path], root: Path = ROOT) -> None:
+    """index.md with its chapter list (:func:`chapter_list`) where it says :data:`CHAPTERS_MARK`, then the toctree."""
+    index = staging / "index.md"
+    text = index.read_text(encoding="utf-8")
+    if CHAPTERS_MARK not in text:
+        raise SystemExit(f"build.py: {index.name} has no {CHAPTERS_MARK} line for the chapter list")
+    index.write_text(text.replace(CHAPTERS_MARK, chapter_list(pages, root)) + toc(pages), encoding="utf-8")
 
 
 def stage(staging: Path, root: Path = ROOT) -> list[Path]:
@@ -324,8 +409,7 @@ def stage(staging: Path, root: Path = ROOT) -> list[Path]:
         shutil.rmtree(staging)
     shutil.copytree(HERE, staging, ignore=shutil.ignore_patterns("build.py", "__pycache__"))
     pages = course_pages(root)
-    with open(staging / "index.md", "a", encoding="utf-8") as index:
-        index.write(toc(pages))
+    write_index(staging, pages, root)
     explorers = Explorers(staging / "_static" / "explorers")
     shutil.copyfile(ROOT / "coursekit" / "widgets" / "explorer.js", staging / "_static" / "explorer.js")
     repo = repository_url()
@@ -334,8 +418,8 @@ def stage(staging: Path, root: Path = ROOT) -> list[Path]:
         add_links(staging / rel, rel, repo)
         (staging / "_downloads_src" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / rel, staging / "_downloads_src" / rel)  # the notebook as stored, outputs and all
-    print(f"build.py: {explorers.count} live explorers; chapter 05's numbers: {explorers.computed} groups computed, "
-          f"{explorers.cached} from build/explorer-cache", flush=True)
+    print(f"build.py: {explorers.count} live explorers; chapter 05's numbers: {explorers.computed} groups computed "
+          f"in {explorers.seconds:.1f} s ({_jobs()} processes), {explorers.cached} from build/explorer-cache", flush=True)
     copy_mathjax(staging / "_static" / "mathjax")
     return pages
 

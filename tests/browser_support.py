@@ -633,9 +633,10 @@ def dom_values(state: dict) -> dict:
     return out
 
 
-def move_control(page, explorer: int, name: str, timeout: float = 20.0) -> dict:
-    """Move control ``name`` one step (a range: ArrowRight, or ArrowLeft at its end; a select: the next option;
-    the presets: the first button for another value); wait (bounded) until the canvas shows the new setting."""
+def move_control(page, explorer: int, name: str, timeout: float = 20.0, *, option: str | None = None) -> dict:
+    """Move control ``name`` one step (a range: ArrowRight, or ArrowLeft at its end; a select: the next option,
+    or ``option``; the presets: the first button for another value); wait (bounded) until the canvas shows
+    the new setting."""
     before = explorer_state(page, explorer)
     box = page.locator(".coursekit-explorer").nth(explorer)
     c = before["controls"].get(name)
@@ -654,7 +655,7 @@ def move_control(page, explorer: int, name: str, timeout: float = 20.0) -> dict:
         handle.press("ArrowLeft" if c["value"] == c["max"] else "ArrowRight", timeout=timeout * 1000)
     else:
         options = c["options"]
-        nxt = options[(options.index(c["value"]) + 1) % len(options)]
+        nxt = option if option is not None else options[(options.index(c["value"]) + 1) % len(options)]
         box.locator(f'.ck-control[data-control="{name}"] select').select_option(nxt, timeout=timeout * 1000)
     page.wait_for_function(
         """([e, before]) => {

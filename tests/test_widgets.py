@@ -4,16 +4,22 @@ The browser side (explorer.js drawing these numbers in JupyterLab and on the web
 tested in tests/test_browser.py and tests/test_site.py against the numbers computed here.
 """
 
+import asyncio
 import io
 import json
 import math
+import re
+import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
+from coursekit import activations as A
 from coursekit import experiments as E
+from coursekit import init as ckinit
 from coursekit import widgets as W
 from coursekit.widgets import numbers as nb
 
@@ -269,3 +275,113 @@ def test_the_next_scale_step_is_computed_ahead_and_served_unchanged():
     assert fresh.widget.frame["layers"] == ex.widget.frame["layers"]  # the same numbers as a fresh computation
     ex.controls["activation"].value = "tanh"  # not a scale step: no guess
     assert json.loads(ex.widget.ahead["key"])[3][1] == start + 3
+
+
+def test_a_frame_computed_ahead_waits_for_the_kernels_loop_and_never_delays_a_move():
+    """In a kernel the look-ahead runs one layer per turn of the event loop: a move that arrives meanwhile
+    finishes it (same setting) or drops it (another setting), and is answered first either way."""
+
+    async def scenario():
+        ex = W.HistogramExplorer(depth=4, width=25, n_samples=200)
+        fresh = W.HistogramExplorer(depth=4, width=25, n_samples=200)
+        start = ex.widget.values["scale"]
+        ex.controls["scale"].value = ex.SCALES[start + 1]
+        assert ex.widget.ahead == {} and ex._pending is not None  # nothing done yet: the loop turns first
+        for _ in range(20):  # 4 layers: 4 turns of the loop (bounded)
+            await asyncio.sleep(0)
+            if ex.widget.ahead:
+                break
+        assert json.loads(ex.widget.ahead["key"])[3] == ["scale", start + 2] and ex._pending is None
+        fresh.controls["scale"].value = ex.SCALES[start + 2]
+        assert ex.widget.ahead["layers"] == fresh.widget.frame["layers"]
+        ex.controls["scale"].value = ex.SCALES[start + 2]  # served from ahead; start + 3 is pending now
+        assert ex._pending is not None and json.loads(ex._pending[0])[3] == ["scale", start + 3]
+        ex.controls["scale"].value = ex.SCALES[start + 3]  # asked for before the loop turned: finished at once
+        fresh.controls["scale"].value = ex.SCALES[start + 3]
+        assert ex.widget.frame["layers"] == fresh.widget.frame["layers"]
+        ex.controls["activation"].value = "tanh"  # another setting: the pending start + 4 is dropped
+        assert ex._pending is None
+        stale = ex.widget.ahead
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert ex.widget.ahead is stale  # the dropped computation sent nothing
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture
+def dummy_activation():
+    """A softsign registered under a new name for one test, then removed from the registry."""
+    name = "test_softsign"
+    spec = A.Spec(name, lambda x: np.asarray(x) / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2,
+                  lambda t: t / (1 + t.abs()), lambda: 1.0, (-1.0, 1.0), title="Softsign (a test's)")
+    A.register(spec)
+    try:
+        yield name
+    finally:
+        A.REGISTRY.pop(name)
+
+
+def test_a_registered_activation_is_in_the_explorer_with_no_other_edit(dummy_activation):
+    name = dummy_activation
+    assert name in A.EXPLORER_NAMES  # one unsaturated interval: the explorer can offer it
+    ex = W.HistogramExplorer(depth=3, width=25, n_samples=200)
+    assert name in ex.controls["activation"].options
+    options = next(c for c in ex.widget.spec["controls"] if c["name"] == "activation")["options"]
+    assert [name, "Softsign (a test's)"] in options  # the registry's title in the dropdown
+    ex.controls["activation"].value = name
+    frame = ex.widget.frame
+    assert "Softsign (a test's)" in frame["header"] and frame["activation"] == name
+    want = E.forward_experiment(depth=3, width=25, n_samples=200, activation=name, init="normal", seed=0)
+    for got, s, h in zip(frame["layers"], want.stats, want.activations, strict=True):
+        assert (got["lo"], got["hi"]) == (-1.0, 1.0)  # bounded: its whole output range
+        assert got["std"] == pytest.approx(s.std, rel=1e-3)
+        counts = np.histogram(h, bins=W.BINS, range=(-1.0, 1.0))[0]
+        assert np.abs(np.asarray(got["counts"]) - counts).sum() <= 4  # float32 vs float64 at bin edges
+    fig = W.plot_layer_histograms(want, fig=Figure())
+    assert fig.axes[0].get_xlabel() == "Softsign (a test's) output"
+
+
+def test_the_init_dropdown_lists_the_schemes_marked_for_the_explorer(monkeypatch):
+    shown = W.explorer_inits()
+    assert list(shown)[:2] == ["normal", "uniform_centred"] and list(shown)[-1] == "uniform"
+    marked = {n for n, s in ckinit.SCHEMES.items() if getattr(s, "in_explorer", True)}
+    assert set(shown) == marked | {"uniform_centred"}  # the table's, plus the explorer's centred uniform
+    hidden = types.SimpleNamespace(in_explorer=False)  # a scheme the table keeps out of the explorer
+    monkeypatch.setitem(ckinit.SCHEMES, "orthogonal", hidden)
+    ex = W.HistogramExplorer(depth=2, width=10, n_samples=50)
+    assert "orthogonal" not in ex.controls["init"].options and "orthogonal" not in W.EXPLORER_INITS
+    assert "lecun_normal" in ex.controls["init"].options
+
+
+def test_bins_are_one_constant():
+    """The explorer, the website's numbers and the static figures all take their bins from widgets.BINS."""
+    ex = W.HistogramExplorer(depth=2, width=10, n_samples=50)
+    assert ex.bins == W.BINS and ex.widget.spec["params"]["bins"] == W.BINS
+    assert all(len(layer["counts"]) == W.BINS for layer in ex.layer_stats)
+    fig = W.plot_layer_histograms(E.forward_experiment(depth=1, width=10, n_samples=50), fig=Figure())
+    assert len(fig.axes[0].patches[0].get_path().vertices) > W.BINS  # one step per bin
+    root = Path(W.__file__).resolve().parents[2]
+    for path in [*root.joinpath("coursekit", "widgets").glob("*.py"), *root.joinpath("benchmarks").glob("*slider*.py")]:
+        written = re.findall(r"\bbins\s*(?::\s*int\s*)?=\s*\d+", path.read_text(encoding="utf-8"))
+        assert not written, f"{path.relative_to(root)}: {written}: use coursekit.widgets.BINS"
+
+
+def test_figure_colours_come_from_the_palette_only():
+    """Changing coursekit.plotting.PALETTE recolours every explorer: no colour is written in coursekit.widgets."""
+    from matplotlib.colors import to_rgb
+
+    from coursekit.plotting import PALETTE
+
+    palette = {to_rgb(c) for c in PALETTE}
+    fig = W.draw_temperature([2.0, 1.0, 0.1], 0.5)
+    slope = W.SlopePlot(0.1)
+    for f in (fig, slope.fig):
+        for ax in f.axes:
+            for artist in [*ax.lines, *ax.patches]:
+                colour = artist.get_color() if hasattr(artist, "get_color") else artist.get_facecolor()
+                assert to_rgb(colour) in palette, (artist, colour)
+    root = Path(W.__file__).resolve().parent
+    for path in root.glob("*.py"):
+        assert not re.findall(r"""color=["']""", path.read_text(encoding="utf-8")), path.name
+    assert W.HistogramExplorer(depth=1, width=10, n_samples=20).widget.spec["colors"] == list(PALETTE)

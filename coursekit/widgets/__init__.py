@@ -27,7 +27,6 @@ from coursekit.widgets._common import (
 )
 from coursekit.widgets.frames import HistogramFrames, histogram_frame
 from coursekit.widgets.histogram import (
-    ACT_NAMES,
     BAR_ALPHA,
     BAR_COLOR,
     EXPLORER_INIT_LABELS,
@@ -40,12 +39,14 @@ from coursekit.widgets.histogram import (
     Y_TICKS,
     HistogramExplorer,
     data_range,
+    explorer_inits,
     hist_range,
     layer_fractions,
     layout_histograms,
     plot_layer_histograms,
     set_histograms,
 )
+from coursekit.widgets.numbers import BINS
 from coursekit.widgets.png import encode_png, encode_png_indexed
 from coursekit.widgets.slope import SlopeExplorer, SlopePlot, slope_explorer
 from coursekit.widgets.temperature import (
@@ -62,9 +63,9 @@ __all__ = [
     "EXPLORER_CLASS", "KERNEL_NOTE", "PLOT_CLASS", "STATIC_TEXT", "STATS_CLASS", "Control", "Explorer",
     "ExplorerWidget", "live_bundle",
     "HistogramFrames", "histogram_frame",
-    "ACT_NAMES", "BAR_ALPHA", "BAR_COLOR", "EXPLORER_INIT_LABELS", "EXPLORER_INITS", "HIST_RANGES",
+    "BINS", "BAR_ALPHA", "BAR_COLOR", "EXPLORER_INIT_LABELS", "EXPLORER_INITS", "HIST_RANGES",
     "PANELS_PER_ROW", "SCALE_PRESETS", "X_MARGIN", "Y_MAX", "Y_TICKS", "HistogramExplorer",
-    "data_range", "hist_range", "layer_fractions", "layout_histograms", "plot_layer_histograms",
+    "data_range", "explorer_inits", "hist_range", "layer_fractions", "layout_histograms", "plot_layer_histograms",
     "set_histograms",
     "encode_png", "encode_png_indexed",
     "SlopeExplorer", "SlopePlot", "slope_explorer",

@@ -15,8 +15,9 @@ at once (synchronously), so tests need no browser.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import anywidget
 import traitlets
 
 from coursekit.plotting import PALETTE
+from coursekit.widgets.numbers import finish
 
 HERE = Path(__file__).resolve().parent
 ESM_PATH = HERE / "explorer.js"
@@ -122,6 +124,8 @@ class Explorer:
 
     widget: ExplorerWidget
     controls: dict[str, Control]
+    #: (key, steps) of the frame being computed ahead, one step per turn of the kernel's event loop
+    _pending: tuple[str, Generator] | None = None
 
     def _start(self, spec: dict, values: dict) -> None:
         spec = {"css": css(), "note": KERNEL_NOTE, "colors": list(PALETTE), **spec}
@@ -145,6 +149,12 @@ class Explorer:
             values[name] = self.controls[name].position(new)
         self.widget.values = values  # _on_values computes the frame
 
+    def compute_steps(self, values: dict) -> Generator[None, None, dict]:
+        """:meth:`compute` as a generator that yields between steps and returns the frame; subclasses
+        whose frames take long split them (the histograms: one step per layer)."""
+        return self.compute(values)
+        yield  # pragma: no cover - makes this a generator of one step
+
     def _on_values(self, change: dict) -> None:
         values = change["new"]
         if "table" in self.widget.spec:
@@ -152,13 +162,48 @@ class Explorer:
         key = values_key(values)
         if self.widget.frame.get("key") == key:
             return
-        ahead = self.widget.ahead
-        self.widget.frame = ahead if ahead.get("key") == key else {**self.compute(values), "key": key}
+        ahead, pending = self.widget.ahead, self._pending
+        self._pending = None  # whatever was being computed ahead is finished here or dropped
+        if ahead.get("key") == key:
+            frame = ahead
+        elif pending is not None and pending[0] == key:  # asked for while computed ahead: finish it
+            frame = {**finish(pending[1]), "key": key}
+        else:
+            frame = {**self.compute(values), "key": key}
+        self.widget.frame = frame  # sent now, before any work ahead
         # then, while the student looks, the setting one more step in the same direction: the browser
         # keeps it and draws it at once when that key is pressed (the kernel is asked all the same)
         nxt = self.next_values(change["old"], values)
         if nxt is not None and values_key(nxt) != ahead.get("key"):
-            self.widget.ahead = {**self.compute(nxt), "key": values_key(nxt)}
+            self._look_ahead(nxt)
+
+    def _look_ahead(self, values: dict) -> None:
+        """Compute the frame of ``values`` before it is asked for, and send it as ``ahead``.
+
+        In a kernel (a running event loop) one step per turn of the loop, so that a control move
+        arriving meanwhile is answered first: it finishes this computation if it asks for the same
+        setting, and drops it otherwise. With no loop (a script, a test) at once.
+        """
+        key, steps = values_key(values), self.compute_steps(values)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.widget.ahead = {**finish(steps), "key": key}
+            return
+        self._pending = (key, steps)
+
+        def step() -> None:
+            if self._pending is None or self._pending[1] is not steps:  # answered or dropped meanwhile
+                return
+            try:
+                next(steps)
+            except StopIteration as done:
+                self._pending = None
+                self.widget.ahead = {**done.value, "key": key}
+                return
+            loop.call_soon(step)
+
+        loop.call_soon(step)
 
     def next_values(self, old: dict, new: dict) -> dict | None:
         """The setting a student likely asks for next (None: no guess); subclasses may guess."""

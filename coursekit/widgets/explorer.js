@@ -95,12 +95,17 @@ function niceTick(v) {
   return Number(v.toPrecision(3)).toString();
 }
 
-// --- chapter 05: per-layer histograms ----------------------------------------------------------
+// A reference line (ReLU beside LeakyReLU, 1/K beside softmax): the palette's last colour, half strength.
+function reference(spec) {
+  const c = spec.colors[spec.colors.length - 1];
+  return /^#[0-9a-f]{6}$/i.test(c) ? c + "8c" : c;
+}
 
-const Y_MAX = 0.5, Y_TICKS = [0, 0.01, 0.05, 0.2, 0.5];
+// --- chapter 05: per-layer histograms ----------------------------------------------------------
 
 function drawHistograms(canvas, spec, frame, width) {
   const layers = frame.layers;
+  const Y_MAX = spec.y_max, Y_TICKS = spec.y_ticks;  // coursekit.widgets.histogram's, as the static figures
   const cols = Math.max(1, Math.min(layers.length, 5, Math.floor((width - 10) / 165)));
   const rows = Math.ceil(layers.length / cols);
   const panelW = Math.floor((width - 10) / cols), panelH = 150;
@@ -169,7 +174,7 @@ function drawSlope(canvas, spec, frame, width) {
     ctx.strokeStyle = spec.colors[k];
     ctx.beginPath();
     if (k === 0) {
-      ctx.strokeStyle = "#888"; ctx.setLineDash([2, 3]); ctx.lineWidth = 1.5;  // ReLU for reference
+      ctx.strokeStyle = reference(spec); ctx.setLineDash([2, 3]); ctx.lineWidth = 1.5;  // ReLU for reference
       ctx.moveTo(xmap(-4), ymap(0)); ctx.lineTo(xmap(0), ymap(0)); ctx.lineTo(xmap(4), ymap(4)); ctx.stroke();
       ctx.setLineDash([]); ctx.lineWidth = 2.5; ctx.strokeStyle = spec.colors[0];
       ctx.beginPath();
@@ -212,7 +217,7 @@ function drawTemperature(canvas, spec, frame, width) {
   });
   ctx.strokeStyle = spec.colors[1]; ctx.lineWidth = 1.5; ctx.setLineDash([5, 3]);
   spec.reference.forEach((p, i) => { ctx.strokeRect(xmap(i) - bw / 2, ymap(p), bw, box.y + box.h - ymap(p)); });
-  ctx.strokeStyle = "#777"; ctx.setLineDash([2, 3]);
+  ctx.strokeStyle = reference(spec); ctx.setLineDash([2, 3]);
   ctx.beginPath(); ctx.moveTo(box.x, ymap(1 / K)); ctx.lineTo(box.x + box.w, ymap(1 / K)); ctx.stroke();
   ctx.setLineDash([]);
   ctx.fillStyle = "#222"; ctx.textAlign = "left"; ctx.font = "bold 11px sans-serif";
@@ -338,7 +343,7 @@ function render({model, el: host}) {
       if (c.note) wrap.append(el("span", {class: "ck-note", text: c.note}));
       select.addEventListener("change", () => {
         const opt = c.options.find(o => String(o[0]) === select.value);
-        change(c.name, opt ? opt[0] : select.value);
+        change(c.name, opt ? opt[0] : select.value, true);
       });
       inputs[c.name] = select;
       controlsBox.append(wrap);
@@ -396,10 +401,15 @@ function render({model, el: host}) {
     root.dispatchEvent(new CustomEvent("coursekit-drawn", {bubbles: true}));
   }
 
-  function busy(on) {
+  // The busy sign: at once after a choice from a list (another activation, init or width: a new network,
+  // which can take a moment), 60 ms late after a slider step (most are drawn before, and it would flicker).
+  function busy(on, now) {
     clearTimeout(busyTimer);
-    if (on) {
-      busyTimer = setTimeout(() => { status.textContent = "computing…"; root.classList.add("ck-busy"); }, 60);
+    const show = () => { status.textContent = "computing…"; root.classList.add("ck-busy"); };
+    if (on && now) {
+      show();
+    } else if (on) {
+      busyTimer = setTimeout(show, 60);
     } else {
       status.textContent = "";
       root.classList.remove("ck-busy");
@@ -415,7 +425,7 @@ function render({model, el: host}) {
     model.save_changes();
   }
 
-  function change(name, v) {
+  function change(name, v, now) {
     values = {...values, [name]: v};
     showControls();
     const f = frameFor(values);
@@ -429,7 +439,7 @@ function render({model, el: host}) {
         return;
       }
     } else {
-      busy(true);
+      busy(true, now);
     }
     wanted = {...values};
     request();

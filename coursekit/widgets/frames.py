@@ -8,23 +8,40 @@ so that :mod:`coursekit.experiments` stays the chapter's experiments.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Generator, Iterator, Sequence
 
 import numpy as np
 import torch
 
-from coursekit._checks import as_float_array, check_int, check_number, describe
-from coursekit.experiments import (
-    LayerStats,
-    _activation,
-    _one_torch_thread,
-    _weight_list,
-    saturation_bounds,
-)
-from coursekit.widgets.numbers import axis_range, histogram_frame_dict
+from coursekit import activations as acts
+from coursekit._checks import as_float_array, check_choice, check_int, check_number, describe
+from coursekit.experiments import LayerStats
+from coursekit.widgets.numbers import BINS, axis_range, finish, histogram_frame_dict
 
 __all__ = ["HistogramFrames", "histogram_frame"]
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    # A layer's tensors (10^5 to 10^6 values) are too small to gain from threads: on a busy 2-core
+    # machine a two-thread sigmoid took 12 ms, a one-thread one 0.14 ms. The user's setting comes back after.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+def _weight_list(weights) -> list:
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence | np.ndarray):
+        raise TypeError(f"weights must be a list of (out, in) weight matrices; got {describe(weights)}")
+    weights = list(weights)
+    if not weights:
+        raise ValueError("weights must hold at least one (out, in) matrix; got none")
+    return weights
 
 
 def _finite(name: str, a: np.ndarray) -> np.ndarray:
@@ -45,7 +62,7 @@ class HistogramFrames:
 
     def __init__(self, X, weights: Sequence[np.ndarray]) -> None:
         X = _finite("X", as_float_array("X", X, ndim=2, dtype=np.float32))
-        weights = _weight_list("weights", weights)
+        weights = _weight_list(weights)
         ws = []
         fan_in = X.shape[1]
         for i, W in enumerate(weights):
@@ -61,11 +78,22 @@ class HistogramFrames:
             self._first = torch.from_numpy(np.ascontiguousarray(X)) @ ws[0].T  # unscaled z_1
         self._buffers: dict = {}
 
-    def __call__(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = 40,
+    def __call__(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = BINS,
                  value_range: tuple[float, float] | None = (0.0, 1.0)) -> tuple[np.ndarray, list]:
         """``(fractions, stats)`` of every layer; ``value_range`` None: each layer's own axis range
         (:func:`coursekit.widgets.numbers.axis_range`, kept in :attr:`ranges`)."""
-        act = _activation(activation)
+        fractions, stats, self.ranges = finish(self.steps(activation, scale=scale, bins=bins,
+                                                          value_range=value_range))
+        return fractions, stats
+
+    def steps(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = BINS,
+              value_range: tuple[float, float] | None = (0.0, 1.0),
+              ) -> Generator[None, None, tuple[np.ndarray, list, list]]:
+        """What :meth:`__call__` computes, one layer per step: a generator that yields after each layer
+        and returns ``(fractions, stats, ranges)``. The explorer computes a frame nobody asked for yet
+        this way, a step at a time between the kernel's messages, so that it never delays one that was
+        asked for. The arguments are checked at once, before the first step."""
+        act = acts.get(check_choice("activation", activation, acts.DIFFERENTIABLE))
         scale = check_number("scale", scale, minimum=0.0)
         bins = check_int("bins", bins, minimum=1)
         if value_range is not None:
@@ -76,13 +104,18 @@ class HistogramFrames:
                           check_number("value_range[1]", value_range[1]))
             if not lo_r < hi_r:
                 raise ValueError(f"value_range must be (low, high) with low < high; got {value_range}")
-        sat_lo, sat_hi = saturation_bounds(act.name)
+            value_range = (lo_r, hi_r)
+        return self._steps(act, scale, bins, value_range)
+
+    def _steps(self, act, scale: float, bins: int, value_range) -> Generator[None, None, tuple]:
+        sat_lo, sat_hi = acts.saturation_bounds(act.name)
         fractions = np.empty((len(self.weights), bins))
-        stats = []
-        self.ranges = []
-        with _one_torch_thread(), torch.no_grad():
-            h = None
-            for W in self.weights:
+        stats, ranges = [], []
+        h = None
+        for k, W in enumerate(self.weights):
+            if k:
+                yield  # between layers: nothing kept in the shared scratch buffers
+            with _one_torch_thread(), torch.no_grad():
                 if h is None:
                     z = self._first * scale
                 else:  # scale the (out, in) weights, not the (N, out) products
@@ -91,8 +124,8 @@ class HistogramFrames:
                 scratch, index = self._scratch(z.shape)
                 s = self._stats(z.numpy(), h.numpy(), sat_lo, sat_hi, scratch.numpy())
                 stats.append(s)
-                lo, hi = (lo_r, hi_r) if value_range is not None else axis_range(act.name, s.mean, s.std)
-                self.ranges.append((lo, hi))
+                lo, hi = value_range if value_range is not None else axis_range(act.name, s.mean, s.std)
+                ranges.append((lo, hi))
                 per_unit = bins / (hi - lo)
                 # bin index = floor((h - low) · bins / (high - low)); values outside the range (and
                 # NaN, from inf − inf beyond float32) go in no bin: a clipped edge bin would show a
@@ -110,10 +143,10 @@ class HistogramFrames:
                 if inside is not None:
                     flat = flat[inside.view(-1)]
                 counts = torch.bincount(flat, minlength=bins).numpy()
-                np.divide(counts, index.numel(), out=fractions[len(stats) - 1])
-        return fractions, stats
+                np.divide(counts, index.numel(), out=fractions[k])
+        return fractions, stats, ranges
 
-    def frame(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = 40,
+    def frame(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = BINS,
               depth: int | None = None) -> list[dict]:
         """The explorer's frame: one JSON-ready dict per layer (bin counts, x-range, statistics).
 
@@ -121,11 +154,22 @@ class HistogramFrames:
         ``depth`` keeps the first layers only (the weights of a shallower network are the first
         of a deeper one's, so one computation serves every depth).
         """
-        fractions, stats = self(activation, scale=scale, bins=bins, value_range=None)
+        return finish(self.frame_steps(activation, scale=scale, bins=bins, depth=depth))
+
+    def frame_steps(self, activation: str = "sigmoid", *, scale: float = 1.0, bins: int = BINS,
+                    depth: int | None = None) -> Generator[None, None, list[dict]]:
+        """:meth:`frame` one layer per step (see :meth:`steps`): a generator that returns the frame."""
+        steps = self.steps(activation, scale=scale, bins=bins, value_range=None)
         total = self._first.numel()
-        counts = [np.rint(f * total).astype(np.int64) for f in fractions]
-        layers = histogram_frame_dict(counts, stats, self.ranges, total)
-        return layers if depth is None else layers[:depth]
+
+        def run():
+            fractions, stats, ranges = yield from steps
+            self.ranges = ranges
+            counts = [np.rint(f * total).astype(np.int64) for f in fractions]
+            layers = histogram_frame_dict(counts, stats, ranges, total)
+            return layers if depth is None else layers[:depth]
+
+        return run()
 
     def _scratch(self, shape) -> tuple[torch.Tensor, torch.Tensor]:
         """A float32 and an int32 buffer of ``shape``, kept between frames (no page faults per frame)."""
@@ -174,7 +218,7 @@ class HistogramFrames:
 
 
 def histogram_frame(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *, scale: float = 1.0,
-                    bins: int = 40, value_range: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, list]:
+                    bins: int = BINS, value_range: tuple[float, float] = (0.0, 1.0)) -> tuple[np.ndarray, list]:
     """One frame of the live explorer: per-layer histograms and :class:`LayerStats`, fast.
 
     The network of :func:`coursekit.experiments.forward` with weights ``scale · W_l``, computed in float32 with torch

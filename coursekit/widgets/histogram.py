@@ -11,7 +11,7 @@ the same frames, computed ahead of time by ``make site`` with the same code.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from coursekit._checks import check_choice, check_int
 from coursekit.plotting import PALETTE
 from coursekit.widgets import numbers as nb
 from coursekit.widgets._common import Control, Explorer
-from coursekit.widgets.frames import HistogramFrames
+from coursekit.widgets.frames import HistogramFrames, finish
 
 #: Histogram x-range per activation: the whole output range of bounded activations (tanh is
 #: negative too), a fixed window for unbounded ones (values beyond it land in the edge bins).
@@ -44,15 +44,41 @@ def _centred_uniform(shape, *, rng):
     return ckinit.uniform(shape, -math.sqrt(3.0), math.sqrt(3.0), rng=rng)
 
 
-#: The explorer's weight schemes: label shown -> what :func:`coursekit.experiments.make_weights` takes.
-#: Every name of ``coursekit.init.SCHEMES`` (torch's ``uniform_`` default U(0, 1) is labelled as the
-#: all-positive, not-centred choice it is) plus a centred unit-variance uniform.
-EXPLORER_INITS: dict[str, Any] = {
-    "normal": "normal",
-    "uniform_centred": _centred_uniform,
-    **{name: name for name in ckinit.SCHEMES if name not in ("normal", "uniform")},
-    "uniform": "uniform",
-}
+def explorer_inits() -> dict[str, Any]:
+    """The explorer's weight schemes, in the dropdown's order: name -> what
+    :func:`coursekit.experiments.make_weights` takes.
+
+    The schemes of ``coursekit.init.SCHEMES`` marked ``in_explorer`` (a scheme without the flag is
+    shown), plus a centred unit-variance uniform; ``normal`` and the centred uniform first, torch's
+    all-positive ``uniform_`` default U(0, 1) last (labelled as the not-centred choice it is). Read
+    from the table each time: a scheme added there appears here with no other edit.
+    """
+    inits: dict[str, Any] = {name: name for name, scheme in ckinit.SCHEMES.items()
+                             if getattr(scheme, "in_explorer", True)}
+    inits.setdefault("uniform_centred", _centred_uniform)
+    first = [n for n in ("normal", "uniform_centred") if n in inits]
+    last = [n for n in ("uniform",) if n in inits]
+    return {n: inits[n] for n in [*first, *(n for n in inits if n not in first and n not in last), *last]}
+
+
+class _LiveInits(Mapping):
+    """:func:`explorer_inits` as a read-only mapping that follows the scheme table."""
+
+    def __getitem__(self, name: str) -> Any:
+        return explorer_inits()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(explorer_inits())
+
+    def __len__(self) -> int:
+        return len(explorer_inits())
+
+    def __repr__(self) -> str:
+        return repr(explorer_inits())
+
+
+#: The explorer's weight schemes (:func:`explorer_inits`), a live view of the scheme table.
+EXPLORER_INITS: Mapping[str, Any] = _LiveInits()
 EXPLORER_INIT_LABELS: dict[str, str] = {
     "normal": "normal N(0, 1)",
     "uniform_centred": "uniform U(−√3, √3), var 1",
@@ -69,14 +95,9 @@ PANELS_PER_ROW = 5
 #: first colour of the course's colour-blind-safe palette.
 BAR_COLOR, BAR_ALPHA = PALETTE[0], 0.8
 
-#: Activation names in words, for axis labels and titles.
-ACT_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU",
-             "identity": "identity", "gelu": "GELU", "silu": "SiLU"}
-
-
 def hist_range(activation: str) -> tuple[float, float]:
     """The histogram x-range for ``activation``: (0, 1) for the sigmoid, (−1, 1) for tanh, ..."""
-    return HIST_RANGES[check_choice("activation", activation, ex.ACTIVATIONS)]
+    return HIST_RANGES[check_choice("activation", activation, acts.DIFFERENTIABLE)]
 
 
 def _title(i: int, s: ex.LayerStats) -> str:
@@ -91,7 +112,7 @@ def data_range(activations, activation: str) -> tuple[float, float]:
     (sigmoid (0, 1), tanh (−1, 1)); for unbounded ones the upper end is a round number just above
     the 99.9th percentile of all layers (so a He-initialised ReLU layer is not cut at 4)."""
     lo, hi = hist_range(activation)
-    if activation in ("sigmoid", "tanh"):
+    if nb.bounded(activation):
         return lo, hi
     top = max(float(np.nanpercentile(h, 99.9)) for h in activations)
     if math.isfinite(top) and top > 0:
@@ -100,7 +121,7 @@ def data_range(activations, activation: str) -> tuple[float, float]:
     return lo, hi
 
 
-def layout_histograms(fig, depth: int, activation: str, bins: int = 40, *,
+def layout_histograms(fig, depth: int, activation: str, bins: int = nb.BINS, *,
                       value_range: tuple[float, float] | None = None) -> list[tuple[Any, Any]]:
     """Clear ``fig`` and lay out one histogram panel per layer, fixed limits, empty steps.
 
@@ -129,7 +150,7 @@ def layout_histograms(fig, depth: int, activation: str, bins: int = 40, *,
         ax.set_ylim(0.0, Y_MAX)
         ax.set_yticks(Y_TICKS)
         ax.tick_params(labelsize=7)
-        ax.set_xlabel(f"{ACT_NAMES.get(activation, activation)} output", fontsize=8)
+        ax.set_xlabel(f"{acts.TITLES[activation]} output", fontsize=8)
         if k % ncols == 0:
             ax.set_ylabel("fraction per bin", fontsize=8)
         stairs = ax.stairs(np.zeros(bins), edges, fill=True, color=BAR_COLOR, alpha=BAR_ALPHA)
@@ -153,7 +174,7 @@ def set_histograms(artists, fractions, stats) -> None:
         title.set_text(_title(i, s))
 
 
-def layer_fractions(activations, value_range: tuple[float, float], bins: int = 40) -> np.ndarray:
+def layer_fractions(activations, value_range: tuple[float, float], bins: int = nb.BINS) -> np.ndarray:
     """Fraction of each layer's values per bin of ``value_range``: (depth, bins).
 
     Values outside the range are in no bin (1 − row sum is their share), as in the explorer.
@@ -162,7 +183,7 @@ def layer_fractions(activations, value_range: tuple[float, float], bins: int = 4
     return np.stack([np.histogram(h, bins=bins, range=(lo, hi))[0] / h.size for h in activations])
 
 
-def plot_layer_histograms(result: ex.ForwardResult, *, bins: int = 40, fig=None, title: str | None = None):
+def plot_layer_histograms(result: ex.ForwardResult, *, bins: int = nb.BINS, fig=None, title: str | None = None):
     """Static per-layer histograms of a :func:`coursekit.experiments.forward_experiment` result.
 
     The x-range comes from the activation and the data (:func:`data_range`); each panel's title
@@ -215,14 +236,15 @@ class HistogramExplorer(Explorer):
 
     def __init__(self, *, depth: int = 5, width: int = 100, n_samples: int = 1000,
                  activation: str = "sigmoid", init: str = "normal", scale: float = 1.0,
-                 seed: int = 0, bins: int = 40) -> None:
+                 seed: int = 0, bins: int = nb.BINS) -> None:
         depth = check_int("depth", depth, minimum=1, maximum=self.MAX_DEPTH)
         width = check_int("width", width)
         if width not in self.WIDTHS:
             raise ValueError(f"width must be one of {', '.join(map(str, self.WIDTHS))}; got {width}")
         self.n_samples = check_int("n_samples", n_samples, minimum=1)
         activation = check_choice("activation", activation, self.ACTIVATIONS)
-        init = check_choice("init", init, EXPLORER_INITS)
+        inits = explorer_inits()
+        init = check_choice("init", init, inits)
         scale_index = nb.grid_index("scale", scale, self.SCALES)
         self.seed = check_int("seed", seed, minimum=0)
         self.bins = check_int("bins", bins, minimum=1)
@@ -233,7 +255,7 @@ class HistogramExplorer(Explorer):
         self.controls = {
             "scale": Control(self, "scale", "weight scale", "range", grid=self.SCALES,
                              check=lambda v: nb.grid_index("scale", v, self.SCALES)),
-            "init": Control(self, "init", "init", "select", options=tuple(EXPLORER_INITS)),
+            "init": Control(self, "init", "init", "select", options=tuple(inits)),
             "activation": Control(self, "activation", "activation", "select", options=tuple(self.ACTIVATIONS)),
             "depth": Control(self, "depth", "depth", "range", grid=depths,
                              check=lambda v: check_int("depth", v, minimum=1, maximum=self.MAX_DEPTH) - 1),
@@ -243,7 +265,7 @@ class HistogramExplorer(Explorer):
             "kind": "histogram",
             "title": "Per-layer activation histograms",
             "xlabel": "output", "flatWord": "flat f′",
-            "legend": HISTOGRAM_LEGEND,
+            "legend": HISTOGRAM_LEGEND, "y_max": Y_MAX, "y_ticks": list(Y_TICKS),
             "params": {"n_samples": self.n_samples, "seed": self.seed, "bins": self.bins},
             "controls": [
                 {"name": "scale", "label": "weight scale ×", "type": "range", "texts": list(nb.SCALE_TEXTS),
@@ -251,9 +273,9 @@ class HistogramExplorer(Explorer):
                 {"name": "presets", "label": "exact scale:", "type": "buttons", "target": "scale",
                  "items": [[self.SCALES.index(v), text] for text, v in nb.SCALE_PRESETS]},
                 {"name": "init", "label": "init", "type": "select",
-                 "options": [[k, EXPLORER_INIT_LABELS.get(k, k)] for k in EXPLORER_INITS]},
+                 "options": [[k, EXPLORER_INIT_LABELS.get(k, k)] for k in inits]},
                 {"name": "activation", "label": "activation", "type": "select",
-                 "options": [[k, ACT_NAMES.get(k, k)] for k in self.ACTIVATIONS]},
+                 "options": [[k, acts.TITLES[k]] for k in self.ACTIVATIONS]},
                 {"name": "depth", "label": "depth", "type": "range", "texts": [f"{d} layers" if d > 1 else "1 layer"
                                                                                for d in depths],
                  "values": list(depths)},
@@ -261,6 +283,7 @@ class HistogramExplorer(Explorer):
                  "options": [[w, f"{w} units"] for w in self.WIDTHS]},
             ],
         }
+        self._inits = inits
         values = {"scale": scale_index, "init": init, "activation": activation, "depth": depth - 1, "width": width}
         self._start(spec, values)
 
@@ -272,7 +295,7 @@ class HistogramExplorer(Explorer):
         if key not in self._networks:
             rng = np.random.default_rng(self.seed)
             X = rng.standard_normal((self.n_samples, width)).astype(np.float32)
-            weights = ex.make_weights(self.MAX_DEPTH, width, EXPLORER_INITS[init], rng=rng)
+            weights = ex.make_weights(self.MAX_DEPTH, width, self._inits[init], rng=rng)
             self._networks[key] = (X, [W.astype(np.float32) for W in weights])
         return self._networks[key]
 
@@ -285,12 +308,16 @@ class HistogramExplorer(Explorer):
 
     def compute(self, values: dict) -> dict:
         """The frame of a control setting (``values`` as the widget holds them): per-layer numbers."""
+        return finish(self.compute_steps(values))
+
+    def compute_steps(self, values: dict) -> Generator[None, None, dict]:
+        """:meth:`compute` one layer per step (a generator that returns the frame)."""
         scale = self.SCALES[values["scale"]]
         depth = values["depth"] + 1
         frames = self._frames_for(values["init"], values["width"], depth)
-        layers = frames.frame(values["activation"], scale=scale, bins=self.bins)
+        layers = yield from frames.frame_steps(values["activation"], scale=scale, bins=self.bins)
         init = EXPLORER_INIT_LABELS.get(values["init"], values["init"])
-        header = (f"{init} × {nb.SCALE_TEXTS[values['scale']]}, {ACT_NAMES.get(values['activation'], values['activation'])}, "
+        header = (f"{init} × {nb.SCALE_TEXTS[values['scale']]}, {acts.TITLES[values['activation']]}, "
                   f"{depth} {'layers' if depth > 1 else 'layer'} × {values['width']} units, {self.n_samples} samples")
         return {"layers": layers, "total": self.n_samples * values["width"], "activation": values["activation"],
                 "header": header}
@@ -319,3 +346,26 @@ class HistogramExplorer(Explorer):
     def layer_stats(self) -> list[dict]:
         """The per-layer numbers shown now (dicts: mean, std, flat, dead, unit_std, input_share, alike, beyond, ...)."""
         return self.current["layers"]
+
+    def group(self, init: str, width: int, activation: str) -> dict:
+        """Every frame of one (init, width, activation) at the deepest depth, one per weight scale: what the
+        website stores for that group (a shallower depth is the first layers; ``explorer-site.js`` reads
+        ``frames[scale position][:depth]``). The same numbers :meth:`compute` sends from the kernel."""
+        init = check_choice("init", init, self._inits)
+        activation = check_choice("activation", activation, self.ACTIVATIONS)
+        if width not in self.WIDTHS:
+            raise ValueError(f"width must be one of {', '.join(map(str, self.WIDTHS))}; got {width}")
+        frames = self._frames_for(init, width, self.MAX_DEPTH)
+        return {"total": self.n_samples * width,
+                "frames": [frames.frame(activation, scale=s, bins=self.bins) for s in self.SCALES]}
+
+
+def site_groups(params: dict, init: str, width: int, activations: Sequence[str]) -> dict[str, str]:
+    """:meth:`HistogramExplorer.group` of each activation as compact JSON (``make site`` runs this in worker
+    processes: one network per call). ``params``: the explorer's ``n_samples``, ``seed`` and ``bins``."""
+    import json
+
+    explorer = HistogramExplorer(depth=1, width=width, n_samples=params["n_samples"], seed=params["seed"],
+                                 bins=params["bins"], init=init)
+    return {a: json.dumps(explorer.group(init, width, a), separators=(",", ":"), allow_nan=False)
+            for a in activations}

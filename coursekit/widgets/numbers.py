@@ -15,22 +15,37 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Generator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 __all__ = [
-    "SCALE_GRID", "SCALE_TEXTS", "SCALE_PRESETS", "TEMPERATURE_GRID", "SLOPE_GRID",
-    "grid_index", "round_sig", "scale_text", "axis_range", "histogram_frame_dict",
-    "slope_frame", "temperature_frame", "temperature_curves",
+    "BINS", "SCALE_GRID", "SCALE_TEXTS", "SCALE_PRESETS", "TEMPERATURE_GRID", "SLOPE_GRID",
+    "grid_index", "round_sig", "scale_text", "axis_range", "bounded", "histogram_frame_dict",
+    "slope_frame", "temperature_frame", "temperature_curves", "finish",
 ]
+
+T = TypeVar("T")
+
+
+def finish(steps: Generator[None, None, T]) -> T:
+    """Run a step-by-step computation (a generator that yields between its steps) to the end; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def _grid(*parts: Sequence[float]) -> tuple[float, ...]:
     return tuple(sorted({round(v, 12) if v not in (math.sqrt(2.0), 5.0 / 3.0) else v
                          for part in parts for v in part}))
 
+
+#: Bins per histogram, in the live explorer, on the website and in chapter 05's static figures
+#: (the one place to change it).
+BINS = 40
 
 #: Weight scales of chapter 05's explorer, 0.001 … 10: 0.01 steps up to 0.1, 0.05 steps up to 1,
 #: 0.1 steps up to 2 (with √2 and 5/3, exact), then 2.5, 3, 4, 5, 6, 8, 10. One arrow key = one step.
@@ -112,7 +127,7 @@ def axis_range(activation: str, mean: float, std: float) -> tuple[float, float]:
     from coursekit import activations as acts
 
     lo, hi = acts.HIST_RANGES[activation]
-    if _bounded(activation):
+    if bounded(activation):
         return lo, hi
     spread = abs(mean) + 4 * std
     if not math.isfinite(spread) or spread <= 0:
@@ -121,13 +136,17 @@ def axis_range(activation: str, mean: float, std: float) -> tuple[float, float]:
     return (lo * top / hi, top)
 
 
-@functools.lru_cache(maxsize=64)
-def _bounded(activation: str) -> bool:
+def bounded(activation: str) -> bool:
     """Does ``activation`` keep every output inside its histogram range (sigmoid, tanh, softsign)?"""
     from coursekit import activations as acts
 
-    lo, hi = acts.HIST_RANGES[activation]
-    ends = acts.get(activation).numpy(np.array([-1e6, -10.0, 10.0, 1e6]))
+    return _bounded(acts.REGISTRY[activation])  # keyed by the entry: a name registered anew is asked anew
+
+
+@functools.lru_cache(maxsize=64)
+def _bounded(spec) -> bool:
+    lo, hi = spec.hist_range
+    ends = spec.numpy(np.array([-1e6, -10.0, 10.0, 1e6]), **spec.params)
     return bool(np.all((ends >= lo - 1e-9) & (ends <= hi + 1e-9)))
 
 

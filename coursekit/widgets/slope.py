@@ -15,6 +15,7 @@ import numpy as np
 
 from coursekit._checks import check_int, check_number, describe
 from coursekit.activations import _check_batch, leaky_relu, leaky_relu_grad, relu
+from coursekit.plotting import PALETTE
 from coursekit.widgets import numbers as nb
 from coursekit.widgets._common import Control, Explorer
 from coursekit.widgets.png import encode_png
@@ -65,11 +66,11 @@ class SlopePlot:
         self.fig = Figure(figsize=figsize, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.fig)
         ax_f, ax_d = self.fig.subplots(1, 2)
-        ax_f.plot(self.x, relu(self.x), ":", color="gray", label="ReLU (slope 0)")
+        ax_f.plot(self.x, relu(self.x), ":", color=PALETTE[-1], alpha=0.55, label="ReLU (slope 0)")
         ax_f.set(title="LeakyReLU", xlabel="x", ylabel="f(x)", xlim=(-4, 4), ylim=(-2.2, 4.2))
         ax_d.set(title="derivative", xlabel="x", ylabel="f'(x)", xlim=(-4, 4), ylim=(-0.1, 1.15))
-        (self.line_f,) = ax_f.plot(self.x, self.x, color="C0", label="LeakyReLU")
-        (self.line_d,) = ax_d.plot(self.x, self.x, color="C1")
+        (self.line_f,) = ax_f.plot(self.x, self.x, color=PALETTE[0], label="LeakyReLU")
+        (self.line_d,) = ax_d.plot(self.x, self.x, color=PALETTE[1])
         self.label = ax_d.text(0.04, 0.5, "", transform=ax_d.transAxes)
         ax_f.legend(loc="upper left")
         self.fig.tight_layout()

@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from coursekit._checks import check_number, describe
+from coursekit.plotting import PALETTE
 from coursekit.softmax import (
     _check_class_logits,
     entropy,
@@ -70,10 +71,10 @@ class _TemperaturePlot:
         k = z.size
         x = np.arange(k)
         # Fixed axis limits: only bar heights and the marker move, so frames are comparable.
-        self.bars = ax_p.bar(x, np.zeros(k), color="C0", label="softmax(z / T)")
+        self.bars = ax_p.bar(x, np.zeros(k), color=PALETTE[0], label="softmax(z / T)")
         (self.reference,) = ax_p.step(np.r_[x - 0.5, k - 0.5], np.r_[softmax(z), softmax(z)[-1]], where="post",
-                  color="C1", ls="--", lw=1.2, label="T = 1")
-        self.uniform = ax_p.axhline(1 / k, color="0.5", lw=0.8, ls=":", label="uniform 1/K")
+                  color=PALETTE[1], ls="--", lw=1.2, label="T = 1")
+        self.uniform = ax_p.axhline(1 / k, color=PALETTE[-1], alpha=0.55, lw=0.8, ls=":", label="uniform 1/K")
         ax_p.set_xticks(x, labels, fontsize=8)
         ax_p.set_ylim(0, 1)
         ax_p.set_ylabel("probability")
@@ -82,16 +83,16 @@ class _TemperaturePlot:
 
         grid = np.geomspace(T_MIN, T_MAX, 121)
         probs = softmax(z[None, :] / grid[:, None])
-        ax_h.plot(grid, entropy(probs) / np.log(k), color="C2", label="entropy / ln K")
-        ax_h.plot(grid, probs.max(axis=1), color="C0", label="max p")
+        ax_h.plot(grid, entropy(probs) / np.log(k), color=PALETTE[2], label="entropy / ln K")
+        ax_h.plot(grid, probs.max(axis=1), color=PALETTE[0], label="max p")
         ax_h.set_xscale("log")
         ax_h.set_xlim(T_MIN, T_MAX)
         ax_h.set_ylim(0, 1.02)
         ax_h.set_xlabel("temperature T (log scale)")
         ax_h.legend(loc="center right", fontsize=8)
-        (self.marker_h,) = ax_h.plot([], [], "o", color="C2")
-        (self.marker_p,) = ax_h.plot([], [], "o", color="C0")
-        self.vline = ax_h.axvline(1.0, color="0.3", lw=0.8)
+        (self.marker_h,) = ax_h.plot([], [], "o", color=PALETTE[2])
+        (self.marker_p,) = ax_h.plot([], [], "o", color=PALETTE[0])
+        self.vline = ax_h.axvline(1.0, color=PALETTE[-1], alpha=0.7, lw=0.8)
         self.update(temperature)
         # Lay the figure out once, then freeze it: re-running constrained layout on every
         # slider step would cost more than the drawing itself.
