@@ -12,7 +12,7 @@ import inspect
 import math
 import numbers
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -73,6 +73,7 @@ def check_number(
     *,
     minimum: float | None = None,
     positive: bool = False,
+    maximum: float | None = None,
 ) -> float:
     """Return ``value`` as float if it is a finite real number (not bool), optionally bounded."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -84,6 +85,8 @@ def check_number(
         raise ValueError(f"{name} must be > 0; got {value}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}; got {value:g}")
     return value
 
 
@@ -237,16 +240,18 @@ class Int(Constraint):
 
 
 class Real(Constraint):
-    """A finite real number (numpy's too, e.g. np.float32; never bool), optionally > 0 or >= minimum; returns float."""
+    """A finite real number (numpy's too, e.g. np.float32; never bool), optionally > 0, >= minimum, <= maximum;
+    returns float."""
 
-    def __init__(self, *, minimum: float | None = None, positive: bool = False):
-        self.minimum, self.positive = minimum, positive or None
+    def __init__(self, *, minimum: float | None = None, positive: bool = False, maximum: float | None = None):
+        self.minimum, self.positive, self.maximum = minimum, positive or None, maximum
 
     def check(self, name, value):
-        return check_number(name, value, minimum=self.minimum, positive=bool(self.positive))
+        return check_number(name, value, minimum=self.minimum, positive=bool(self.positive), maximum=self.maximum)
 
     def example(self):
-        return max(0.5, self.minimum if self.minimum is not None else 0.5)
+        good = max(0.5, self.minimum if self.minimum is not None else 0.5)
+        return good if self.maximum is None else min(good, self.maximum)
 
     def bad_values(self):
         bad = [("None", None), ("str", "0.1"), ("list", [0.1]), ("bool", True), ("complex", 1j),
@@ -255,6 +260,8 @@ class Real(Constraint):
             bad.append(("zero", 0.0))
         if self.minimum is not None:
             bad.append(("below minimum", self.minimum - 1.0))
+        if self.maximum is not None:
+            bad.append(("above maximum", self.maximum + max(1.0, abs(self.maximum))))
         return bad
 
 
@@ -272,19 +279,49 @@ class Bool(Constraint):
 
 
 class Choice(Constraint):
-    """One of a fixed set of strings. ``label`` is the word the message uses ("unknown gate 'XNOR'")."""
+    """One of a set of strings. ``label`` is the word the message uses ("unknown gate 'XNOR'").
+
+    A list, tuple, dict or live view (e.g. ``activations.DIFFERENTIABLE``) is kept, not copied,
+    and read at every check: a name registered after the declaration is a valid choice.
+    """
 
     def __init__(self, options: Iterable[str], *, label: str | None = None):
-        self.options, self.label = tuple(options), label
+        self.options = options if isinstance(options, Collection) else tuple(options)
+        self.label = label
 
     def check(self, name, value):
         return check_choice(self.label or name, value, self.options)
 
     def example(self):
-        return self.options[0]
+        return next(iter(self.options))
 
     def bad_values(self):
-        return [("None", None), ("int", 3), ("unknown", "no such " + "-".join(self.options)), ("list", [self.options[0]])]
+        return [("None", None), ("int", 3), ("unknown", "no such " + "-".join(self.options)), ("list", [self.example()])]
+
+
+class Choices(Constraint):
+    """A sequence (see :func:`is_sequence`) of at least ``min_len`` strings, each one of ``options`` (read live,
+    as :class:`Choice`); returns a list. ``what`` completes "must be a list of ..."."""
+
+    def __init__(self, options: Iterable[str], *, min_len: int = 1, what: str = "names"):
+        self.options = options if isinstance(options, Collection) else tuple(options)
+        self.min_len, self.what = min_len, what
+
+    def check(self, name, value):
+        if not is_sequence(value) or len(value) < self.min_len:
+            size = f"at least {self.min_len} " if self.min_len else ""
+            raise TypeError(f"{name} must be a list of {size}{self.what}; got {describe(value)}")
+        return [check_choice(f"{name}[{k}]", item, self.options) for k, item in enumerate(value)]
+
+    def example(self):
+        return [next(iter(self.options))] * max(self.min_len, 1)
+
+    def bad_values(self):
+        bad = [("None", None), ("str", next(iter(self.options))), ("int", 3), ("unknown", ["no such name"]),
+               ("ints", [1])]
+        if self.min_len:
+            bad.append(("empty", []))
+        return bad
 
 
 class Rng(Constraint):

@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from coursekit._checks import check_choice, check_int, check_number, check_rng, describe
+from coursekit._checks import Constraint, check_choice, check_int, check_number, check_rng, describe
 
 #: Names accepted by :func:`calculate_gain` (the same as torch's).
 NONLINEARITIES = (
@@ -657,6 +657,40 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+class _Init(Constraint):
+    """An :data:`InitSpec`: a shape-only scheme name of :data:`SCHEMES` (read live), a weight std >= 0
+    (returned as float) or a function f(shape, rng=rng) (returned as is)."""
+
+    def check(self, name, value):
+        usable = _shape_only()
+        if isinstance(value, str):
+            if value not in usable:
+                needs = (f" ({value!r} needs more arguments: pass a function f(shape, rng=rng))"
+                         if value in SCHEMES else "")
+                raise ValueError(f"unknown scheme {value!r} for {name}{needs}; valid choices: "
+                                 f"{', '.join(map(repr, usable))}")
+            return value
+        if callable(value):
+            return value
+        if _is_real(value):  # int, float and numpy scalars such as np.float32: the std of N(0, std²)
+            return check_number(name, value, minimum=0.0)
+        raise TypeError(
+            f"{name} must be a scheme name (one of {', '.join(map(repr, usable))}), a weight std, "
+            f"or a function f(shape, rng=rng); got {describe(value)}"
+        )
+
+    def example(self):
+        return "normal"
+
+    def bad_values(self):
+        return [("None", None), ("unknown", "nope"), ("needs arguments", "sparse"), ("list", ["normal"]),
+                ("negative", -1.0), ("nan", math.nan)]
+
+
+#: The declaration of an ``init`` argument (:func:`make_weights`, and the training runs that call it).
+INIT_SPEC = _Init()
+
+
 def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.random.Generator,
                  scale: float = 1.0, n_inputs: int | None = None) -> list[np.ndarray]:
     """``depth`` weight matrices W_l = scale · init((width, fan_in)), each stored (out, in).
@@ -670,25 +704,13 @@ def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.r
     n_inputs = width if n_inputs is None else check_int("n_inputs", n_inputs, minimum=1)
     scale = check_number("scale", scale, minimum=0.0)
     rng = check_rng("rng", rng)
-    usable = _shape_only()
+    init = INIT_SPEC.check("init", init)
     if isinstance(init, str):
-        if init not in usable:
-            needs = (f" ({init!r} needs more arguments: pass a function f(shape, rng=rng))"
-                     if init in SCHEMES else "")
-            raise ValueError(f"unknown scheme {init!r} for init{needs}; valid choices: "
-                             f"{', '.join(map(repr, usable))}")
         scheme = SCHEMES[init].function
     elif callable(init):
         scheme = init
-    elif _is_real(init):  # int, float and numpy scalars such as np.float32
-        # a number means "normal with this std"
-        scheme = functools.partial(normal, std=check_number("init", init, minimum=0.0))
-    else:
-        raise TypeError(
-            "init must be a scheme name (one of "
-            f"{', '.join(map(repr, usable))}), a weight std, or a function f(shape, rng=rng); "
-            f"got {describe(init)}"
-        )
+    else:  # a number means "normal with this std"
+        scheme = functools.partial(normal, std=init)
     weights = []
     fan_in = n_inputs
     for _ in range(depth):
