@@ -325,7 +325,14 @@ class Choices(Constraint):
 
 
 class Rng(Constraint):
-    """A ``numpy.random.Generator`` (the legacy RandomState and seeds are refused: say which stream you use)."""
+    """A ``numpy.random.Generator`` (the legacy RandomState and seeds are refused: say which stream you use).
+
+    A default of None is allowed and still means "required": ``f(shape, *, rng=None)`` is the one
+    signature every init scheme shares, and a scheme that draws refuses the None (wrap it in
+    :class:`Optional` where None is a real choice).
+    """
+
+    none_default_required = True
 
     def check(self, name, value):
         return check_rng(name, value)
@@ -512,19 +519,30 @@ class Distribution(Constraint):
 
 
 class Dtype(Constraint):
-    """Anything ``numpy.dtype`` understands (np.float32, "float64", ...); returns the numpy dtype."""
+    """Anything ``numpy.dtype`` understands (np.float32, "float64", ...); returns the numpy dtype.
+
+    ``floating=True``: a floating dtype only (float16/32/64), as weights are.
+    """
+
+    def __init__(self, *, floating: bool = False):
+        self.floating = floating or None
 
     def check(self, name, value):
         try:
-            return np.dtype(value)
+            dt = np.dtype(value)
         except TypeError as exc:
-            raise TypeError(f"{name} must be a numpy dtype such as np.float32; got {describe(value)} ({exc})") from None
+            what = "floating dtype" if self.floating else "dtype"
+            raise TypeError(f"{name} must be a numpy {what} such as np.float32; got {describe(value)} ({exc})") from None
+        if self.floating and dt.kind != "f":
+            raise TypeError(f"{name} must be a floating dtype (float16/32/64); got {dt}")
+        return dt
 
     def example(self):
         return np.float64
 
     def bad_values(self):
-        return [("str", "abc"), ("object", object())]
+        bad = [("str", "abc"), ("object", object())]
+        return bad + [("int", np.int64), ("complex", np.complex128)] if self.floating else bad
 
 
 class Ints(Constraint):
@@ -641,7 +659,8 @@ def validate(**constraints: Constraint) -> Callable[[Callable], Callable]:
         for name, param in sig.parameters.items():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise TypeError(f"@validate on {func.__qualname__}: *{name} cannot be declared")
-            if param.default is not param.empty:
+            if param.default is not param.empty and not (
+                    param.default is None and getattr(constraints[name], "none_default_required", False)):
                 _checked(constraints[name], name, param.default)  # a default its own rule refuses is a bug
         ordered = [(n, constraints[n]) for n in names]
         positional = [n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
