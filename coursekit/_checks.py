@@ -640,7 +640,9 @@ def validate(**constraints: Constraint) -> Callable[[Callable], Callable]:
         def weighted_sum(x, w, b=0.0): ...
 
     Every parameter gets exactly one constraint (a missing or misspelt one is an error when
-    the module is imported, and so is a default its constraint refuses). The body receives
+    the module is imported, and so is a default its constraint refuses). A ``**params``
+    parameter's constraint applies to each extra keyword, named by its keyword (which keywords
+    exist is the body's check); ``*args`` cannot be declared. The body receives
     the converted values (float arrays, ints, floats). A bad argument raises
     :class:`ArgumentTypeError` or :class:`ArgumentValueError` (subclasses of TypeError and
     ValueError) whose ``.argument`` is the parameter's name. Checks that relate two
@@ -656,23 +658,30 @@ def validate(**constraints: Constraint) -> Callable[[Callable], Callable]:
         if missing or unknown:
             raise TypeError(f"@validate on {func.__qualname__}: every parameter needs exactly one constraint; "
                             f"missing {missing}, not parameters {unknown}")
+        var_keyword = next((n for n, p in sig.parameters.items() if p.kind == p.VAR_KEYWORD), None)
         for name, param in sig.parameters.items():
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            if param.kind == param.VAR_POSITIONAL:
                 raise TypeError(f"@validate on {func.__qualname__}: *{name} cannot be declared")
             if param.default is not param.empty and not (
                     param.default is None and getattr(constraints[name], "none_default_required", False)):
                 _checked(constraints[name], name, param.default)  # a default its own rule refuses is a bug
-        ordered = [(n, constraints[n]) for n in names]
+        ordered = [(n, constraints[n]) for n in names if n != var_keyword]
+        extra_rule = constraints.get(var_keyword)
         positional = [n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         keyword = [n for n, p in sig.parameters.items() if p.kind == p.KEYWORD_ONLY]
-        by_keyword = set(names) - {n for n, p in sig.parameters.items() if p.kind == p.POSITIONAL_ONLY}
+        by_keyword = (set(names) - {n for n, p in sig.parameters.items() if p.kind == p.POSITIONAL_ONLY}
+                      - {var_keyword})
         defaults = {n: p.default for n, p in sig.parameters.items() if p.default is not p.empty}
 
         @functools.wraps(func)
         def checked(*args, **kwargs):
             # Binding by hand: inspect.Signature.bind costs about 10 us a call, three times the checks.
+            extra = {}
             if len(args) > len(positional) or not by_keyword.issuperset(kwargs):
-                sig.bind(*args, **kwargs)  # raises Python's own TypeError (too many, unexpected keyword)
+                if var_keyword is None or len(args) > len(positional):
+                    sig.bind(*args, **kwargs)  # raises Python's own TypeError (too many, unexpected keyword)
+                extra = {k: _checked(extra_rule, k, v) for k, v in kwargs.items() if k not in by_keyword}
+                kwargs = {k: v for k, v in kwargs.items() if k in by_keyword}
             values = dict(zip(positional, args))
             for name, value in kwargs.items():
                 if name in values:
@@ -686,9 +695,9 @@ def validate(**constraints: Constraint) -> Callable[[Callable], Callable]:
                         sig.bind(*args, **kwargs)  # "missing a required argument"
                     value = defaults[name]
                 values[name] = _checked(constraint, name, value)
-            return func(*[values[n] for n in positional], **{n: values[n] for n in keyword})
+            return func(*[values[n] for n in positional], **{n: values[n] for n in keyword}, **extra)
 
-        checked.__constraints__ = MappingProxyType(dict(ordered))
+        checked.__constraints__ = MappingProxyType({n: constraints[n] for n in names})
         return checked
 
     return decorate
