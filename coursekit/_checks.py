@@ -278,6 +278,21 @@ class Bool(Constraint):
         return [("None", None), ("str", "no"), ("int", 2), ("list", [True])]
 
 
+class Text(Constraint):
+    """A string (a title, a label); returned as is."""
+
+    def check(self, name, value):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string; got {describe(value)}")
+        return value
+
+    def example(self):
+        return "text"
+
+    def bad_values(self):
+        return [("None", None), ("int", 3), ("list", ["text"])]
+
+
 class Choice(Constraint):
     """One of a set of strings. ``label`` is the word the message uses ("unknown gate 'XNOR'").
 
