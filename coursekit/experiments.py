@@ -33,6 +33,7 @@ from coursekit._checks import (
     Real,
     Rng,
     describe,
+    is_sequence,
     validate,
 )
 
@@ -119,7 +120,7 @@ class _Stats(Constraint):
     """A list of :class:`LayerStats`, e.g. ``forward_experiment(...).stats``; returned as a list."""
 
     def check(self, name, value):
-        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        if not is_sequence(value):
             raise TypeError(f"{name} must be a list of LayerStats (e.g. forward_experiment(...).stats); "
                             f"got {describe(value)}")
         for i, s in enumerate(value):

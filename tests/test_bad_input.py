@@ -57,6 +57,7 @@ from coursekit._checks import (  # noqa: E402
     Optional,
     Real,
     Rng,
+    Text,
     is_sequence,
     validate,
 )
@@ -478,14 +479,14 @@ KINDS = {
     "x": Array(ndim=2), "z": Array(ndim=1, logits=True), "w0": Optional(Array(ndim=1)), "t": Indices(),
     "p": Distribution(), "dtype": Dtype(), "sizes": Ints(minimum=1, min_len=2), "Ws": Arrays(2, what="matrices", min_len=1),
     "model": Instance("torch.nn", "Sequential", what="a torch.nn.Sequential", make=lambda: nn.Sequential()),
-    "names": Choices(["relu", "tanh"], what="activation names"),
+    "names": Choices(["relu", "tanh"], what="activation names"), "title": Text(),
 }
 
 
 @validate(**KINDS)
-def dummy(n, r, m, flag, mode, rng, f, x, z, w0, t, p, dtype, sizes, Ws, model, names):
+def dummy(n, r, m, flag, mode, rng, f, x, z, w0, t, p, dtype, sizes, Ws, model, names, title):
     return dict(n=n, r=r, m=m, flag=flag, mode=mode, rng=rng, f=f, x=x, z=z, w0=w0, t=t, p=p, dtype=dtype,
-                sizes=sizes, Ws=Ws, model=model, names=names)
+                sizes=sizes, Ws=Ws, model=model, names=names, title=title)
 
 
 GOOD = {name: c.example() for name, c in KINDS.items()}
@@ -535,6 +536,34 @@ def test_a_declaration_must_cover_every_parameter_and_its_defaults():
         validate(a=Int(), c=Int())(lambda a: None)
     with pytest.raises(ValueError, match="a must be >= 1; got 0"):  # a default its own rule refuses
         validate(a=Int(minimum=1))(lambda a=0: None)
+
+
+def test_each_extra_keyword_is_checked_under_its_own_name():
+    @validate(x=Int(), params=Real(positive=True))
+    def f(x, **params):
+        return x, params
+
+    got = f(1, a=np.float32(0.5), b=2)
+    assert got == (1, {"a": 0.5, "b": 2.0}) and all(type(v) is float for v in got[1].values())
+    assert f(x=3) == (3, {})
+    with pytest.raises(ArgumentValueError, match="b must be > 0; got 0.0") as info:
+        f(1, a=1.0, b=0.0)
+    assert info.value.argument == "b"
+    with pytest.raises(TypeError, match="positional argument"):
+        f(1, 2)
+    with pytest.raises(TypeError, match="missing a required argument"):
+        f(a=1.0)
+
+
+def test_an_rng_whose_default_is_none_must_still_be_given():
+    @validate(rng=Rng())
+    def draw(*, rng=None):  # the signature every init scheme shares
+        return rng.standard_normal()
+
+    with pytest.raises(ArgumentTypeError, match="rng must be a numpy.random.Generator") as info:
+        draw()
+    assert info.value.argument == "rng"
+    assert isinstance(draw(rng=np.random.default_rng(0)), float)
 
 
 def test_wrong_arity_is_pythons_own_error():
