@@ -1,8 +1,9 @@
-"""Chapter 01: the artificial neuron, the perceptron and its learning rule.
+"""Chapter 01: the artificial neuron, logic gates and the perceptron.
 
 A neuron computes ``y = f(w · x + b)``: a weighted sum of its inputs plus a
 bias, passed through an activation ``f``. The perceptron uses the step
-function as ``f`` and learns ``w`` and ``b`` with Rosenblatt's rule.
+function as ``f`` and learns ``w`` and ``b`` with Rosenblatt's rule
+(:func:`coursekit.training.train_perceptron`, with the course's other training loops).
 """
 
 from __future__ import annotations

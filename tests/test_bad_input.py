@@ -149,7 +149,7 @@ WRITTEN = {
 CASES, MISFITS = _rows(WRITTEN)
 
 # Public callables that take no argument a student could get wrong (records, the style switch).
-NOT_WALKED_WRITTEN = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
+NOT_WALKED_WRITTEN = {"training.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
               "experiments.BackwardResult", "experiments.TrainResult", "experiments.DeepRun", "activations.Spec", "activations.Activation",
               "init.Scheme", "init.scheme_table",
               "plotting.use_style", "training.ClassifierRun", "training.DeadRun"}
