@@ -12,7 +12,7 @@ import inspect
 import math
 import numbers
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -73,6 +73,7 @@ def check_number(
     *,
     minimum: float | None = None,
     positive: bool = False,
+    maximum: float | None = None,
 ) -> float:
     """Return ``value`` as float if it is a finite real number (not bool), optionally bounded."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -84,6 +85,8 @@ def check_number(
         raise ValueError(f"{name} must be > 0; got {value}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}; got {value:g}")
     return value
 
 
@@ -237,24 +240,29 @@ class Int(Constraint):
 
 
 class Real(Constraint):
-    """A finite real number (numpy's too, e.g. np.float32; never bool), optionally > 0 or >= minimum; returns float."""
+    """A finite real number (numpy's too, e.g. np.float32; never bool), optionally > 0, >= minimum, <= maximum;
+    returns float."""
 
-    def __init__(self, *, minimum: float | None = None, positive: bool = False):
-        self.minimum, self.positive = minimum, positive or None
+    def __init__(self, *, minimum: float | None = None, positive: bool = False, maximum: float | None = None):
+        self.minimum, self.positive, self.maximum = minimum, positive or None, maximum
 
     def check(self, name, value):
-        return check_number(name, value, minimum=self.minimum, positive=bool(self.positive))
+        return check_number(name, value, minimum=self.minimum, positive=bool(self.positive), maximum=self.maximum)
 
     def example(self):
-        return max(0.5, self.minimum if self.minimum is not None else 0.5)
+        good = max(0.5, self.minimum if self.minimum is not None else 0.5)
+        return good if self.maximum is None else min(good, self.maximum)
 
     def bad_values(self):
+        # (an array fails the number test as a list does: one of the two is walked)
         bad = [("None", None), ("str", "0.1"), ("list", [0.1]), ("bool", True), ("complex", 1j),
-               ("nan", float("nan")), ("inf", float("inf")), ("array", np.ones(2))]
+               ("nan", float("nan")), ("inf", float("inf"))]
         if self.positive:
             bad.append(("zero", 0.0))
         if self.minimum is not None:
             bad.append(("below minimum", self.minimum - 1.0))
+        if self.maximum is not None:
+            bad.append(("above maximum", self.maximum + max(1.0, abs(self.maximum))))
         return bad
 
 
@@ -271,24 +279,76 @@ class Bool(Constraint):
         return [("None", None), ("str", "no"), ("int", 2), ("list", [True])]
 
 
+class Text(Constraint):
+    """A string (a title, a label); returned as is."""
+
+    def check(self, name, value):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string; got {describe(value)}")
+        return value
+
+    def example(self):
+        return "text"
+
+    def bad_values(self):
+        return [("None", None), ("int", 3), ("list", ["text"])]
+
+
 class Choice(Constraint):
-    """One of a fixed set of strings. ``label`` is the word the message uses ("unknown gate 'XNOR'")."""
+    """One of a set of strings. ``label`` is the word the message uses ("unknown gate 'XNOR'").
+
+    A list, tuple, dict or live view (e.g. ``activations.DIFFERENTIABLE``) is kept, not copied,
+    and read at every check: a name registered after the declaration is a valid choice.
+    """
 
     def __init__(self, options: Iterable[str], *, label: str | None = None):
-        self.options, self.label = tuple(options), label
+        self.options = options if isinstance(options, Collection) else tuple(options)
+        self.label = label
 
     def check(self, name, value):
         return check_choice(self.label or name, value, self.options)
 
     def example(self):
-        return self.options[0]
+        return next(iter(self.options))
 
     def bad_values(self):
-        return [("None", None), ("int", 3), ("unknown", "no such " + "-".join(self.options)), ("list", [self.options[0]])]
+        return [("None", None), ("int", 3), ("unknown", "no such " + "-".join(self.options)), ("list", [self.example()])]
+
+
+class Choices(Constraint):
+    """A sequence (see :func:`is_sequence`) of at least ``min_len`` strings, each one of ``options`` (read live,
+    as :class:`Choice`); returns a list. ``what`` completes "must be a list of ..."."""
+
+    def __init__(self, options: Iterable[str], *, min_len: int = 1, what: str = "names"):
+        self.options = options if isinstance(options, Collection) else tuple(options)
+        self.min_len, self.what = min_len, what
+
+    def check(self, name, value):
+        if not is_sequence(value) or len(value) < self.min_len:
+            size = f"at least {self.min_len} " if self.min_len else ""
+            raise TypeError(f"{name} must be a list of {size}{self.what}; got {describe(value)}")
+        return [check_choice(f"{name}[{k}]", item, self.options) for k, item in enumerate(value)]
+
+    def example(self):
+        return [next(iter(self.options))] * max(self.min_len, 1)
+
+    def bad_values(self):
+        bad = [("None", None), ("str", next(iter(self.options))), ("int", 3), ("unknown", ["no such name"]),
+               ("ints", [1])]
+        if self.min_len:
+            bad.append(("empty", []))
+        return bad
 
 
 class Rng(Constraint):
-    """A ``numpy.random.Generator`` (the legacy RandomState and seeds are refused: say which stream you use)."""
+    """A ``numpy.random.Generator`` (the legacy RandomState and seeds are refused: say which stream you use).
+
+    A default of None is allowed and still means "required": ``f(shape, *, rng=None)`` is the one
+    signature every init scheme shares, and a scheme that draws refuses the None (wrap it in
+    :class:`Optional` where None is a real choice).
+    """
+
+    none_default_required = True
 
     def check(self, name, value):
         return check_rng(name, value)
@@ -426,7 +486,8 @@ class Array(Constraint):
         return np.ones((2,) * (self.ndim[0] if self.ndim else 1))  # ones: also valid 0/1 targets
 
     def bad_values(self):
-        bad = [("None", None), ("str", "abc"), ("dict", {"a": 1}), ("strings", ["a", "b"]),
+        # (a lone string fails the dtype test as a list of strings does: the list is walked)
+        bad = [("None", None), ("dict", {"a": 1}), ("strings", ["a", "b"]),
                ("ragged", [[1.0], [1.0, 2.0]]), ("complex", np.array([1 + 2j]))]
         torch = sys.modules.get("torch")
         if torch is not None and not self.logits:
@@ -475,19 +536,30 @@ class Distribution(Constraint):
 
 
 class Dtype(Constraint):
-    """Anything ``numpy.dtype`` understands (np.float32, "float64", ...); returns the numpy dtype."""
+    """Anything ``numpy.dtype`` understands (np.float32, "float64", ...); returns the numpy dtype.
+
+    ``floating=True``: a floating dtype only (float16/32/64), as weights are.
+    """
+
+    def __init__(self, *, floating: bool = False):
+        self.floating = floating or None
 
     def check(self, name, value):
         try:
-            return np.dtype(value)
+            dt = np.dtype(value)
         except TypeError as exc:
-            raise TypeError(f"{name} must be a numpy dtype such as np.float32; got {describe(value)} ({exc})") from None
+            what = "floating dtype" if self.floating else "dtype"
+            raise TypeError(f"{name} must be a numpy {what} such as np.float32; got {describe(value)} ({exc})") from None
+        if self.floating and dt.kind != "f":
+            raise TypeError(f"{name} must be a floating dtype (float16/32/64); got {dt}")
+        return dt
 
     def example(self):
         return np.float64
 
     def bad_values(self):
-        return [("str", "abc"), ("object", object())]
+        bad = [("str", "abc"), ("object", object())]
+        return bad + [("int", np.int64), ("complex", np.complex128)] if self.floating else bad
 
 
 class Ints(Constraint):
@@ -585,7 +657,9 @@ def validate(**constraints: Constraint) -> Callable[[Callable], Callable]:
         def weighted_sum(x, w, b=0.0): ...
 
     Every parameter gets exactly one constraint (a missing or misspelt one is an error when
-    the module is imported, and so is a default its constraint refuses). The body receives
+    the module is imported, and so is a default its constraint refuses). A ``**params``
+    parameter's constraint applies to each extra keyword, named by its keyword (which keywords
+    exist is the body's check); ``*args`` cannot be declared. The body receives
     the converted values (float arrays, ints, floats). A bad argument raises
     :class:`ArgumentTypeError` or :class:`ArgumentValueError` (subclasses of TypeError and
     ValueError) whose ``.argument`` is the parameter's name. Checks that relate two
@@ -601,22 +675,30 @@ def validate(**constraints: Constraint) -> Callable[[Callable], Callable]:
         if missing or unknown:
             raise TypeError(f"@validate on {func.__qualname__}: every parameter needs exactly one constraint; "
                             f"missing {missing}, not parameters {unknown}")
+        var_keyword = next((n for n, p in sig.parameters.items() if p.kind == p.VAR_KEYWORD), None)
         for name, param in sig.parameters.items():
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            if param.kind == param.VAR_POSITIONAL:
                 raise TypeError(f"@validate on {func.__qualname__}: *{name} cannot be declared")
-            if param.default is not param.empty:
+            if param.default is not param.empty and not (
+                    param.default is None and getattr(constraints[name], "none_default_required", False)):
                 _checked(constraints[name], name, param.default)  # a default its own rule refuses is a bug
-        ordered = [(n, constraints[n]) for n in names]
+        ordered = [(n, constraints[n]) for n in names if n != var_keyword]
+        extra_rule = constraints.get(var_keyword)
         positional = [n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         keyword = [n for n, p in sig.parameters.items() if p.kind == p.KEYWORD_ONLY]
-        by_keyword = set(names) - {n for n, p in sig.parameters.items() if p.kind == p.POSITIONAL_ONLY}
+        by_keyword = (set(names) - {n for n, p in sig.parameters.items() if p.kind == p.POSITIONAL_ONLY}
+                      - {var_keyword})
         defaults = {n: p.default for n, p in sig.parameters.items() if p.default is not p.empty}
 
         @functools.wraps(func)
         def checked(*args, **kwargs):
             # Binding by hand: inspect.Signature.bind costs about 10 us a call, three times the checks.
+            extra = {}
             if len(args) > len(positional) or not by_keyword.issuperset(kwargs):
-                sig.bind(*args, **kwargs)  # raises Python's own TypeError (too many, unexpected keyword)
+                if var_keyword is None or len(args) > len(positional):
+                    sig.bind(*args, **kwargs)  # raises Python's own TypeError (too many, unexpected keyword)
+                extra = {k: _checked(extra_rule, k, v) for k, v in kwargs.items() if k not in by_keyword}
+                kwargs = {k: v for k, v in kwargs.items() if k in by_keyword}
             values = dict(zip(positional, args))
             for name, value in kwargs.items():
                 if name in values:
@@ -630,9 +712,9 @@ def validate(**constraints: Constraint) -> Callable[[Callable], Callable]:
                         sig.bind(*args, **kwargs)  # "missing a required argument"
                     value = defaults[name]
                 values[name] = _checked(constraint, name, value)
-            return func(*[values[n] for n in positional], **{n: values[n] for n in keyword})
+            return func(*[values[n] for n in positional], **{n: values[n] for n in keyword}, **extra)
 
-        checked.__constraints__ = MappingProxyType(dict(ordered))
+        checked.__constraints__ = MappingProxyType({n: constraints[n] for n in names})
         return checked
 
     return decorate

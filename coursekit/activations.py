@@ -27,7 +27,17 @@ from typing import Any
 
 import numpy as np
 
-from coursekit._checks import as_float_array, check_choice, check_number, describe
+from coursekit._checks import (
+    Array,
+    Choice,
+    Constraint,
+    Instance,
+    Real,
+    as_float_array,
+    check_number,
+    describe,
+    validate,
+)
 from coursekit._lazy import lazy_import
 from coursekit.neurons import step  # one source of truth: the perceptron's step from chapter 01
 
@@ -49,7 +59,7 @@ __all__ = [
 
 
 def _elementwise(core: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-    """Wrap ``core(x, *params)``: check ``x``, compute float16 in float32, return x's shape and dtype.
+    """Wrap ``core(x, *params)``: compute float16 in float32, return x's shape and dtype (x is declared above it).
 
     float16 has 10 bits of mantissa and underflows below 6e-8: torch computes half-precision
     activations in float32 and rounds the result once, and so do we (``sigmoid(-9)`` is
@@ -59,7 +69,7 @@ def _elementwise(core: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
 
     @functools.wraps(core)
     def f(x, *args: Any, **kwargs: Any) -> np.ndarray:
-        x = as_float_array("x", x)
+        x = np.asarray(x)  # declared (@validate(x=X)): already a float array
         wide = x.astype(np.float32) if x.dtype == np.float16 else x
         with np.errstate(under="ignore"):
             out = core(wide, *args, **kwargs)
@@ -71,6 +81,7 @@ def _elementwise(core: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
 # --- step and identity ----------------------------------------------------------------------
 
 
+@validate(x=Array())
 @_elementwise
 def step_grad(x) -> np.ndarray:
     """Derivative of the step function: 0 everywhere, same shape and dtype as ``x``.
@@ -84,12 +95,14 @@ def step_grad(x) -> np.ndarray:
     return np.zeros_like(x)
 
 
+@validate(x=Array())
 @_elementwise
 def identity(x) -> np.ndarray:
     """Identity (linear) activation: f(x) = x. Same shape and float dtype as ``x``."""
     return x.copy()
 
 
+@validate(x=Array())
 @_elementwise
 def identity_grad(x) -> np.ndarray:
     """Derivative of the identity: f'(x) = 1 everywhere."""
@@ -99,6 +112,7 @@ def identity_grad(x) -> np.ndarray:
 # --- sigmoid and tanh -------------------------------------------------------------------------
 
 
+@validate(x=Array())
 @_elementwise
 def sigmoid(x) -> np.ndarray:
     """Logistic sigmoid: σ(x) = 1 / (1 + exp(−x)), in (0, 1). Same shape and float dtype as ``x``.
@@ -115,6 +129,7 @@ def sigmoid(x) -> np.ndarray:
     return np.where(overflows, 0.0, s)  # torch's 1 / (1 + inf)
 
 
+@validate(x=Array())
 @_elementwise
 def sigmoid_grad(x) -> np.ndarray:
     """Derivative of the sigmoid: σ'(x) = σ(x)(1 − σ(x)), largest at x = 0 where it is 0.25."""
@@ -122,12 +137,14 @@ def sigmoid_grad(x) -> np.ndarray:
     return s * (1.0 - s)  # the formula torch's backward uses
 
 
+@validate(x=Array())
 @_elementwise
 def tanh(x) -> np.ndarray:
     """Hyperbolic tangent: tanh(x) = (e^x − e^−x) / (e^x + e^−x) = 2σ(2x) − 1, in (−1, 1)."""
     return np.tanh(x)
 
 
+@validate(x=Array())
 @_elementwise
 def tanh_grad(x) -> np.ndarray:
     """Derivative of tanh: tanh'(x) = 1 − tanh(x)², largest at x = 0 where it is 1."""
@@ -138,6 +155,7 @@ def tanh_grad(x) -> np.ndarray:
 # --- the ReLU family ------------------------------------------------------------------------
 
 
+@validate(x=Array())
 @_elementwise
 def relu(x) -> np.ndarray:
     """Rectified linear unit: relu(x) = max(x, 0). Same shape and float dtype as ``x``.
@@ -147,6 +165,7 @@ def relu(x) -> np.ndarray:
     return np.where(x < 0, np.zeros((), x.dtype), x)
 
 
+@validate(x=Array())
 @_elementwise
 def relu_grad(x) -> np.ndarray:
     """Derivative of ReLU: 1 where x > 0, else 0 — including x = 0, torch's convention.
@@ -157,20 +176,20 @@ def relu_grad(x) -> np.ndarray:
     return (~(x <= 0)).astype(x.dtype)
 
 
+@validate(x=Array(), negative_slope=Real())
 @_elementwise
 def leaky_relu(x, negative_slope: float = 0.01) -> np.ndarray:
     """Leaky ReLU: x where x > 0, negative_slope · x elsewhere (torch's default slope 0.01)."""
-    a = check_number("negative_slope", negative_slope)
     out = x.copy()
-    np.multiply(x, a, out=out, where=~(x > 0))  # only where it is used: +inf · 0 would warn
+    np.multiply(x, negative_slope, out=out, where=~(x > 0))  # only where it is used: +inf · 0 would warn
     return out
 
 
+@validate(x=Array(), negative_slope=Real())
 @_elementwise
 def leaky_relu_grad(x, negative_slope: float = 0.01) -> np.ndarray:
     """Derivative of leaky ReLU: 1 where x > 0, else negative_slope (also at x = 0 and NaN, as torch)."""
-    a = check_number("negative_slope", negative_slope)
-    return np.where(x > 0, 1.0, a)
+    return np.where(x > 0, 1.0, negative_slope)
 
 
 # --- smooth ReLUs: GELU and SiLU ------------------------------------------------------------
@@ -183,12 +202,14 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return torch.special.erf(torch.as_tensor(np.ascontiguousarray(x))).numpy().reshape(x.shape)
 
 
+@validate(x=Array())
 @_elementwise
 def gelu(x) -> np.ndarray:
     """GELU, exact form (torch's default): gelu(x) = x · Φ(x) = x · ½(1 + erf(x/√2))."""
     return x * (0.5 * (1.0 + _erf(x * np.sqrt(0.5).astype(x.dtype))))
 
 
+@validate(x=Array())
 @_elementwise
 def gelu_grad(x) -> np.ndarray:
     """Derivative of GELU: Φ(x) + x·φ(x), φ(x) = exp(−x²/2) / √(2π) the normal density."""
@@ -201,12 +222,14 @@ def gelu_grad(x) -> np.ndarray:
     return cdf + x * pdf.astype(x.dtype)
 
 
+@validate(x=Array())
 @_elementwise
 def silu(x) -> np.ndarray:
     """SiLU (also called swish): silu(x) = x · σ(x)."""
     return x * sigmoid(x)
 
 
+@validate(x=Array())
 @_elementwise
 def silu_grad(x) -> np.ndarray:
     """Derivative of SiLU: σ(x) · (1 + x(1 − σ(x)))."""
@@ -323,10 +346,11 @@ class Spec:
 REGISTRY: dict[str, Spec] = {}
 
 
+@validate(spec=Instance("coursekit.activations", "Spec", what="an activations.Spec",
+                        make=lambda: Spec("example_identity", identity, identity_grad, _torch_identity, _constant(1.0),
+                                          (-3.0, 3.0))))
 def register(spec: Spec) -> Spec:
     """Add ``spec`` to :data:`REGISTRY`; every derived table sees it at once."""
-    if not isinstance(spec, Spec):
-        raise TypeError(f"spec must be an activations.Spec; got {describe(spec)}")
     if not spec.name.isidentifier() or spec.name in REGISTRY:
         raise ValueError(f"spec.name must be a new identifier; got {spec.name!r} (registered: {', '.join(REGISTRY)})")
     lo, hi = spec.hist_range
@@ -461,8 +485,30 @@ EXPLORER_NAMES: Sequence[str] = _Names(_one_interval)
 # --- the lookup -----------------------------------------------------------------------------
 
 
-def _spec(name: Any) -> Spec:
-    return REGISTRY[check_choice("name", name, REGISTRY)]
+#: The declaration of an activation's name: one of :data:`NAMES`, read live (a registered one too).
+NAME = Choice(NAMES)
+
+#: The saturation threshold: a fraction of the derivative's peak in (0, 1].
+THRESHOLD = Real(positive=True, maximum=1.0)
+
+#: An activation's parameter, given by keyword (``negative_slope=0.1``); which exist is the registry's.
+PARAM = Real()
+
+
+class _ActivationArg(Constraint):
+    """An activation: a registered name (returned as is) or an :class:`Activation` from :func:`get`."""
+
+    def check(self, name, value):
+        return value if isinstance(value, Activation) else NAME.check(name, value)
+
+    def example(self):
+        return "sigmoid"
+
+    def bad_values(self):
+        return NAME.bad_values()
+
+
+ACTIVATION = _ActivationArg()
 
 
 def _values(spec: Spec, params: Mapping[str, Any]) -> dict[str, float]:
@@ -473,9 +519,10 @@ def _values(spec: Spec, params: Mapping[str, Any]) -> dict[str, float]:
     return {key: check_number(key, params.get(key, default)) for key, default in spec.params.items()}
 
 
+@validate(name=NAME, params=PARAM)
 def peak_grad(name: str, **params: Any) -> float:
     """The largest value |f'(x)| takes over all x, e.g. 0.25 for the sigmoid, inf for the step."""
-    spec = _spec(name)
+    spec = REGISTRY[name]
     return float(spec.peak(**_values(spec, params)))
 
 
@@ -521,13 +568,14 @@ class Activation:
         return f"Activation({self.name!r}{args})"
 
 
+@validate(name=NAME, params=PARAM)
 def get(name: str, **params: Any) -> Activation:
     """Look up an activation by name (one of ``NAMES``); ``params`` such as ``negative_slope``.
 
     >>> get("leaky_relu", negative_slope=0.1).numpy([-1.0, 2.0])
     array([-0.1,  2. ])
     """
-    spec = _spec(name)
+    spec = REGISTRY[name]
     values = _values(spec, params)
     if not values:
         return Activation(spec.name, spec.numpy, spec.grad, spec.torch, values)
@@ -565,6 +613,7 @@ def _saturation_bounds(spec: Spec, threshold: float, params: tuple) -> tuple[flo
     return float(lo), float(hi)
 
 
+@validate(name=NAME, threshold=THRESHOLD, params=PARAM)
 def saturation_bounds(name: str, *, threshold: float = SATURATION_THRESHOLD, **params: Any) -> tuple[float, float]:
     """``(lo, hi)`` such that ``name`` is saturated exactly where z <= lo or z >= hi.
 
@@ -574,18 +623,11 @@ def saturation_bounds(name: str, *, threshold: float = SATURATION_THRESHOLD, **p
     [−50, 50] and refined by bisection. Raises ValueError where the unsaturated set is not
     one interval (GELU and SiLU, whose derivatives cross the threshold more often; the step).
     """
-    spec = _spec(name)
-    threshold = _check_threshold(threshold)
+    spec = REGISTRY[name]
     return _saturation_bounds(spec, threshold, tuple(_values(spec, params).items()))
 
 
-def _check_threshold(threshold: Any) -> float:
-    threshold = check_number("threshold", threshold, positive=True)
-    if threshold > 1:
-        raise ValueError(f"threshold must be <= 1 (a fraction of the derivative's peak, 0.05 for 5 %); got {threshold}")
-    return threshold
-
-
+@validate(activation=ACTIVATION, x=Array())
 def autograd_grad(activation: str | Activation, x) -> np.ndarray:
     """The derivative of ``activation`` at each point of ``x`` computed by torch autograd.
 
@@ -593,7 +635,6 @@ def autograd_grad(activation: str | Activation, x) -> np.ndarray:
     Raises torch's RuntimeError for the step (``heaviside`` has no autograd formula).
     """
     act = activation if isinstance(activation, Activation) else get(activation)
-    x = as_float_array("x", x)
     t = torch.tensor(x, requires_grad=True)
     act.torch(t).sum().backward()
     return t.grad.numpy()
@@ -602,6 +643,7 @@ def autograd_grad(activation: str | Activation, x) -> np.ndarray:
 # --- saturation and dead units --------------------------------------------------------------
 
 
+@validate(z=Array(), activation=ACTIVATION, threshold=THRESHOLD, params=PARAM)
 def saturated_fraction(z, activation: str | Activation = "sigmoid", *,
                        threshold: float = SATURATION_THRESHOLD, **params: Any) -> float:
     """Fraction of pre-activations ``z`` (any shape) where the activation is saturated.
@@ -611,21 +653,25 @@ def saturated_fraction(z, activation: str | Activation = "sigmoid", *,
     (|z| > 2.2) for tanh; for ReLU every z <= 0 counts, for the step everything.
     """
     act = activation if isinstance(activation, Activation) else get(activation, **params)
-    z = as_float_array("z", z)
-    threshold = _check_threshold(threshold)
     if z.size == 0:
         raise ValueError(f"z must contain at least one value; got {describe(z)}")
     peak = peak_grad(act.name, **act.params)
     return float(np.mean(np.abs(act.grad(z)) < threshold * peak))
 
 
-def _check_batch(h, name: str = "h") -> np.ndarray:
+def _check_batch(h: Any, name: str = "h") -> np.ndarray:
+    """An (N, n_units) batch, refused when it has no sample or no unit (no statistic to take).
+
+    The declared functions below get ``h`` converted already; the slope explorer
+    (:mod:`coursekit.widgets.slope`) calls this on its raw argument.
+    """
     h = as_float_array(name, h, ndim=2)
     if h.shape[0] == 0 or h.shape[1] == 0:
         raise ValueError(f"{name} must have at least one sample and one unit, shape (N, n_units); got {describe(h)}")
     return h
 
 
+@validate(h=Array(ndim=2))
 def dead_fraction(h) -> float:
     """Fraction of units that are dead on this batch: output exactly 0 on every sample.
 
@@ -637,6 +683,7 @@ def dead_fraction(h) -> float:
     return float(np.mean(np.all(h == 0, axis=0)))
 
 
+@validate(h=Array(ndim=2))
 def variance_split(h) -> tuple[float, float, float]:
     """``(std, unit_std, input_share)`` of a layer's outputs ``h`` (N, n_units), population variances.
 
@@ -651,6 +698,7 @@ def variance_split(h) -> tuple[float, float, float]:
     return std, math.sqrt(unit_var), unit_var / std**2 if std > 0 else math.nan
 
 
+@validate(h=Array(ndim=2))
 def zero_fraction(h) -> float:
     """Fraction of all outputs in ``h`` (N, n_units) that are exactly 0, over samples and units.
 
@@ -664,6 +712,7 @@ def zero_fraction(h) -> float:
 # --- the LeakyReLU slope explorer's numbers (the explorer: coursekit.widgets.slope) ------------
 
 
+@validate(z=Array(ndim=2), negative_slope=Real())
 def slope_stats(z, negative_slope: float) -> dict[str, float]:
     """Statistics of a LeakyReLU layer with pre-activations ``z`` (N, n_units).
 
@@ -672,7 +721,7 @@ def slope_stats(z, negative_slope: float) -> dict[str, float]:
     ``mean_grad``: mean derivative over all entries.
     """
     z = _check_batch(z, "z")
-    a = check_number("negative_slope", negative_slope)
+    a = negative_slope
     d = leaky_relu_grad(z, a)
     return {
         "negative_slope": a,

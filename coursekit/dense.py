@@ -103,12 +103,6 @@ def count_params(layer_sizes: Sequence[int], bias: bool = True) -> int:
     return sum(layer_params(a, b, bias) for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
 
 
-def _check_sizes(layer_sizes, maximum: int | None = None) -> list[int]:
-    """``layer_sizes`` checked as :data:`SIZES`, each width at most ``maximum`` (draw_network's limit)."""
-    return Ints(minimum=1, maximum=maximum, min_len=2, what=SIZES.what, too_short=SIZES.too_short).check(
-        "layer_sizes", layer_sizes)
-
-
 @validate(n_layers=Int(minimum=2))
 def layer_names(n_layers: int) -> list[str]:
     """Names for a network with ``n_layers`` layers (input included): input, hidden 1, ..., output."""

@@ -24,12 +24,17 @@ import numpy as np
 
 from coursekit import activations as acts
 from coursekit._checks import (
-    as_float_array,
-    check_choice,
-    check_int,
-    check_number,
-    check_rng,
+    Array,
+    Arrays,
+    Bool,
+    Constraint,
+    Int,
+    Optional,
+    Real,
+    Rng,
     describe,
+    is_sequence,
+    validate,
 )
 
 # Moved down a level (issue #27); still importable from here. The one definition of each lives
@@ -37,13 +42,13 @@ from coursekit._checks import (
 # runs) and coursekit._lazy (one_torch_thread).
 from coursekit._lazy import one_torch_thread as _one_torch_thread  # noqa: F401
 from coursekit.data import rotate  # noqa: F401
-from coursekit.init import InitSpec, make_weights
+from coursekit.init import INIT_SPEC, InitSpec, make_weights
 from coursekit.training import (  # noqa: F401
+    ACTIVATION,
     ACTIVATIONS,
+    SEED,
     DeepRun,
     TrainResult,
-    _activation,
-    _weight_list,
     fit_binary,
     from_weights,
     train,
@@ -105,18 +110,51 @@ class BackwardResult:
     grad_weights: list[np.ndarray]  # ∂L/∂W_l, (width, width) each
 
 
-# --------------------------------------------------------------------------- checks
+# --------------------------------------------------------------------------- declarations
+
+#: A list of (out, in) weight matrices, one per layer.
+WEIGHTS = Arrays(2, what="(out, in) weight matrices", min_len=1)
 
 
-def _seed_or_rng(seed: Any, rng: Any) -> np.random.Generator:
-    if rng is not None:
-        return check_rng("rng", rng)
-    return np.random.default_rng(check_int("seed", seed, minimum=0))
+class _Stats(Constraint):
+    """A list of :class:`LayerStats`, e.g. ``forward_experiment(...).stats``; returned as a list."""
+
+    def check(self, name, value):
+        if not is_sequence(value):
+            raise TypeError(f"{name} must be a list of LayerStats (e.g. forward_experiment(...).stats); "
+                            f"got {describe(value)}")
+        for i, s in enumerate(value):
+            if not isinstance(s, LayerStats):
+                raise TypeError(f"{name}[{i}] must be a LayerStats; got {describe(s)}")
+        return list(value)
+
+    def example(self):
+        return [LayerStats(mean=0.0, std=1.0, saturated=0.0, dead=0.0, zeros=0.0)]
+
+    def bad_values(self):
+        return [("None", None), ("str", "s"), ("ints", [1, 2]), ("LayerStats", self.example()[0])]
+
+
+# The experiments' shared arguments: the network's size, weights and randomness.
+SIZE = Int(minimum=1)
+EXPERIMENT = dict(depth=SIZE, width=SIZE, n_samples=SIZE, activation=ACTIVATION, init=INIT_SPEC,
+                  scale=Real(minimum=0.0), seed=SEED, rng=Optional(Rng()))
+
+
+def _activation(name: Any) -> acts.Activation:
+    """The registry's activation ``name``, checked as the declarations check it (the live explorer's frames use it)."""
+    return acts.get(ACTIVATION.check("activation", name))
+
+
+def _weight_list(name: str, weights: Any) -> list[np.ndarray]:
+    """``weights`` checked as :data:`WEIGHTS` (the live explorer's frames use it)."""
+    return WEIGHTS.check(name, weights)
 
 
 # --------------------------------------------------------------------------- building blocks
 
 
+@validate(X=Array(ndim=2), weights=WEIGHTS, activation=ACTIVATION, shift=Real())
 def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *,
             shift: float = 0.0) -> tuple[list, list]:
     """Propagate X (N, D) through the layers: z_l = h_{l-1} W_lᵀ, h_l = f(z_l) − shift, h_0 = X.
@@ -125,13 +163,10 @@ def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *,
     that separates what the sigmoid's mean does from what its slope does).
     Returns ``(zs, hs)``: lists of the pre-activations and activations, each (N, out_l).
     """
-    act = _activation(activation)
-    shift = check_number("shift", shift)
-    h = as_float_array("X", X, ndim=2)
-    weights = _weight_list("weights", weights)
+    act = acts.get(activation)
+    h = X
     zs, hs = [], []
     for i, W in enumerate(weights):
-        W = as_float_array(f"weights[{i}]", W, ndim=2)
         if W.shape[1] != h.shape[1]:
             raise ValueError(
                 f"weights[{i}] has shape {W.shape} (out, in) but its input has {h.shape[1]} features"
@@ -143,11 +178,10 @@ def forward(X, weights: Sequence[np.ndarray], activation: str = "sigmoid", *,
     return zs, hs
 
 
+@validate(z=Array(ndim=2), h=Array(ndim=2), activation=ACTIVATION)
 def layer_stats(z, h, activation: str = "sigmoid") -> LayerStats:
     """Mean, std, saturated, dead and zero fractions of one layer with pre-activations z and outputs h (N, width)."""
-    act = _activation(activation)
-    h = as_float_array("h", h, ndim=2)
-    z = as_float_array("z", z, ndim=2)
+    act = acts.get(activation)
     if z.shape != h.shape:
         raise ValueError(f"z and h must have the same shape (N, width); got {z.shape} and {h.shape}")
     std, unit_std, input_share = acts.variance_split(h)
@@ -163,9 +197,9 @@ def layer_stats(z, h, activation: str = "sigmoid") -> LayerStats:
     )
 
 
+@validate(h=Array(ndim=2))
 def pair_cosine(h) -> float:
     """Mean cosine similarity of rows (0, 1), (2, 3), … of h (N, width); pairs with a zero row are skipped."""
-    h = as_float_array("h", h, ndim=2)
     n = h.shape[0] // 2
     a, b = h[0:2 * n:2], h[1:2 * n:2]
     norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
@@ -175,18 +209,13 @@ def pair_cosine(h) -> float:
     return float(np.mean(np.sum(a[ok] * b[ok], axis=1) / norms[ok]))
 
 
+@validate(stats=_Stats(), activation=ACTIVATION, per_unit=Bool())
 def format_stats(stats: Sequence[LayerStats], activation: str, *, per_unit: bool = True) -> list[str]:
     """One line per layer, e.g. ``layer 1 (tanh): mean +0.001, std 0.628, saturated 4.56%, dead 0.00%``.
 
     With ``per_unit`` (default) each line ends with the per-unit spread across samples and the
     input-dependent share of the variance, e.g. ``| unit std 0.627, input share 99.9%``.
     """
-    activation = _activation(activation).name
-    if isinstance(stats, (str, bytes)) or not isinstance(stats, Sequence):
-        raise TypeError(f"stats must be a list of LayerStats (e.g. forward_experiment(...).stats); got {describe(stats)}")
-    for i, s in enumerate(stats):
-        if not isinstance(s, LayerStats):
-            raise TypeError(f"stats[{i}] must be a LayerStats; got {describe(s)}")
     lines = []
     for i, s in enumerate(stats, start=1):
         mean = f"{s.mean:+.3f}" if abs(s.mean) < 100 else f"{s.mean:+.3g}"
@@ -208,6 +237,7 @@ def _share(x: float) -> str:
 # --------------------------------------------------------------------------- the experiments
 
 
+@validate(**EXPERIMENT, shift=Real())
 def forward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 1000,
                        activation: str = "sigmoid", init: InitSpec = 1.0, scale: float = 1.0,
                        shift: float = 0.0, seed: int = 0,
@@ -219,10 +249,7 @@ def forward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 100
     every activation (see :func:`forward`; the statistics are those of f(z) − shift). Randomness comes from
     ``rng`` if given, else from ``numpy.random.default_rng(seed)``: first X, then the weights.
     """
-    _activation(activation)
-    n_samples = check_int("n_samples", n_samples, minimum=1)
-    width = check_int("width", width, minimum=1)
-    rng = _seed_or_rng(seed, rng)
+    rng = np.random.default_rng(seed) if rng is None else rng
     X = rng.standard_normal((n_samples, width))
     weights = make_weights(depth, width, init, rng=rng, scale=scale)
     zs, hs = forward(X, weights, activation, shift=shift)
@@ -230,6 +257,8 @@ def forward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 100
     return ForwardResult(activation, X, weights, zs, hs, stats)
 
 
+@validate(grad_out=Array(ndim=2), X=Array(ndim=2), weights=WEIGHTS,
+          zs=Arrays(2, what="(N, out) pre-activations, one per layer", min_len=1), activation=ACTIVATION)
 def backward(grad_out, X, weights: Sequence[np.ndarray], zs: Sequence[np.ndarray],
              activation: str = "sigmoid") -> tuple[list, list]:
     """Back-propagate ∂L/∂h_L = ``grad_out`` (N, out_L) through the layers of :func:`forward`.
@@ -237,11 +266,8 @@ def backward(grad_out, X, weights: Sequence[np.ndarray], zs: Sequence[np.ndarray
     ∂L/∂z_l = ∂L/∂h_l · f'(z_l);  ∂L/∂W_l = (∂L/∂z_l)ᵀ h_{l-1}  (out, in);  ∂L/∂h_{l-1} = ∂L/∂z_l W_l.
     Returns ``(grad_hs, grad_ws)``, layer 1 first; grad_hs[l] is ∂L/∂h_l.
     """
-    act = _activation(activation)
-    g = as_float_array("grad_out", grad_out, ndim=2)
-    X = as_float_array("X", X, ndim=2)
-    weights = [as_float_array(f"weights[{i}]", W, ndim=2) for i, W in enumerate(_weight_list("weights", weights))]
-    zs = [as_float_array(f"zs[{i}]", z, ndim=2) for i, z in enumerate(_weight_list("zs", zs))]
+    act = acts.get(activation)
+    g = grad_out
     if len(zs) != len(weights):
         raise ValueError(f"zs must hold one pre-activation per layer ({len(weights)}); got {len(zs)}")
     h_shape = X.shape
@@ -263,6 +289,7 @@ def backward(grad_out, X, weights: Sequence[np.ndarray], zs: Sequence[np.ndarray
     return grad_hs[::-1], grad_ws[::-1]
 
 
+@validate(**EXPERIMENT)
 def backward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 1000,
                         activation: str = "sigmoid", init: InitSpec = 1.0, scale: float = 1.0,
                         seed: int = 0, rng: np.random.Generator | None = None) -> BackwardResult:
@@ -271,7 +298,7 @@ def backward_experiment(*, depth: int = 5, width: int = 100, n_samples: int = 10
     The loss is a fixed random read-out of the last layer, L = Σ (h_L ⊙ G) / N with G ~ N(0, 1)
     (drawn after the weights), so every layer's gradient comes from the same upstream signal.
     """
-    rng = _seed_or_rng(seed, rng)
+    rng = np.random.default_rng(seed) if rng is None else rng
     fwd = forward_experiment(depth=depth, width=width, n_samples=n_samples, activation=activation,
                              init=init, scale=scale, rng=rng)
     G = rng.standard_normal(fwd.activations[-1].shape)
@@ -324,14 +351,14 @@ def _gauss_moments(activation: str, var: float) -> tuple[float, float]:
     return _normal_expectation(f, var), _normal_expectation(lambda z: f(z) ** 2, var)
 
 
+@validate(activation=ACTIVATION, var=Real(minimum=0.0))
 def slope_second_moment(activation: str, var: float = 1.0) -> float:
     """E[f'(z)²] for z ~ N(0, var): how much of the backward variance one activation lets through.
 
     1 for the identity, 1/2 for ReLU (f' is 1 on half of the inputs, 0 on the other), below
     1/16 for the sigmoid (f' <= 1/4). Quadrature split at 0, like :func:`variance_recursion`.
     """
-    act = _activation(activation)
-    var = check_number("var", var, minimum=0.0)
+    act = acts.get(activation)
     if var == 0.0:
         return float(act.grad(np.zeros(1))[0] ** 2)
     if act.name in acts.SLOPES:  # f' is a on one half-line, b on the other: exact
@@ -340,6 +367,7 @@ def slope_second_moment(activation: str, var: float = 1.0) -> float:
     return _normal_expectation(lambda z: act.grad(z) ** 2, var)
 
 
+@validate(activation=ACTIVATION, fan_out=Int(minimum=1), weight_std=Real(minimum=0.0), z_var=Real(minimum=0.0))
 def backward_factor(activation: str, *, fan_out: int, weight_std: float, z_var: float = 1.0) -> float:
     """The factor by which one layer multiplies the variance of ∂L/∂h on the way back.
 
@@ -348,9 +376,6 @@ def backward_factor(activation: str, *, fan_out: int, weight_std: float, z_var: 
     gradient's size: σ_w² = 1/(fan_out · E[f'²]), the backward twin of the forward condition
     σ_w² = 1/(fan_in · E[f²]/Var(z)). ``z_var``: the variance of the layer's pre-activations.
     """
-    fan_out = check_int("fan_out", fan_out, minimum=1)
-    weight_std = check_number("weight_std", weight_std, minimum=0.0)
-    z_var = check_number("z_var", z_var, minimum=0.0)
     with np.errstate(over="ignore", invalid="ignore"):  # numpy floats: inf on overflow (python's ** raises)
         factor = float(np.float64(fan_out) * np.float64(weight_std) ** 2 * slope_second_moment(activation, z_var))
     if not math.isfinite(factor):
@@ -358,6 +383,7 @@ def backward_factor(activation: str, *, fan_out: int, weight_std: float, z_var: 
     return factor
 
 
+@validate(depth=SIZE, width=SIZE, weight_std=Real(minimum=0.0), activation=ACTIVATION, input_var=Real(minimum=0.0))
 def variance_recursion(*, depth: int = 5, width: int = 100, weight_std: float = 1.0,
                        activation: str = "sigmoid", input_var: float = 1.0) -> dict[str, list[float]]:
     """The mean-field prediction for the experiment with W ~ N(0, weight_std²) (any zero-mean scheme).
@@ -365,11 +391,8 @@ def variance_recursion(*, depth: int = 5, width: int = 100, weight_std: float = 
     Var(z_l) = width · weight_std² · E[h_{l-1}²], with z_l ≈ N(0, Var(z_l)); h_0 = X with E[x²] = input_var.
     Returns lists (layer 1 first) ``z_var``, ``h_mean``, ``h_std`` (the predicted activation std).
     """
-    act = _activation(activation)
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    weight_std = check_number("weight_std", weight_std, minimum=0.0)
-    second_moment = check_number("input_var", input_var, minimum=0.0)
+    act = acts.get(activation)
+    second_moment = input_var
     out: dict[str, list[float]] = {"z_var": [], "h_mean": [], "h_std": []}
     for layer in range(1, depth + 1):
         with np.errstate(over="ignore"):
@@ -387,6 +410,7 @@ def variance_recursion(*, depth: int = 5, width: int = 100, weight_std: float = 
 # --------------------------------------------------------------------------- the fast path of the live explorer
 
 
+@validate(activation=ACTIVATION)
 def saturation_bounds(activation: str) -> tuple[float, float]:
     """``(lo, hi)`` such that f is saturated exactly where z <= lo or z >= hi.
 
@@ -395,6 +419,6 @@ def saturation_bounds(activation: str) -> tuple[float, float]:
     (−inf, inf) for the identity. Raises ValueError where the unsaturated set is not one
     interval (GELU, SiLU): use ``coursekit.activations.saturated_fraction`` for those.
     """
-    return acts.saturation_bounds(check_choice("activation", activation, ACTIVATIONS))
+    return acts.saturation_bounds(activation)
 
 

@@ -50,7 +50,21 @@ from typing import Any
 
 import numpy as np
 
-from coursekit._checks import check_choice, check_int, check_number, check_rng, describe
+from coursekit._checks import (
+    Choice,
+    Constraint,
+    Dtype,
+    Instance,
+    Int,
+    Optional,
+    Real,
+    Rng,
+    check_int,
+    check_number,
+    describe,
+    is_sequence,
+    validate,
+)
 
 #: Names accepted by :func:`calculate_gain` (the same as torch's).
 NONLINEARITIES = (
@@ -78,36 +92,87 @@ Shape = int | Sequence[int]
 _MAX_ROUNDS = 10_000
 
 
-# --------------------------------------------------------------------------- checks
+# --------------------------------------------------------------------------- declarations
 
 
-def _shape(shape: Any, *, min_dims: int = 0, scheme: str = "") -> tuple[int, ...]:
-    """Validate ``shape`` (an int or a sequence of non-negative ints) and return it as a tuple."""
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    if isinstance(shape, np.ndarray) and shape.ndim == 1:
-        shape = shape.tolist()
-    if not isinstance(shape, Sequence) or isinstance(shape, str):
-        raise TypeError(f"shape must be a tuple of integers such as (out, in); got {describe(shape)}")
-    dims = tuple(check_int(f"shape[{i}]", d, minimum=0) for i, d in enumerate(shape))
-    if len(dims) < min_dims:
-        raise ValueError(
-            f"shape must have at least {min_dims} dimensions (out, in, ...) so that {scheme} can compute "
-            f"fan_in and fan_out; got shape {dims}"
-        )
-    if math.prod(dims) > 2**31:
-        raise ValueError(f"shape {dims} has {math.prod(dims)} entries, more than this course ever needs (2**31)")
-    return dims
+class _Shape(Constraint):
+    """A weight's shape: an int or a sequence of ints >= 0, at most 2**31 entries; returned as a tuple.
+
+    ``min_dims``: fewest dimensions (the fan-based schemes need (out, in, ...)); ``dims``: the allowed
+    numbers of dimensions (eye and sparse: 2; dirac: 3-5); ``scheme`` names the function in the message.
+    """
+
+    def __init__(self, *, min_dims: int = 0, dims: tuple[int, ...] | None = None, scheme: str = ""):
+        self.min_dims, self.dims, self.scheme = min_dims, dims, scheme
+
+    def check(self, name, value):
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = (value,)
+        if not is_sequence(value) or (isinstance(value, np.ndarray) and value.ndim != 1):
+            raise TypeError(f"{name} must be a tuple of integers such as (out, in); got {describe(value)}")
+        dims = tuple(check_int(f"{name}[{i}]", d, minimum=0) for i, d in enumerate(value))
+        if len(dims) < self.min_dims:
+            raise ValueError(
+                f"{name} must have at least {self.min_dims} dimensions (out, in, ...) so that {self.scheme} can "
+                f"compute fan_in and fan_out; got shape {dims}"
+            )
+        if self.dims is not None and len(dims) not in self.dims:
+            want = ("exactly 2 dimensions (out, in)" if self.dims == (2,)
+                    else f"{', '.join(map(str, self.dims[:-1]))} or {self.dims[-1]} dimensions (out, in, *kernel)")
+            raise ValueError(f"{name} must have {want} for {self.scheme}; got shape {dims}")
+        if math.prod(dims) > 2**31:
+            raise ValueError(f"{name} {dims} has {math.prod(dims)} entries, more than this course ever needs (2**31)")
+        return dims
+
+    def example(self):
+        return (2, 2, 3) if self.dims and 2 not in self.dims else (2, 2)
+
+    def bad_values(self):
+        bad = [("str", "3x3"), ("None", None), ("negative", (3, -1)), ("float", (2.5, 3)), ("bool", (True, 2)),
+               ("huge", (10**6, 10**6))]
+        if self.min_dims >= 2 or self.dims:
+            bad.append(("1-D", (3,)))
+        if self.dims:
+            bad.append((f"{max(self.dims) + 1}-D", (2,) * (max(self.dims) + 1)))
+        return bad
 
 
-def _dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be a numpy floating dtype such as numpy.float32; got {describe(dtype)}") from None
-    if dt.kind != "f":
-        raise TypeError(f"dtype must be a floating dtype (float16/32/64); got {dt}")
-    return dt
+class _Mode(Choice):
+    """"fan_in" or "fan_out", in any case (torch accepts "FAN_OUT" too); returned in lower case."""
+
+    def __init__(self):
+        super().__init__(MODES)
+
+    def check(self, name, value):
+        return super().check(name, value.lower() if isinstance(value, str) else value)
+
+
+class _Slope(Constraint):
+    """:func:`calculate_gain`'s ``param``: None or a finite real number; like torch, anything else is a ValueError."""
+
+    def check(self, name, value):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} (the negative slope of leaky_relu) must be a real number; got {describe(value)}")
+        if not math.isfinite(value):
+            raise ValueError(f"{name} (the negative slope of leaky_relu) must be finite; got {value}")
+        return float(value)
+
+    def example(self):
+        return 0.01
+
+    def bad_values(self):
+        return [("str", "0.1"), ("list", [0.1]), ("bool", True), ("complex", 1j), ("nan", math.nan), ("inf", math.inf)]
+
+
+SHAPE = _Shape()
+DTYPE = Dtype(floating=True)
+IGNORED_RNG = Optional(Rng())  # accepted and ignored by the deterministic schemes
+
+
+def _fan_shape(scheme: str) -> _Shape:
+    return _Shape(min_dims=2, scheme=scheme)
 
 
 def _fits(name: str, value: float, dt: np.dtype, *, spread: float = 1.0) -> None:
@@ -116,12 +181,6 @@ def _fits(name: str, value: float, dt: np.dtype, *, spread: float = 1.0) -> None
         raise ValueError(
             f"{name} = {value:g} is too large: the weights would overflow {dt} (largest {np.finfo(dt).max:g})"
         )
-
-
-def _mode(mode: Any) -> str:
-    if isinstance(mode, str):
-        mode = mode.lower()  # torch accepts "FAN_OUT" too
-    return check_choice("mode", mode, MODES)
 
 
 def _empty(dims: tuple[int, ...], dt: np.dtype) -> np.ndarray | None:
@@ -148,44 +207,43 @@ def _uniform(shape: tuple[int, ...], low: float, high: float, rng: np.random.Gen
 # --------------------------------------------------------------------------- fans and gains
 
 
+@validate(shape=_fan_shape("fans"))
 def fans(shape: Shape) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight of ``shape`` = (out, in, *kernel), as torch computes them.
 
     fan_in = in · prod(kernel), fan_out = out · prod(kernel). Needs at least 2 dimensions.
     """
-    dims = _shape(shape, min_dims=2, scheme="fans")
-    receptive_field = math.prod(dims[2:])  # 1 for a Linear weight (out, in)
+    receptive_field = math.prod(shape[2:])  # 1 for a Linear weight (out, in)
+    return shape[1] * receptive_field, shape[0] * receptive_field
+
+
+def _fans(dims: tuple[int, ...]) -> tuple[int, int]:
+    """:func:`fans` of a declared shape (no second check)."""
+    receptive_field = math.prod(dims[2:])
     return dims[1] * receptive_field, dims[0] * receptive_field
 
 
 def _fan_for(shape: tuple[int, ...], mode: str, scheme: str) -> int:
-    fan_in, fan_out = fans(shape)
+    fan_in, fan_out = _fans(shape)
     fan = fan_in if mode == "fan_in" else fan_out
     if fan == 0:  # unreachable through the schemes, which return early on a zero-element shape
         raise ValueError(f"shape {shape} has {mode} = 0, so {scheme} cannot divide by it")
     return fan
 
 
+@validate(nonlinearity=Choice(NONLINEARITIES), param=_Slope())
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The gain torch recommends for ``nonlinearity``: the factor that restores unit variance.
 
     linear/conv*/sigmoid 1, tanh 5/3, relu √2, leaky_relu √(2/(1+s²)) with slope s = ``param``
     (default 0.01), selu 3/4. Like torch, a ``param`` that is not a number raises ValueError.
     """
-    nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
     if nonlinearity in ("tanh",):
         return 5.0 / 3
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        if param is None:
-            slope = 0.01
-        elif isinstance(param, bool) or not isinstance(param, numbers.Real):
-            raise ValueError(f"param (the negative slope of leaky_relu) must be a real number; got {describe(param)}")
-        else:
-            slope = float(param)
-            if not math.isfinite(slope):
-                raise ValueError(f"param (the negative slope of leaky_relu) must be finite; got {slope}")
+        slope = 0.01 if param is None else param
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4  # torch's empirical choice for self-normalizing networks
@@ -195,44 +253,43 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 # --------------------------------------------------------------------------- deterministic schemes
 
 
+@validate(shape=SHAPE, rng=IGNORED_RNG, dtype=DTYPE)
 def zeros(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """All zeros (``torch.nn.init.zeros_``). Fails to break symmetry: every hidden unit stays the same.
 
     ``rng`` is accepted and ignored, so every scheme is called the same way.
     """
-    return np.zeros(_shape(shape), dtype=_dtype(dtype))
+    return np.zeros(shape, dtype=dtype)
 
 
+@validate(shape=SHAPE, rng=IGNORED_RNG, dtype=DTYPE)
 def ones(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """All ones (``torch.nn.init.ones_``). Same symmetry problem as :func:`zeros`; ``rng`` is ignored."""
-    return np.ones(_shape(shape), dtype=_dtype(dtype))
+    return np.ones(shape, dtype=dtype)
 
 
+@validate(shape=SHAPE, value=Real(), rng=IGNORED_RNG, dtype=DTYPE)
 def constant(shape: Shape, value: float, *, rng: np.random.Generator | None = None,
              dtype: Any = np.float64) -> np.ndarray:
     """Every entry equal to ``value`` (``torch.nn.init.constant_(w, val)``); ``rng`` is ignored.
 
     Same symmetry problem as :func:`zeros`.
     """
-    dims = _shape(shape)
-    value = check_number("value", value)
-    dt = _dtype(dtype)
-    _fits("value", value, dt)
-    return np.full(dims, value, dtype=dt)
+    _fits("value", value, dtype)
+    return np.full(shape, value, dtype=dtype)
 
 
+@validate(shape=_Shape(dims=(2,), scheme="eye"), rng=IGNORED_RNG, dtype=DTYPE)
 def eye(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """The identity matrix of shape (out, in), ones on the diagonal (``torch.nn.init.eye_``).
 
     A Linear layer initialized so passes its first min(out, in) inputs through unchanged.
     2-D shapes only (ValueError otherwise, like torch); ``rng`` is ignored.
     """
-    dims = _shape(shape)
-    if len(dims) != 2:
-        raise ValueError(f"shape must have exactly 2 dimensions (out, in) for eye; got shape {dims}")
-    return np.eye(*dims, dtype=_dtype(dtype))
+    return np.eye(*shape, dtype=dtype)
 
 
+@validate(shape=_Shape(dims=(3, 4, 5), scheme="dirac"), groups=Int(minimum=1), rng=IGNORED_RNG, dtype=DTYPE)
 def dirac(shape: Shape, groups: int = 1, *, rng: np.random.Generator | None = None,
           dtype: Any = np.float64) -> np.ndarray:
     """Identity convolution kernels (``torch.nn.init.dirac_(w, groups)``); ``rng`` is ignored.
@@ -242,13 +299,10 @@ def dirac(shape: Shape, groups: int = 1, *, rng: np.random.Generator | None = No
     (index size // 2 on every kernel axis) of input channel d, for d < min(out/groups, in):
     the convolution copies as many input channels as it can.
     """
-    dims = _shape(shape)
-    if len(dims) not in (3, 4, 5):
-        raise ValueError(f"shape must have 3, 4 or 5 dimensions (out, in, *kernel) for dirac; got shape {dims}")
-    groups = check_int("groups", groups, minimum=1)
+    dims = shape
     if dims[0] % groups:
         raise ValueError(f"shape[0] = {dims[0]} (out channels) must be divisible by groups = {groups}")
-    w = np.zeros(dims, dtype=_dtype(dtype))
+    w = np.zeros(dims, dtype=dtype)
     per_group = dims[0] // groups
     centre = tuple(k // 2 for k in dims[2:])
     for g in range(groups):
@@ -260,14 +314,11 @@ def dirac(shape: Shape, groups: int = 1, *, rng: np.random.Generator | None = No
 # --------------------------------------------------------------------------- plain random schemes
 
 
+@validate(shape=SHAPE, mean=Real(), std=Real(minimum=0.0), rng=Rng(), dtype=DTYPE)
 def normal(shape: Shape, mean: float = 0.0, std: float = 1.0, *, rng: np.random.Generator | None = None,
            dtype: Any = np.float64) -> np.ndarray:
     """``W ~ N(mean, std²)`` (``torch.nn.init.normal_``, defaults mean 0, std 1). ``rng`` is required."""
-    dims = _shape(shape)
-    mean = check_number("mean", mean)
-    std = check_number("std", std, minimum=0.0)
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
+    dims, dt = shape, dtype
     _fits("mean", mean, dt)
     _fits("std", std, dt, spread=40.0)
     w = _normal(dims, std, rng, np.dtype(np.float64))
@@ -275,22 +326,20 @@ def normal(shape: Shape, mean: float = 0.0, std: float = 1.0, *, rng: np.random.
     return w.astype(dt, copy=False)
 
 
+@validate(shape=SHAPE, a=Real(), b=Real(), rng=Rng(), dtype=DTYPE)
 def uniform(shape: Shape, a: float = 0.0, b: float = 1.0, *, rng: np.random.Generator | None = None,
             dtype: Any = np.float64) -> np.ndarray:
     """``W ~ U(a, b)`` (``torch.nn.init.uniform_``, defaults a = 0, b = 1); variance (b − a)²/12."""
-    dims = _shape(shape)
-    a = check_number("a", a)
-    b = check_number("b", b)
     if b < a:
         raise ValueError(f"uniform needs a <= b (the lower bound first); got a={a}, b={b}")
-    rng = check_rng("rng", rng)
-    return np.asarray(_uniform(dims, a, b, rng, _dtype(dtype)))
+    return np.asarray(_uniform(shape, a, b, rng, dtype))
 
 
 def _norm_cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
+@validate(shape=SHAPE, mean=Real(), std=Real(positive=True), a=Real(), b=Real(), rng=Rng(), dtype=DTYPE)
 def trunc_normal(shape: Shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, *,
                  rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """``W ~ N(mean, std²)`` truncated to [a, b] (``torch.nn.init.trunc_normal_``, same defaults).
@@ -301,15 +350,9 @@ def trunc_normal(shape: Shape, mean: float = 0.0, std: float = 1.0, a: float = -
     drawn from U(a, b) and accepted with probability exp(−(x − mean)²/(2 std²)) relative to
     the density's peak on [a, b]. Drawn in float64 and rounded once to ``dtype``.
     """
-    dims = _shape(shape)
-    mean = check_number("mean", mean)
-    std = check_number("std", std, positive=True)
-    a = check_number("a", a)
-    b = check_number("b", b)
+    dims, dt = shape, dtype
     if not a < b:
         raise ValueError(f"trunc_normal needs a < b (the lower bound first); got a={a}, b={b}")
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
     _fits("a", a, dt)
     _fits("b", b, dt)
     if not math.isfinite((b - a) / std):
@@ -348,6 +391,8 @@ def trunc_normal(shape: Shape, mean: float = 0.0, std: float = 1.0, a: float = -
     return out.reshape(dims).astype(dt, copy=False)
 
 
+@validate(shape=_Shape(dims=(2,), scheme="sparse"), sparsity=Real(minimum=0.0, maximum=1.0),
+          std=Real(minimum=0.0), rng=Rng(), dtype=DTYPE)
 def sparse(shape: Shape, sparsity: float, std: float = 0.01, *, rng: np.random.Generator | None = None,
            dtype: Any = np.float64) -> np.ndarray:
     """A sparse (out, in) matrix (``torch.nn.init.sparse_(w, sparsity, std)``, Martens 2010).
@@ -356,47 +401,38 @@ def sparse(shape: Shape, sparsity: float, std: float = 0.01, *, rng: np.random.G
     random, are set to 0. ``sparsity`` in [0, 1] is required, as in torch; std defaults to 0.01.
     2-D shapes only.
     """
-    dims = _shape(shape)
-    if len(dims) != 2:
-        raise ValueError(f"shape must have exactly 2 dimensions (out, in) for sparse; got shape {dims}")
-    sparsity = check_number("sparsity", sparsity, minimum=0.0)
-    if sparsity > 1:
-        raise ValueError(f"sparsity must be <= 1 (the fraction of each column set to 0); got {sparsity}")
-    std = check_number("std", std, minimum=0.0)
-    rng = check_rng("rng", rng)
+    dims = shape
     rows, cols = dims
     w = _normal(dims, std, rng, np.dtype(np.float64))
     n_zeros = math.ceil(sparsity * rows)
     for col in range(cols):
         w[rng.permutation(rows)[:n_zeros], col] = 0.0
-    return w.astype(_dtype(dtype), copy=False)
+    return w.astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------- fan-based schemes
 
 
+@validate(shape=_fan_shape("lecun_normal"), rng=Rng(), dtype=DTYPE)
 def lecun_normal(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """LeCun normal: ``W ~ N(0, 1/fan_in)``, std = 1/√fan_in.
 
     torch has no function of this name: it is ``kaiming_normal_(w, nonlinearity="linear")``.
     """
-    dims = _shape(shape, min_dims=2, scheme="lecun_normal")
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
+    dims, dt = shape, dtype
     if (empty := _empty(dims, dt)) is not None:
         return empty
     std = 1.0 / math.sqrt(_fan_for(dims, "fan_in", "lecun_normal"))
     return _normal(dims, std, rng, dt)
 
 
+@validate(shape=_fan_shape("lecun_uniform"), rng=Rng(), dtype=DTYPE)
 def lecun_uniform(shape: Shape, *, rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """LeCun uniform: ``W ~ U(−a, a)``, a = √(3/fan_in) (variance 1/fan_in).
 
     Equals ``kaiming_uniform_(w, nonlinearity="linear")``.
     """
-    dims = _shape(shape, min_dims=2, scheme="lecun_uniform")
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
+    dims, dt = shape, dtype
     if (empty := _empty(dims, dt)) is not None:
         return empty
     bound = math.sqrt(3.0 / _fan_for(dims, "fan_in", "lecun_uniform"))
@@ -405,39 +441,34 @@ def lecun_uniform(shape: Shape, *, rng: np.random.Generator | None = None, dtype
 
 def _xavier_std(dims: tuple[int, ...], gain: float, scheme: str) -> float:
     """gain·√(2/(fan_in+fan_out)): the std both Xavier schemes share."""
-    gain = check_number("gain", gain, minimum=0.0)
-    fan_in, fan_out = fans(dims)
+    fan_in, fan_out = _fans(dims)
     if fan_in + fan_out == 0:  # unreachable through the schemes (zero-element shapes return early)
         raise ValueError(f"shape {dims} has fan_in + fan_out = 0, so {scheme} cannot divide by it")
     return gain * math.sqrt(2.0 / (fan_in + fan_out))
 
 
+@validate(shape=_fan_shape("xavier_normal"), gain=Real(minimum=0.0), rng=Rng(), dtype=DTYPE)
 def xavier_normal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator | None = None,
                   dtype: Any = np.float64) -> np.ndarray:
     """Xavier/Glorot normal: ``W ~ N(0, std²)``, std = gain·√(2/(fan_in+fan_out)).
 
     Same as ``torch.nn.init.xavier_normal_(w, gain)``. The *variance* is gain²·2/(fan_in+fan_out).
     """
-    dims = _shape(shape, min_dims=2, scheme="xavier_normal")
-    gain = check_number("gain", gain, minimum=0.0)
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
+    dims, dt = shape, dtype
     _fits("gain", gain, dt, spread=40.0)  # std <= gain: the same bound as for a std
     if (empty := _empty(dims, dt)) is not None:
         return empty
     return _normal(dims, _xavier_std(dims, gain, "xavier_normal"), rng, dt)
 
 
+@validate(shape=_fan_shape("xavier_uniform"), gain=Real(minimum=0.0), rng=Rng(), dtype=DTYPE)
 def xavier_uniform(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator | None = None,
                    dtype: Any = np.float64) -> np.ndarray:
     """Xavier/Glorot uniform: ``W ~ U(−a, a)``, a = gain·√(6/(fan_in+fan_out)).
 
     Same as ``torch.nn.init.xavier_uniform_(w, gain)``; variance a²/3 = gain²·2/(fan_in+fan_out).
     """
-    dims = _shape(shape, min_dims=2, scheme="xavier_uniform")
-    gain = check_number("gain", gain, minimum=0.0)
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
+    dims, dt = shape, dtype
     _fits("gain", gain, dt, spread=40.0)  # std <= gain: the same bound as for a std
     if (empty := _empty(dims, dt)) is not None:
         return empty
@@ -450,13 +481,8 @@ def _kaiming_std(dims: tuple[int, ...], a: float, mode: str, nonlinearity: str, 
     return gain / math.sqrt(_fan_for(dims, mode, scheme))
 
 
-def _kaiming_args(a: Any, mode: Any, nonlinearity: Any) -> tuple[float, str, str]:
-    a = check_number("a", a)
-    mode = _mode(mode)
-    nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
-    return a, mode, nonlinearity
-
-
+@validate(shape=_fan_shape("kaiming_normal"), a=Real(), mode=_Mode(), nonlinearity=Choice(NONLINEARITIES), rng=Rng(),
+          dtype=DTYPE)
 def kaiming_normal(shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
                    rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """Kaiming/He normal: ``W ~ N(0, std²)``, std = gain/√fan (``torch.nn.init.kaiming_normal_``).
@@ -465,15 +491,14 @@ def kaiming_normal(shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinear
     gain √2, the same as ReLU, so std = √(2/fan_in)). ``mode`` picks fan_in or fan_out
     (case-insensitive, as in torch).
     """
-    dims = _shape(shape, min_dims=2, scheme="kaiming_normal")
-    a, mode, nonlinearity = _kaiming_args(a, mode, nonlinearity)
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
+    dims, dt = shape, dtype
     if (empty := _empty(dims, dt)) is not None:
         return empty
     return _normal(dims, _kaiming_std(dims, a, mode, nonlinearity, "kaiming_normal"), rng, dt)
 
 
+@validate(shape=_fan_shape("kaiming_uniform"), a=Real(), mode=_Mode(), nonlinearity=Choice(NONLINEARITIES), rng=Rng(),
+          dtype=DTYPE)
 def kaiming_uniform(shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
                     rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     """Kaiming/He uniform: ``W ~ U(−b, b)``, b = √3·gain/√fan (``torch.nn.init.kaiming_uniform_``).
@@ -481,16 +506,14 @@ def kaiming_uniform(shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinea
     For ReLU (gain √2) and fan_in, b = √(6/fan_in). ``nn.Linear`` uses a = √5, which gives
     gain √(1/3) and b = 1/√fan_in.
     """
-    dims = _shape(shape, min_dims=2, scheme="kaiming_uniform")
-    a, mode, nonlinearity = _kaiming_args(a, mode, nonlinearity)
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
+    dims, dt = shape, dtype
     if (empty := _empty(dims, dt)) is not None:
         return empty
     bound = math.sqrt(3.0) * _kaiming_std(dims, a, mode, nonlinearity, "kaiming_uniform")
     return _uniform(dims, -bound, bound, rng, dt)
 
 
+@validate(shape=_fan_shape("orthogonal"), gain=Real(minimum=0.0), rng=Rng(), dtype=DTYPE)
 def orthogonal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator | None = None,
                dtype: Any = np.float64) -> np.ndarray:
     """A (semi-)orthogonal matrix times ``gain`` (``torch.nn.init.orthogonal_``).
@@ -499,10 +522,7 @@ def orthogonal(shape: Shape, gain: float = 1.0, *, rng: np.random.Generator | No
     columns otherwise. Q comes from the QR decomposition of a N(0, 1) matrix, with the signs of
     R's diagonal folded in so that Q is uniformly distributed.
     """
-    dims = _shape(shape, min_dims=2, scheme="orthogonal")
-    gain = check_number("gain", gain, minimum=0.0)
-    rng = check_rng("rng", rng)
-    dt = _dtype(dtype)
+    dims, dt = shape, dtype
     _fits("gain", gain, dt)
     rows = dims[0]
     cols = math.prod(dims[1:])
@@ -546,10 +566,10 @@ class Scheme:
 SCHEMES: dict[str, Scheme] = {}
 
 
+@validate(scheme=Instance("coursekit.init", "Scheme", what="an init.Scheme",
+                          make=lambda: Scheme("example_zeros", zeros, "zeros_(w)")))
 def register_scheme(scheme: Scheme) -> Scheme:
     """Add ``scheme`` to :data:`SCHEMES`; :func:`get`, :func:`make_weights` and the explorer see it at once."""
-    if not isinstance(scheme, Scheme):
-        raise TypeError(f"scheme must be an init.Scheme; got {describe(scheme)}")
     if not scheme.name.isidentifier() or scheme.name in SCHEMES:
         raise ValueError(f"scheme.name must be a new identifier; got {scheme.name!r} (registered: {', '.join(SCHEMES)})")
     if not callable(scheme.function):
@@ -636,11 +656,13 @@ def _shape_only() -> list[str]:
     return [name for name, s in SCHEMES.items() if s.shape_only]
 
 
+@validate(name=Choice(SCHEMES, label="scheme"))
 def get(name: str) -> Callable[..., np.ndarray]:
     """The function of the scheme called ``name`` (any of :data:`SCHEMES`), to call as ``get(name)(shape, rng=rng)``."""
-    return SCHEMES[check_choice("scheme", name, list(SCHEMES))].function
+    return SCHEMES[name].function
 
 
+@validate(name=Choice(SCHEMES, label="scheme"), shape=SHAPE, rng=IGNORED_RNG, dtype=DTYPE)
 def initialize(name: str, shape: Shape, *, rng: np.random.Generator | None = None,
                dtype: Any = np.float64) -> np.ndarray:
     """``get(name)(shape, rng=rng, dtype=dtype)``: one scheme, by name, with its default arguments."""
@@ -657,6 +679,42 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+class _Init(Constraint):
+    """An :data:`InitSpec`: a shape-only scheme name of :data:`SCHEMES` (read live), a weight std >= 0
+    (returned as float) or a function f(shape, rng=rng) (returned as is)."""
+
+    def check(self, name, value):
+        usable = _shape_only()
+        if isinstance(value, str):
+            if value not in usable:
+                needs = (f" ({value!r} needs more arguments: pass a function f(shape, rng=rng))"
+                         if value in SCHEMES else "")
+                raise ValueError(f"unknown scheme {value!r} for {name}{needs}; valid choices: "
+                                 f"{', '.join(map(repr, usable))}")
+            return value
+        if callable(value):
+            return value
+        if _is_real(value):  # int, float and numpy scalars such as np.float32: the std of N(0, std²)
+            return check_number(name, value, minimum=0.0)
+        raise TypeError(
+            f"{name} must be a scheme name (one of {', '.join(map(repr, usable))}), a weight std, "
+            f"or a function f(shape, rng=rng); got {describe(value)}"
+        )
+
+    def example(self):
+        return "normal"
+
+    def bad_values(self):
+        return [("None", None), ("unknown", "nope"), ("needs arguments", "sparse"), ("list", ["normal"]),
+                ("negative", -1.0), ("nan", math.nan)]
+
+
+#: The declaration of an ``init`` argument (:func:`make_weights`, and the training runs that call it).
+INIT_SPEC = _Init()
+
+
+@validate(depth=Int(minimum=1), width=Int(minimum=1), init=INIT_SPEC, rng=Rng(), scale=Real(minimum=0.0),
+          n_inputs=Optional(Int(minimum=1)))
 def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.random.Generator,
                  scale: float = 1.0, n_inputs: int | None = None) -> list[np.ndarray]:
     """``depth`` weight matrices W_l = scale · init((width, fan_in)), each stored (out, in).
@@ -665,30 +723,13 @@ def make_weights(depth: int, width: int, init: InitSpec = "normal", *, rng: np.r
     (``shape_only``, with its default arguments), a number (the std of N(0, std²)), or a
     function ``f(shape, rng=rng)``. The first layer takes ``n_inputs`` features (default ``width``).
     """
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    n_inputs = width if n_inputs is None else check_int("n_inputs", n_inputs, minimum=1)
-    scale = check_number("scale", scale, minimum=0.0)
-    rng = check_rng("rng", rng)
-    usable = _shape_only()
+    n_inputs = width if n_inputs is None else n_inputs
     if isinstance(init, str):
-        if init not in usable:
-            needs = (f" ({init!r} needs more arguments: pass a function f(shape, rng=rng))"
-                     if init in SCHEMES else "")
-            raise ValueError(f"unknown scheme {init!r} for init{needs}; valid choices: "
-                             f"{', '.join(map(repr, usable))}")
         scheme = SCHEMES[init].function
     elif callable(init):
         scheme = init
-    elif _is_real(init):  # int, float and numpy scalars such as np.float32
-        # a number means "normal with this std"
-        scheme = functools.partial(normal, std=check_number("init", init, minimum=0.0))
-    else:
-        raise TypeError(
-            "init must be a scheme name (one of "
-            f"{', '.join(map(repr, usable))}), a weight std, or a function f(shape, rng=rng); "
-            f"got {describe(init)}"
-        )
+    else:  # a number means "normal with this std"
+        scheme = functools.partial(normal, std=init)
     weights = []
     fan_in = n_inputs
     for _ in range(depth):

@@ -1,18 +1,18 @@
-"""Chapter 01: the artificial neuron, the perceptron and its learning rule.
+"""Chapter 01: the artificial neuron, logic gates and the perceptron.
 
 A neuron computes ``y = f(w · x + b)``: a weighted sum of its inputs plus a
 bias, passed through an activation ``f``. The perceptron uses the step
-function as ``f`` and learns ``w`` and ``b`` with Rosenblatt's rule.
+function as ``f`` and learns ``w`` and ``b`` with Rosenblatt's rule
+(:func:`coursekit.training.train_perceptron`, with the course's other training loops).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit._checks import Array, Choice, Function, Int, Optional, Real, validate
+from coursekit._checks import Array, Choice, Function, Real, validate
 
 #: The four input pairs of a two-input logic gate, one per row: shape (4, 2).
 GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -90,51 +90,3 @@ def xor_two_layer(x=GATE_INPUTS):
         raise ValueError(f"x must have 2 columns (two inputs); got shape {x.shape}")
     h = np.stack([gate("NAND", x), gate("OR", x)], axis=1)  # (N, 2) hidden layer
     return gate("AND", h)
-
-
-@dataclass
-class PerceptronRun:
-    """What :func:`train_perceptron` returns: the final weights and the history of errors."""
-
-    w: np.ndarray  # (D,) final weights
-    b: float  # final bias
-    errors: list[int]  # misclassified samples after each epoch
-    converged_epoch: int | None  # first epoch after which nothing was misclassified, or None
-
-    @property
-    def converged(self) -> bool:
-        return self.converged_epoch is not None
-
-
-@validate(X=Array(ndim=2), y=Array(ndim=1), lr=Real(positive=True), epochs=Int(minimum=1, maximum=100_000),
-          w0=Optional(Array(ndim=1)), b0=Real())
-def train_perceptron(X, y, *, lr: float = 0.1, epochs: int = 20, w0=None, b0: float = 0.0) -> PerceptronRun:
-    """Rosenblatt's perceptron rule, one sample at a time in the given order.
-
-    For each sample: ``y_hat = step(w·x + b)``, then ``w += lr·(y − y_hat)·x`` and
-    ``b += lr·(y − y_hat)``. Deterministic: weights start at ``w0`` (zeros by default).
-
-    - X: inputs, shape (N, D); y: targets 0/1, shape (N,)
-    Returns a :class:`PerceptronRun` with ``errors[e]`` = samples misclassified after epoch e+1.
-    Training runs all ``epochs`` so a failure to converge (XOR) is visible in ``errors``.
-    """
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]} targets: they must match")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("y must contain only 0 and 1 (the perceptron's two classes)")
-    w = np.zeros(X.shape[1]) if w0 is None else w0.astype(float).copy()
-    if w.shape[0] != X.shape[1]:
-        raise ValueError(f"w0 has {w.shape[0]} weights but X has {X.shape[1]} inputs per sample")
-    b = b0
-    errors: list[int] = []
-    converged_epoch = None
-    for epoch in range(1, epochs + 1):
-        for x_i, y_i in zip(X, y):
-            update = lr * (y_i - float(x_i @ w + b > 0))  # 0 when the sample is right
-            w += update * x_i
-            b += update
-        n_wrong = int(np.sum(step(X @ w + b) != y))
-        errors.append(n_wrong)
-        if n_wrong == 0 and converged_epoch is None:
-            converged_epoch = epoch
-    return PerceptronRun(w=w, b=float(b), errors=errors, converged_epoch=converged_epoch)

@@ -17,14 +17,22 @@ from cycler import cycler
 
 from coursekit import activations
 from coursekit._checks import (
+    Array,
+    Bool,
+    Choice,
+    Constraint,
+    Instance,
+    Ints,
+    Optional,
+    Real,
+    Text,
     as_float_array,
-    check_ax,
-    check_bool,
-    check_choice,
     check_number,
     describe,
+    is_sequence,
+    validate,
 )
-from coursekit.dense import _check_sizes, layer_names
+from coursekit.dense import SIZES, layer_names
 from coursekit.neurons import GATE_INPUTS, step
 
 #: Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008), in the
@@ -42,16 +50,141 @@ PALETTE: tuple[str, ...] = (
 )
 
 
+# --------------------------------------------------------------------------- declarations
 
+
+def _new_axes():
+    import matplotlib.pyplot as plt
+
+    return plt.subplots()[1]
+
+
+class _Color(Constraint):
+    """A matplotlib colour, e.g. a :data:`PALETTE` entry ('#0072B2'); returned as is."""
+
+    def check(self, name, value):
+        try:
+            mpl.colors.to_rgb(value)
+        except (ValueError, TypeError):
+            raise ValueError(f"{name} must be a matplotlib colour such as a PALETTE entry ('#0072B2'); "
+                             f"got {value!r}") from None
+        return value
+
+    def example(self):
+        return PALETTE[0]
+
+    def bad_values(self):
+        return [("None", None), ("unknown", "nope"), ("int", 3)]
+
+
+class _Figsize(Constraint):
+    """(width, height) in inches, both > 0; returned as a tuple of floats."""
+
+    def check(self, name, value):
+        if not is_sequence(value) or len(value) != 2:
+            raise TypeError(f"{name} must be a pair (width, height) in inches or None; got {describe(value)}")
+        return tuple(check_number(f"{name}[{k}]", v, positive=True) for k, v in enumerate(value))
+
+    def example(self):
+        return (3.0, 2.0)
+
+    def bad_values(self):
+        return [("str", "big"), ("one", (3.0,)), ("negative", (-1.0, 2.0)), ("strs", ("a", "b"))]
+
+
+class _Curves(Constraint):
+    """A dict mapping a legend label to 1-D values, each checked as an array; returned as a dict of arrays."""
+
+    def check(self, name, value):
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{name} must be a dict mapping a legend label to its values; got {describe(value)}")
+        return {label: as_float_array(f"{name}[{label!r}]", values, ndim=1) for label, values in value.items()}
+
+    def example(self):
+        return {"curve": np.ones(2)}
+
+    def bad_values(self):
+        return [("None", None), ("list", [1.0, 2.0]), ("strings", {"a": ["x"]}), ("2-D", {"a": np.ones((2, 2))})]
+
+
+class _Styles(Constraint):
+    """A dict mapping a legend label to a matplotlib format string ("--", ":"); returned as is."""
+
+    def check(self, name, value):
+        if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+            raise TypeError(f"{name} must be a dict mapping a label to a format string like '--', or None; "
+                            f"got {describe(value)}")
+        return value
+
+    def example(self):
+        return {"curve": "--"}
+
+    def bad_values(self):
+        return [("str", "--"), ("int", 3), ("int style", {"curve": 3})]
+
+
+class _Labels(Constraint):
+    """Legend labels for classes 0, 1, ...: 1 to len(PALETTE) strings; returned as a tuple."""
+
+    def check(self, name, value):
+        if (not is_sequence(value) or not 1 <= len(value) <= len(PALETTE)
+                or not all(isinstance(lab, str) for lab in value)):
+            raise TypeError(f"{name} must be a list of 1 to {len(PALETTE)} strings, one legend label per class "
+                            f"0, 1, ...; got {describe(value)}")
+        return tuple(value)
+
+    def example(self):
+        return ("class 0", "class 1")
+
+    def bad_values(self):
+        return [("None", None), ("int", 3), ("str", "class 0"), ("empty", []), ("ints", [0, 1])]
+
+
+class _AxesPair(Constraint):
+    """A pair of matplotlib Axes (ax_f, ax_d); returned as is."""
+
+    def check(self, name, value):
+        from matplotlib.axes import Axes
+
+        if not is_sequence(value) or len(value) != 2 or not all(isinstance(ax, Axes) for ax in value):
+            raise TypeError(f"{name} must be a pair of matplotlib Axes (ax_f, ax_d) or None; got {describe(value)}")
+        return value
+
+    def example(self):
+        import matplotlib.pyplot as plt
+
+        return tuple(plt.subplots(1, 2)[1])
+
+    def bad_values(self):
+        return [("int", 123), ("str", "ab"), ("one", [1])]
+
+
+class _Keyword(Constraint):
+    """A keyword passed on to matplotlib (``ls``, ``lw``, ``label`` ...): matplotlib checks it."""
+
+    def check(self, name, value):
+        return value
+
+    def example(self):
+        return None
+
+    def bad_values(self):
+        return []
+
+
+#: An axes to draw into; None makes a new figure.
+AX = Optional(Instance("matplotlib.axes", "Axes", what="a matplotlib Axes (e.g. from plt.subplots()) or None",
+                       make=_new_axes))
+#: An axes to draw into, required (the helpers that add to a figure already made).
+GIVEN_AX = Instance("matplotlib.axes", "Axes", what="a matplotlib Axes", make=_new_axes)
+TITLE = Optional(Text())
+LABELS = _Labels()
+
+
+@validate(color=_Color(), amount=Real(minimum=0.0, maximum=1.0))
 def tint(color: str, amount: float) -> tuple[float, float, float]:
     """``color`` (a hex string such as a :data:`PALETTE` entry) mixed with white: 0 keeps it, 1 is white."""
-    amount = check_number("amount", amount, minimum=0.0)
-    if amount > 1:
-        raise ValueError(f"amount must be in [0, 1] (0 the colour, 1 white); got {amount}")
-    try:
-        rgb = mpl.colors.to_rgb(color)
-    except (ValueError, TypeError):
-        raise ValueError(f"color must be a matplotlib colour such as a PALETTE entry ('#0072B2'); got {color!r}") from None
+    rgb = mpl.colors.to_rgb(color)
     return tuple(c + (1.0 - c) * amount for c in rgb)  # type: ignore[return-value]
 
 
@@ -88,41 +221,21 @@ def use_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
+@validate(ax=AX, figsize=Optional(_Figsize()))
 def get_ax(ax=None, figsize: tuple[float, float] | None = None):
     """Return ``ax``, or the axes of a new figure when ``ax`` is None.
 
     ``figsize``: (width, height) in inches of the new figure, or None for the style's default.
     """
-    if check_ax("ax", ax) is not None:
+    if ax is not None:
         return ax
-    figsize = _check_figsize(figsize)
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots(figsize=figsize)
     return ax
 
 
-def _check_figsize(figsize) -> tuple[float, float] | None:
-    if figsize is None:
-        return None
-    if isinstance(figsize, (str, bytes)) or not isinstance(figsize, Sequence | np.ndarray) or len(figsize) != 2:
-        raise TypeError(f"figsize must be a pair (width, height) in inches or None; got {describe(figsize)}")
-    return (check_number("figsize[0]", figsize[0], positive=True), check_number("figsize[1]", figsize[1], positive=True))
-
-
-def _check_curves(name: str, curves, n: int | None = None) -> dict[str, np.ndarray]:
-    """``curves``: a dict label -> 1-D values (``n`` of them when given), checked entry by entry."""
-    if not isinstance(curves, Mapping):
-        raise TypeError(f"{name} must be a dict mapping a legend label to its values; got {describe(curves)}")
-    out = {}
-    for label, values in curves.items():
-        arr = as_float_array(f"{name}[{label!r}]", values, ndim=1)
-        if n is not None and arr.shape[0] != n:
-            raise ValueError(f"{name}[{label!r}] has {arr.shape[0]} values but x has {n}: they must match")
-        out[label] = arr
-    return out
-
-
+@validate(x=Array(ndim=1), ys=_Curves(), ax=AX, title=TITLE, xlabel=Text(), ylabel=TITLE, styles=Optional(_Styles()))
 def plot_function(x, ys: dict[str, Any], *, ax=None, title: str | None = None,
                   xlabel: str = "x", ylabel: str | None = None, styles: dict[str, str] | None = None):
     """Plot several curves over the same ``x`` (1-D); ``ys`` maps a legend label to y values.
@@ -130,11 +243,9 @@ def plot_function(x, ys: dict[str, Any], *, ax=None, title: str | None = None,
     ``styles`` optionally maps a label to a matplotlib format string ("--", ":").
     Returns the axes.
     """
-    x = as_float_array("x", x, ndim=1)
-    ys = _check_curves("ys", ys, x.shape[0])
-    if styles is not None and not isinstance(styles, Mapping):
-        raise TypeError(f"styles must be a dict mapping a label to a format string like '--', or None; "
-                        f"got {describe(styles)}")
+    for label, y in ys.items():
+        if y.shape != x.shape:
+            raise ValueError(f"ys[{label!r}] has {y.shape[0]} values but x has {x.shape[0]}: they must match")
     styles = styles or {}
     ax = get_ax(ax)
     for label, y in ys.items():
@@ -162,9 +273,9 @@ LINESTYLES: tuple = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (
 MARKERS: tuple[str, ...] = ("o", "^", "s", "D")
 
 
+@validate(name=Choice(ACTIVATION_TITLES), params=activations.PARAM)
 def activation_title(name: str, **params: Any) -> str:
     """A figure title in words: ``activation_title("leaky_relu", negative_slope=0.1)`` -> "LeakyReLU, slope 0.1"."""
-    name = check_choice("name", name, list(ACTIVATION_TITLES))
     title = ACTIVATION_TITLES[name]
     if "negative_slope" in params:
         title += f", slope {params['negative_slope']:g}"
@@ -174,30 +285,24 @@ def activation_title(name: str, **params: Any) -> str:
 # --- jumps drawn honestly: a filled dot where the value is, an open dot where it is not --------
 
 
+@validate(ax=GIVEN_AX, x0=Real(), value=Real(), other=Real(), color=Optional(_Color()), label=TITLE)
 def plot_jump(ax, x0: float, value: float, other: float, *, color=None, label: str | None = None):
     """Mark a jump at ``x0``: filled dot at (x0, value), the value taken; open dot at (x0, other).
 
     Returns the axes. The curve itself should be drawn in two pieces that stop at ``x0``
     (see :func:`plot_piecewise`), so no vertical line pretends the function takes the values between.
     """
-    check_ax("ax", ax, optional=False)
-    x0 = check_number("x0", x0)
-    value = check_number("value", value)
-    other = check_number("other", other)
     color = color or PALETTE[0]
     ax.plot([x0], [other], "o", ms=6, mfc="white", mec=color, mew=1.5, zorder=4)
     ax.plot([x0], [value], "o", ms=6, color=color, zorder=5, label=label)
     return ax
 
 
+@validate(ax=GIVEN_AX, x=Array(ndim=1), y=Array(ndim=1), jump_at=Real(), color=Optional(_Color()), kwargs=_Keyword())
 def plot_piecewise(ax, x, y, *, jump_at: float = 0.0, color=None, **kwargs):
     """Plot y(x) as two pieces, left of and right of ``jump_at`` (excluded), without the vertical joint."""
-    check_ax("ax", ax, optional=False)
-    x = as_float_array("x", x, ndim=1)
-    y = as_float_array("y", y, ndim=1)
     if y.shape != x.shape:
         raise ValueError(f"y must have one value per x: x has shape {x.shape}, y has shape {y.shape}")
-    jump_at = check_number("jump_at", jump_at)
     left, right = x < jump_at, x > jump_at
     line = ax.plot(x[left], y[left], color=color, **kwargs)[0]
     kwargs.pop("label", None)
@@ -211,28 +316,8 @@ def _padded_limits(lo: float, hi: float, pad: float = 0.1) -> tuple[float, float
     return lo - pad * span, hi + pad * span
 
 
-def _activation_axes(activation, x, axes, params: dict[str, Any]):
-    """The checked inputs of an activation figure: (Activation, x (n,), (ax_f, ax_d)).
-
-    ``activation`` is a name (with ``params``) or an Activation; ``x`` defaults to 401 points
-    on [−6, 6]; ``axes`` is a pair of Axes, or None for a new 1×2 figure.
-    """
-    from matplotlib.axes import Axes
-
-    act = activation if isinstance(activation, activations.Activation) else activations.get(activation, **params)
-    x = np.linspace(-6.0, 6.0, 401) if x is None else as_float_array("x", x, ndim=1)
-    if x.size == 0:
-        raise ValueError("x must hold at least one point to draw; got an empty array")
-    if axes is None:
-        import matplotlib.pyplot as plt
-
-        _, axes = plt.subplots(1, 2, figsize=(8.0, 3.0))
-    elif (isinstance(axes, (str, bytes)) or not isinstance(axes, Sequence | np.ndarray) or len(axes) != 2
-          or not all(isinstance(ax, Axes) for ax in axes)):
-        raise TypeError(f"axes must be a pair of matplotlib Axes (ax_f, ax_d) or None; got {describe(axes)}")
-    return act, x, axes
-
-
+@validate(activation=activations.ACTIVATION, x=Optional(Array(ndim=1)), axes=Optional(_AxesPair()),
+          params=activations.PARAM)
 def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
     """f(x) (left) and f'(x) (right), titled in words, with the analytic and autograd derivatives.
 
@@ -240,7 +325,14 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
     a filled dot marks the value at 0 (autograd's convention), an open dot the other limit.
     ``axes``: a pair of axes or None (a new 1×2 figure). Returns the two axes.
     """
-    act, x, axes = _activation_axes(activation, x, axes, params)
+    act = activation if isinstance(activation, activations.Activation) else activations.get(activation, **params)
+    x = np.linspace(-6.0, 6.0, 401) if x is None else x
+    if x.size == 0:
+        raise ValueError("x must hold at least one point to draw; got an empty array")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(8.0, 3.0))
     ax_f, ax_d = axes
     title = activation_title(act.name, **act.params)
     f, d = act.numpy(x), act.grad(x)
@@ -278,17 +370,11 @@ def plot_activation(activation: str, *, x=None, axes=None, **params: Any):
 # --- classes, decision regions, training curves ------------------------------------------------
 
 
+@validate(X=Array(ndim=2), y=Array(ndim=1), ax=AX, labels=LABELS, s=Real(positive=True))
 def scatter_classes(X, y, *, ax=None, labels: Sequence[str] = ("class 0", "class 1"), s: float = 28):
     """Scatter the rows of ``X`` (N, 2), class ``y`` (N,) told apart by marker *and* colour, with a legend."""
-    X = as_float_array("X", X, ndim=2)
-    y = as_float_array("y", y, ndim=1)
     if X.shape[1] != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must have shape (N, 2) and y shape (N,); got {X.shape} and {y.shape}")
-    if (isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence)
-            or not 1 <= len(labels) <= len(PALETTE) or not all(isinstance(lab, str) for lab in labels)):
-        raise TypeError(f"labels must be a list of 1 to {len(PALETTE)} strings, one legend label per class "
-                        f"0, 1, ...; got {describe(labels)}")
-    s = check_number("s", s, positive=True)
     if not np.isin(y, np.arange(len(labels))).all():  # a point of another class would silently vanish
         raise ValueError(f"y must hold class numbers 0 to {len(labels) - 1}, one per label in labels; "
                          f"got values {np.unique(y)[:10].tolist()}")
@@ -303,6 +389,8 @@ def scatter_classes(X, y, *, ax=None, labels: Sequence[str] = ("class 0", "class
     return ax
 
 
+@validate(g1=Array(ndim=2), g2=Array(ndim=2), p=Array(ndim=2), X=Array(ndim=2), y=Array(ndim=1), ax=AX, title=TITLE,
+          labels=LABELS)
 def plot_decision_regions(g1, g2, p, X, y, *, ax=None, title: str | None = None,
                           labels: Sequence[str] = ("class 0", "class 1")):
     """Shade where a classifier says class 1 (p > 0.5), draw the boundary p = 0.5 and the data.
@@ -312,13 +400,9 @@ def plot_decision_regions(g1, g2, p, X, y, *, ax=None, title: str | None = None,
     """
     from matplotlib.colors import ListedColormap
 
-    g1 = as_float_array("g1", g1, ndim=2)
-    g2 = as_float_array("g2", g2, ndim=2)
-    p = as_float_array("p", p, ndim=2)
     if not g1.shape == g2.shape == p.shape:
         raise ValueError(f"g1, g2 and p must be grids of one shape (as np.meshgrid makes them); "
                          f"got {g1.shape}, {g2.shape} and {p.shape}")
-    check_ax("ax", ax)
     ax = get_ax(ax, figsize=(4.0, 3.6))
     light = ListedColormap(list(REGION_COLORS))  # light blue / light orange: classes 0 / 1
     ax.contourf(g1, g2, (p > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=light)
@@ -334,11 +418,10 @@ def plot_decision_regions(g1, g2, p, X, y, *, ax=None, title: str | None = None,
     return ax
 
 
+@validate(histories=_Curves(), ax=AX, title=TITLE, log=Bool(), xlabel=Text(), ylabel=Text())
 def plot_losses(histories: dict[str, Any], *, ax=None, title: str | None = None, log: bool = True,
                 xlabel: str = "gradient-descent step", ylabel: str = "training loss"):
     """One curve per entry of ``histories`` (label -> losses per step), told apart by colour and line style."""
-    histories = _check_curves("histories", histories)
-    log = check_bool("log", log)
     ax = get_ax(ax)
     for k, (label, losses) in enumerate(histories.items()):
         ax.plot(np.arange(1, losses.size + 1), losses, color=PALETTE[k % len(PALETTE)],
@@ -353,12 +436,11 @@ def plot_losses(histories: dict[str, Any], *, ax=None, title: str | None = None,
     return ax
 
 
+@validate(ax=GIVEN_AX, axis=Choice(("x", "y")))
 def integer_ticks(ax, axis: str = "y"):
     """Put ticks on whole numbers only, for axes that show counts. Returns the axes."""
     from matplotlib.ticker import MaxNLocator
 
-    check_ax("ax", ax, optional=False)
-    axis = check_choice("axis", axis, ("x", "y"))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
     return ax
 
@@ -366,24 +448,19 @@ def integer_ticks(ax, axis: str = "y"):
 # --- chapter 01: a perceptron's line; chapter 02: a network diagram ----------------------------
 
 
+@validate(w=Array(ndim=1), b=Real(), X=Array(ndim=2), y=Optional(Array(ndim=1)), ax=AX, title=TITLE)
 def plot_decision_boundary(w, b: float, X=GATE_INPUTS, y=None, *, ax=None, title: str | None = None):
     """Draw the points of a 2-input problem and the perceptron's line ``w1·x1 + w2·x2 + b = 0``.
 
     The region where the neuron outputs 1 is shaded orange; targets 0 are blue circles,
     targets 1 orange triangles (``y``, or the neuron's own outputs when ``y`` is None). Returns the axes.
     """
-    w = as_float_array("w", w, ndim=1)
     if w.shape != (2,):
         raise ValueError(f"w must have 2 weights to draw a line in the plane; got shape {w.shape}")
-    b = check_number("b", b)
-    X = as_float_array("X", X, ndim=2)
     if X.shape[1] != 2:
         raise ValueError(f"X must have 2 columns (points in the plane); got shape {X.shape}")
-    if y is not None:
-        y = as_float_array("y", y, ndim=1)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} points but y has {y.shape[0]} targets: they must match")
-    check_ax("ax", ax)
+    if y is not None and y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} points but y has {y.shape[0]} targets: they must match")
     ax = get_ax(ax, figsize=(3.4, 3.2))
     grid = np.linspace(-0.5, 1.5, 201)
     g1, g2 = np.meshgrid(grid, grid)
@@ -409,6 +486,8 @@ def plot_decision_boundary(w, b: float, X=GATE_INPUTS, y=None, *, ax=None, title
 MAX_DRAWN_WIDTH = 64
 
 
+@validate(layer_sizes=Ints(minimum=1, maximum=MAX_DRAWN_WIDTH, min_len=2, what=SIZES.what, too_short=SIZES.too_short),
+          ax=AX, title=TITLE)
 def draw_network(layer_sizes: Sequence[int], ax=None, *, title: str | None = None):
     """Draw a fully connected network: one circle per neuron, one line per weight.
 
@@ -419,8 +498,7 @@ def draw_network(layer_sizes: Sequence[int], ax=None, *, title: str | None = Non
     """
     from matplotlib.collections import LineCollection
 
-    sizes = _check_sizes(layer_sizes, maximum=MAX_DRAWN_WIDTH)
-    check_ax("ax", ax)
+    sizes = layer_sizes
     ax = get_ax(ax, figsize=(1.5 * len(sizes) + 1, 3.0))
     top = max(sizes)
     # Centre each layer vertically so narrow layers sit in the middle of wide ones.

@@ -19,13 +19,11 @@ import numpy as np
 
 from coursekit._checks import (
     Array,
-    Bool,
     Distribution,
     Dtype,
     Indices,
     Int,
     Real,
-    Rng,
     as_float_array,
     describe,
     validate,
@@ -44,8 +42,6 @@ __all__ = [
     "kl_divergence",
     "softmax_temperature",
     "temperature_stats",
-    "make_blobs",
-    "train_linear_classifier",
 ]
 
 
@@ -208,13 +204,6 @@ def kl_divergence(p: Any, q: Any) -> np.ndarray:
     return cross_entropy_dist(p, q) - entropy(p)
 
 
-# --------------------------------------------------------------------------- section 8: a classifier trained two ways
-
-
-_MAX_CLASSES = 100_000  # a (2, K) weight matrix and (N, K) logits stay small
-_MAX_POINTS = 10_000_000
-
-
 # --- temperature: softmax(z / T) ------------------------------------------------------------
 
 
@@ -269,61 +258,3 @@ def temperature_stats(logits: Any, temperature: float) -> dict[str, Any]:
         "entropy": h,
         "entropy_fraction": h / float(np.log(z.size)),
     }
-
-
-@validate(num_classes=Int(minimum=1, maximum=_MAX_CLASSES), n_per_class=Int(minimum=1, maximum=_MAX_POINTS),
-          radius=Real(minimum=0.0), rng=Rng())
-def make_blobs(num_classes: int = 10, n_per_class: int = 100, *, radius: float = 6.0,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``num_classes`` unit-variance Gaussian blobs with centres evenly on a circle of ``radius``.
-
-    Returns X (num_classes · n_per_class, 2) and y (N,) int64 class indices, class by class.
-    """
-    if num_classes * n_per_class > _MAX_POINTS:
-        raise ValueError(f"num_classes · n_per_class must be <= {_MAX_POINTS:,} points; got "
-                         f"{num_classes} · {n_per_class}")
-    angles = 2 * np.pi * np.arange(num_classes) / num_classes
-    centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (K, 2)
-    X = np.concatenate([c + rng.normal(size=(n_per_class, 2)) for c in centers])
-    return X, np.repeat(np.arange(num_classes), n_per_class)
-
-
-@validate(X=Array(ndim=2), y=Indices(), softmax_first=Bool(), steps=Int(minimum=1), lr=Real(positive=True),
-          seed=Int(minimum=0))
-def train_linear_classifier(X: Any, y: Any, *, softmax_first: bool = False, steps: int = 300, lr: float = 0.5,
-                            seed: int = 0) -> dict[str, Any]:
-    """Full-batch SGD on ``nn.Linear(D, K)`` with ``nn.CrossEntropyLoss``, float32, ``torch.manual_seed(seed)``.
-
-    ``softmax_first=True`` is the classic bug: the loss is given ``softmax(logits)`` instead of
-    the logits. Returns the model and per-step arrays ``reported`` (the loss that was minimised)
-    and ``true_ce`` (the cross-entropy of the model's logits), both before each update.
-    """
-    import torch
-
-    X = torch.tensor(X, dtype=torch.float32)
-    t = torch.from_numpy(_check_targets(y, X.shape[0], np.iinfo(np.int64).max, "y", "X"))
-    if t.numel() == 0:
-        raise ValueError(f"X must hold at least one row (the loss is a mean over rows); got {tuple(X.shape)}")
-    k = int(t.max()) + 1
-    if k > _MAX_CLASSES:
-        raise ValueError(f"y holds class index {k - 1}: the classifier would need {k:,} outputs "
-                         f"(at most {_MAX_CLASSES:,})")
-    torch.manual_seed(seed)
-    model = torch.nn.Linear(X.shape[1], k)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    ce = torch.nn.CrossEntropyLoss()
-    reported, true_ce = [], []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a (1000, 2) @ (2, 10) product only slows down on more threads
-    try:
-        for _ in range(steps):
-            z = model(X)  # (N, K) logits
-            loss = ce(torch.softmax(z, dim=1), t) if softmax_first else ce(z, t)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            reported.append(loss.item())
-            true_ce.append(ce(z.detach(), t).item())
-    finally:
-        torch.set_num_threads(threads)
-    return {"model": model, "reported": np.array(reported), "true_ce": np.array(true_ce)}

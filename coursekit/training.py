@@ -1,4 +1,4 @@
-"""Every training loop of the course: small seeded runs, chapters 02 to 05.
+"""Every training loop of the course: small seeded runs, chapters 01 to 06.
 
 Everything here is numbers only (figures live in :mod:`coursekit.plotting`), small
 enough to run in a notebook cell in about a second, and reproducible by
@@ -25,22 +25,33 @@ from typing import Any
 import numpy as np
 
 from coursekit import activations as acts
+from coursekit import neurons
 from coursekit._checks import (
-    as_float_array,
-    check_choice,
-    check_int,
-    check_number,
-    check_rng,
+    Array,
+    Arrays,
+    Bool,
+    Choice,
+    Choices,
+    Indices,
+    Instance,
+    Int,
+    Ints,
+    Optional,
+    Real,
+    Rng,
     describe,
+    validate,
 )
 from coursekit._lazy import lazy_import, one_torch_thread
 from coursekit.data import (
+    MAX_CLASSES,
     MAX_SAMPLES,
-    _check_spread,
+    MAX_SPREAD,
     make_moons,
     make_xor,  # noqa: F401  (moved to coursekit.data; importable from here too)
 )
-from coursekit.init import InitSpec, make_weights
+from coursekit.init import INIT_SPEC, InitSpec, make_weights
+from coursekit.softmax import _check_targets
 
 torch = lazy_import("torch")  # imported on first use: `import coursekit.experiments` stays light
 nn = lazy_import("torch.nn")
@@ -53,6 +64,9 @@ ACTIVATIONS: Sequence[str] = acts.DIFFERENTIABLE
 #: Largest layer :func:`linear_layer` builds (weights, float64: 800 MB), and widest layer elsewhere.
 MAX_LAYER_PARAMS = 10**8
 MAX_WIDTH = 10_000
+
+#: Most gradient-descent steps one run takes.
+MAX_STEPS = 1_000_000
 
 
 def __getattr__(name: str):
@@ -70,45 +84,23 @@ def _activation_module(name: str, negative_slope: float) -> nn.Module:
     return acts.MODULES[name](**params)
 
 
-def _activation(name: Any) -> acts.Activation:
-    """The registry's activation ``name``, checked against :data:`ACTIVATIONS`."""
-    return acts.get(check_choice("activation", name, ACTIVATIONS))
+def _example_model() -> nn.Module:
+    """A model the declarations offer as an example: ``nn.Sequential(nn.Linear(2, 1))`` in float64."""
+    return nn.Sequential(nn.Linear(2, 1, dtype=torch.float64))
 
 
-def _weight_list(name: str, weights: Any) -> list:
-    """``weights`` as a non-empty list (of what will be checked as (out, in) matrices)."""
-    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence | np.ndarray):
-        raise TypeError(f"{name} must be a list of (out, in) weight matrices; got {describe(weights)}")
-    weights = list(weights)
-    if not weights:
-        raise ValueError(f"{name} must hold at least one (out, in) matrix; got none")
-    return weights
-
-
-def _check_generator(generator) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(
-            f"generator must be a torch.Generator (make one with torch.Generator().manual_seed(seed)); "
-            f"got {describe(generator)}"
-        )
-    return generator
-
-
-def _check_widths(name: str, widths, *, minimum_length: int = 0) -> list[int]:
-    """A list of layer widths, each an integer in [1, MAX_WIDTH]."""
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < minimum_length:
-        at_least = f"at least {minimum_length} " if minimum_length else ""
-        raise TypeError(f"{name} must be a list of {at_least}layer widths like [8, 8]; got {describe(widths)}")
-    return [check_int(f"{name}[{k}]", n, minimum=1, maximum=MAX_WIDTH) for k, n in enumerate(widths)]
-
-
-def _check_model(model, *, first_linear: bool = False) -> nn.Module:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module (e.g. from coursekit.training.mlp); got {describe(model)}")
-    if first_linear and not (isinstance(model, nn.Sequential) and len(model) > 0 and isinstance(model[0], nn.Linear)):
-        raise TypeError(f"model must be an nn.Sequential whose first layer is an nn.Linear (as mlp builds it); "
-                        f"got {type(model).__name__}")
-    return model
+# The declarations shared by the runs below (see coursekit._checks.validate).
+ACTIVATION = Choice(ACTIVATIONS, label="activation")  # read live: a registered activation trains too
+SEED = Int(minimum=0)
+STEPS = Int(minimum=1, maximum=MAX_STEPS)
+LR = Real(positive=True)
+WIDTH = Int(minimum=1, maximum=MAX_WIDTH)
+N_POINTS = Int(minimum=1, maximum=MAX_SAMPLES)
+GENERATOR = Instance("torch", "Generator", what="a torch.Generator",
+                     hint="make one with torch.Generator().manual_seed(seed)",
+                     make=lambda: torch.Generator().manual_seed(0))
+MODEL = Instance("torch.nn", "Module", what="a torch.nn.Module (e.g. from coursekit.training.mlp)",
+                 make=_example_model)
 
 
 def _forward(model: nn.Module, Xt: torch.Tensor) -> torch.Tensor:
@@ -126,18 +118,17 @@ def _forward(model: nn.Module, Xt: torch.Tensor) -> torch.Tensor:
     return out.reshape(Xt.shape[0], 1)
 
 
+@validate(n_in=Int(minimum=1, maximum=MAX_LAYER_PARAMS), n_out=Int(minimum=1, maximum=MAX_LAYER_PARAMS),
+          generator=GENERATOR)
 def linear_layer(n_in: int, n_out: int, *, generator: torch.Generator) -> nn.Linear:
     """An ``nn.Linear(n_in, n_out)`` in float64 with PyTorch's default init drawn from ``generator``.
 
     The default init is ``kaiming_uniform_(a=√5)`` = U(±1/√n_in) for the weights and
     U(±1/√n_in) for the bias; drawing it from an explicit generator makes it reproducible.
     """
-    n_in = check_int("n_in", n_in, minimum=1)
-    n_out = check_int("n_out", n_out, minimum=1)
     if n_in * n_out > MAX_LAYER_PARAMS:
         raise ValueError(f"n_in * n_out = {n_in * n_out} weights is too many (at most {MAX_LAYER_PARAMS:.0e} here); "
                          f"got n_in={n_in}, n_out={n_out}")
-    _check_generator(generator)
     layer = nn.Linear(n_in, n_out, dtype=torch.float64)
     bound = 1.0 / math.sqrt(n_in)
     with torch.no_grad():
@@ -146,6 +137,9 @@ def linear_layer(n_in: int, n_out: int, *, generator: torch.Generator) -> nn.Lin
     return layer
 
 
+@validate(sizes=Ints(minimum=1, maximum=MAX_WIDTH, min_len=2, what="layer widths like [2, 8, 1]",
+                    too_short="at least 2 widths, [n_in, ..., n_out]"),
+          activation=ACTIVATION, generator=GENERATOR, negative_slope=Real())
 def mlp(sizes: Sequence[int], activation: str = "relu", *, generator: torch.Generator,
         negative_slope: float = 0.01) -> nn.Sequential:
     """A fully connected network with widths ``sizes = [n_in, n_1, ..., n_out]`` (float64).
@@ -153,10 +147,6 @@ def mlp(sizes: Sequence[int], activation: str = "relu", *, generator: torch.Gene
     ``activation`` (one of :data:`ACTIVATIONS`) follows every layer but the last, whose
     output is left raw (a logit for classification, a value for regression).
     """
-    sizes = _check_widths("sizes", sizes, minimum_length=2)
-    activation = check_choice("activation", activation, ACTIVATIONS)
-    negative_slope = check_number("negative_slope", negative_slope)
-    _check_generator(generator)
     layers: list[nn.Module] = []
     for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(linear_layer(a, b, generator=generator))
@@ -168,14 +158,13 @@ def mlp(sizes: Sequence[int], activation: str = "relu", *, generator: torch.Gene
 # --- training ---------------------------------------------------------------------------------
 
 
-def _as_tensor_xy(X, y) -> tuple[torch.Tensor, torch.Tensor]:
-    X = as_float_array("X", X, ndim=2)
-    y = as_float_array("y", y, ndim=(1, 2))
+def _as_tensor_xy(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}: they must match")
     return torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64).reshape(X.shape[0], -1)
 
 
+@validate(model=MODEL, X=Array(ndim=2), y=Array(ndim=(1, 2)), steps=STEPS, lr=LR, loss=Choice(("bce", "mse")))
 def gradient_descent(model: nn.Module, X, y, *, steps: int, lr: float, loss: str = "bce") -> np.ndarray:
     """Train ``model`` in place by full-batch gradient descent; return the loss before each step.
 
@@ -184,10 +173,6 @@ def gradient_descent(model: nn.Module, X, y, *, steps: int, lr: float, loss: str
     then ``p -= lr * p.grad`` for every parameter. A run whose loss becomes NaN or inf
     stops there; the returned array (length ``steps``) holds NaN for the missing steps.
     """
-    model = _check_model(model)
-    steps = check_int("steps", steps, minimum=1, maximum=1_000_000)
-    lr = check_number("lr", lr, positive=True)
-    loss = check_choice("loss", loss, ("bce", "mse"))
     Xt, yt = _as_tensor_xy(X, y)
     if loss == "bce" and not torch.all((yt == 0) | (yt == 1)):
         raise ValueError("y must contain only 0 and 1 for loss='bce'")
@@ -214,35 +199,31 @@ def gradient_descent(model: nn.Module, X, y, *, steps: int, lr: float, loss: str
     return history
 
 
+@validate(model=MODEL, X=Array(ndim=2))
 def predict_proba(model: nn.Module, X) -> np.ndarray:
     """sigmoid(model(X)): the probability of class 1 for each row of ``X`` (N, 2); shape (N,)."""
-    model = _check_model(model)
-    X = as_float_array("X", X, ndim=2)
     with torch.no_grad():
         return torch.sigmoid(_forward(model, torch.as_tensor(X, dtype=torch.float64))).numpy().ravel()
 
 
+@validate(model=MODEL, X=Array(ndim=2), y=Array(ndim=1))
 def accuracy(model: nn.Module, X, y) -> float:
     """Fraction of rows of ``X`` whose predicted class (probability > 0.5) equals ``y``."""
-    y = as_float_array("y", y, ndim=1)
     p = predict_proba(model, X)
     if p.shape != y.shape:
         raise ValueError(f"X has {p.shape[0]} rows but y has {y.shape[0]} labels: they must match")
     return float(np.mean((p > 0.5) == (y == 1)))
 
 
+@validate(model=MODEL, X=Array(ndim=2), n=Int(minimum=2, maximum=2000), margin=Real(minimum=0.0))
 def decision_grid(model: nn.Module, X, *, n: int = 200, margin: float = 0.5):
     """The model's probability of class 1 on an n×n grid covering ``X`` (N, 2) plus ``margin``.
 
     Returns ``(g1, g2, p)``, three (n, n) arrays as ``np.meshgrid`` makes them; draw with
     :func:`coursekit.plotting.plot_decision_regions`.
     """
-    model = _check_model(model)
-    X = as_float_array("X", X, ndim=2)
     if X.shape[0] == 0 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (N, 2) with N >= 1 (points in the plane); got shape {X.shape}")
-    n = check_int("n", n, minimum=2, maximum=2000)
-    margin = check_number("margin", margin, minimum=0.0)
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
     p = predict_proba(model, np.stack([g1.ravel(), g2.ravel()], axis=1)).reshape(n, n)
@@ -258,15 +239,14 @@ class ClassifierRun:
     accuracy: float  # on the training data after the last step
 
 
+@validate(X=Array(ndim=2), y=Array(ndim=1), hidden=Ints(minimum=1, maximum=MAX_WIDTH, what="layer widths like [8, 8]"), activation=ACTIVATION,
+          steps=STEPS, lr=LR, seed=SEED)
 def train_classifier(X, y, hidden: Sequence[int], *, activation: str = "tanh", steps: int = 2000,
                      lr: float = 0.5, seed: int) -> ClassifierRun:
     """Build ``mlp([2, *hidden, 1])`` from ``seed`` and train it on (X, y) with BCE by gradient descent.
 
     ``hidden = []`` gives logistic regression: a single linear layer, one straight boundary.
     """
-    seed = check_int("seed", seed, minimum=0)
-    X = as_float_array("X", X, ndim=2)
-    hidden = _check_widths("hidden", hidden)
     generator = torch.Generator().manual_seed(seed)
     model = mlp([X.shape[1], *hidden, 1], activation, generator=generator)
     losses = gradient_descent(model, X, y, steps=steps, lr=lr, loss="bce")
@@ -276,12 +256,14 @@ def train_classifier(X, y, hidden: Sequence[int], *, activation: str = "tanh", s
 # --- universal approximation: one hidden layer, growing width --------------------------------
 
 
+@validate(x=Array())
 def curve_target(x) -> np.ndarray:
     """The 1-D curve of :func:`fit_curve`: ``sin(2x) + 0.3·x²``, not monotone, on any shape."""
-    x = as_float_array("x", x)
     return np.sin(2.0 * x) + 0.3 * x**2
 
 
+@validate(width=Int(minimum=0, maximum=MAX_WIDTH), seed=SEED, steps=Int(minimum=1, maximum=100_000), lr=LR,
+          n=Int(minimum=2, maximum=MAX_SAMPLES), activation=ACTIVATION)
 def fit_curve(width: int, *, seed: int, steps: int = 1500, lr: float = 0.02, n: int = 200,
               activation: str = "tanh"):
     """Fit :func:`curve_target` on n points of [−3, 3] with a 1-``width``-1 network (Adam, MSE).
@@ -289,12 +271,7 @@ def fit_curve(width: int, *, seed: int, steps: int = 1500, lr: float = 0.02, n: 
     ``width = 0`` is the linear model y = w·x + b (no hidden layer). Returns
     ``(x, prediction, mse)``: x (n,), the fitted values (n,), the final mean squared error.
     """
-    width = check_int("width", width, minimum=0, maximum=10_000)
-    seed = check_int("seed", seed, minimum=0)
-    steps = check_int("steps", steps, minimum=1, maximum=100_000)
-    lr = check_number("lr", lr, positive=True)
-    x = np.linspace(-3.0, 3.0, check_int("n", n, minimum=2, maximum=MAX_SAMPLES))
-    activation = check_choice("activation", activation, ACTIVATIONS)
+    x = np.linspace(-3.0, 3.0, n)
     generator = torch.Generator().manual_seed(seed)
     sizes = [1, 1] if width == 0 else [1, width, 1]
     model = mlp(sizes, activation, generator=generator)
@@ -319,14 +296,17 @@ def _regression_task(n: int, generator: torch.Generator) -> tuple[torch.Tensor, 
     return X, torch.sin(X[:, :1]) + 0.5 * X[:, 1:]  # (n, 1)
 
 
+@validate(model=MODEL, X=Array(ndim=2))
 def dead_units(model: nn.Sequential, X) -> np.ndarray:
     """Which units of the first hidden layer are dead on ``X``: pre-activation ≤ 0 on every row.
 
     Returns a boolean array (n_hidden,). A dead ReLU unit outputs 0 and receives gradient 0
     from every sample of ``X``.
     """
-    model = _check_model(model, first_linear=True)
-    Xt = torch.as_tensor(as_float_array("X", X, ndim=2), dtype=torch.float64)
+    if not (isinstance(model, nn.Sequential) and len(model) > 0 and isinstance(model[0], nn.Linear)):
+        raise TypeError(f"model must be an nn.Sequential whose first layer is an nn.Linear (as mlp builds it); "
+                        f"got {type(model).__name__}")
+    Xt = torch.as_tensor(X, dtype=torch.float64)
     if Xt.shape[1] != model[0].in_features:
         raise ValueError(f"X has {Xt.shape[1]} columns but the model's first layer takes {model[0].in_features} "
                          f"inputs; got X of shape {tuple(Xt.shape)}")
@@ -366,21 +346,21 @@ def _run_dead(model: nn.Sequential, X, y, *, steps: int, lr: float) -> DeadRun:
     return DeadRun(dead_at_start, dead_units(model, X), losses, moved)
 
 
+@validate(lr=LR, seed=SEED, steps=STEPS, width=WIDTH, n=N_POINTS)
 def dead_after_training(lr: float, *, seed: int, steps: int = 300, width: int = 64, n: int = 256) -> DeadRun:
     """Train a 2-``width``-1 ReLU net ``steps`` steps at learning rate ``lr``; count dead units.
 
     Task: y = sin(x1) + x2/2 on n standard-normal inputs, MSE, full-batch gradient
     descent, PyTorch's default init. Dead units are measured on the training inputs.
     """
-    lr = check_number("lr", lr, positive=True)
-    steps = check_int("steps", steps, minimum=1, maximum=1_000_000)
-    width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
-    generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    X, y = _regression_task(check_int("n", n, minimum=1, maximum=MAX_SAMPLES), generator)
+    generator = torch.Generator().manual_seed(seed)
+    X, y = _regression_task(n, generator)
     model = mlp([2, width, 1], "relu", generator=generator)
     return _run_dead(model, X.numpy(), y.numpy(), steps=steps, lr=lr)
 
 
+@validate(activation=Choice(("relu", "leaky_relu")), seed=SEED, bias_shift=Real(), negative_slope=Real(), width=WIDTH,
+          n=N_POINTS)
 def damaged_layer(activation: str = "relu", *, seed: int, bias_shift: float = -2.0,
                   negative_slope: float = 0.01, width: int = 64, n: int = 512):
     """A 2-``width``-1 net (PyTorch's default init) whose hidden biases were shifted by ``bias_shift``.
@@ -390,17 +370,16 @@ def damaged_layer(activation: str = "relu", *, seed: int, bias_shift: float = -2
     targets y = sin(x1) + x2/2 (n, 1) of :func:`damaged_layer_run`. The same seed gives
     the same data and weights for every ``activation`` ("relu" or "leaky_relu").
     """
-    activation = check_choice("activation", activation, ("relu", "leaky_relu"))
-    bias_shift = check_number("bias_shift", bias_shift)
-    width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
-    generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    X, y = _regression_task(check_int("n", n, minimum=1, maximum=MAX_SAMPLES), generator)
+    generator = torch.Generator().manual_seed(seed)
+    X, y = _regression_task(n, generator)
     model = mlp([2, width, 1], activation, generator=generator, negative_slope=negative_slope)
     with torch.no_grad():
         model[0].bias += bias_shift
     return model, X.numpy(), y.numpy()
 
 
+@validate(activation=Choice(("relu", "leaky_relu")), seed=SEED, steps=STEPS, lr=LR, bias_shift=Real(), negative_slope=Real(),
+          width=WIDTH, n=N_POINTS)
 def damaged_layer_run(activation: str, *, seed: int, steps: int = 2000, lr: float = 0.05,
                       bias_shift: float = -2.0, negative_slope: float = 0.01, width: int = 64,
                       n: int = 512) -> DeadRun:
@@ -409,13 +388,12 @@ def damaged_layer_run(activation: str, *, seed: int, steps: int = 2000, lr: floa
     ``steps`` steps of gradient descent at learning rate ``lr`` fit y = sin(x1) + x2/2 (MSE).
     ``revived`` counts the units dead at the start that are active on some input at the end.
     """
-    steps = check_int("steps", steps, minimum=1, maximum=1_000_000)
-    lr = check_number("lr", lr, positive=True)
     model, X, y = damaged_layer(activation, seed=seed, bias_shift=bias_shift,
                                 negative_slope=negative_slope, width=width, n=n)
     return _run_dead(model, X, y, steps=steps, lr=lr)
 
 
+@validate(seed=SEED, width=WIDTH, n=N_POINTS)
 def default_init_dead(*, seed: int, width: int = 64, n: int = 512):
     """Dead units of a fresh ``nn.Linear(2, width)`` + ReLU on n standard-normal inputs.
 
@@ -423,9 +401,8 @@ def default_init_dead(*, seed: int, width: int = 64, n: int = 512):
     i.e. ``b ≤ −max_i w·x_i``. Returns ``(dead, b, reach)``, three (width,) arrays:
     the dead mask, the biases and ``reach = max_i w·x_i``, so dead == (b + reach ≤ 0).
     """
-    width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
-    generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    X = torch.randn(check_int("n", n, minimum=1, maximum=MAX_SAMPLES), 2, generator=generator, dtype=torch.float64)
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 2, generator=generator, dtype=torch.float64)
     layer = linear_layer(2, width, generator=generator)
     with torch.no_grad():
         reach = (X @ layer.weight.T).max(dim=0).values.numpy()  # (width,)
@@ -437,6 +414,8 @@ def default_init_dead(*, seed: int, width: int = 64, n: int = 512):
 # --- gradients through sigmoid layers --------------------------------------------------------
 
 
+@validate(depth=Int(minimum=1, maximum=100), width=Int(minimum=1, maximum=2000),
+          weight_std=Real(positive=True, maximum=MAX_SPREAD / 2000), seed=SEED)  # z sums width draws: finite
 def sigmoid_stack_gradient(depth: int = 5, width: int = 100, weight_std: float = 1.0, *, seed: int) -> dict:
     """Backward factor through ``depth`` sigmoid layers h_l = σ(W_l h_{l−1}), W_l ~ N(0, weight_std²).
 
@@ -444,10 +423,7 @@ def sigmoid_stack_gradient(depth: int = 5, width: int = 100, weight_std: float =
     singular value of J (the most a gradient can grow), and ``bound``: Π_l max σ'(z_l)·‖W_l‖₂,
     which it never exceeds; the 0.25 alone bounds nothing once the weights are large.
     """
-    depth = check_int("depth", depth, minimum=1, maximum=100)
-    width = check_int("width", width, minimum=1, maximum=2000)
-    weight_std = _check_spread("weight_std", check_number("weight_std", weight_std, positive=True), 40.0 * width)
-    generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    generator = torch.Generator().manual_seed(seed)
     h = torch.randn(width, generator=generator, dtype=torch.float64)
     J = torch.eye(width, dtype=torch.float64)
     bound = 1.0
@@ -465,6 +441,8 @@ def sigmoid_stack_gradient(depth: int = 5, width: int = 100, weight_std: float =
 # --- activations compared on one task ---------------------------------------------------------
 
 
+@validate(names=Choices(ACTIVATIONS, what="activation names like ['relu', 'tanh']"), seed=SEED,
+          depth=Int(minimum=1, maximum=50), width=WIDTH, steps=STEPS, lr=LR, n=Int(minimum=2, maximum=MAX_SAMPLES))
 def compare_activations(names: Sequence[str], *, seed: int, depth: int = 4, width: int = 16,
                         steps: int = 1000, lr: float = 0.3, n: int = 200) -> dict[str, ClassifierRun]:
     """Train the same ``depth``-hidden-layer net on two moons once per activation.
@@ -472,15 +450,6 @@ def compare_activations(names: Sequence[str], *, seed: int, depth: int = 4, widt
     Same data, same seed for the weights, same steps and learning rate for all; only
     the activation differs. Returns ``{name: ClassifierRun}``.
     """
-    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence) or len(names) == 0:
-        raise TypeError(f"names must be a non-empty list of activation names like ['relu', 'tanh']; "
-                        f"got {describe(names)}")
-    names = [check_choice(f"names[{k}]", name, ACTIVATIONS) for k, name in enumerate(names)]
-    seed = check_int("seed", seed, minimum=0)
-    depth = check_int("depth", depth, minimum=1, maximum=50)
-    width = check_int("width", width, minimum=1, maximum=MAX_WIDTH)
-    steps = check_int("steps", steps, minimum=1, maximum=1_000_000)
-    lr = check_number("lr", lr, positive=True)
     X, y = make_moons(n, 0.15, rng=np.random.default_rng(seed))
     return {name: train_classifier(X, y, [width] * depth, activation=name, steps=steps, lr=lr, seed=seed)
             for name in names}
@@ -503,10 +472,8 @@ def _row_spread(weights: Sequence[np.ndarray]) -> float:
     return max(float(np.max(np.abs(W - W[0]))) for W in weights)
 
 
-def _binary_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """X (N, D) and y (N,) of 0/1 labels, checked: what the training runs take."""
-    X = as_float_array("X", X, ndim=2)
-    y = as_float_array("y", y, ndim=1)
+def _binary_data(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Declared X (N, D) and y (N,): one label per row, each 0 or 1 (what the training runs take)."""
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have one label per row of X ({X.shape[0]}); got {describe(y)}")
     if not np.all((y == 0) | (y == 1)):
@@ -514,6 +481,9 @@ def _binary_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+@validate(X=Array(ndim=2), y=Array(ndim=1), init=INIT_SPEC, activation=ACTIVATION,
+          hidden=Ints(minimum=1, maximum=MAX_WIDTH, min_len=1, what="layer sizes, e.g. (16, 16)"),
+          epochs=Int(minimum=0, maximum=MAX_STEPS), lr=LR, rng=Rng())
 def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
           hidden: Sequence[int] = (16, 16), epochs: int = 300, lr: float = 0.5,
           rng: np.random.Generator) -> TrainResult:
@@ -524,15 +494,8 @@ def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
     included, is drawn with ``init`` (see :func:`coursekit.init.make_weights`).
     """
     X, y = _binary_data(X, y)
-    act = _activation(activation)
-    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence | np.ndarray):
-        raise TypeError(f"hidden must be a list of layer sizes, e.g. (16, 16); got {describe(hidden)}")
-    sizes = [check_int(f"hidden[{i}]", n, minimum=1) for i, n in enumerate(hidden)]
-    if not sizes:
-        raise ValueError("hidden must list at least one layer size, e.g. (16, 16)")
-    epochs = check_int("epochs", epochs, minimum=0)
-    lr = check_number("lr", lr, positive=True)
-    rng = check_rng("rng", rng)
+    act = acts.get(activation)
+    sizes = hidden
     Ws, fan_in = [], X.shape[1]
     for n in [*sizes, 1]:
         Ws.append(make_weights(1, n, init, rng=rng, n_inputs=fan_in)[0])
@@ -569,9 +532,10 @@ def train(X, y, *, init: InitSpec = "xavier_normal", activation: str = "tanh",
     return TrainResult(losses, accuracy, spread, [W.copy() for W in Ws])
 
 
+@validate(weights=Arrays(2, what="(out, in) weight matrices", min_len=1))
 def from_weights(weights: Sequence[np.ndarray]) -> Callable[..., np.ndarray]:
     """An ``init`` for :func:`train` that hands out copies of ``weights`` in layer order (pretrained start)."""
-    weights = [as_float_array(f"weights[{i}]", W, ndim=2).copy() for i, W in enumerate(_weight_list("weights", weights))]
+    weights = [W.copy() for W in weights]
     it = iter(weights)
 
     def init(shape, rng=None):
@@ -612,6 +576,9 @@ class DeepRun:
     start_accuracy: float = math.nan
 
 
+@validate(X=Array(ndim=2), y=Array(ndim=1), depth=Int(minimum=1), width=WIDTH, init=INIT_SPEC,
+          activation=ACTIVATION, batchnorm=Ints(minimum=1, what="hidden-layer numbers like [1, 2]"),
+          steps=Int(minimum=0, maximum=MAX_STEPS), lr=LR, seed=SEED)
 def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaiming_normal",
                activation: str = "relu", batchnorm: Sequence[int] = (), steps: int = 200, lr: float = 0.05,
                seed: int = 0) -> DeepRun:
@@ -625,15 +592,11 @@ def train_deep(X, y, *, depth: int = 15, width: int = 64, init: InitSpec = "kaim
     (batch statistics of the full batch, learnable scale and shift starting at 1 and 0).
     """
     X, y = _binary_data(X, y)
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    act = _activation(activation).torch  # the registry's torch function (any registered activation)
-    if isinstance(batchnorm, (str, bytes)) or not isinstance(batchnorm, Sequence | np.ndarray):
-        raise TypeError(f"batchnorm must be a list of hidden-layer numbers (1 … {depth}); got {describe(batchnorm)}")
-    bn_layers = {check_int(f"batchnorm[{i}]", k, minimum=1, maximum=depth) for i, k in enumerate(batchnorm)}
-    steps = check_int("steps", steps, minimum=0)
-    lr = check_number("lr", lr, positive=True)
-    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    act = acts.get(activation).torch  # the registry's torch function (any registered activation)
+    bn_layers = set(batchnorm)
+    if bn_layers and max(bn_layers) > depth:
+        raise ValueError(f"batchnorm must list hidden layers 1 … {depth} (depth={depth}); got {list(batchnorm)}")
+    rng = np.random.default_rng(seed)
 
     arrays = make_weights(depth, width, init, rng=rng, n_inputs=X.shape[1])
     arrays += make_weights(1, 1, init, rng=rng, n_inputs=width)
@@ -713,24 +676,23 @@ def _logits(net: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Ten
     return out
 
 
+@validate(net=Instance("torch.nn", "Module", what="a torch.nn.Module",
+                       make=lambda: nn.Sequential(nn.Linear(2, 1))),
+          X=Array(ndim=2), y=Array(ndim=2), steps=Int(minimum=0, maximum=MAX_STEPS), lr=LR)
 def fit_binary(net: torch.nn.Module, X, y, *, steps: int = 1000, lr: float = 0.01) -> tuple[float, float]:
     """Train ``net`` (logits out, shape (N, 1)) with Adam on ``BCEWithLogitsLoss``; return (final loss, accuracy).
 
     X (N, D) and y (N, 1) of 0/1 as float tensors (or arrays). Full batch, one torch thread
     (tiny matrices are slower split across threads). Chapter 04 trains its XOR networks with it.
     """
-    X = torch.as_tensor(as_float_array("X", X, ndim=2), dtype=torch.float32)
-    y = torch.as_tensor(as_float_array("y", y, ndim=2), dtype=torch.float32)
+    X = torch.as_tensor(X, dtype=torch.float32)
+    y = torch.as_tensor(y, dtype=torch.float32)
     if y.shape != (X.shape[0], 1):
         raise ValueError(f"y must have shape ({X.shape[0]}, 1), one 0/1 label per row of X; got {tuple(y.shape)}")
     if not torch.all((y == 0) | (y == 1)):
         raise ValueError("y must contain only 0 and 1 (binary labels)")
-    if not isinstance(net, torch.nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module; got {describe(net)}")
     if not any(p.requires_grad for p in net.parameters()):
         raise ValueError(f"net has no trainable parameters; got {describe(net)}")
-    steps = check_int("steps", steps, minimum=0)
-    lr = check_number("lr", lr, positive=True)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     loss_fn = torch.nn.BCEWithLogitsLoss()  # sigmoid + cross-entropy, on the logit
     with one_torch_thread():
@@ -744,3 +706,98 @@ def fit_binary(net: torch.nn.Module, X, y, *, steps: int = 1000, lr: float = 0.0
             loss = loss_fn(logits, y).item()
             acc = ((logits > 0).float() == y).float().mean().item()
     return loss, acc
+
+
+# --- chapter 01: the perceptron learning rule --------------------------------------------------
+
+
+@dataclass
+class PerceptronRun:
+    """What :func:`train_perceptron` returns: the final weights and the history of errors."""
+
+    w: np.ndarray  # (D,) final weights
+    b: float  # final bias
+    errors: list[int]  # misclassified samples after each epoch
+    converged_epoch: int | None  # first epoch after which nothing was misclassified, or None
+
+    @property
+    def converged(self) -> bool:
+        return self.converged_epoch is not None
+
+
+@validate(X=Array(ndim=2), y=Array(ndim=1), lr=Real(positive=True), epochs=Int(minimum=1, maximum=100_000),
+          w0=Optional(Array(ndim=1)), b0=Real())
+def train_perceptron(X, y, *, lr: float = 0.1, epochs: int = 20, w0=None, b0: float = 0.0) -> PerceptronRun:
+    """Rosenblatt's perceptron rule, one sample at a time in the given order.
+
+    For each sample: ``y_hat = step(w·x + b)``, then ``w += lr·(y − y_hat)·x`` and
+    ``b += lr·(y − y_hat)``. Deterministic: weights start at ``w0`` (zeros by default).
+
+    - X: inputs, shape (N, D); y: targets 0/1, shape (N,)
+    Returns a :class:`PerceptronRun` with ``errors[e]`` = samples misclassified after epoch e+1.
+    Training runs all ``epochs`` so a failure to converge (XOR) is visible in ``errors``.
+    """
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]} targets: they must match")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("y must contain only 0 and 1 (the perceptron's two classes)")
+    w = np.zeros(X.shape[1]) if w0 is None else w0.astype(float).copy()
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w0 has {w.shape[0]} weights but X has {X.shape[1]} inputs per sample")
+    b = b0
+    errors: list[int] = []
+    converged_epoch = None
+    for epoch in range(1, epochs + 1):
+        for x_i, y_i in zip(X, y):
+            update = lr * (y_i - float(x_i @ w + b > 0))  # 0 when the sample is right
+            w += update * x_i
+            b += update
+        n_wrong = int(np.sum(neurons.step(X @ w + b) != y))
+        errors.append(n_wrong)
+        if n_wrong == 0 and converged_epoch is None:
+            converged_epoch = epoch
+    return PerceptronRun(w=w, b=float(b), errors=errors, converged_epoch=converged_epoch)
+
+
+# --- chapter 06: a linear classifier trained two ways (softmax before the loss: the classic bug) ----
+
+
+@validate(X=Array(ndim=2), y=Indices(), softmax_first=Bool(), steps=STEPS, lr=LR,
+          seed=SEED)
+def train_linear_classifier(X: Any, y: Any, *, softmax_first: bool = False, steps: int = 300, lr: float = 0.5,
+                            seed: int = 0) -> dict[str, Any]:
+    """Full-batch SGD on ``nn.Linear(D, K)`` with ``nn.CrossEntropyLoss``, float32, ``torch.manual_seed(seed)``.
+
+    ``softmax_first=True`` is the classic bug: the loss is given ``softmax(logits)`` instead of
+    the logits. Returns the model and per-step arrays ``reported`` (the loss that was minimised)
+    and ``true_ce`` (the cross-entropy of the model's logits), both before each update.
+    """
+    import torch
+
+    X = torch.tensor(X, dtype=torch.float32)
+    t = torch.from_numpy(_check_targets(y, X.shape[0], np.iinfo(np.int64).max, "y", "X"))
+    if t.numel() == 0:
+        raise ValueError(f"X must hold at least one row (the loss is a mean over rows); got {tuple(X.shape)}")
+    k = int(t.max()) + 1
+    if k > MAX_CLASSES:
+        raise ValueError(f"y holds class index {k - 1}: the classifier would need {k:,} outputs "
+                         f"(at most {MAX_CLASSES:,})")
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(X.shape[1], k)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    ce = torch.nn.CrossEntropyLoss()
+    reported, true_ce = [], []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a (1000, 2) @ (2, 10) product only slows down on more threads
+    try:
+        for _ in range(steps):
+            z = model(X)  # (N, K) logits
+            loss = ce(torch.softmax(z, dim=1), t) if softmax_first else ce(z, t)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            reported.append(loss.item())
+            true_ce.append(ce(z.detach(), t).item())
+    finally:
+        torch.set_num_threads(threads)
+    return {"model": model, "reported": np.array(reported), "true_ce": np.array(true_ce)}

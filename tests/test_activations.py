@@ -312,7 +312,7 @@ def test_saturated_fraction_bad_input():
         A.saturated_fraction([1.0], threshold=0)
     with pytest.raises(ValueError, match="z must contain at least one value"):
         A.saturated_fraction([])
-    with pytest.raises(ValueError, match="unknown name 'sigmod'"):
+    with pytest.raises(ValueError, match="unknown activation 'sigmod'"):
         A.saturated_fraction([1.0], "sigmod")
 
 

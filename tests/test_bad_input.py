@@ -30,6 +30,7 @@ import torch.nn as nn  # noqa: E402
 from coursekit import (  # noqa: E402
     activations,
     collapse,
+    data,
     dense,
     experiments,
     init,
@@ -45,6 +46,7 @@ from coursekit._checks import (  # noqa: E402
     Arrays,
     Bool,
     Choice,
+    Choices,
     Distribution,
     Dtype,
     Function,
@@ -55,37 +57,18 @@ from coursekit._checks import (  # noqa: E402
     Optional,
     Real,
     Rng,
+    Text,
     is_sequence,
     validate,
 )
 
 MODULES = {"neurons": neurons, "dense": dense, "activations": activations, "collapse": collapse, "init": init,
-           "softmax": softmax, "experiments": experiments, "plotting": plotting, "training": training}
-data = importlib.import_module("coursekit.data")  # the data makers' new home (#27); walked once it is a module
-if hasattr(data, "__file__") and data.__file__:
-    MODULES["data"] = data
-
-
-def R():
-    return np.random.default_rng(0)
+           "softmax": softmax, "data": data, "training": training, "experiments": experiments, "plotting": plotting}
 
 
 X43 = np.linspace(-1, 1, 12).reshape(4, 3)
 W33 = [np.eye(3), np.eye(3) * 0.5]
-ZS = experiments.forward(X43, W33, "sigmoid")[0]
-# chapter 05's standardized moons (coursekit.data.make_moons once core's #27 move lands)
-MOONS_X, MOONS_Y = (data.make_moons(20, rng=np.random.default_rng(1), standardize=True) if hasattr(data, "make_moons")
-                    else experiments.make_moons(20, rng=np.random.default_rng(1)))
-STATS = [experiments.layer_stats(np.ones((4, 3)), np.ones((4, 3)))]
-MODEL = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
-def G():
-    return torch.Generator().manual_seed(0)
-
-
-def NET():
-    return training.mlp([2, 3, 1], "tanh", generator=G())
-
-
+MOONS_X, MOONS_Y = data.make_moons(20, rng=np.random.default_rng(1), standardize=True)  # chapter 05's inputs
 GRID = (*np.meshgrid(np.linspace(-2, 2, 5), np.linspace(-2, 2, 5)), np.linspace(0, 1, 25).reshape(5, 5))
 
 # --------------------------------------------------------------------------- bad values by kind
@@ -93,8 +76,6 @@ GRID = (*np.meshgrid(np.linspace(-2, 2, 5), np.linspace(-2, 2, 5)), np.linspace(
 COMMON = [("None", None), ("str", "abc"), ("dict", {"a": 1}), ("object", object())]
 ARRAY = COMMON + [("strings", ["a", "b"]), ("ragged", [[1.0], [1.0, 2.0]]), ("complex", np.array([1 + 2j])),
                   ("bf16", torch.ones(3, dtype=torch.bfloat16))]
-ARRAY_OR_NONE = [b for b in ARRAY if b[0] != "None"]
-NOT_BF16 = [b for b in ARRAY if b[0] != "bf16"]
 ARRAY2D = ARRAY + [("1d", np.ones(3)), ("3d", np.ones((2, 2, 2)))]
 FLOAT = [("None", None), ("str", "0.1"), ("list", [0.1]), ("bool", True), ("complex", 1j), ("nan", math.nan),
          ("inf", math.inf), ("array", np.ones(2))]
@@ -105,27 +86,9 @@ INT = [("None", None), ("str", "3"), ("float", 2.5), ("bool", True), ("list", [3
 COUNT = [b for b in INT if b[0] != "huge"]
 CHOICE = [("None", None), ("int", 3), ("unknown", "nope"), ("list", ["sigmoid"])]
 RNG = [("None", None), ("int", 42), ("legacy", np.random.RandomState(0))]  # noqa: NPY002 - refused on purpose
-RNG_OPTIONAL = [b for b in RNG if b[0] != "None"]
-SHAPE = [("str", "3x3"), ("None", None), ("negative", (3, -1)), ("float", (2.5, 3)), ("bool", (True, 2)),
-         ("huge", (10**6, 10**6))]
-BOOL = [("str", "no"), ("None", None), ("int", 2), ("list", [True])]
-AXES = [("int", 123), ("str", "x")]
-MODELS = [("None", None), ("Linear", nn.Linear(2, 2)), ("list", [nn.Linear(2, 2)]), ("str", "model")]
 LAYERS = [("None", None), ("array", np.ones((2, 2))), ("empty", []), ("strings", ["a"]), ("1d", [np.ones(3)]),
           ("int", 5)]
-SIZES = [("None", None), ("str", "16"), ("int", 16), ("strs", [16, "a"]), ("floats", [16, 2.5]), ("zero", [3, 0])]
-CALLABLE_OR_NONE = [("str", "relu"), ("int", 3)]
-DTYPE = [("int", np.int64), ("str", "abc"), ("complex", np.complex128)]
 FIGSIZE = [("str", "big"), ("one", (3.0,)), ("negative", (-1.0, 2.0)), ("strs", ("a", "b"))]
-GENERATOR = [("None", None), ("int", 42), ("numpy", np.random.default_rng(0))]
-# models with the wrong kind, input width, output width or dtype, or nothing to train
-TMODELS = [("None", None), ("str", "model"), ("list", [nn.Linear(2, 1)]),
-           ("3 inputs", nn.Linear(3, 1, dtype=torch.float64)), ("2 outputs", nn.Linear(2, 2, dtype=torch.float64)),
-           ("float32", nn.Linear(2, 1))]
-NAMES = [("None", None), ("str", "relu"), ("empty", []), ("unknown", ["nope"]), ("int", 3), ("ints", [1])]
-DISTRIBUTION = ARRAY + [("negative", [-0.5, 1.5]), ("not summing to 1", [0.5, 0.2]), ("nan", [math.nan, 1.0]),
-                        ("3d", np.full((2, 2, 2), 0.5))]
-INIT = [("unknown", "nope"), ("needs arguments", "sparse"), ("list", ["normal"]), ("negative", -1.0), ("nan", math.nan)]  # a scheme name or a std
 
 
 def case(where, good, kinds, *, alias=None):
@@ -169,239 +132,29 @@ def _rows(written: dict) -> tuple[dict, dict]:
 
 
 WRITTEN = {
-    # neurons, dense, collapse, softmax declare their arguments (@validate): their rows are derived below.
-    # Their two figures stay here until core moves them to plotting (#27); the rows follow them there.
-    "neurons.plot_decision_boundary": case("neurons.plot_decision_boundary", {"w": [1.0, 1.0], "b": -1.5},
-                                           {"w": ARRAY, "b": FLOAT, "X": ARRAY2D, "y": ARRAY_OR_NONE, "ax": AXES}),
-    "dense.draw_network": case("dense.draw_network", {"layer_sizes": [2, 3, 1]}, {"layer_sizes": SIZES, "ax": AXES}),
-    # activations: every numpy function, then the helpers
-    **{f"activations.{name}": case(f"activations.{name}", {"x": [0.5, -1.0]}, {"x": ARRAY})
-       for name in ["step_grad", "identity", "identity_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu",
-                    "relu_grad", "gelu", "gelu_grad", "silu", "silu_grad"]},
-    "activations.leaky_relu": case("activations.leaky_relu", {"x": [0.5, -1.0]},
-                                   {"x": ARRAY, "negative_slope": FLOAT}),
-    "activations.leaky_relu_grad": case("activations.leaky_relu_grad", {"x": [0.5, -1.0]},
-                                        {"x": ARRAY, "negative_slope": FLOAT}),
-    "activations.register": case("activations.register", None, {"spec": COMMON + [("name", "tanh")]}),
-    "activations.variance_split": case("activations.variance_split", {"h": np.ones((2, 2))}, {"h": ARRAY2D}),
-    "init.register_scheme": case("init.register_scheme", None, {"scheme": COMMON}),
-    "plotting.tint": case("plotting.tint", {"color": plotting.PALETTE[0], "amount": 0.5},
-                          {"color": [("None", None), ("unknown", "nope"), ("int", 3)],
-                           "amount": SCALE + [("over 1", 2.0)]}),
-    "activations.peak_grad": case("activations.peak_grad", {"name": "sigmoid"}, {"name": CHOICE}),
-    "activations.get": case("activations.get", {"name": "sigmoid"}, {"name": CHOICE}),
-    "activations.saturation_bounds": case("activations.saturation_bounds", {"name": "sigmoid"},
-                                          {"name": CHOICE + [("no interval", "gelu")], "threshold": SCALE + [("above 1", 2.0)]}),
-    "activations.autograd_grad": case("activations.autograd_grad", {"activation": "tanh", "x": [0.5, -1.0]},
-                                      {"activation": CHOICE, "x": ARRAY}, alias={"activation": "name"}),
-    "activations.saturated_fraction": case("activations.saturated_fraction", {"z": [0.5, 5.0]},
-                                           {"z": ARRAY, "activation": CHOICE, "threshold": SCALE + [("above 1", 2.0)]},
-                                           alias={"activation": "name"}),
-    "activations.dead_fraction": case("activations.dead_fraction", {"h": np.ones((2, 2))}, {"h": ARRAY2D}),
-    "activations.zero_fraction": case("activations.zero_fraction", {"h": np.ones((2, 2))}, {"h": ARRAY2D}),
-    "activations.plot_activation": case("activations.plot_activation", {"activation": "tanh"},
-                                        {"activation": CHOICE, "x": ARRAY_OR_NONE + [("2d", np.ones((2, 2)))],
-                                         "axes": AXES}, alias={"activation": "name"}),
-    "activations.slope_stats": case("activations.slope_stats", {"z": np.ones((2, 2)), "negative_slope": 0.1},
-                                    {"z": ARRAY2D, "negative_slope": FLOAT}),
+    # Every module walked here declares its arguments (@validate): their rows are derived below. Written rows
+    # are left for the live explorers of coursekit.widgets only, until they declare theirs.
     "widgets.SlopePlot": case("widgets.SlopePlot", {"negative_slope": 0.1},
                                   {"negative_slope": FLOAT, "figsize": FIGSIZE, "dpi": COUNT}),
     "widgets.slope_explorer": case("widgets.slope_explorer", {"z": np.ones((2, 2))},
                                        {"z": ARRAY2D, "negative_slope": FLOAT + [("too big", 0.7)]}),
-    # init
-    "init.fans": case("init.fans", {"shape": (3, 4)}, {"shape": SHAPE + [("1d", (3,))]}),
-    "init.calculate_gain": case("init.calculate_gain", {"nonlinearity": "leaky_relu"},
-                                {"nonlinearity": CHOICE, "param": [b for b in FLOAT if b[0] != "None"]}),
-    "init.zeros": case("init.zeros", {"shape": (3, 4)}, {"shape": SHAPE, "dtype": DTYPE}),
-    "init.ones": case("init.ones", {"shape": (3, 4)}, {"shape": SHAPE, "dtype": DTYPE}),
-    "init.constant": case("init.constant", {"shape": (3, 4), "value": 0.5},
-                          {"shape": SHAPE, "value": FLOAT, "dtype": DTYPE}),
-    "init.eye": case("init.eye", {"shape": (3, 4)}, {"shape": SHAPE + [("3d", (2, 2, 2))], "dtype": DTYPE}),
-    "init.dirac": case("init.dirac", {"shape": (4, 2, 3)},
-                       {"shape": SHAPE + [("2d", (2, 2))], "groups": COUNT + [("not dividing", 3)], "dtype": DTYPE}),
-    "init.normal": case("init.normal", {"shape": (3, 4), "rng": R()},
-                        {"shape": SHAPE, "mean": FLOAT, "std": HUGE, "rng": RNG, "dtype": DTYPE}),
-    "init.uniform": case("init.uniform", {"shape": (3, 4), "rng": R()},
-                         {"shape": SHAPE, "a": FLOAT, "b": FLOAT + [("above", -1.0)],
-                          "rng": RNG, "dtype": DTYPE}),
-    "init.trunc_normal": case("init.trunc_normal", {"shape": (3, 4), "rng": R()},
-                              {"shape": SHAPE, "mean": FLOAT, "std": SCALE, "a": FLOAT + [("above b", 3.0)],
-                               "b": FLOAT, "rng": RNG, "dtype": DTYPE}),
-    "init.sparse": case("init.sparse", {"shape": (3, 4), "sparsity": 0.5, "rng": R()},
-                        {"shape": SHAPE + [("3d", (2, 2, 2))], "sparsity": SCALE, "std": HUGE, "rng": RNG,
-                         "dtype": DTYPE}),
-    **{f"init.{name}": case(f"init.{name}", {"shape": (3, 4), "rng": R()},
-                            {"shape": SHAPE + [("1d", (3,))], "rng": RNG, "dtype": DTYPE})
-       for name in ["lecun_normal", "lecun_uniform"]},
-    **{f"init.{name}": case(f"init.{name}", {"shape": (3, 4), "rng": R()},
-                            {"shape": SHAPE + [("1d", (3,))], "gain": HUGE if name != "orthogonal" else SCALE,
-                             "rng": RNG, "dtype": DTYPE})
-       for name in ["xavier_normal", "xavier_uniform", "orthogonal"]},
-    **{f"init.{name}": case(f"init.{name}", {"shape": (3, 4), "rng": R()},
-                            {"shape": SHAPE + [("1d", (3,))], "a": FLOAT, "mode": CHOICE, "nonlinearity": CHOICE,
-                             "rng": RNG, "dtype": DTYPE})
-       for name in ["kaiming_normal", "kaiming_uniform"]},
-    "init.get": case("init.get", {"name": "normal"}, {"name": CHOICE}, alias={"name": "scheme"}),
-    "init.initialize": case("init.initialize", {"name": "normal", "shape": (3, 4), "rng": R()},
-                            {"name": CHOICE, "shape": SHAPE, "rng": RNG, "dtype": DTYPE}, alias={"name": "scheme"}),
-    # experiments
-    "experiments.make_weights": case("experiments.make_weights", {"depth": 2, "width": 3, "rng": R()},
-                                     {"depth": COUNT, "width": COUNT, "init": INIT,
-                                      "rng": RNG, "scale": HUGE, "n_inputs": COUNT[1:]}, alias={"init": "scheme"}),
-    "experiments.forward": case("experiments.forward", {"X": X43, "weights": W33},
-                                {"X": ARRAY2D, "weights": LAYERS, "activation": CHOICE}),
-    "experiments.layer_stats": case("experiments.layer_stats", {"z": np.ones((4, 3)), "h": np.ones((4, 3))},
-                                    {"z": ARRAY2D, "h": ARRAY2D, "activation": CHOICE}),
-    "experiments.format_stats": case("experiments.format_stats", {"stats": STATS, "activation": "sigmoid"},
-                                     {"stats": [("None", None), ("str", "s"), ("ints", [1, 2])],
-                                      "activation": CHOICE}),
-    "experiments.forward_experiment": case("experiments.forward_experiment", {"depth": 2, "width": 4, "n_samples": 10},
-                                           {"depth": COUNT, "width": COUNT, "n_samples": COUNT, "activation": CHOICE,
-                                            "init": INIT, "scale": SCALE, "seed": COUNT[1:], "rng": RNG_OPTIONAL},
-                                           alias={"init": "scheme"}),
-    "experiments.backward": case("experiments.backward", {"grad_out": np.ones((4, 3)), "X": X43, "weights": W33,
-                                                        "zs": ZS},
-                                 {"grad_out": ARRAY2D, "X": ARRAY2D, "weights": LAYERS, "zs": LAYERS,
-                                  "activation": CHOICE}),
-    "experiments.backward_experiment": case("experiments.backward_experiment",
-                                            {"depth": 2, "width": 4, "n_samples": 10},
-                                            {"depth": COUNT, "width": COUNT, "n_samples": COUNT,
-                                             "activation": CHOICE, "init": INIT, "scale": SCALE,
-                                             "seed": COUNT[1:], "rng": RNG_OPTIONAL}, alias={"init": "scheme"}),
-    "experiments.variance_recursion": case("experiments.variance_recursion", {"depth": 2, "width": 4},
-                                           {"depth": COUNT, "width": COUNT, "weight_std": HUGE,
-                                            "activation": CHOICE, "input_var": SCALE}),
-    "experiments.make_moons": case("experiments.make_moons", {"n_samples": 20, "rng": R()},
-                                   {"n_samples": COUNT, "noise": SCALE, "rng": RNG}),
-    "experiments.train": case("experiments.train", {"X": MOONS_X, "y": MOONS_Y, "hidden": (4,), "epochs": 2,
-                                                  "rng": R()},
-                              {"X": ARRAY2D, "y": ARRAY, "init": INIT, "activation": CHOICE, "hidden": SIZES,
-                               "epochs": COUNT, "lr": SCALE, "rng": RNG}, alias={"init": "scheme"}),
-    "experiments.saturation_bounds": case("experiments.saturation_bounds", {"activation": "sigmoid"},
-                                          {"activation": CHOICE}),
-    "experiments.pair_cosine": case("experiments.pair_cosine", {"h": np.ones((4, 3))}, {"h": ARRAY2D}),
-    "experiments.slope_second_moment": case("experiments.slope_second_moment", {"activation": "tanh"},
-                                            {"activation": CHOICE + [("step", "step")], "var": SCALE}),
-    "experiments.backward_factor": case("experiments.backward_factor",
-                                        {"activation": "relu", "fan_out": 3, "weight_std": 0.5},
-                                        {"activation": CHOICE, "fan_out": COUNT, "weight_std": HUGE, "z_var": SCALE}),
-    "experiments.train_deep": case("experiments.train_deep", {"X": MOONS_X, "y": MOONS_Y, "depth": 2, "width": 3,
-                                                            "steps": 2},
-                                   {"X": ARRAY2D, "y": ARRAY + [("short", MOONS_Y[:3]), ("not 0/1", MOONS_Y + 0.5)],
-                                    "depth": COUNT, "width": COUNT, "init": INIT, "activation": CHOICE,
-                                    "batchnorm": [("None", None), ("str", "1"), ("int", 1), ("out of range", [3]),
-                                                  ("float", [1.5])],
-                                    "steps": COUNT, "lr": SCALE, "seed": COUNT}, alias={"init": "scheme"}),
-    "experiments.rotate": case("experiments.rotate", {"X": MOONS_X, "degrees": 30.0},
-                               {"X": ARRAY2D + [("3 columns", np.ones((4, 3)))], "degrees": FLOAT}),
-    "experiments.from_weights": case("experiments.from_weights", {"weights": W33}, {"weights": LAYERS}),
-    "experiments.fit_binary": case("experiments.fit_binary", {"net": nn.Linear(2, 1), "X": MOONS_X,
-                                                            "y": MOONS_Y[:, None], "steps": 2},
-                                   {"net": [("None", None), ("str", "net"), ("list", [nn.Linear(2, 1)]),
-                                            ("3 inputs", nn.Linear(3, 1)), ("2 outputs", nn.Linear(2, 2)),
-                                            ("float64", nn.Linear(2, 1, dtype=torch.float64)),
-                                            ("no parameters", nn.Identity())],
-                                    "X": ARRAY2D, "y": ARRAY2D + [("1 column short", MOONS_Y[:3, None]),
-                                                                  ("not 0/1", MOONS_Y[:, None] + 0.5),
-                                                                  ("(N,)", MOONS_Y)],
-                                    "steps": COUNT, "lr": SCALE}),
     "widgets.HistogramFrames": case("widgets.HistogramFrames", {"X": X43, "weights": W33},
                                         {"X": ARRAY2D, "weights": LAYERS}),
     "widgets.histogram_frame": case("widgets.histogram_frame", {"X": X43, "weights": W33},
                                         {"X": ARRAY2D, "weights": LAYERS, "activation": CHOICE, "scale": SCALE,
                                          "bins": COUNT, "value_range": [("None", None), ("str", "ab"),
                                                                         ("one", (1.0,)), ("reversed", (1.0, 0.0))]}),
-    # plotting (H3)
-    "plotting.activation_title": case("plotting.activation_title", {"name": "leaky_relu"}, {"name": CHOICE}),
-    "plotting.plot_jump": case("plotting.plot_jump", {"ax": None, "x0": 0.0, "value": 0.0, "other": 1.0},
-                               {"ax": AXES, "x0": FLOAT, "value": FLOAT, "other": FLOAT}),
-    "plotting.plot_piecewise": case("plotting.plot_piecewise", {"ax": None, "x": [-1.0, 1.0], "y": [0.0, 1.0]},
-                                    {"ax": AXES, "x": ARRAY, "y": ARRAY, "jump_at": FLOAT}),
-    "plotting.plot_activation": case("plotting.plot_activation", {"activation": "tanh"},
-                                     {"activation": CHOICE, "x": ARRAY_OR_NONE + [("2d", np.ones((2, 2)))],
-                                      "axes": AXES}, alias={"activation": "name"}),
-    "plotting.scatter_classes": case("plotting.scatter_classes", {"X": MOONS_X, "y": MOONS_Y},
-                                     {"X": ARRAY2D, "y": ARRAY + [("class 2", np.full(20, 2.0))], "ax": AXES,
-                                      "labels": [("None", None), ("int", 3), ("str", "class 0")],
-                                      "s": FLOAT}),
-    "plotting.plot_decision_regions": case("plotting.plot_decision_regions",
-                                           {"g1": GRID[0], "g2": GRID[1], "p": GRID[2], "X": MOONS_X, "y": MOONS_Y},
-                                           {"g1": ARRAY2D, "g2": ARRAY2D, "p": ARRAY2D, "X": ARRAY2D, "y": ARRAY,
-                                            "ax": AXES}),
-    "plotting.plot_losses": case("plotting.plot_losses", {"histories": {"a": [1.0, 0.5]}},
-                                 {"histories": [("None", None), ("list", [1.0, 2.0]), ("strings", {"a": ["x"]})],
-                                  "ax": AXES, "log": BOOL}),
-    "plotting.integer_ticks": case("plotting.integer_ticks", {"ax": None}, {"ax": AXES, "axis": CHOICE}),
-    "plotting.get_ax": case("plotting.get_ax", {}, {"ax": AXES, "figsize": FIGSIZE}),
-    "plotting.plot_function": case("plotting.plot_function", {"x": [0.0, 1.0], "ys": {"y": [0.0, 1.0]}},
-                                   {"x": ARRAY, "ys": [("None", None), ("list", [1.0, 2.0]), ("short", {"y": [1.0]})],
-                                    "ax": AXES, "styles": [("str", "--"), ("int", 3)]}),
-    # training (H3)
-    "training.make_xor": case("training.make_xor", {"n_per_corner": 2, "rng": R()},
-                              {"n_per_corner": INT, "noise": HUGE, "rng": RNG}),
-    "training.make_moons": case("training.make_moons", {"n": 10, "rng": R()}, {"n": INT, "noise": HUGE, "rng": RNG}),
-    "training.linear_layer": case("training.linear_layer", {"n_in": 2, "n_out": 3, "generator": G()},
-                                  {"n_in": INT, "n_out": INT, "generator": GENERATOR}),
-    "training.mlp": case("training.mlp", {"sizes": [2, 3, 1], "generator": G()},
-                         {"sizes": SIZES + [("huge", [2, 10**6, 1])], "activation": CHOICE, "generator": GENERATOR,
-                          "negative_slope": FLOAT}),
-    "training.gradient_descent": case("training.gradient_descent", {"model": NET(), "X": MOONS_X, "y": MOONS_Y,
-                                                                  "steps": 2, "lr": 0.1},
-                                      {"model": TMODELS + [("no parameters", nn.Identity())], "X": ARRAY2D,
-                                       "y": ARRAY + [("short", MOONS_Y[:3]), ("not 0/1", MOONS_Y + 0.5)],
-                                       "steps": INT, "lr": SCALE, "loss": CHOICE}),
-    "training.predict_proba": case("training.predict_proba", {"model": NET(), "X": MOONS_X},
-                                   {"model": TMODELS, "X": ARRAY2D}),
-    "training.accuracy": case("training.accuracy", {"model": NET(), "X": MOONS_X, "y": MOONS_Y},
-                              {"model": TMODELS, "X": ARRAY2D, "y": ARRAY + [("short", MOONS_Y[:3])]}),
-    "training.decision_grid": case("training.decision_grid", {"model": NET(), "X": MOONS_X, "n": 5},
-                                   {"model": TMODELS, "X": ARRAY2D + [("3 columns", np.ones((4, 3)))], "n": INT,
-                                    "margin": SCALE}),
-    "training.train_classifier": case("training.train_classifier", {"X": MOONS_X, "y": MOONS_Y, "hidden": [3],
-                                                                  "steps": 2, "seed": 0},
-                                      {"X": ARRAY2D, "y": ARRAY, "hidden": SIZES, "activation": CHOICE, "steps": INT,
-                                       "lr": SCALE, "seed": COUNT}),
-    "training.curve_target": case("training.curve_target", {"x": [0.5, -1.0]}, {"x": ARRAY}),
-    "training.fit_curve": case("training.fit_curve", {"width": 2, "seed": 0, "steps": 2, "n": 10},
-                               {"width": INT, "seed": COUNT, "steps": INT, "lr": SCALE, "n": INT,
-                                "activation": CHOICE}),
-    "training.dead_units": case("training.dead_units", {"model": NET(), "X": MOONS_X},
-                                {"model": [b for b in TMODELS if b[0] != "float32"], "X": ARRAY2D}),
-    "training.dead_after_training": case("training.dead_after_training", {"lr": 0.1, "seed": 0, "steps": 2, "width": 3,
-                                                                        "n": 10},
-                                         {"lr": SCALE, "seed": COUNT, "steps": INT, "width": INT, "n": INT}),
-    "training.damaged_layer": case("training.damaged_layer", {"seed": 0, "width": 3, "n": 10},
-                                   {"activation": CHOICE + [("tanh", "tanh")], "seed": COUNT, "bias_shift": FLOAT,
-                                    "negative_slope": FLOAT, "width": INT, "n": INT}),
-    "training.damaged_layer_run": case("training.damaged_layer_run", {"activation": "relu", "seed": 0, "steps": 2,
-                                                                    "width": 3, "n": 10},
-                                       {"activation": CHOICE, "seed": COUNT, "steps": INT, "lr": SCALE,
-                                        "bias_shift": FLOAT, "negative_slope": FLOAT, "width": INT, "n": INT}),
-    "training.default_init_dead": case("training.default_init_dead", {"seed": 0, "width": 3, "n": 10},
-                                       {"seed": COUNT, "width": INT, "n": INT}),
-    "training.sigmoid_stack_gradient": case("training.sigmoid_stack_gradient", {"depth": 2, "width": 3, "seed": 0},
-                                            {"depth": INT, "width": INT, "weight_std": HUGE, "seed": COUNT}),
-    "training.compare_activations": case("training.compare_activations",
-                                         {"names": ["tanh"], "seed": 0, "depth": 1, "width": 2, "steps": 2, "n": 10},
-                                         {"names": NAMES, "seed": COUNT, "depth": INT, "width": INT, "steps": INT,
-                                          "lr": SCALE, "n": INT}),
 }
 
 CASES, MISFITS = _rows(WRITTEN)
 
-# Helpers that draw into an axes they are given (no ax=None default).
-NEEDS_AX = {plotting.plot_jump, plotting.plot_piecewise, plotting.integer_ticks}
-
 # Public callables that take no argument a student could get wrong (records, the style switch).
-NOT_WALKED_WRITTEN = {"neurons.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
+NOT_WALKED_WRITTEN = {"training.PerceptronRun", "experiments.LayerStats", "experiments.ForwardResult",
               "experiments.BackwardResult", "experiments.TrainResult", "experiments.DeepRun", "activations.Spec", "activations.Activation",
               "init.Scheme", "init.scheme_table",
               "plotting.use_style", "training.ClassifierRun", "training.DeadRun"}
 NOT_WALKED = {_home(f, w) for w in NOT_WALKED_WRITTEN if (f := _resolve(w)) is not None}
 
-# Figures still living in a module that declares its arguments: core moves them to plotting (#27),
-# after which this set matches nothing and can go.
-FIGURES_MOVING = {"neurons.plot_decision_boundary", "dense.draw_network"}
 
 
 # Known failures in modules owned elsewhere: (case, argument, the failing bad labels separated by spaces) ->
@@ -429,7 +182,7 @@ def test_every_public_function_is_walked():
         if key in NOT_WALKED or key in DECLARED:
             continue
         mod_name = key.split(".")[0]
-        if key in CASES and key not in FIGURES_MOVING and any(k.startswith(mod_name + ".") for k in DECLARED):
+        if key in CASES and any(k.startswith(mod_name + ".") for k in DECLARED):
             problems.append(f"{key} has a hand-written row, but {mod_name} declares its arguments: "
                             "declare this one too (@validate) and delete the row")
         elif key not in CASES:
@@ -438,6 +191,8 @@ def test_every_public_function_is_walked():
                                 "@validate(arg=..., ...) from coursekit._checks, one constraint per argument")
             else:
                 problems.append(f"{key} is public but has no row in CASES and no @validate declaration")
+    problems += [f"{key} declares its arguments (@validate): delete its hand-written row" for key in CASES
+                 if key in DECLARED]
     walked = {key for key in CASES if not key.startswith("widgets.")}  # the explorers' cases: not a math module
     problems += [f"{key}: a row in CASES for no public function (renamed or moved?)" for key in walked - PUBLIC.keys()]
     problems += [f"the written row {key!r} fits no function any more: {why}" for key, why in MISFITS.items()
@@ -446,21 +201,97 @@ def test_every_public_function_is_walked():
 
 
 def test_every_module_with_declarations_declares_them_all():
-    # every public function of neurons, dense, collapse and softmax is declared (their figures excepted until
-    # core moves them): the modules converted on this branch; converting another is adding decorators
-    for mod_name in ("neurons", "dense", "collapse", "softmax"):
+    # every public function of every module walked here declares its arguments (records and use_style excepted)
+    for mod_name in MODULES:
         undeclared = [k for k in PUBLIC if k.startswith(mod_name + ".") and k not in DECLARED
-                      and k not in NOT_WALKED | FIGURES_MOVING]
+                      and k not in NOT_WALKED]
         assert not undeclared, undeclared
 
 
 def _call(func, kwargs):
-    if "ax" in kwargs and kwargs["ax"] is None and func in NEEDS_AX:
-        kwargs = {**kwargs, "ax": plt.subplots()[1]}
+    # register_scheme's and register's example calls add a scheme, an activation: taken out again
+    tables = [(table, dict(table)) for table in (init.SCHEMES, activations.REGISTRY)]
     try:
         return func(**kwargs)
     finally:
         plt.close("all")
+        for table, saved in tables:
+            if table != saved:
+                table.clear()
+                table.update(saved)
+
+
+# Checks that relate an argument to another one (or to a model's shape) stay in the function's body: the
+# declarations cannot see them. One bad call each, over an otherwise good call; the error must name the argument.
+def NET():
+    return training.mlp([2, 3, 1], "tanh", generator=torch.Generator().manual_seed(0))
+
+
+RELATIONS = {
+    ("training.gradient_descent", "model", "3 inputs"): lambda: training.gradient_descent(
+        nn.Linear(3, 1, dtype=torch.float64), MOONS_X, MOONS_Y, steps=2, lr=0.1),
+    ("training.gradient_descent", "model", "2 outputs"): lambda: training.gradient_descent(
+        nn.Linear(2, 2, dtype=torch.float64), MOONS_X, MOONS_Y, steps=2, lr=0.1),
+    ("training.gradient_descent", "model", "float32"): lambda: training.gradient_descent(
+        nn.Linear(2, 1), MOONS_X, MOONS_Y, steps=2, lr=0.1),
+    ("training.gradient_descent", "model", "no parameters"): lambda: training.gradient_descent(
+        nn.Identity(), MOONS_X, MOONS_Y, steps=2, lr=0.1),
+    ("training.gradient_descent", "y", "short"): lambda: training.gradient_descent(
+        NET(), MOONS_X, MOONS_Y[:3], steps=2, lr=0.1),
+    ("training.gradient_descent", "y", "not 0/1"): lambda: training.gradient_descent(
+        NET(), MOONS_X, MOONS_Y + 0.5, steps=2, lr=0.1),
+    ("training.accuracy", "y", "short"): lambda: training.accuracy(NET(), MOONS_X, MOONS_Y[:3]),
+    ("training.decision_grid", "X", "3 columns"): lambda: training.decision_grid(NET(), np.ones((4, 3)), n=5),
+    ("training.dead_units", "model", "not a Sequential"): lambda: training.dead_units(nn.Linear(2, 3), MOONS_X),
+    ("training.train_deep", "y", "not 0/1"): lambda: training.train_deep(MOONS_X, MOONS_Y + 0.5, steps=2),
+    ("training.train_deep", "batchnorm", "beyond depth"): lambda: training.train_deep(
+        MOONS_X, MOONS_Y, depth=2, width=3, batchnorm=[3], steps=2),
+    ("training.train", "y", "short"): lambda: training.train(MOONS_X, MOONS_Y[:3], epochs=2, rng=np.random.default_rng(0)),
+    ("training.fit_binary", "net", "3 inputs"): lambda: training.fit_binary(nn.Linear(3, 1), MOONS_X, MOONS_Y[:, None],
+                                                                              steps=2),
+    ("training.fit_binary", "net", "float64"): lambda: training.fit_binary(
+        nn.Linear(2, 1, dtype=torch.float64), MOONS_X, MOONS_Y[:, None], steps=2),
+    ("training.fit_binary", "net", "no parameters"): lambda: training.fit_binary(nn.Identity(), MOONS_X,
+                                                                                   MOONS_Y[:, None], steps=2),
+    ("training.fit_binary", "y", "(N,)"): lambda: training.fit_binary(nn.Linear(2, 1), MOONS_X, MOONS_Y, steps=2),
+    ("training.train_perceptron", "y", "not 0/1"): lambda: training.train_perceptron(MOONS_X, MOONS_Y + 0.5),
+    ("training.train_perceptron", "w0", "3 weights"): lambda: training.train_perceptron(MOONS_X, MOONS_Y, w0=np.ones(3)),
+    ("training.train_linear_classifier", "y", "short"): lambda: training.train_linear_classifier(
+        MOONS_X, np.zeros(3, dtype=int), steps=2),
+    ("data.rotate", "X", "3 columns"): lambda: data.rotate(np.ones((4, 3)), 30.0),
+    ("data.make_blobs", "num_classes", "too many points"): lambda: data.make_blobs(
+        1000, 10_000, rng=np.random.default_rng(0)),
+    ("init.dirac", "groups", "not dividing"): lambda: init.dirac((4, 2, 3), groups=3),
+    ("init.uniform", "b", "below a"): lambda: init.uniform((3, 4), a=1.0, b=-1.0, rng=np.random.default_rng(0)),
+    ("init.trunc_normal", "a", "above b"): lambda: init.trunc_normal((3, 4), a=3.0, rng=np.random.default_rng(0)),
+    ("init.normal", "std", "huge"): lambda: init.normal((3, 4), std=1e307, rng=np.random.default_rng(0)),
+    ("init.xavier_normal", "gain", "huge"): lambda: init.xavier_normal((3, 4), gain=1e307,
+                                                                       rng=np.random.default_rng(0)),
+    ("init.make_weights", "scale", "huge"): lambda: init.make_weights(2, 3, rng=np.random.default_rng(0), scale=1e300),
+    ("experiments.backward", "zs", "one short"): lambda: experiments.backward(
+        np.ones((4, 3)), X43, W33, experiments.forward(X43, W33[:1])[0]),
+    ("experiments.variance_recursion", "weight_std", "huge"): lambda: experiments.variance_recursion(weight_std=1e200),
+    ("activations.saturation_bounds", "name", "no interval"): lambda: activations.saturation_bounds("gelu"),
+    ("activations.get", "negative_slope", "not its parameter"): lambda: activations.get("tanh", negative_slope=0.1),
+    ("plotting.scatter_classes", "y", "class 2"): lambda: plotting.scatter_classes(MOONS_X, np.full(20, 2.0)),
+    ("plotting.plot_function", "ys", "short"): lambda: plotting.plot_function([0.0, 1.0], {"y": [1.0]}),
+    ("plotting.plot_decision_regions", "p", "other shape"): lambda: plotting.plot_decision_regions(
+        GRID[0], GRID[1], np.ones((4, 4)), MOONS_X, MOONS_Y),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("key", list(RELATIONS), ids=["-".join(k) for k in RELATIONS])
+def test_relation_checks_name_the_argument(key):
+    _, arg, _ = key
+    try:
+        with pytest.raises((TypeError, ValueError)) as info:
+            RELATIONS[key]()
+    finally:
+        plt.close("all")
+    assert arg in str(info.value), f"{type(info.value).__name__}: {info.value}"
+    tb = info.traceback
+    assert "coursekit" in str(tb[-1].path) or "coursekit" in str(tb[-2].path), f"raised from {tb[-1].path}"
 
 
 @pytest.mark.parametrize("key", [k for k, c in CASES.items() if c[1] is not None])
@@ -564,9 +395,35 @@ def _origin(exc: BaseException) -> str:
     return tb.tb_frame.f_code.co_filename
 
 
+# Arguments that make a declared function's generated call cheap (a training run of 2 steps, not 2000), or
+# agree with each other where one example cannot fit all (fit_binary's y is one column); each is a good value.
+CHEAP = {
+    "training.train_perceptron": {"epochs": 2},
+    "training.train_linear_classifier": {"steps": 2},
+    "training.gradient_descent": {"steps": 2},
+    "training.train_classifier": {"steps": 2},
+    "training.fit_curve": {"steps": 2, "n": 10},
+    "training.dead_after_training": {"steps": 2, "width": 3, "n": 10},
+    "training.damaged_layer": {"width": 3, "n": 10},
+    "training.damaged_layer_run": {"steps": 2, "width": 3, "n": 10},
+    "training.default_init_dead": {"width": 3, "n": 10},
+    "training.sigmoid_stack_gradient": {"width": 3},
+    "training.compare_activations": {"steps": 2, "depth": 1, "width": 2, "n": 10},
+    "training.train": {"epochs": 2, "hidden": (3,)},
+    "training.train_deep": {"steps": 2, "depth": 2, "width": 3},
+    "training.fit_binary": {"y": np.ones((2, 1)), "steps": 2},
+    "activations.saturation_bounds": {"name": "sigmoid"},  # the first name, the step, has no unsaturated interval
+    "plotting.plot_decision_regions": {"g1": GRID[0], "g2": GRID[1], "p": GRID[2], "X": MOONS_X, "y": MOONS_Y},
+}
+
+
 def _declared_call(func) -> dict:
-    return {name: func.__constraints__[name].example()
-            for name, param in inspect.signature(func).parameters.items() if param.default is param.empty}
+    # the required arguments, and an rng whose None default stands for "required" (see _checks.Rng)
+    call = {name: func.__constraints__[name].example()
+            for name, param in inspect.signature(func).parameters.items()
+            if (param.default is param.empty and param.kind != param.VAR_KEYWORD)
+            or (param.default is None and getattr(func.__constraints__[name], "none_default_required", False))}
+    return {**call, **CHEAP.get(_home(func, ""), {})}
 
 
 def _named_in(message: str, arg: str, constraint) -> bool:
@@ -599,8 +456,9 @@ def test_declared_function_runs_on_its_examples(key):
 
 def _declared_reals():
     for key, func in DECLARED.items():
-        for arg, constraint in func.__constraints__.items():
-            if isinstance(getattr(constraint, "inner", constraint), Real):
+        params = inspect.signature(func).parameters
+        for arg, constraint in func.__constraints__.items():  # (a **params keyword is named by the caller)
+            if isinstance(getattr(constraint, "inner", constraint), Real) and params[arg].kind != params[arg].VAR_KEYWORD:
                 yield pytest.param(key, arg, id=f"{key}-{arg}")
 
 
@@ -616,18 +474,19 @@ def test_declared_real_accepts_numpy_float32(key, arg):
 # --------------------------------------------------------------------------- the mechanism itself
 
 KINDS = {
-    "n": Int(minimum=1, maximum=10), "r": Real(positive=True), "m": Real(minimum=-1.0), "flag": Bool(),
+    "n": Int(minimum=1, maximum=10), "r": Real(positive=True, maximum=10.0), "m": Real(minimum=-1.0), "flag": Bool(),
     "mode": Choice(["fan_in", "fan_out"]), "rng": Rng(), "f": Function(none_means="the identity"),
     "x": Array(ndim=2), "z": Array(ndim=1, logits=True), "w0": Optional(Array(ndim=1)), "t": Indices(),
     "p": Distribution(), "dtype": Dtype(), "sizes": Ints(minimum=1, min_len=2), "Ws": Arrays(2, what="matrices", min_len=1),
     "model": Instance("torch.nn", "Sequential", what="a torch.nn.Sequential", make=lambda: nn.Sequential()),
+    "names": Choices(["relu", "tanh"], what="activation names"), "title": Text(),
 }
 
 
 @validate(**KINDS)
-def dummy(n, r, m, flag, mode, rng, f, x, z, w0, t, p, dtype, sizes, Ws, model):
+def dummy(n, r, m, flag, mode, rng, f, x, z, w0, t, p, dtype, sizes, Ws, model, names, title):
     return dict(n=n, r=r, m=m, flag=flag, mode=mode, rng=rng, f=f, x=x, z=z, w0=w0, t=t, p=p, dtype=dtype,
-                sizes=sizes, Ws=Ws, model=model)
+                sizes=sizes, Ws=Ws, model=model, names=names, title=title)
 
 
 GOOD = {name: c.example() for name, c in KINDS.items()}
@@ -677,6 +536,34 @@ def test_a_declaration_must_cover_every_parameter_and_its_defaults():
         validate(a=Int(), c=Int())(lambda a: None)
     with pytest.raises(ValueError, match="a must be >= 1; got 0"):  # a default its own rule refuses
         validate(a=Int(minimum=1))(lambda a=0: None)
+
+
+def test_each_extra_keyword_is_checked_under_its_own_name():
+    @validate(x=Int(), params=Real(positive=True))
+    def f(x, **params):
+        return x, params
+
+    got = f(1, a=np.float32(0.5), b=2)
+    assert got == (1, {"a": 0.5, "b": 2.0}) and all(type(v) is float for v in got[1].values())
+    assert f(x=3) == (3, {})
+    with pytest.raises(ArgumentValueError, match="b must be > 0; got 0.0") as info:
+        f(1, a=1.0, b=0.0)
+    assert info.value.argument == "b"
+    with pytest.raises(TypeError, match="positional argument"):
+        f(1, 2)
+    with pytest.raises(TypeError, match="missing a required argument"):
+        f(a=1.0)
+
+
+def test_an_rng_whose_default_is_none_must_still_be_given():
+    @validate(rng=Rng())
+    def draw(*, rng=None):  # the signature every init scheme shares
+        return rng.standard_normal()
+
+    with pytest.raises(ArgumentTypeError, match="rng must be a numpy.random.Generator") as info:
+        draw()
+    assert info.value.argument == "rng"
+    assert isinstance(draw(rng=np.random.default_rng(0)), float)
 
 
 def test_wrong_arity_is_pythons_own_error():

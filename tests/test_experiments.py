@@ -280,18 +280,18 @@ def test_backward_factor_predicts_the_gradient_ratio():
 
 def test_bad_inputs_name_the_argument():
     X = np.zeros((4, 3))
-    with pytest.raises(TypeError, match="weights must be a list"):
+    with pytest.raises(TypeError, match="weights must be a non-empty list"):
         E.forward(X, None)
-    with pytest.raises(ValueError, match="weights must hold at least one"):
+    with pytest.raises(TypeError, match="weights must be a non-empty list"):
         E.forward(X, [])
     zs, _ = E.forward(X, [np.ones((2, 3))])
     with pytest.raises(ValueError, match="zs must hold one pre-activation per layer"):
         E.backward(np.ones((4, 2)), X, [np.ones((2, 3)), np.ones((2, 2))], zs)
-    with pytest.raises(TypeError, match="zs must be a list"):
+    with pytest.raises(TypeError, match="zs must be a non-empty list"):
         E.backward(np.ones((4, 2)), X, [np.ones((2, 3))], None)
     with pytest.raises(ValueError, match="grad_out must have the shape"):
         E.backward(np.ones((4, 5)), X, [np.ones((2, 3))], zs)
-    with pytest.raises(TypeError, match="weights must be a list"):
+    with pytest.raises(TypeError, match="weights must be a non-empty list"):
         HistogramFrames(X, None)
     with pytest.raises(TypeError, match="activation must be a string"):
         E.saturation_bounds(["sigmoid"])

@@ -15,7 +15,8 @@ import torch
 
 from coursekit import activations, training
 from coursekit.data import make_moons
-from coursekit.neurons import GATE_INPUTS, GATE_OUTPUTS, gate, neuron, step, train_perceptron
+from coursekit.neurons import GATE_INPUTS, GATE_OUTPUTS, gate, neuron, step
+from coursekit.training import train_perceptron
 
 SEEDS = range(5)
 

@@ -19,7 +19,7 @@ from coursekit import experiments as ex
 from coursekit import init as ckinit
 from coursekit import softmax as sm
 from coursekit import training
-from coursekit.data import make_moons, rotate
+from coursekit.data import make_blobs, make_moons, rotate
 
 SEEDS = range(5)
 
@@ -423,11 +423,11 @@ def test_softmax_before_the_loss_trains_worse():
     floor = math.log(1 + (K - 1) / math.e)
     raw_starts = []
     for seed in range(12):
-        X, y = sm.make_blobs(K, 100, radius=6.0, rng=np.random.default_rng(seed))
+        X, y = make_blobs(K, 100, radius=6.0, rng=np.random.default_rng(seed))
         for standardize in (False, True):
             Xs = (X - X.mean(axis=0)) / X.std(axis=0) if standardize else X
-            right = sm.train_linear_classifier(Xs, y, steps=300, lr=0.5, seed=seed)
-            bug = sm.train_linear_classifier(Xs, y, softmax_first=True, steps=300, lr=0.5, seed=seed)
+            right = training.train_linear_classifier(Xs, y, steps=300, lr=0.5, seed=seed)
+            bug = training.train_linear_classifier(Xs, y, softmax_first=True, steps=300, lr=0.5, seed=seed)
             with torch.no_grad():
                 p_right = torch.softmax(right["model"](torch.tensor(Xs, dtype=torch.float32)), dim=1).numpy()
                 p_bug = torch.softmax(bug["model"](torch.tensor(Xs, dtype=torch.float32)), dim=1).numpy()

@@ -10,10 +10,10 @@ from coursekit.neurons import (
     gate,
     neuron,
     step,
-    train_perceptron,
     weighted_sum,
     xor_two_layer,
 )
+from coursekit.training import train_perceptron
 
 # The truth tables written out from the definitions of the gates, independently of coursekit.
 TRUTH = {

@@ -171,7 +171,7 @@ def test_compare_activations_same_data_different_activation():
         (lambda: D.make_moons(1, rng=np.random.default_rng(0)), ValueError, "n must be >= 2"),
         (lambda: D.make_moons(10, rng=0), TypeError, "rng"),
         (lambda: D.make_xor(5, noise=-1, rng=np.random.default_rng(0)), ValueError, "noise"),
-        (lambda: training.mlp([2], generator=torch.Generator()), TypeError, "sizes must be a list"),
+        (lambda: training.mlp([2], generator=torch.Generator()), ValueError, "sizes needs at least 2 widths"),
         (lambda: training.mlp([2, 3, 1], "softmax", generator=torch.Generator()), ValueError, "unknown activation"),
         (lambda: training.mlp([2, 3, 1], generator=0), TypeError, "generator must be a torch.Generator"),
         (lambda: training.gradient_descent("model", np.zeros((2, 2)), [0, 1], steps=1, lr=0.1), TypeError,
@@ -288,5 +288,5 @@ def test_train_and_train_deep_name_bad_input():
         training.train(X, y, hidden=16, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="batchnorm must be a list"):
         training.train_deep(X, y, batchnorm=3)
-    with pytest.raises(ValueError, match="batchnorm\\[0\\] must be <= 15"):
+    with pytest.raises(ValueError, match="batchnorm must list hidden layers 1 … 15"):
         training.train_deep(X, y, batchnorm=[16])
