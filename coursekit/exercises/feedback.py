@@ -8,6 +8,14 @@ raises: whatever the function does (wrong signature, exception, infinite
 loop, odd return type) becomes a message. The printed text is deterministic
 (no timings), so the solution notebooks pass strict nbval.
 
+The public cases are the same at every call, so a function can be right on them and wrong elsewhere
+(a table of them, read from the notebook or from coursekit's data). Where the part's judge needs no
+stored answer (it judges by properties, or with torch as the oracle), ``check`` also runs a few new
+cases of the same families, drawn from a new seed, and says when the function fails them: the grader,
+which draws new inputs, will give less than the public score shown (see ``_fresh_check``). Where the
+judge compares with reference answers, which only the public cases carry (the student edition has no
+generator), it says in one line that the grader uses other inputs of the same kinds.
+
 Hints come in tiers: the first failure of a part shows the conceptual hint,
 a repeated failure of the same part in the same kernel a more specific one.
 
