@@ -331,3 +331,16 @@ def test_parts_judged_against_stored_answers_say_that_the_grader_uses_other_inpu
     result = run_check(pid, _solution(pid), tier=1)
     assert result.passed and result.fresh_failures is None, result.message
     assert result.message.split("\n")[1:] == [feedback.OTHER_INPUTS_NOTE], result.message
+
+
+def test_without_the_generator_check_says_that_the_grader_uses_other_inputs(monkeypatch):
+    """The student edition has no case generator (spec replays the stored public cases): check() then draws
+    nothing new, and every part's result says that the grader uses other inputs of the same kinds."""
+    from coursekit.exercises import spec
+
+    monkeypatch.setattr(spec, "_GENERATORS", {})
+    monkeypatch.setattr(spec, "_JUDGEABLE", {})
+    for pid in ("4.3", "6.1"):
+        result = run_check(pid, _solution(pid), tier=1, fresh_seed=0)
+        assert result.passed and result.fresh_failures is None, result.message
+        assert result.message.split("\n")[1:] == [feedback.OTHER_INPUTS_NOTE], result.message
