@@ -5,8 +5,8 @@ student's function, judges each result with the same judges, the same
 scoring rule and the same feedback text as ``coursekit grade``
 (:func:`~coursekit.exercises.judging.summarize_part`), and prints it. It never
 raises: whatever the function does (wrong signature, exception, infinite
-loop, odd return type) becomes a message. The printed text is deterministic
-(no timings), so the solution notebooks pass strict nbval.
+loop, odd return type) becomes a message. The printed text of a right answer is
+deterministic (no timings, no new-case warning), so the solution notebooks pass strict nbval.
 
 The public cases are the same at every call, so a function can be right on them and wrong elsewhere
 (a table of them, read from the notebook or from coursekit's data). Where the part's judge needs no
@@ -526,6 +526,8 @@ def _fresh_check(part: Part, func: Callable, cases: list[Case], verdicts: list[s
     for case in drawn:  # one case per family (label), in the generator's order
         if len(chosen) < FRESH_CASES and case.label not in {c.label for c in chosen}:
             chosen.append(case)
+    if not chosen:
+        return None
     defining = next((c for c in drawn if c.defining), None)
     if defining is not None and not any(c.defining for c in chosen):
         chosen[-1:] = [defining]  # the all-or-nothing family always runs
