@@ -25,7 +25,7 @@ from coursekit.exercises.judging import (
     judge_result,
     to_plain,
 )
-from coursekit.exercises.spec import get_part
+from coursekit.exercises.spec import all_parts, draws_fresh_cases, get_part
 from coursekit.grading import _runner
 from coursekit.grading.wire import decode_value, encode_value
 
@@ -242,3 +242,105 @@ def test_a_copied_case_still_has_no_stored_answer():
     for twin in (copy.copy(case), copy.deepcopy(case), pickle.loads(pickle.dumps(case))):
         assert twin.answer is NO_ANSWER
         assert reference(twin, lambda: 42) == 42
+
+
+# ---------------------------------------------------------------- public cases vs new cases of the same families
+
+
+def _solution(part_id: str):
+    """The course's solution of ``part_id``: the source notebook's setup and solution cells up to it."""
+    import nbformat
+
+    from coursekit.paths import course_root
+
+    part = get_part(part_id)
+    nb = nbformat.read(course_root() / "exercises" / "source" / f"{part.exercise}.ipynb", as_version=4)
+    ns: dict = {}
+    for cell in nb.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (grading.get("grade_id", "").endswith("_setup") or grading.get("solution")):
+            exec(cell.source, ns)  # noqa: S102 - the course's own solutions
+            if grading.get("grade_id") == part.grade_id:
+                break
+    return ns[part.function]
+
+
+FRESH_PARTS = [p.id for p in all_parts() if draws_fresh_cases(p)]
+STORED_PARTS = [p.id for p in all_parts() if not draws_fresh_cases(p)]
+FRESH_SEEDS = (0, 1, 2, 3)
+
+
+def test_which_parts_draw_new_cases_follows_from_their_judges():
+    """Parts judged by properties or by torch draw new cases; parts judged against a reference answer
+    (which only the public cases carry, in the student edition) cannot."""
+    from coursekit.exercises.judging import PUBLIC_SEED, judges_by_reference
+
+    assert {"4.2", "4.3", "6.1", "2.2"} <= set(FRESH_PARTS)
+    assert {"1.3", "1.4", "2.4", "3.3", "3.4", "5.5", "6.5"} <= set(STORED_PARTS)
+    for part in all_parts():
+        public = part.cases(np.random.default_rng(PUBLIC_SEED))
+        assert judges_by_reference(part, public) is (part.id in STORED_PARTS), part.id
+
+
+@pytest.mark.parametrize("pid", FRESH_PARTS)
+def test_a_right_answer_never_gets_the_new_cases_warning(pid):
+    """The course's solution passes the new cases check() draws, on every seed: no warning, no note."""
+    func = _solution(pid)
+    for seed in FRESH_SEEDS:
+        result = run_check(pid, func, tier=1, fresh_seed=seed)
+        assert result.passed and result.score == result.max_score, (pid, seed, result.message)
+        assert result.fresh_failures == 0, (pid, seed, result.message)  # the new cases ran, and passed
+        assert "\n" not in result.message, (pid, seed, result.message)
+
+
+TABLE = """
+import pickle
+
+import numpy as np
+
+ANSWERS = pickle.loads({answers!r})  # the public cases' answers, read from coursekit.exercises
+
+
+def {function}(*args):
+    key = pickle.dumps(args)
+    return ANSWERS.get(key, next(iter(ANSWERS.values())))
+"""
+
+
+@pytest.mark.parametrize("pid", ["2.1", "4.1", "4.3", "6.1"])
+def test_a_table_of_the_public_cases_scores_full_here_but_gets_the_warning(pid):
+    """A table of the public cases (the solution's answers, keyed by the exact inputs) scores the public
+    points, and check() says that it fails on new inputs of the same kinds, on every seed, without
+    showing what the new cases expected."""
+    import pickle
+
+    from coursekit.exercises.judging import PUBLIC_SEED
+
+    part, func = get_part(pid), _solution(pid)
+    answers = {pickle.dumps(c.args): func(*c.args) for c in part.cases(np.random.default_rng(PUBLIC_SEED))}
+    table = _cell(f"table {pid}", TABLE.format(answers=pickle.dumps(answers), function=part.function))
+    for seed in FRESH_SEEDS:
+        result = run_check(pid, table[part.function], tier=1, fresh_seed=seed)
+        assert result.score == part.points and not result.passed, (pid, seed, result.message)
+        assert result.fresh_failures and "fails on new inputs of the same kinds" in result.message, result.message
+        assert "expected" not in result.message and "should be" not in result.message, result.message
+
+
+@pytest.mark.parametrize("pid", STORED_PARTS)
+def test_parts_judged_against_stored_answers_say_that_the_grader_uses_other_inputs(pid):
+    result = run_check(pid, _solution(pid), tier=1)
+    assert result.passed and result.fresh_failures is None, result.message
+    assert result.message.split("\n")[1:] == [feedback.OTHER_INPUTS_NOTE], result.message
+
+
+def test_without_the_generator_check_says_that_the_grader_uses_other_inputs(monkeypatch):
+    """The student edition has no case generator (spec replays the stored public cases): check() then draws
+    nothing new, and every part's result says that the grader uses other inputs of the same kinds."""
+    from coursekit.exercises import spec
+
+    monkeypatch.setattr(spec, "_GENERATORS", {})
+    monkeypatch.setattr(spec, "_JUDGEABLE", {})
+    for pid in ("4.3", "6.1"):
+        result = run_check(pid, _solution(pid), tier=1, fresh_seed=0)
+        assert result.passed and result.fresh_failures is None, result.message
+        assert result.message.split("\n")[1:] == [feedback.OTHER_INPUTS_NOTE], result.message

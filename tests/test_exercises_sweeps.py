@@ -391,11 +391,24 @@ def test_a_check_loop_left_in_the_notebook_scores_the_same_in_check_and_in_the_g
 
 
 @pytest.mark.parametrize("pid", ["4.2", "4.3", "5.5"])
-def test_the_tables_are_right_on_the_public_cases(pid):
-    """The lookup answers are real tables: check(), which draws the public cases, gives them full points."""
+def test_the_tables_are_right_on_the_public_cases_and_check_says_the_grader_differs(pid):
+    """The lookup answers are real tables: check() gives them the public cases' full points, but does not
+    let them pass silently. 4.2 and 4.3 are judged by properties, so check() runs new cases of the same
+    families and says the answer fails on them; 5.5 is judged against reference answers, which only the
+    public cases carry, so check() says that the grader uses other inputs. The grader gives them less than
+    half (test_the_grader_gives_the_reasoning_full_points_and_the_rest_less_than_half)."""
+    from coursekit.exercises.feedback import OTHER_INPUTS_NOTE
+
     label, src = next((lab, s) for lab, s in ANSWERS[pid] if lab.startswith("table"))
     ns = _kernel_namespace(f"table {pid}", [src])
-    assert run_check(pid, ns[get_part(pid).function], tier=1).score == get_part(pid).points, label
+    for seed in SEEDS:
+        result = run_check(pid, ns[get_part(pid).function], tier=1, fresh_seed=seed)
+        assert result.score == get_part(pid).points, (label, result.message)
+        if pid == "5.5":
+            assert result.fresh_failures is None and OTHER_INPUTS_NOTE in result.message, result.message
+        else:
+            assert not result.passed and result.fresh_failures, (seed, label, result.message)
+            assert "fails on new inputs of the same kinds" in result.message, result.message
 
 
 def _exact_saturation(name: str, eps: float) -> float:

@@ -5,8 +5,16 @@ student's function, judges each result with the same judges, the same
 scoring rule and the same feedback text as ``coursekit grade``
 (:func:`~coursekit.exercises.judging.summarize_part`), and prints it. It never
 raises: whatever the function does (wrong signature, exception, infinite
-loop, odd return type) becomes a message. The printed text is deterministic
-(no timings), so the solution notebooks pass strict nbval.
+loop, odd return type) becomes a message. The printed text of a right answer is
+deterministic (no timings, no new-case warning), so the solution notebooks pass strict nbval.
+
+The public cases are the same at every call, so a function can be right on them and wrong elsewhere
+(a table of them, read from the notebook or from coursekit's data). Where the part's judge needs no
+stored answer (it judges by properties, or with torch as the oracle), ``check`` also runs a few new
+cases of the same families, drawn from a new seed, and says when the function fails them: the grader,
+which draws new inputs, will give less than the public score shown (see ``_fresh_check``). Where the
+judge compares with reference answers, which only the public cases carry (the student edition has no
+generator), it says in one line that the grader uses other inputs of the same kinds.
 
 Hints come in tiers: the first failure of a part shows the conceptual hint,
 a repeated failure of the same part in the same kernel a more specific one.
@@ -53,9 +61,10 @@ from coursekit.exercises.judging import (
     allowed_from_scratch,
     from_scratch_words,
     judge_result,
+    score_part,
     summarize_part,
 )
-from coursekit.exercises.spec import get_part
+from coursekit.exercises.spec import draws_fresh_cases, fresh_cases, get_part
 
 _OTHER_PART = re.compile(r"Exercise (\d+\.\d+)")  # the stub message of another part
 _COURSEKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -78,6 +87,8 @@ class CheckResult:
     message: str = ""
     substantive: bool = dataclasses.field(default=False, repr=False, compare=False)
     # substantive: some case returned a value the judge rejected (not only errors): escalates the hint
+    fresh_failures: int | None = dataclasses.field(default=None, repr=False, compare=False)
+    # how many new cases of the part's families (see _fresh_check) the function failed; None: none were run
 
     def __repr__(self) -> str:  # short and deterministic, whatever the message says
         return (f"CheckResult(part={self.part!r}, passed={self.passed}, score={self.score:g}, "
@@ -334,14 +345,27 @@ def _arg_names(func: Callable, case: Case) -> list[str]:
     return [params[i] if i < len(params) else f"#{i + 1}" for i in range(len(case.args))]
 
 
+OTHER_INPUTS_NOTE = ("  Note: check() runs these public cases only; the grader judges the same kinds of cases "
+                     "with other inputs.")
+
+
 def _result(part: Part, head: str, cases: list[Case], verdicts: list[str | None], notes: list[str],
-            tier: int, substantive: bool = False) -> CheckResult:
-    """The feedback of the shared summary, with the part's head and the notes."""
+            tier: int, substantive: bool = False, fresh: tuple[int, str | None] | None = None) -> CheckResult:
+    """The feedback of the shared summary, with the part's head and the notes.
+
+    ``fresh`` is (new cases failed, the warning or None) when new cases of the part's families ran (see
+    _fresh_check). When some failed, the score stays the public cases', but the result does not pass
+    and the warning comes first among the notes.
+    """
     score, text = summarize_part(part, cases, verdicts, tier=tier)
     first, *rest = text.split("\n")
-    passed = all(v is None for v in verdicts)
+    passed = all(v is None for v in verdicts) and not (fresh and fresh[0])
+    notes = ([fresh[1]] if fresh and fresh[1] else []) + notes
+    if not draws_fresh_cases(part):
+        notes.append(OTHER_INPUTS_NOTE)
     lines = [f"{'✔' if passed else '✘'} {head}: {first}", *(f"  {line}" for line in rest), *notes]
-    return CheckResult(part.id, passed, score, part.points, "\n".join(lines), substantive)
+    return CheckResult(part.id, passed, score, part.points, "\n".join(lines), substantive,
+                       fresh[0] if fresh else None)
 
 
 _PUBLIC: dict[str, list[Case]] = {}
@@ -354,11 +378,13 @@ def _public_cases(part: Part) -> list[Case]:
     return _PUBLIC[part.id]
 
 
-def run_check(part_id: str, func: Any, *, tier: int | None = None) -> CheckResult:
+def run_check(part_id: str, func: Any, *, tier: int | None = None, fresh_seed: int | None = None) -> CheckResult:
     """Run the public cases of ``part_id`` on ``func`` and return the result (nothing printed).
 
     ``tier`` forces the hint's tier; by default it is 1 for a part's first failure
-    in this kernel and 2 afterwards.
+    in this kernel and 2 afterwards. Where the part's judge needs no stored answer, the
+    function also runs on new cases of the same families (see :func:`_fresh_check`), drawn
+    from ``fresh_seed`` (by default a new seed at every call).
     """
     try:
         part = get_part(part_id)
@@ -376,7 +402,7 @@ def run_check(part_id: str, func: Any, *, tier: int | None = None) -> CheckResul
         return CheckResult(part.id, False, 0, part.points,
                            f"✘ {head}: could not build the test cases ({type(exc).__name__}: {exc}); "
                            "please report this to your instructor")
-    result = _run_cases(part, head, func, cases, tier)
+    result = _run_cases(part, head, func, cases, tier, fresh_seed)
     # the hint escalates only after a substantive failure: a result the judge rejected,
     # not a syntax, name or type error, a wrong signature or an unfinished stub
     if result.substantive:
@@ -384,7 +410,8 @@ def run_check(part_id: str, func: Any, *, tier: int | None = None) -> CheckResul
     return result
 
 
-def _run_cases(part: Part, head: str, func: Callable, cases: list[Case], tier: int | None) -> CheckResult:
+def _run_cases(part: Part, head: str, func: Callable, cases: list[Case], tier: int | None,
+               fresh_seed: int | None = None) -> CheckResult:
     total = len(cases)
     tier = tier if tier is not None else (1 if _failures.get(part.id, 0) == 0 else 2)
     for case in cases:  # cases may pass different keyword arguments (e.g. gain=...)
@@ -461,7 +488,76 @@ def _run_cases(part: Part, head: str, func: Callable, cases: list[Case], tier: i
     verdicts += ["not run: an earlier case of this part took too long"] * (total - len(verdicts))
     for number, text in caught[:3]:
         notes.append(f"  Note: your function issued a warning in case {number}: {text}")
-    return _result(part, head, cases, verdicts, notes, tier, substantive)
+    fresh = _fresh_check(part, func, cases, verdicts, fresh_seed) \
+        if not any(v is not None and v.startswith("took longer") for v in verdicts) else None
+    return _result(part, head, cases, verdicts, notes, tier, substantive, fresh)
+
+
+FRESH_CASES = 3  # new cases check() runs at most, beyond the public ones (check() must stay quick)
+
+
+def _fresh_check(part: Part, func: Callable, cases: list[Case], verdicts: list[str | None],
+                 seed: int | None) -> tuple[int, str | None] | None:
+    """(new cases failed, the warning or None), or None when no new case was run.
+
+    The warning says that ``func`` fails new cases of families whose public cases it passed.
+
+    A function can be right on the public cases without being right: a table of them, read from the
+    notebook or from coursekit's data, scores full here and 0 in the grader, which draws other inputs.
+    Where the part's judge needs no stored answer (``spec.draws_fresh_cases``), the part's generator
+    draws a new set of cases from a new seed; of those, the first FRESH_CASES of families (labels) whose
+    public cases all passed, one per family in the generator's order, run with the same per-call limit
+    and the same judge. A failure there means the grader, which draws new inputs of those families,
+    gives less than the public score. The warning names the failing case's family (its label) only,
+    never its inputs or its expected answer. Nothing is run when no public case passed: the feedback
+    already says the function is wrong.
+    """
+    public_score = score_part(part, cases, verdicts)
+    passed = {c.label for c in cases} - {c.label for c, v in zip(cases, verdicts, strict=True) if v is not None}
+    if public_score <= 0 or not passed or not draws_fresh_cases(part):
+        return None
+    rng = np.random.default_rng(seed if seed is not None else np.random.SeedSequence().entropy)
+    try:
+        drawn = fresh_cases(part, rng) or []
+    except Exception:  # a generator that fails on a seed is the course's problem; the public verdict stands
+        return None
+    drawn = [c for c in drawn if c.label in passed]
+    chosen: list[Case] = []
+    for case in drawn:  # one case per family (label), in the generator's order
+        if len(chosen) < FRESH_CASES and case.label not in {c.label for c in chosen}:
+            chosen.append(case)
+    if not chosen:
+        return None
+    defining = next((c for c in drawn if c.defining), None)
+    if defining is not None and not any(c.defining for c in chosen):
+        chosen[-1:] = [defining]  # the all-or-nothing family always runs
+    verdicts = []
+    for case in chosen:
+        args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+        try:
+            with warnings.catch_warnings():  # reported by the public cases already, if at all
+                warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):
+                    value = _call_with_limit(func, args, kwargs, part.time_limit)
+        except _TimeLimit:
+            verdicts.append("took too long")
+            break
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - any failure of the student's code is a failed case
+            verdicts.append(type(exc).__name__)
+            continue
+        verdicts.append(judge_result(part, case, value))
+    verdicts += ["not run"] * (len(chosen) - len(verdicts))
+    failed = [c for c, v in zip(chosen, verdicts, strict=True) if v is not None]
+    if not failed:
+        return 0, None
+    n, what = len(chosen), failed[0].label or "unlabelled"
+    return len(failed), (
+        f"  Warning: your function fails on new inputs of the same kinds: {len(failed)} of {n} new "
+        f"case{'s' if n != 1 else ''} check() drew failed (first: {what}). The {public_score:g} points above "
+        f"count the public cases only; the grader draws new inputs, so it will give less. Write the "
+        "function for any valid input of the task, not for the cases shown.")
 
 
 # ---------------------------------------------------------------- check() used as a search

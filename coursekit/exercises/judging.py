@@ -98,6 +98,11 @@ class Case:
 
 
 _recorded: list | None = None  # while the student edition is built: the answers reference() computed
+_probing = False  # while judges_by_reference() asks a part's judge whether it needs a stored answer
+
+
+class _AskedReference(BaseException):  # BaseException: a judge's `except Exception` must not swallow it
+    pass
 
 
 def reference(case: Case, compute: Callable[[], Any] | None) -> Any:
@@ -108,6 +113,8 @@ def reference(case: Case, compute: Callable[[], Any] | None) -> Any:
     In the student edition the public cases carry it as data and the code that computes it is
     not there (``coursekit release --student-edition``).
     """
+    if _probing:
+        raise _AskedReference
     if case.answer is not NO_ANSWER:
         return case.answer
     if compute is None:
@@ -132,6 +139,29 @@ def with_stored_answer(part: Part, case: Case) -> Case:
     if len(found) > 1:
         raise ValueError(f"part {part.id}: the judge asked reference() {len(found)} times for one case")
     return dataclasses.replace(case, answer=found[0])
+
+
+def judges_by_reference(part: Part, cases: Sequence[Case]) -> bool:
+    """Whether ``part``'s judge compares some of ``cases`` with a reference answer (see reference()).
+
+    Such a part can be judged only on cases whose answer is known: in the student edition, the public
+    cases, which carry it as data. A part whose judge needs none (it judges by properties, or with torch
+    as the oracle) can be judged on any case its generator draws. Asked of the judge itself, which stops
+    at its first call of reference(); nothing is computed.
+    """
+    global _probing
+    _probing = True
+    try:
+        for case in cases:
+            try:
+                part.judge(case, None)
+            except _AskedReference:
+                return True
+            except Exception:  # noqa: S112 - a judge that cannot handle None did not ask for a reference first
+                continue
+    finally:
+        _probing = False
+    return False
 
 
 class hidden:  # noqa: N801 - reads as a marker: ``name = hidden("name")``

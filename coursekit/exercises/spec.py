@@ -23,7 +23,9 @@ from coursekit.exercises.judging import (
     Part,
     compare_array,
     compare_number,
+    hidden,
     judge_result,
+    judges_by_reference,
     score_part,
     scoring_rule,
     summarize_part,
@@ -32,7 +34,7 @@ from coursekit.exercises.judging import (
 from coursekit.exercises.parts import MODULES
 
 __all__ = ["EXERCISES", "FORBIDDEN_LIBRARIES", "PUBLIC_SEED", "Case", "Part", "all_parts", "compare_array",
-           "compare_number", "get_part", "judge_result", "score_part", "scoring_rule", "summarize_part",
+           "compare_number", "draws_fresh_cases", "fresh_cases", "get_part", "judge_result", "score_part", "scoring_rule", "summarize_part",
            "to_plain"]
 
 
@@ -60,8 +62,14 @@ def _replay(cases: list[Case]):
 _STORED = _stored()
 
 
+# part id -> the part's case generator, where this copy of coursekit has it (the instructor's repository;
+# the student edition replays its stored public cases instead)
+_GENERATORS: dict[str, object] = {}
+
+
 def _register(module) -> list[Part]:
     parts = [dataclasses.replace(p, exercise=module.EXERCISE) for p in module.PARTS]
+    _GENERATORS.update({p.id: p.cases for p in parts if not isinstance(p.cases, hidden)})
     if _STORED is not None:
         parts = [dataclasses.replace(p, cases=_replay(_STORED[p.id])) for p in parts]
     chapter = str(int(module.EXERCISE[:2]))
@@ -72,6 +80,30 @@ def _register(module) -> list[Part]:
 
 
 EXERCISES: dict[str, list[Part]] = {m.EXERCISE: _register(m) for m in MODULES}
+
+
+_JUDGEABLE: dict[str, bool] = {}
+
+
+def draws_fresh_cases(part: Part) -> bool:
+    """Whether new cases of ``part``'s families can be drawn and judged here (see :func:`fresh_cases`)."""
+    if part.id not in _JUDGEABLE:
+        public = part.cases(np.random.default_rng(PUBLIC_SEED))
+        _JUDGEABLE[part.id] = part.id in _GENERATORS and not judges_by_reference(part, public)
+    return _JUDGEABLE[part.id]
+
+
+def fresh_cases(part: Part, rng: np.random.Generator) -> list[Case] | None:
+    """New cases of ``part``'s case families drawn from ``rng``, or None where they cannot be judged.
+
+    None when this copy of coursekit has no generator for the part (the student edition), or when the
+    part's judge compares with reference answers, which only the public cases carry as data
+    (:func:`~coursekit.exercises.judging.judges_by_reference`). Otherwise the same generator that draws
+    the public cases and the grader's, with another seed: what the judge says on them, the grader would.
+    """
+    if not draws_fresh_cases(part):
+        return None
+    return _GENERATORS[part.id](rng)
 
 
 def all_parts() -> list[Part]:
