@@ -5,11 +5,11 @@ tested in tests/test_browser.py and tests/test_site.py against the numbers compu
 """
 
 import asyncio
+import dataclasses
 import io
 import json
 import math
 import re
-import types
 from pathlib import Path
 
 import numpy as np
@@ -347,7 +347,7 @@ def test_the_init_dropdown_lists_the_schemes_marked_for_the_explorer(monkeypatch
     assert list(shown)[:2] == ["normal", "uniform_centred"] and list(shown)[-1] == "uniform"
     marked = {n for n, s in ckinit.SCHEMES.items() if getattr(s, "in_explorer", True)}
     assert set(shown) == marked | {"uniform_centred"}  # the table's, plus the explorer's centred uniform
-    hidden = types.SimpleNamespace(in_explorer=False)  # a scheme the table keeps out of the explorer
+    hidden = dataclasses.replace(ckinit.SCHEMES["orthogonal"], in_explorer=False)  # kept out of the explorer
     monkeypatch.setitem(ckinit.SCHEMES, "orthogonal", hidden)
     ex = W.HistogramExplorer(depth=2, width=10, n_samples=50)
     assert "orthogonal" not in ex.controls["init"].options and "orthogonal" not in W.EXPLORER_INITS
