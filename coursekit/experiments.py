@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -139,16 +138,6 @@ class _Stats(Constraint):
 SIZE = Int(minimum=1)
 EXPERIMENT = dict(depth=SIZE, width=SIZE, n_samples=SIZE, activation=ACTIVATION, init=INIT_SPEC,
                   scale=Real(minimum=0.0), seed=SEED, rng=Optional(Rng()))
-
-
-def _activation(name: Any) -> acts.Activation:
-    """The registry's activation ``name``, checked as the declarations check it (the live explorer's frames use it)."""
-    return acts.get(ACTIVATION.check("activation", name))
-
-
-def _weight_list(name: str, weights: Any) -> list[np.ndarray]:
-    """``weights`` checked as :data:`WEIGHTS` (the live explorer's frames use it)."""
-    return WEIGHTS.check(name, weights)
 
 
 # --------------------------------------------------------------------------- building blocks

@@ -217,14 +217,14 @@ def fans(shape: Shape) -> tuple[int, int]:
     return shape[1] * receptive_field, shape[0] * receptive_field
 
 
-def _fans(dims: tuple[int, ...]) -> tuple[int, int]:
+def _fan_pair(dims: tuple[int, ...]) -> tuple[int, int]:
     """:func:`fans` of a declared shape (no second check)."""
     receptive_field = math.prod(dims[2:])
     return dims[1] * receptive_field, dims[0] * receptive_field
 
 
 def _fan_for(shape: tuple[int, ...], mode: str, scheme: str) -> int:
-    fan_in, fan_out = _fans(shape)
+    fan_in, fan_out = _fan_pair(shape)
     fan = fan_in if mode == "fan_in" else fan_out
     if fan == 0:  # unreachable through the schemes, which return early on a zero-element shape
         raise ValueError(f"shape {shape} has {mode} = 0, so {scheme} cannot divide by it")
@@ -441,7 +441,7 @@ def lecun_uniform(shape: Shape, *, rng: np.random.Generator | None = None, dtype
 
 def _xavier_std(dims: tuple[int, ...], gain: float, scheme: str) -> float:
     """gain·√(2/(fan_in+fan_out)): the std both Xavier schemes share."""
-    fan_in, fan_out = _fans(dims)
+    fan_in, fan_out = _fan_pair(dims)
     if fan_in + fan_out == 0:  # unreachable through the schemes (zero-element shapes return early)
         raise ValueError(f"shape {dims} has fan_in + fan_out = 0, so {scheme} cannot divide by it")
     return gain * math.sqrt(2.0 / (fan_in + fan_out))

@@ -660,7 +660,8 @@ def test_solution_source_is_nbgrader_ready_and_executed(stem):
         # a display block: the feedback as HTML, with the same text as its plain-text fallback
         assert [_output_text(o) for o in chk.outputs] == [
             f"✔ {part.id} {part.title}: all {len(part.cases(np.random.default_rng(0)))} checks passed. "
-            f"{part.points}/{part.points} points."]
+            f"{part.points}/{part.points} points."
+            + ("" if draws_fresh_cases(part) else "\n" + feedback.OTHER_INPUTS_NOTE)]
         assert all(o.data["text/html"].startswith('<div class="coursekit-check coursekit-check-pass"')
                    for o in chk.outputs)
         task = cells[f"{part.grade_id}_task"]

@@ -8,39 +8,34 @@ so that :mod:`coursekit.experiments` stays the chapter's experiments.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 import numpy as np
 import torch
 
 from coursekit import activations as acts
-from coursekit._checks import as_float_array, check_choice, check_int, check_number, describe
+from coursekit._checks import (
+    as_float_array,
+    check_choice,
+    check_int,
+    check_number,
+    describe,
+    is_sequence,
+)
+from coursekit._lazy import one_torch_thread
 from coursekit.experiments import LayerStats
 from coursekit.widgets.numbers import BINS, axis_range, finish, histogram_frame_dict
 
 __all__ = ["HistogramFrames", "histogram_frame"]
 
 
-@contextlib.contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    # A layer's tensors (10^5 to 10^6 values) are too small to gain from threads: on a busy 2-core
-    # machine a two-thread sigmoid took 12 ms, a one-thread one 0.14 ms. The user's setting comes back after.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
 def _weight_list(weights) -> list:
-    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence | np.ndarray):
-        raise TypeError(f"weights must be a list of (out, in) weight matrices; got {describe(weights)}")
+    if not is_sequence(weights):
+        raise TypeError(f"weights must be a non-empty list of (out, in) weight matrices; got {describe(weights)}")
     weights = list(weights)
     if not weights:
-        raise ValueError("weights must hold at least one (out, in) matrix; got none")
+        raise ValueError("weights must be a non-empty list of (out, in) weight matrices; got an empty one")
     return weights
 
 
@@ -74,7 +69,7 @@ class HistogramFrames:
             fan_in = W.shape[0]
             ws.append(torch.from_numpy(np.ascontiguousarray(W)))
         self.weights = ws
-        with _one_torch_thread(), torch.no_grad():
+        with one_torch_thread(), torch.no_grad():
             self._first = torch.from_numpy(np.ascontiguousarray(X)) @ ws[0].T  # unscaled z_1
         self._buffers: dict = {}
 
@@ -115,7 +110,7 @@ class HistogramFrames:
         for k, W in enumerate(self.weights):
             if k:
                 yield  # between layers: nothing kept in the shared scratch buffers
-            with _one_torch_thread(), torch.no_grad():
+            with one_torch_thread(), torch.no_grad():
                 if h is None:
                     z = self._first * scale
                 else:  # scale the (out, in) weights, not the (N, out) products
