@@ -7,6 +7,12 @@ grade`` are both held to it. ``None`` means "full marks" (the part's points).
 
 from __future__ import annotations
 
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+#: The first code cell of a generated submission, as the student copies have it.
+SETUP = "import numpy as np\n\nfrom coursekit.exercises import check"
+
 FULL = None
 AGREE = "agree"  # no value written here: check() and the grader must give the same points
 
@@ -651,3 +657,19 @@ def answer(part_id: str, label: str) -> str:
     if not found:
         raise KeyError(f"tests/exercise_answers.py has no answer {label!r} for part {part_id}; add one")
     return found[0]
+
+
+def submission(stem: str, cells) -> nbformat.NotebookNode:
+    """A student's notebook for exercise ``stem``: ``cells`` are (part, source) pairs, each answer
+    cell marked as nbgrader marks it and followed by its ``check()`` call."""
+    nb = new_notebook()
+    nb.metadata["coursekit"] = {"exercise": stem}
+    nb.cells.append(new_markdown_cell(f"# {stem}"))
+    nb.cells.append(new_code_cell(SETUP))
+    for part, src in cells:
+        cell = new_code_cell(src)
+        cell.metadata["nbgrader"] = {"grade_id": part.grade_id, "solution": True, "grade": False, "locked": False,
+                                     "schema_version": 3}
+        nb.cells.append(cell)
+        nb.cells.append(new_code_cell(f'check("{part.id}", {part.function})'))
+    return nb

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from exercise_answers import AGREE, ANSWERS, MISTAKES  # tests/ is on sys.path
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from exercise_answers import AGREE, ANSWERS, MISTAKES, SETUP, submission  # tests/ is on sys.path
 
 from coursekit.exercises.feedback import run_check
 from coursekit.exercises.release import student_copy
@@ -29,7 +28,6 @@ from coursekit.grading.grader import grade
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "exercises" / "source"
-SETUP = "import numpy as np\n\nfrom coursekit.exercises import check"
 
 
 def _solution_cells(stem: str) -> dict[str, str]:
@@ -77,17 +75,7 @@ LAYOUT = _layout()
 
 
 def _notebook(stem: str, chosen) -> nbformat.NotebookNode:
-    nb = new_notebook()
-    nb.metadata["coursekit"] = {"exercise": stem}
-    nb.cells.append(new_markdown_cell(f"# {stem}"))
-    nb.cells.append(new_code_cell(SETUP))
-    for part, _label, src, _points in chosen:
-        cell = new_code_cell(src)
-        cell.metadata["nbgrader"] = {"grade_id": part.grade_id, "solution": True, "grade": False, "locked": False,
-                                     "schema_version": 3}
-        nb.cells.append(cell)
-        nb.cells.append(new_code_cell(f'check("{part.id}", {part.function})'))
-    return nb
+    return submission(stem, ((part, src) for part, _label, src, _points in chosen))
 
 
 def _kernel_namespace(name: str, chosen) -> dict:

@@ -22,8 +22,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from exercise_answers import stub  # tests/ is on sys.path
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from exercise_answers import SETUP, stub, submission  # tests/ is on sys.path
 
 from coursekit.exercises import PUBLIC_SEED
 from coursekit.exercises.feedback import run_check
@@ -32,7 +31,6 @@ from coursekit.grading.grader import grade
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "exercises" / "source"
-SETUP = "import numpy as np\n\nfrom coursekit.exercises import check"
 SEEDS = (11, 2026, 90210)
 PARTS = ("3.4", "4.2", "4.3", "5.5")
 
@@ -324,17 +322,7 @@ def _cells(stem: str, chosen: dict[str, tuple[str, str]]) -> list[tuple[object, 
 
 
 def _notebook(stem: str, chosen) -> nbformat.NotebookNode:
-    nb = new_notebook()
-    nb.metadata["coursekit"] = {"exercise": stem}
-    nb.cells.append(new_markdown_cell(f"# {stem}"))
-    nb.cells.append(new_code_cell(SETUP))
-    for part, src in _cells(stem, chosen):
-        cell = new_code_cell(src)
-        cell.metadata["nbgrader"] = {"grade_id": part.grade_id, "solution": True, "grade": False, "locked": False,
-                                     "schema_version": 3}
-        nb.cells.append(cell)
-        nb.cells.append(new_code_cell(f'check("{part.id}", {part.function})'))
-    return nb
+    return submission(stem, _cells(stem, chosen))
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dummies import softsign_spec  # tests/ is on sys.path
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -313,9 +314,7 @@ def test_a_frame_computed_ahead_waits_for_the_kernels_loop_and_never_delays_a_mo
 def dummy_activation():
     """A softsign registered under a new name for one test, then removed from the registry."""
     name = "test_softsign"
-    spec = A.Spec(name, lambda x: np.asarray(x) / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2,
-                  lambda t: t / (1 + t.abs()), lambda: 1.0, (-1.0, 1.0), title="Softsign (a test's)")
-    A.register(spec)
+    A.register(softsign_spec(name, "Softsign (a test's)"))
     try:
         yield name
     finally:
@@ -345,7 +344,7 @@ def test_a_registered_activation_is_in_the_explorer_with_no_other_edit(dummy_act
 def test_the_init_dropdown_lists_the_schemes_marked_for_the_explorer(monkeypatch):
     shown = W.explorer_inits()
     assert list(shown)[:2] == ["normal", "uniform_centred"] and list(shown)[-1] == "uniform"
-    marked = {n for n, s in ckinit.SCHEMES.items() if getattr(s, "in_explorer", True)}
+    marked = {n for n, s in ckinit.SCHEMES.items() if s.in_explorer}
     assert set(shown) == marked | {"uniform_centred"}  # the table's, plus the explorer's centred uniform
     hidden = dataclasses.replace(ckinit.SCHEMES["orthogonal"], in_explorer=False)  # kept out of the explorer
     monkeypatch.setitem(ckinit.SCHEMES, "orthogonal", hidden)

@@ -48,13 +48,12 @@ def explorer_inits() -> dict[str, Any]:
     """The explorer's weight schemes, in the dropdown's order: name -> what
     :func:`coursekit.experiments.make_weights` takes.
 
-    The schemes of ``coursekit.init.SCHEMES`` marked ``in_explorer`` (a scheme without the flag is
-    shown), plus a centred unit-variance uniform; ``normal`` and the centred uniform first, torch's
+    The schemes of ``coursekit.init.SCHEMES`` marked ``in_explorer``, plus a centred unit-variance uniform; ``normal`` and the centred uniform first, torch's
     all-positive ``uniform_`` default U(0, 1) last (labelled as the not-centred choice it is). Read
     from the table each time: a scheme added there appears here with no other edit.
     """
     inits: dict[str, Any] = {name: name for name, scheme in ckinit.SCHEMES.items()
-                             if getattr(scheme, "in_explorer", True)}
+                             if scheme.in_explorer}
     inits.setdefault("uniform_centred", _centred_uniform)
     first = [n for n in ("normal", "uniform_centred") if n in inits]
     last = [n for n in ("uniform",) if n in inits]
